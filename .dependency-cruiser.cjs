@@ -1,0 +1,53 @@
+/** Import boundaries: shared/ runs in Node AND workerd; mixer and rack never import each other. */
+module.exports = {
+  forbidden: [
+    {
+      name: "shared-is-standalone",
+      comment: "shared/ is used by both sides; it must not import either of them.",
+      severity: "error",
+      from: { path: "^shared/" },
+      to: { path: "^(mixer-worker|rack-agent)/" },
+    },
+    {
+      name: "shared-has-no-node-builtins",
+      comment: "shared/ also runs in workerd without nodejs_compat: Web APIs only.",
+      severity: "error",
+      from: { path: "^shared/", pathNot: "\\.test\\.ts$" },
+      to: { dependencyTypes: ["core"] },
+    },
+    {
+      name: "mixer-does-not-import-rack",
+      severity: "error",
+      from: { path: "^mixer-worker/" },
+      to: { path: "^rack-agent/" },
+    },
+    {
+      name: "rack-does-not-import-mixer",
+      severity: "error",
+      from: { path: "^rack-agent/" },
+      to: { path: "^mixer-worker/" },
+    },
+    {
+      name: "mixer-has-no-node-builtins",
+      comment: "The mixer runs in workerd without nodejs_compat.",
+      severity: "error",
+      from: { path: "^mixer-worker/src/", pathNot: "\\.test\\.ts$" },
+      to: { dependencyTypes: ["core"] },
+    },
+    {
+      name: "no-unresolvable",
+      severity: "error",
+      from: {},
+      to: { couldNotResolve: true, pathNot: "^cloudflare:" },
+    },
+  ],
+  options: {
+    doNotFollow: { path: "node_modules" },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: "tsconfig.json" },
+    enhancedResolveOptions: {
+      exportsFields: ["exports"],
+      conditionNames: ["import", "require", "node", "default", "types"],
+    },
+  },
+};

@@ -1,0 +1,14 @@
+export { formatDuration, parseDuration } from "./duration.ts";
+export { envVarName } from "./env-map.ts";
+export type { ConfigEntry, ConfigInput, FlagValue, LoadedConfig } from "./load.ts";
+export { loadConfig } from "./load.ts";
+export type { MixerConfig } from "./mixer-schema.ts";
+export { mixerConfigSchema } from "./mixer-schema.ts";
+export type { ConfigProblem, Source } from "./provenance.ts";
+export { ConfigError, describeSource } from "./provenance.ts";
+export type { RackConfig } from "./rack-schema.ts";
+export { rackConfigSchema } from "./rack-schema.ts";
+export type { ConfigLeaf } from "./schema-walk.ts";
+export { configLeaves } from "./schema-walk.ts";
+export { MASK } from "./secrets.ts";
+export { parseSize } from "./size.ts";

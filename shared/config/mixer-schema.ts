@@ -1,0 +1,76 @@
+import { z } from "zod";
+import { bool, duration, int, oneOf, port, secret, section, size, str } from "./fields.ts";
+import { baseSection, logLevel, observabilityShape, snakeClientShape } from "./sections.ts";
+
+/** `fluxrig-mixer.toml`: the mixer's configuration, field for field as the reference's mixer tables. */
+export const mixerConfigSchema = z.object({
+  logging: section({
+    level: logLevel(),
+    filename: str("logs/mixer.log", "Path to log file."),
+    max_backups: int(7),
+  }),
+  base: baseSection,
+  mixer: section({
+    max_hops: int(64, 1, 1024),
+    max_payload_size: size(2_097_152),
+    startup_scenario: str("", "Scenario reference to load on startup."),
+    scenario_wait_timeout: duration("15s"),
+  }),
+  enrollment: section({
+    auto_adopt: bool(false),
+    push_delay: duration("1s"),
+  }),
+  ingest: section({
+    flush_interval: duration("5s"),
+    buffer_size: int(1024, 1),
+  }),
+  api: section({
+    port: port(8090),
+    token: secret("Bearer token for the API (FLUXRIG_API_TOKEN); generated under the store dir when unset."),
+  }),
+  store: section({
+    dir: str("./data", "Root directory for data storage."),
+    database_file: str("fluxrig.duckdb", "DB filename (relative to store dir)."),
+    cluster_key_file: str("cluster.key", "Key filename (relative to store dir)."),
+    wal_max_size_mb: int(512, 1),
+  }),
+  snake: section({
+    port: port(4222),
+    ...snakeClientShape,
+    stream_subjects: z.array(z.string().min(1)).min(1).default(["flux.msg.>", "flux.gear.>", "fluxrig.>"]),
+    business_stream_max_age: duration("720h"),
+    telemetry_stream_max_age: duration("24h"),
+    durable: bool(false),
+  }),
+  observability: section({
+    ...observabilityShape,
+    embedded: section({
+      data_dir: str("./data/telemetry"),
+      flush_interval: duration("5s"),
+      storage: section({
+        format: oneOf(["parquet", "json"], "parquet"),
+        partition_by: oneOf(["hour", "day"], "hour"),
+        compression: oneOf(["zstd", "snappy", "none"], "zstd"),
+      }),
+      rotation: section({
+        policy: oneOf(["time", "size", "both"], "time"),
+        max_age_days: int(30, 1),
+        max_size_gb: int(10, 0),
+        check_interval: duration("1h"),
+      }),
+    }),
+    otlp: section({
+      endpoint: str("", "OTLP gRPC endpoint (e.g., 127.0.0.1:4317)."),
+      endpoint_http: str("", "OTLP HTTP endpoint (alternative to gRPC)."),
+      headers: z.record(z.string(), z.string()).default({}),
+      insecure: bool(false),
+      timeout: duration("30s"),
+      messages: section({
+        enabled: bool(false),
+        data_dir: str("./data/messages"),
+      }),
+    }),
+  }),
+});
+
+export type MixerConfig = z.infer<typeof mixerConfigSchema>;
