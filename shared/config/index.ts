@@ -1,3 +1,5 @@
+export type { ConfigSources, ConfigSpec } from "./config-file.ts";
+export { loadConfigFile } from "./config-file.ts";
 export { formatDuration, parseDuration } from "./duration.ts";
 export { envVarName } from "./env-map.ts";
 export type { ConfigEntry, ConfigInput, FlagValue, LoadedConfig } from "./load.ts";
@@ -8,7 +10,9 @@ export type { ConfigProblem, Source } from "./provenance.ts";
 export { ConfigError, describeSource } from "./provenance.ts";
 export type { RackConfig } from "./rack-schema.ts";
 export { rackConfigSchema } from "./rack-schema.ts";
+export { maskEntry, renderConfigJson, renderConfigSources, renderConfigToml } from "./render.ts";
 export type { ConfigLeaf } from "./schema-walk.ts";
 export { configLeaves } from "./schema-walk.ts";
 export { MASK } from "./secrets.ts";
 export { parseSize } from "./size.ts";
+export { mixerConfigSpec, rackConfigSpec } from "./specs.ts";

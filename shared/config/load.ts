@@ -6,6 +6,7 @@ import { type ConfigLeaf, configLeaves, configSections } from "./schema-walk.ts"
 import { expandReferences, isPureReference, looksSecret } from "./secrets.ts";
 import { closest } from "./suggest.ts";
 import { locateTomlKeys } from "./toml-locate.ts";
+import { setAtKey } from "./tree.ts";
 
 /** A value given on the command line, already mapped to its config key. */
 export interface FlagValue {
@@ -82,14 +83,7 @@ export function loadConfig<S extends z.ZodObject>(schema: S, input: ConfigInput)
 
   const tree: Record<string, unknown> = {};
   for (const [key, { value }] of merged) {
-    if (value === undefined) continue;
-    const path = key.split(".");
-    let node = tree;
-    for (const part of path.slice(0, -1)) {
-      node[part] ??= {};
-      node = node[part] as Record<string, unknown>;
-    }
-    node[path[path.length - 1] as string] = value;
+    if (value !== undefined) setAtKey(tree, key, value);
   }
   const parsed = schema.safeParse(tree);
   if (!parsed.success) {
@@ -107,7 +101,7 @@ export function loadConfig<S extends z.ZodObject>(schema: S, input: ConfigInput)
       });
     }
   }
-  if (problems.length > 0) throw new ConfigError(problems);
+  if (problems.length > 0) throw new ConfigError(problems, warnings);
 
   const entries = leaves.map((leaf) => {
     const { value, source } = merged.get(leaf.key) as { value: unknown; source: Source };
@@ -278,8 +272,9 @@ function readEnvLayer(
 ): void {
   const envMap = buildEnvMap(leaves);
   for (const [name, text] of Object.entries(env)) {
-    if (!name.startsWith(ENV_PREFIX) || text === undefined || RESERVED_ENV.has(name)) continue;
+    if (!name.startsWith(ENV_PREFIX) || text === undefined) continue;
     const leaf = envMap.get(name);
+    if (!leaf && RESERVED_ENV.has(name)) continue;
     if (!leaf) {
       const near = closest(name, envMap.keys());
       warnings.push(

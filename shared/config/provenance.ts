@@ -34,12 +34,17 @@ function describeProblem(p: ConfigProblem): string {
 /** Thrown when a config cannot be loaded; lists every problem, each naming its key and source. */
 export class ConfigError extends Error {
   readonly problems: ConfigProblem[];
-  constructor(problems: ConfigProblem[]) {
-    const lines = problems.map((p) => `  - ${describeProblem(p)}`);
+  readonly warnings: string[];
+  constructor(problems: ConfigProblem[], warnings: string[] = []) {
+    const lines = [
+      ...problems.map((p) => `  - ${describeProblem(p)}`),
+      ...warnings.map((w) => `  warning: ${w}`),
+    ];
     super(
       `invalid configuration (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n${lines.join("\n")}`,
     );
     this.name = "ConfigError";
     this.problems = problems;
+    this.warnings = warnings;
   }
 }
