@@ -45,7 +45,9 @@ export function buildMixerProgram(io: CliIo): Command {
     .action(async () => {
       const loaded = await loadMixer();
       for (const warning of loaded.warnings) io.err(`warning: ${warning}\n`);
-      io.err("fluxrig-mixer dev: the local mixer (wrangler dev + nats-server) is being built; effective config:\n");
+      io.err(
+        "fluxrig-mixer dev: the local mixer (wrangler dev + nats-server) is being built; effective config:\n",
+      );
       io.out(renderConfigToml(loaded.entries));
     });
   return program;
