@@ -1,5 +1,9 @@
-import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
+import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
+
+/** The API token the mixer has in the workers project (tests present it, or a wrong one). */
+const WORKERS_TEST_TOKEN = "workers-test-token";
+const migrations = await readD1Migrations("./migrations");
 
 /**
  * Two projects: `node` runs unit tests of shared/ and the rack plus integration suites that start real
@@ -18,10 +22,16 @@ export default defineConfig({
         },
       },
       {
-        plugins: [cloudflareTest({ wrangler: { configPath: "./wrangler.toml" } })],
+        plugins: [
+          cloudflareTest({
+            wrangler: { configPath: "./wrangler.toml" },
+            miniflare: { bindings: { FLUXRIG_API_TOKEN: WORKERS_TEST_TOKEN, TEST_MIGRATIONS: migrations } },
+          }),
+        ],
         test: {
           name: "workers",
           include: ["mixer-worker/**/*.test.ts"],
+          setupFiles: ["./mixer-worker/test-setup.ts"],
           testTimeout: 30_000,
         },
       },

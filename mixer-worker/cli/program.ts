@@ -3,8 +3,9 @@ import { Command } from "commander";
 import pkg from "../../package.json" with { type: "json" };
 import { addConfigCommand } from "../../shared/cli/config-command.ts";
 import { flagValues } from "../../shared/cli/config-flags.ts";
-import { loadConfigFile, mixerConfigSpec, renderConfigToml } from "../../shared/config/index.ts";
+import { loadConfigFile, mixerConfigSpec } from "../../shared/config/index.ts";
 import { MIXER_CONFIG_FLAGS } from "./config-flags.ts";
+import { runDev } from "./dev/run-dev.ts";
 
 export interface CliIo {
   out: (text: string) => void;
@@ -41,14 +42,23 @@ export function buildMixerProgram(io: CliIo): Command {
   addConfigCommand(program, loadMixer, io);
   program
     .command("dev")
-    .description("run the mixer locally (not yet wired: prints the effective config it will run with)")
+    .description(
+      "run the mixer locally: nats-server from [snake] plus the Worker under wrangler dev on api.port",
+    )
     .action(async () => {
       const loaded = await loadMixer();
       for (const warning of loaded.warnings) io.err(`warning: ${warning}\n`);
-      io.err(
-        "fluxrig-mixer dev: the local mixer (wrangler dev + nats-server) is being built; effective config:\n",
+      await runDev(
+        {
+          loaded,
+          ...(loaded.file ? { fileText: await readFile(loaded.file, "utf8") } : {}),
+          flags: flagValues(MIXER_CONFIG_FLAGS, program.opts()),
+          env: io.env,
+          cwd: process.cwd(),
+          log: (line) => io.err(`${line}\n`),
+        },
+        io,
       );
-      io.out(renderConfigToml(loaded.entries));
     });
   return program;
 }

@@ -1,8 +1,44 @@
 import { Hono } from "hono";
+import { HTTPException } from "hono/http-exception";
+import { snakeBridge } from "./bridge/bridge-stub.ts";
+import { mixerConfig } from "./config.ts";
+import type { MixerBindings, MixerEnv } from "./env.ts";
+import { bearerAuth } from "./http/bearer-auth.ts";
+import { ProblemError, problemResponse } from "./http/problem.ts";
+import { health } from "./routes/health.ts";
+import { telemetryFiles } from "./routes/telemetry-files.ts";
 
-/** The mixer Worker: the control plane's HTTP API. Sub-apps per resource are joined here with `app.route()`. */
-const app = new Hono();
+export { SnakeBridge } from "./bridge/snake-bridge.ts";
 
-app.get("/health", (c) => c.json({ status: "ok" }));
+/** The mixer Worker: the control plane's HTTP API, one sub-app per resource. */
+const app = new Hono<MixerBindings>();
 
-export default app;
+app.route("/health", health);
+app.use(
+  "/api/*",
+  bearerAuth<MixerBindings>((c) => mixerConfig(c.env).config.api.token),
+);
+app.route("/api/v1/telemetry/files", telemetryFiles);
+
+app.notFound((c) =>
+  problemResponse(c, {
+    title: "Not Found",
+    status: 404,
+    detail: `no route for ${c.req.method} ${c.req.path}`,
+  }),
+);
+app.onError((error, c) => {
+  if (error instanceof ProblemError) return problemResponse(c, error.problem, error.headers);
+  if (error instanceof HTTPException)
+    return problemResponse(c, { title: error.message || "Error", status: error.status });
+  console.error(`mixer: ${c.req.method} ${c.req.path}: ${error.stack ?? error.message}`);
+  return problemResponse(c, { title: "Internal Server Error", status: 500, detail: error.message });
+});
+
+export default {
+  fetch: app.fetch,
+  /** Cron: wakes the Snake bridge, whose alarm then pumps, flushes and applies retention. */
+  async scheduled(_controller: ScheduledController, env: MixerEnv): Promise<void> {
+    await snakeBridge(env).status();
+  },
+} satisfies ExportedHandler<MixerEnv>;

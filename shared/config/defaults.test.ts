@@ -65,6 +65,8 @@ const MIXER_DEFAULTS: Record<string, unknown> = {
   "snake.business_stream_max_age": "720h",
   "snake.telemetry_stream_max_age": "24h",
   "snake.durable": false,
+  // Ours: the Worker reaches NATS over its websocket listener.
+  "snake.websocket_url": "ws://127.0.0.1:4223",
   "observability.enabled": true,
   "observability.tier": "embedded",
   "observability.sampling_rate": 1.0,

@@ -41,6 +41,10 @@ export const mixerConfigSchema = z.object({
     business_stream_max_age: duration("720h"),
     telemetry_stream_max_age: duration("24h"),
     durable: bool(false),
+    websocket_url: str(
+      "ws://127.0.0.1:4223",
+      "Websocket URL of the NATS server that the mixer's Snake bridge dials (Workers cannot speak raw TCP).",
+    ),
   }),
   observability: section({
     ...observabilityShape,

@@ -1,10 +1,9 @@
-import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
+import { type NatsServerProcess, startNatsServerProcess } from "../../mixer-worker/cli/dev/nats-server.ts";
 
-/** A running (or stopped) nats-server started for a test. */
+/** A nats-server started for a test, in its own temp dir, on random ports. */
 export interface NatsServer {
   /** `nats://127.0.0.1:<port>` */
   url: string;
@@ -17,7 +16,7 @@ export interface NatsServer {
   jetstreamDomain: string;
   /**
    * Stops the server with SIGINT and waits for it to exit. The temp dir is removed unless `keepStore` is
-   * set, in which case `startNatsServer({ reuse: this })` can bring the same server back.
+   * set, in which case `startNatsServer({ reuse: this })` brings the same server back.
    */
   stop(options?: { keepStore?: boolean }): Promise<void>;
 }
@@ -28,146 +27,64 @@ export interface StartNatsServerOptions {
   maxPayload?: number;
   /** A server stopped with `keepStore: true`: start again on the same ports with the same JetStream store. */
   reuse?: NatsServer;
-  /** How long to wait for the ports file before giving up. */
   readyTimeoutMs?: number;
 }
 
-interface Ports {
-  nats: string[];
-  monitoring: string[];
-  websocket: string[];
-}
+/** What a server stopped with keepStore leaves for `reuse`; kept out of the public shape. */
+const stopped = new WeakMap<NatsServer, NatsServerProcess>();
 
-/** What a stopped server leaves behind for `reuse`; kept out of the public shape. */
-const reusable = new WeakMap<NatsServer, { dir: string; config: string }>();
+const portOf = (url: string) => Number(new URL(url).port);
 
 /**
- * Starts a real nats-server on 127.0.0.1 with JetStream (under a fresh temp dir), a websocket listener and
- * monitoring, all on random ports, and resolves once it has written its ports file.
+ * Starts a real nats-server for a test (the same starter `fluxrig-mixer dev` uses) with JetStream, a websocket
+ * listener and monitoring on random 127.0.0.1 ports, in a fresh temp dir.
  *
  * @example
  * const server = await startNatsServer();
  * onTestFinished(() => server.stop());
- * const nc = await connect({ servers: server.url });
  *
- * @example Outage: stop, then come back on the same port with the same store.
+ * @example Outage: stop, then come back on the same ports with the same store.
  * await server.stop({ keepStore: true });
  * const again = await startNatsServer({ reuse: server });
  */
 export async function startNatsServer(options: StartNatsServerOptions = {}): Promise<NatsServer> {
-  const { reuse, readyTimeoutMs = 10_000 } = options;
-  const jetstreamDomain = reuse?.jetstreamDomain ?? options.jetstreamDomain ?? "flux";
-  let dir: string;
-  let config: string;
-  if (reuse) {
-    const left = reusable.get(reuse);
-    if (!left)
-      throw new Error("startNatsServer({ reuse }): that server was not stopped with keepStore: true");
-    reusable.delete(reuse);
-    ({ dir, config } = left);
-  } else {
-    dir = await mkdtemp(join(tmpdir(), "fluxrig-nats-"));
-    config = serverConfig(dir, jetstreamDomain, options.maxPayload);
-  }
-  const configPath = join(dir, "nats.conf");
-  const logPath = join(dir, "nats.log");
-  await writeFile(configPath, config);
-
-  const child = spawn("nats-server", ["-c", configPath, "-l", logPath], { stdio: "ignore" });
-  // A test that forgets stop() must not leave a server behind when the runner exits.
-  const killOnExit = () => child.kill("SIGKILL");
-  process.once("exit", killOnExit);
-  const exited = new Promise((resolve) => child.once("exit", resolve));
-
-  let ports: Ports;
-  try {
-    ports = await waitForPorts(child, dir, logPath, readyTimeoutMs);
-  } catch (error) {
-    child.kill("SIGKILL");
-    process.off("exit", killOnExit);
-    await rm(dir, { recursive: true, force: true });
-    throw error;
-  }
-
-  const storeDir = join(dir, "js");
-  const server: NatsServer = {
-    url: first(ports.nats, "nats"),
-    wsUrl: first(ports.websocket, "websocket"),
-    monitoringUrl: first(ports.monitoring, "monitoring"),
-    storeDir,
-    jetstreamDomain,
-    async stop({ keepStore = false } = {}) {
-      if (child.exitCode === null && child.signalCode === null) {
-        child.kill("SIGINT");
-        await exited;
+  const previous = options.reuse ? stopped.get(options.reuse) : undefined;
+  if (options.reuse && !previous)
+    throw new Error("startNatsServer({ reuse }): that server was not stopped with keepStore: true");
+  if (options.reuse) stopped.delete(options.reuse);
+  const base = previous
+    ? {
+        ...previous.options,
+        port: portOf(previous.url),
+        websocketPort: portOf(previous.wsUrl),
+        monitoringPort: portOf(previous.monitoringUrl),
       }
-      process.off("exit", killOnExit);
-      if (keepStore) reusable.set(server, { dir, config: pinnedConfig(config, ports) });
-      else await rm(dir, { recursive: true, force: true });
+    : {
+        dir: await mkdtemp(join(tmpdir(), "fluxrig-nats-")),
+        port: -1,
+        websocketPort: -1,
+        monitoringPort: -1,
+        jetstreamDomain: options.jetstreamDomain ?? "flux",
+        ...(options.maxPayload === undefined ? {} : { maxPayload: options.maxPayload }),
+      };
+  const process = await startNatsServerProcess({
+    ...base,
+    ...(options.readyTimeoutMs === undefined ? {} : { readyTimeoutMs: options.readyTimeoutMs }),
+  }).catch(async (error: unknown) => {
+    if (!previous) await rm(base.dir, { recursive: true, force: true });
+    throw error;
+  });
+  const server: NatsServer = {
+    url: process.url,
+    wsUrl: process.wsUrl,
+    monitoringUrl: process.monitoringUrl,
+    storeDir: process.storeDir,
+    jetstreamDomain: base.jetstreamDomain,
+    async stop({ keepStore = false } = {}) {
+      await process.stop();
+      if (keepStore) stopped.set(server, process);
+      else await rm(base.dir, { recursive: true, force: true });
     },
   };
   return server;
-}
-
-function serverConfig(dir: string, domain: string, maxPayload: number | undefined): string {
-  return [
-    "listen: 127.0.0.1:-1",
-    "http: 127.0.0.1:-1",
-    `ports_file_dir: ${JSON.stringify(dir)}`,
-    ...(maxPayload === undefined ? [] : [`max_payload: ${maxPayload}`]),
-    `jetstream { store_dir: ${JSON.stringify(join(dir, "js"))}, domain: ${JSON.stringify(domain)} }`,
-    "websocket { host: 127.0.0.1, port: -1, no_tls: true, compression: false }",
-    "",
-  ].join("\n");
-}
-
-/** The same config with the random ports replaced by the ones the server got, so a restart keeps its URLs. */
-function pinnedConfig(config: string, ports: Ports): string {
-  const port = (url: string) => new URL(url).port;
-  return config
-    .replace("listen: 127.0.0.1:-1", `listen: 127.0.0.1:${port(first(ports.nats, "nats"))}`)
-    .replace("http: 127.0.0.1:-1", `http: 127.0.0.1:${port(first(ports.monitoring, "monitoring"))}`)
-    .replace("port: -1", `port: ${port(first(ports.websocket, "websocket"))}`);
-}
-
-function first(urls: string[] | undefined, what: string): string {
-  const url = urls?.[0];
-  if (!url) throw new Error(`nats-server ports file has no ${what} URL`);
-  return url;
-}
-
-async function waitForPorts(child: ChildProcess, dir: string, logPath: string, timeoutMs: number) {
-  let spawnError: NodeJS.ErrnoException | undefined;
-  child.once("error", (error) => {
-    spawnError = error;
-  });
-  const portsFile = () => join(dir, `nats-server_${child.pid}.ports`);
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (spawnError?.code === "ENOENT") {
-      throw new Error("nats-server is not on PATH: install it with `apt-get install -y nats-server`");
-    }
-    if (spawnError) throw new Error(`cannot start nats-server: ${spawnError.message}`);
-    if (child.pid !== undefined) {
-      const text = await readFile(portsFile(), "utf8").catch(() => "");
-      // The server writes the file in one go, but a read can still race the write: retry until it parses.
-      if (text.endsWith("}")) return JSON.parse(text) as Ports;
-    }
-    if (child.exitCode !== null || child.signalCode !== null) {
-      throw new Error(
-        `nats-server exited (${child.exitCode ?? child.signalCode}) before it was ready; log tail:\n${await logTail(logPath)}`,
-      );
-    }
-    if (Date.now() > deadline) {
-      throw new Error(
-        `nats-server did not write its ports file within ${timeoutMs} ms; log tail:\n${await logTail(logPath)}`,
-      );
-    }
-    await sleep(20);
-  }
-}
-
-async function logTail(logPath: string): Promise<string> {
-  const text = await readFile(logPath, "utf8").catch(() => "(no log)");
-  return text.split("\n").slice(-15).join("\n");
 }

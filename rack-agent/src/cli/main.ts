@@ -5,6 +5,7 @@ const io = {
   out: (text: string) => process.stdout.write(text),
   err: (text: string) => process.stderr.write(text),
   env: process.env,
+  isTTY: process.stderr.isTTY === true,
 };
 await runCli(buildRackProgram(io), process.argv, {
   err: io.err,

@@ -5,11 +5,14 @@ import { addConfigCommand } from "../../../shared/cli/config-command.ts";
 import { flagValues } from "../../../shared/cli/config-flags.ts";
 import { loadConfigFile, rackConfigSpec } from "../../../shared/config/index.ts";
 import { RACK_CONFIG_FLAGS } from "./config-flags.ts";
+import { addEmitCommand } from "./emit-command.ts";
 
 export interface CliIo {
   out: (text: string) => void;
   err: (text: string) => void;
   env: Record<string, string | undefined>;
+  /** Whether stderr is a terminal: progress lines and colours only then. */
+  isTTY: boolean;
 }
 
 /** Builds the `fluxrig` program. Commands load the rack config lazily, so `--help` never fails on a bad file. */
@@ -37,5 +40,6 @@ export function buildRackProgram(io: CliIo): Command {
     });
   };
   addConfigCommand(program, loadRack, io);
+  addEmitCommand(program, loadRack, io);
   return program;
 }

@@ -1,0 +1,188 @@
+import { chmod, mkdir, writeFile } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { jetstreamManager } from "@nats-io/jetstream";
+import { connect } from "@nats-io/transport-node";
+import type { FlagValue, LoadedConfig, MixerConfig } from "../../../shared/config/index.ts";
+import { ensureStreams } from "../../../shared/snake/streams.ts";
+import { localApiToken } from "./api-token.ts";
+import { type NatsServerProcess, startNatsServerProcess } from "./nats-server.ts";
+import { assertPortFree } from "./port-check.ts";
+import { runWrangler, signalGroup, startWranglerDev } from "./wrangler-process.ts";
+
+const PROJECT_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
+
+export interface LocalMixerInput {
+  loaded: LoadedConfig<MixerConfig> & { file?: string };
+  /** The config file's text, passed to the Worker so it loads the very same layers. */
+  fileText?: string;
+  flags: FlagValue[];
+  env: Record<string, string | undefined>;
+  cwd: string;
+  log: (line: string) => void;
+  /** Test-only variables for the Worker (fault injection). */
+  extraVars?: Record<string, string>;
+  readyTimeoutMs?: number;
+}
+
+export interface LocalMixer {
+  apiUrl: string;
+  natsUrl: string;
+  wsUrl: string;
+  token: string;
+  tokenSource: string;
+  storeDir: string;
+  /** Resolves with a reason when either child exits on its own. */
+  failed: Promise<string>;
+  /** Stops the Worker and nats-server cleanly. */
+  stop(): Promise<void>;
+  /** Kills the Worker with SIGKILL, as a crash would, then stops nats-server (for recovery tests). */
+  crash(): Promise<void>;
+}
+
+function portOf(url: string, setting: string): number {
+  const port = Number(new URL(url).port);
+  if (!port) throw new Error(`${setting} = "${url}" has no port`);
+  return port;
+}
+
+/**
+ * Runs the mixer locally, as `npm run dev` does: a nats-server child from `[snake]` (client port, the
+ * websocket port of `snake.websocket_url`, JetStream domain, store under `store.dir`), the two streams, the
+ * registry migrations, and the Worker under `wrangler dev` on `api.port` with D1, R2 and Durable Objects
+ * persisted under `store.dir`. Resolves when both answer.
+ */
+export async function startLocalMixer(input: LocalMixerInput): Promise<LocalMixer> {
+  const { config } = input.loaded;
+  const storeDir = resolve(input.cwd, config.store.dir);
+  const wsPort = portOf(config.snake.websocket_url, "snake.websocket_url");
+  await assertPortFree(config.snake.port, "snake.port");
+  await assertPortFree(wsPort, "snake.websocket_url");
+  await assertPortFree(config.api.port, "api.port");
+  await mkdir(storeDir, { recursive: true });
+  const { token, source: tokenSource } = await localApiToken(storeDir, input.env);
+
+  const nats = await startNatsServerProcess({
+    dir: join(storeDir, "nats"),
+    port: config.snake.port,
+    websocketPort: wsPort,
+    monitoringPort: -1,
+    jetstreamDomain: config.snake.domain,
+    maxPayload: Math.max(config.mixer.max_payload_size, 1_048_576),
+  });
+  let wrangler: ReturnType<typeof startWranglerDev> | undefined;
+  const stopWorker = async (signal: NodeJS.Signals) => {
+    const child = wrangler;
+    if (!child) return;
+    const gone =
+      child.exitCode === null && child.signalCode === null
+        ? new Promise((done) => child.once("exit", done))
+        : null;
+    signalGroup(child, signal);
+    if (gone) await Promise.race([gone, new Promise((done) => setTimeout(done, 5_000))]);
+    signalGroup(child, "SIGKILL");
+  };
+  const stop = async () => {
+    await stopWorker("SIGINT");
+    await nats.stop();
+  };
+  // Nothing may outlive the launcher, even when it dies without running stop().
+  const killOnExit = () => wrangler && signalGroup(wrangler, "SIGKILL");
+  process.once("exit", killOnExit);
+  try {
+    await createStreams(nats, config);
+    const persistTo = join(storeDir, "mixer");
+    input.log(`applying registry migrations (D1, persisted under ${persistTo})`);
+    await runWrangler(
+      ["d1", "migrations", "apply", "REGISTRY", "--local", "--persist-to", persistTo],
+      PROJECT_ROOT,
+    );
+
+    // Secrets and FLUXRIG_* settings reach the Worker through an env file only its owner can read.
+    const envFile = join(storeDir, "mixer.env");
+    const vars = Object.entries(input.env).filter(
+      ([name, value]) => name.startsWith("FLUXRIG_") && value !== undefined,
+    );
+    vars.push(["FLUXRIG_API_TOKEN", token]);
+    await writeFile(
+      envFile,
+      `${vars.map(([name, value]) => `${name}=${JSON.stringify(value)}`).join("\n")}\n`,
+      { mode: 0o600 },
+    );
+    await chmod(envFile, 0o600);
+
+    wrangler = startWranglerDev({
+      cwd: PROJECT_ROOT,
+      port: config.api.port,
+      persistTo,
+      envFile,
+      vars: {
+        MIXER_CONFIG_FLAGS: JSON.stringify(input.flags),
+        ...(input.fileText !== undefined && input.loaded.file
+          ? { MIXER_CONFIG_TOML: input.fileText, MIXER_CONFIG_PATH: input.loaded.file }
+          : {}),
+        ...input.extraVars,
+      },
+      onOutput: input.log,
+    });
+    const apiUrl = `http://127.0.0.1:${config.api.port}`;
+    const wranglerExited = new Promise<string>((done) =>
+      wrangler?.once("exit", (code, signal) => done(`wrangler dev exited (${code ?? signal})`)),
+    );
+    await waitForHealth(apiUrl, wranglerExited, input.readyTimeoutMs ?? 90_000);
+    const failed = Promise.race([wranglerExited, nats.exited.then((code) => `nats-server exited (${code})`)]);
+    return {
+      apiUrl,
+      natsUrl: nats.url,
+      wsUrl: nats.wsUrl,
+      token,
+      tokenSource,
+      storeDir,
+      failed,
+      stop,
+      crash: async () => {
+        await stopWorker("SIGKILL");
+        await nats.stop();
+      },
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+async function createStreams(nats: NatsServerProcess, config: MixerConfig): Promise<void> {
+  const nc = await connect({ servers: nats.url, timeout: 5_000 });
+  try {
+    await ensureStreams(await jetstreamManager(nc, { domain: config.snake.domain }), config.snake);
+  } finally {
+    await nc.close();
+  }
+}
+
+async function waitForHealth(apiUrl: string, exited: Promise<string>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let done: string | undefined;
+  void exited.then((reason) => {
+    done = reason;
+  });
+  let last = "";
+  while (Date.now() < deadline) {
+    if (done) throw new Error(`${done} before the mixer answered`);
+    try {
+      const res = await fetch(`${apiUrl}/health`, { signal: AbortSignal.timeout(5_000) });
+      const body = (await res.json().catch(() => ({}))) as {
+        nats?: { connected?: boolean; last_error?: string };
+      };
+      // Ready means the Worker answers AND its Snake bridge holds the NATS connection.
+      if (res.ok && body.nats?.connected) return;
+      last = res.ok
+        ? `bridge not connected yet (${body.nats?.last_error ?? "connecting"})`
+        : `HTTP ${res.status}`;
+    } catch (error) {
+      last = (error as Error).message;
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`the mixer did not answer ${apiUrl}/health within ${timeoutMs} ms (last: ${last})`);
+}

@@ -1,0 +1,206 @@
+import { DurableObject } from "cloudflare:workers";
+import { AckPolicy, type Consumer, type JsMsg, jetstream, jetstreamManager } from "@nats-io/jetstream";
+import { headers, type NatsConnection, nanos, wsconnect } from "@nats-io/nats-core";
+import { encode } from "cbor-x";
+import {
+  TELEMETRY_CONSUMER,
+  TELEMETRY_DEAD_LETTER,
+  TELEMETRY_FILTER,
+  TELEMETRY_STREAM,
+} from "../../../shared/fluxmsg/subjects.ts";
+import { ensureStreams } from "../../../shared/snake/streams.ts";
+import type { TelemetryKind, TelemetryRecord } from "../../../shared/telemetry/records.ts";
+import { mixerConfig } from "../config.ts";
+import type { MixerEnv } from "../env.ts";
+import { decodeTelemetryBatch } from "../ingest/decode-batch.ts";
+import { storeTelemetryRecords } from "../ingest/store-records.ts";
+import { applyRetention } from "../retention/apply-retention.ts";
+import type { BridgeStatus } from "./bridge-status.ts";
+
+/** Test-only fault: hang after the R2 write and before the ack, so a test can kill the mixer right there. */
+const FAULT_HANG_BEFORE_ACK = "MIXER_FAULT_HANG_BEFORE_ACK";
+
+/**
+ * Holds the mixer's NATS connection (Workers cannot keep one outside a Durable Object), pulls telemetry from
+ * a durable JetStream consumer, buffers up to `ingest.buffer_size` messages, and every
+ * `ingest.flush_interval` (or when the buffer is full) writes Parquet to R2 and only then acks. A crash
+ * between write and ack redelivers the messages: duplicates, never loss (queries dedupe by record_id).
+ * An alarm every flush interval keeps it alive, reconnected and pumping.
+ */
+export class SnakeBridge extends DurableObject<MixerEnv> {
+  private nc: NatsConnection | undefined;
+  private pumping: Promise<void> | undefined;
+  private buffers = new Map<TelemetryKind, TelemetryRecord[]>();
+  private pending: JsMsg[] = [];
+  private lastFlushAt = 0;
+  private stats = {
+    recordsStored: 0,
+    objectsWritten: 0,
+    bytesWritten: 0,
+    flushes: 0,
+    timing: { decodeMs: 0, encodeMs: 0, putMs: 0, ackMs: 0 },
+    messagesDeadLettered: 0,
+    recordsDeadLettered: 0,
+    lastError: null as string | null,
+  };
+
+  private get config() {
+    return mixerConfig(this.env).config;
+  }
+
+  /** Starts the bridge if it is not running and reports its state. */
+  async status(): Promise<BridgeStatus> {
+    await this.ensureAlarm();
+    this.ensurePumping();
+    return {
+      connected: this.nc !== undefined && !this.nc.isClosed(),
+      url: this.config.snake.websocket_url,
+      lastFlushAt: this.lastFlushAt ? new Date(this.lastFlushAt).toISOString() : null,
+      pendingRecords: [...this.buffers.values()].reduce((n, records) => n + records.length, 0),
+      pendingMessages: this.pending.length,
+      ...this.stats,
+    };
+  }
+
+  override async alarm(): Promise<void> {
+    this.ensurePumping();
+    await this.ctx.storage.setAlarm(Date.now() + this.config.ingest.flush_interval);
+    await this.retentionIfDue();
+  }
+
+  /** Applies `[observability.embedded.rotation]` once every `check_interval`. */
+  private async retentionIfDue(): Promise<void> {
+    const rotation = this.config.observability.embedded.rotation;
+    const last = (await this.ctx.storage.get<number>("retention:last")) ?? 0;
+    if (Date.now() - last < rotation.check_interval) return;
+    await this.ctx.storage.put("retention:last", Date.now());
+    await applyRetention(this.env.TELEMETRY, rotation, Date.now()).catch((error: unknown) => {
+      console.error(`retention: ${(error as Error).message}`);
+    });
+  }
+
+  private async ensureAlarm(): Promise<void> {
+    if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + 100);
+  }
+
+  private ensurePumping(): void {
+    this.pumping ??= this.pump()
+      .catch((error: unknown) => {
+        this.stats.lastError = `${new Date().toISOString()} ${(error as Error).message}`;
+        console.error(`snake bridge: ${(error as Error).message}`);
+      })
+      .finally(() => {
+        this.pumping = undefined;
+      });
+  }
+
+  private async openConsumer(): Promise<Consumer> {
+    const { snake, ingest } = this.config;
+    if (!this.nc || this.nc.isClosed()) {
+      this.nc = await wsconnect({
+        servers: snake.websocket_url,
+        name: "fluxrig-mixer-bridge",
+        maxReconnectAttempts: -1,
+        reconnectTimeWait: 1_000,
+        timeout: 10_000,
+      }).catch((error: unknown) => {
+        throw new Error(
+          `cannot reach NATS at ${snake.websocket_url} (snake.websocket_url): ${(error as Error).message}`,
+        );
+      });
+    }
+    const jsm = await jetstreamManager(this.nc, { domain: snake.domain });
+    await ensureStreams(jsm, snake);
+    // Long enough to survive a slow flush; working() pings extend it while a write is under way.
+    const ackWait = nanos(2 * ingest.flush_interval + 5_000);
+    const consumer = {
+      durable_name: TELEMETRY_CONSUMER,
+      ack_policy: AckPolicy.Explicit,
+      filter_subject: TELEMETRY_FILTER,
+      ack_wait: ackWait,
+      max_ack_pending: Math.max(ingest.buffer_size * 4, 1_000),
+    };
+    await jsm.consumers
+      .add(TELEMETRY_STREAM, consumer)
+      .catch(() => jsm.consumers.update(TELEMETRY_STREAM, TELEMETRY_CONSUMER, consumer));
+    return jetstream(this.nc, { domain: snake.domain }).consumers.get(TELEMETRY_STREAM, TELEMETRY_CONSUMER);
+  }
+
+  private async pump(): Promise<void> {
+    const consumer = await this.openConsumer();
+    this.stats.lastError = null;
+    const { flush_interval: flushInterval, buffer_size: bufferSize } = this.config.ingest;
+    if (!this.lastFlushAt) this.lastFlushAt = Date.now();
+    while (this.nc && !this.nc.isClosed()) {
+      const untilFlush = this.lastFlushAt + flushInterval - Date.now();
+      const room = bufferSize - this.pending.length;
+      if (room > 0 && untilFlush > 0) {
+        const messages = await consumer.fetch({ max_messages: room, expires: Math.max(1_000, untilFlush) });
+        for await (const message of messages) this.accept(message);
+      }
+      if (this.pending.length >= bufferSize || Date.now() >= this.lastFlushAt + flushInterval)
+        await this.flush();
+    }
+  }
+
+  private accept(message: JsMsg): void {
+    const t0 = performance.now();
+    const decoded = decodeTelemetryBatch(message.data, this.config.mixer.max_payload_size);
+    this.stats.timing.decodeMs += performance.now() - t0;
+    if (!decoded.ok) {
+      this.deadLetter(message.subject, decoded.reason, message.data);
+      this.stats.messagesDeadLettered++;
+      message.ack();
+      return;
+    }
+    if (decoded.rejected.length > 0) {
+      const reason = decoded.rejected.map((r) => r.reason).join("; ");
+      this.deadLetter(message.subject, reason, encode({ kind: decoded.kind, rejected: decoded.rejected }));
+      this.stats.recordsDeadLettered += decoded.rejected.length;
+    }
+    const buffer = this.buffers.get(decoded.kind) ?? [];
+    for (const record of decoded.records) buffer.push(record);
+    this.buffers.set(decoded.kind, buffer);
+    this.pending.push(message);
+  }
+
+  private deadLetter(subject: string, reason: string, data: Uint8Array): void {
+    const h = headers();
+    h.set("Fluxrig-Dead-Letter-Reason", reason.slice(0, 1_000));
+    h.set("Fluxrig-Original-Subject", subject);
+    this.nc?.publish(`${TELEMETRY_DEAD_LETTER}.${subject.split(".")[2] ?? "unknown"}`, data, { headers: h });
+    console.warn(`snake bridge: dead-lettered a message from ${subject}: ${reason.slice(0, 300)}`);
+  }
+
+  private async flush(): Promise<void> {
+    const messages = this.pending;
+    const buffers = this.buffers;
+    this.pending = [];
+    this.buffers = new Map();
+    this.lastFlushAt = Date.now();
+    if (messages.length === 0) return;
+    for (const message of messages) message.working();
+    const { storage } = this.config.observability.embedded;
+    try {
+      for (const [kind, records] of buffers) {
+        if (records.length === 0) continue;
+        const stored = await storeTelemetryRecords(this.env.TELEMETRY, kind, records, storage);
+        this.stats.objectsWritten += stored.keys.length;
+        this.stats.bytesWritten += stored.bytes;
+        this.stats.timing.encodeMs += stored.encodeMs;
+        this.stats.timing.putMs += stored.putMs;
+        this.stats.recordsStored += records.length;
+      }
+    } catch (error) {
+      // Nothing acked: JetStream redelivers every message of this flush after a short pause.
+      for (const message of messages) message.nak(1_000);
+      throw error;
+    }
+    if (this.env[FAULT_HANG_BEFORE_ACK] === "1") await new Promise(() => {});
+    const t0 = performance.now();
+    for (const message of messages) message.ack();
+    await this.nc?.flush();
+    this.stats.timing.ackMs += performance.now() - t0;
+    this.stats.flushes++;
+  }
+}

@@ -1,0 +1,18 @@
+import type { SnakeBridge } from "./bridge/snake-bridge.ts";
+
+/** The mixer Worker's bindings (wrangler.toml) and variables. */
+export interface MixerEnv {
+  REGISTRY: D1Database;
+  TELEMETRY: R2Bucket;
+  SNAKE_BRIDGE: DurableObjectNamespace<SnakeBridge>;
+  /** Text of fluxrig-mixer.toml, passed in by `fluxrig-mixer dev` or set at deploy time. */
+  MIXER_CONFIG_TOML?: string;
+  /** The name errors cite for that text. */
+  MIXER_CONFIG_PATH?: string;
+  /** JSON array of the launcher's flag values (`FlagValue[]`): the top precedence layer. */
+  MIXER_CONFIG_FLAGS?: string;
+  /** FLUXRIG_* variables and secrets (including FLUXRIG_API_TOKEN) arrive as further string bindings. */
+  [name: string]: unknown;
+}
+
+export type MixerBindings = { Bindings: MixerEnv };

@@ -1,0 +1,43 @@
+import type { MixerConfig } from "../../../shared/config/index.ts";
+import type { RecordOf, TelemetryKind, TelemetryRecord } from "../../../shared/telemetry/records.ts";
+import { writeTelemetryFile } from "../store/parquet-writer.ts";
+import { groupByPartition, telemetryObjectKey } from "../store/partition-path.ts";
+
+type Storage = MixerConfig["observability"]["embedded"]["storage"];
+
+/** What one store did, for the bridge's counters and the ingest benchmark's "where the time goes". */
+export interface StoreResult {
+  keys: string[];
+  bytes: number;
+  /** Milliseconds encoding files (DuckDB) and putting them to R2. */
+  encodeMs: number;
+  putMs: number;
+}
+
+/**
+ * Writes one flush of records of one kind to R2: one object per partition their timestamps fall in.
+ * An error leaves earlier partitions written; the caller does not ack, and the redelivered records are
+ * deduplicated by record_id on read.
+ *
+ * @example await storeTelemetryRecords(env.TELEMETRY, "logs", records, config.observability.embedded.storage);
+ */
+export async function storeTelemetryRecords(
+  bucket: R2Bucket,
+  kind: TelemetryKind,
+  records: TelemetryRecord[],
+  storage: Storage,
+): Promise<StoreResult> {
+  const result: StoreResult = { keys: [], bytes: 0, encodeMs: 0, putMs: 0 };
+  for (const [start, group] of groupByPartition(records, storage.partition_by)) {
+    const key = telemetryObjectKey(kind, start, { partitionBy: storage.partition_by, ...storage });
+    const t0 = performance.now();
+    const bytes = await writeTelemetryFile(kind, group as RecordOf<typeof kind>[], storage);
+    const t1 = performance.now();
+    await bucket.put(key, bytes, { customMetadata: { records: String(group.length) } });
+    result.encodeMs += t1 - t0;
+    result.putMs += performance.now() - t1;
+    result.bytes += bytes.byteLength;
+    result.keys.push(key);
+  }
+  return result;
+}

@@ -1,0 +1,76 @@
+import { env, SELF } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import type { MixerEnv } from "../env.ts";
+
+const TOKEN = "workers-test-token";
+const get = (path: string, token?: string) =>
+  SELF.fetch(
+    `http://mixer${path}`,
+    token === undefined ? {} : { headers: { authorization: `Bearer ${token}` } },
+  );
+
+describe("auth and errors", () => {
+  it("serves /health without a token, with the mixer id and ingest state", async () => {
+    const res = await get("/health");
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as Record<string, unknown>;
+    expect(body.mixer_id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-/);
+    expect(body).toHaveProperty("ingest.pending_records", 0);
+    // No NATS in this project: the bridge reports itself disconnected rather than failing the request.
+    expect(body).toHaveProperty("nats.connected", false);
+    const again = (await (await get("/health")).json()) as Record<string, unknown>;
+    expect(again.mixer_id).toBe(body.mixer_id);
+  });
+
+  it("refuses an API call without a token: 401 problem+json with a Bearer challenge", async () => {
+    const res = await get("/api/v1/telemetry/files");
+    expect(res.status).toBe(401);
+    expect(res.headers.get("content-type")).toBe("application/problem+json");
+    expect(res.headers.get("www-authenticate")).toBe('Bearer realm="fluxrig-mixer"');
+    expect(await res.json()).toMatchObject({ status: 401, detail: "missing Authorization: Bearer <token>" });
+  });
+
+  it("refuses a wrong token and a malformed header", async () => {
+    const wrong = await get("/api/v1/telemetry/files", `${TOKEN}x`);
+    expect(wrong.status).toBe(401);
+    expect(wrong.headers.get("www-authenticate")).toContain('error="invalid_token"');
+    const basic = await SELF.fetch("http://mixer/api/v1/telemetry/files", {
+      headers: { authorization: "Basic abc" },
+    });
+    expect(basic.status).toBe(401);
+    expect(((await basic.json()) as { detail: string }).detail).toContain("not of the form 'Bearer <token>'");
+  });
+
+  it("answers an unknown route with a 404 problem naming it", async () => {
+    const res = await get("/api/v1/nothing", TOKEN);
+    expect(res.status).toBe(404);
+    expect(await res.json()).toMatchObject({ status: 404, detail: "no route for GET /api/v1/nothing" });
+  });
+});
+
+describe("GET /api/v1/telemetry/files", () => {
+  it("lists stored objects by prefix and downloads one", async () => {
+    const bucket = (env as unknown as MixerEnv).TELEMETRY;
+    await bucket.put("telemetry/logs/2026/11/27/10/logs_A.parquet", new Uint8Array([1, 2, 3]));
+    await bucket.put("telemetry/metrics/2026/11/27/10/metrics_A.parquet", new Uint8Array([4]));
+    const list = await get("/api/v1/telemetry/files?prefix=telemetry/logs/", TOKEN);
+    expect(await list.json()).toMatchObject({
+      files: [{ key: "telemetry/logs/2026/11/27/10/logs_A.parquet", size: 3 }],
+      next: null,
+    });
+    const file = await get("/api/v1/telemetry/files/telemetry/logs/2026/11/27/10/logs_A.parquet", TOKEN);
+    expect(file.headers.get("content-type")).toBe("application/vnd.apache.parquet");
+    expect([...new Uint8Array(await file.arrayBuffer())]).toEqual([1, 2, 3]);
+  });
+
+  it("refuses a prefix or key outside the telemetry tree, naming the parameter", async () => {
+    const res = await get("/api/v1/telemetry/files?prefix=../secrets", TOKEN);
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({ parameter: "prefix" });
+    const key = await get("/api/v1/telemetry/files/registry.db", TOKEN);
+    expect(key.status).toBe(400);
+    expect(await key.json()).toMatchObject({ parameter: "key" });
+    const missing = await get("/api/v1/telemetry/files/telemetry/logs/none.parquet", TOKEN);
+    expect(missing.status).toBe(404);
+  });
+});

@@ -1,0 +1,20 @@
+/**
+ * The mixer's storage engine behind one face: DuckDB in the isolate, the stored files' schema, the writer
+ * and the object layout. Routes and the bridge import from here only, so the engine can change alone.
+ */
+export { type DuckDb, type DuckDbRow, getDuckDb } from "./duckdb.ts";
+export { type ColumnType, TELEMETRY_COLUMNS, type TelemetryColumn } from "./parquet-schema.ts";
+export {
+  type TelemetryCompression,
+  type TelemetryFileOptions,
+  type TelemetryFormat,
+  writeTelemetryFile,
+} from "./parquet-writer.ts";
+export {
+  groupByPartition,
+  type ObjectKeyOptions,
+  type PartitionBy,
+  partitionStart,
+  telemetryFileId,
+  telemetryObjectKey,
+} from "./partition-path.ts";

@@ -1,0 +1,173 @@
+import type { RecordOf, TelemetryKind } from "../../../shared/telemetry/records.ts";
+import { type DuckDb, getDuckDb } from "./duckdb.ts";
+import { annotateJsonColumns } from "./parquet-json-annotation.ts";
+import { duckDbType, TELEMETRY_COLUMNS, type TelemetryColumn } from "./parquet-schema.ts";
+import { Utf8Sink } from "./utf8-sink.ts";
+
+/** `observability.embedded.storage.format`. */
+export type TelemetryFormat = "parquet" | "json";
+/** `observability.embedded.storage.compression`. */
+export type TelemetryCompression = "zstd" | "snappy" | "none";
+
+export interface TelemetryFileOptions {
+  format: TelemetryFormat;
+  compression: TelemetryCompression;
+}
+
+const PARQUET_CODEC: Record<TelemetryCompression, string> = {
+  zstd: "ZSTD",
+  snappy: "SNAPPY",
+  none: "UNCOMPRESSED",
+};
+
+/** DuckDB's CSV reader refuses longer lines unless told; 2 MiB is its default. */
+const DEFAULT_MAX_LINE_BYTES = 2 * 1024 * 1024;
+
+/** Names of the engine's scratch files, unique within the isolate. */
+let scratchFiles = 0;
+
+/**
+ * Writes one stored telemetry object: Parquet with the reference's columns and types (then `record_id`), or
+ * NDJSON with the same columns in the same order (`ts` as an ISO 8601 UTC string, JSON columns as objects).
+ * NDJSON is stored uncompressed: workerd has no zstd or snappy encoder, and duckdb-wasm's CSV writer ignores
+ * `COMPRESSION`, so any other codec is refused rather than silently dropped.
+ *
+ * @example
+ * const bytes = await writeTelemetryFile("logs", records, { format: "parquet", compression: "zstd" });
+ * await env.TELEMETRY.put(key, bytes);
+ */
+export async function writeTelemetryFile<K extends TelemetryKind>(
+  kind: K,
+  records: readonly RecordOf<K>[],
+  options: TelemetryFileOptions,
+): Promise<Uint8Array> {
+  if (records.length === 0)
+    throw new RangeError(`no ${kind} records to write: a stored file holds at least one`);
+  if (options.format === "json") {
+    if (options.compression !== "none") {
+      throw new RangeError(
+        `compression "${options.compression}" is not available for format "json" in the mixer; use "none" (or format "parquet")`,
+      );
+    }
+    return toNdjson(TELEMETRY_COLUMNS[kind], records);
+  }
+  return runParquetWrite(await getDuckDb(), planParquetWrite(kind, records, options.compression));
+}
+
+interface Csv {
+  bytes: Uint8Array;
+  longestLine: number;
+}
+
+/** Everything a Parquet write needs except the engine, so a benchmark can run the same work natively. */
+export interface ParquetWritePlan {
+  /** The rows as CSV, one text cell per string value. */
+  csv: Uint8Array;
+  /** The `COPY` that reads the CSV from `csvPath` and writes the Parquet file to `parquetPath`. */
+  copySql(csvPath: string, parquetPath: string): string;
+  /** Turns the bytes DuckDB wrote into the stored file (JSON columns annotated). */
+  finish(parquet: Uint8Array): Uint8Array;
+}
+
+/**
+ * Plans a Parquet write. Rows reach DuckDB as one CSV buffer read with `read_csv`, measured fastest in
+ * workerd: about 0.6 s for 100k log rows (half of it building the CSV), against 1.1 s through Arrow IPC and
+ * 4 s through batched INSERTs. DuckDB 0.9.1 reads both an empty cell and `""` as NULL and has no
+ * `force_not_null` in `read_csv`, so every text cell carries one leading character that the SELECT strips:
+ * NULL stays an empty cell, "" becomes `"."`.
+ *
+ * @example
+ * const plan = planParquetWrite("logs", records, "zstd");
+ * await native.run(plan.copySql("/tmp/in.csv", "/tmp/out.parquet"));
+ */
+export function planParquetWrite<K extends TelemetryKind>(
+  kind: K,
+  records: readonly RecordOf<K>[],
+  compression: TelemetryCompression,
+): ParquetWritePlan {
+  const columns = TELEMETRY_COLUMNS[kind];
+  const csv = toCsv(columns, records);
+  const staged = columns.map((column) => `'${column.name}': '${stagedType(column)}'`).join(", ");
+  const select = columns.map(selectExpression).join(", ");
+  const json = columns.filter((column) => column.type === "JSON").map((column) => column.name);
+  return {
+    csv: csv.bytes,
+    copySql: (csvPath, parquetPath) =>
+      `COPY (SELECT ${select} FROM read_csv('${csvPath}', columns = {${staged}}, ${csvDialect(csv)})) ` +
+      `TO '${parquetPath}' (FORMAT parquet, COMPRESSION ${PARQUET_CODEC[compression]})`,
+    finish: (parquet) => annotateJsonColumns(parquet, json),
+  };
+}
+
+function runParquetWrite(db: DuckDb, plan: ParquetWritePlan): Uint8Array {
+  const name = `telemetry-${++scratchFiles}`;
+  db.registerBuffer(`${name}.csv`, plan.csv);
+  // An unregistered COPY target works too, but duckdb-wasm then warns "Buffering missing file" on every write.
+  db.registerBuffer(`${name}.parquet`, new Uint8Array(0));
+  try {
+    db.query(plan.copySql(`${name}.csv`, `${name}.parquet`));
+    return plan.finish(db.copyFileToBuffer(`${name}.parquet`));
+  } finally {
+    db.dropFile(`${name}.csv`);
+    db.dropFile(`${name}.parquet`);
+  }
+}
+
+function csvDialect({ longestLine }: Csv): string {
+  const maxLine = Math.max(DEFAULT_MAX_LINE_BYTES, longestLine + 1);
+  return `header = false, auto_detect = false, delim = ',', quote = '"', escape = '"', max_line_size = ${maxLine}`;
+}
+
+/** The type `read_csv` parses a column as; the SELECT then casts it to the stored type. */
+function stagedType({ type }: TelemetryColumn): string {
+  if (type === "TIMESTAMP") return "BIGINT";
+  // Parsed as DOUBLE, then rounded once to FLOAT: the same value as Math.fround of the record's number.
+  if (type === "FLOAT" || type === "DOUBLE") return "DOUBLE";
+  return type === "UUID" ? "UUID" : "VARCHAR";
+}
+
+function selectExpression(column: TelemetryColumn): string {
+  const { name, type } = column;
+  if (type === "TIMESTAMP") return `epoch_ms("${name}") AS "${name}"`;
+  const value = stagedType(column) === "VARCHAR" ? `substr("${name}", 2)` : `"${name}"`;
+  return `CAST(${value} AS ${duckDbType(type)}) AS "${name}"`;
+}
+
+function toCsv(columns: readonly TelemetryColumn[], records: readonly object[]): Csv {
+  const sink = new Utf8Sink(records.length * 256);
+  let longestLine = 0;
+  for (const record of records) {
+    const values = record as Record<string, unknown>;
+    let line = "";
+    let separator = "";
+    for (const column of columns) {
+      line += separator + csvCell(column, values[column.name]);
+      separator = ",";
+    }
+    longestLine = Math.max(longestLine, sink.write(`${line}\n`));
+  }
+  return { bytes: sink.bytes(), longestLine };
+}
+
+function csvCell({ type }: TelemetryColumn, value: unknown): string {
+  if (value === null || value === undefined) return "";
+  if (type === "JSON") return text(JSON.stringify(value));
+  if (typeof value === "string") return type === "UUID" ? value : text(value);
+  return String(value);
+}
+
+const text = (value: string) => `".${value.replaceAll('"', '""')}"`;
+
+function toNdjson(columns: readonly TelemetryColumn[], records: readonly object[]): Uint8Array {
+  const sink = new Utf8Sink(records.length * 256);
+  for (const record of records) {
+    const values = record as Record<string, unknown>;
+    const row: Record<string, unknown> = {};
+    for (const { name, type } of columns) {
+      const value = values[name] ?? null;
+      row[name] = type === "TIMESTAMP" ? new Date(value as number).toISOString() : value;
+    }
+    sink.write(`${JSON.stringify(row)}\n`);
+  }
+  return sink.bytes();
+}

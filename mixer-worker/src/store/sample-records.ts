@@ -1,0 +1,165 @@
+import type {
+  LogRecord,
+  MetricRecord,
+  RecordOf,
+  SpanRecord,
+  TelemetryKind,
+} from "../../../shared/telemetry/records.ts";
+
+/** Test and benchmark data only: records with the awkward values a writer must keep exactly. */
+
+const at = Date.UTC(2025, 11, 21, 14, 5, 6, 789);
+const uuid = (n: number) => `0190a0b0-1c2d-7e3f-8a4b-${n.toString(16).padStart(12, "0")}`;
+
+const logs: LogRecord[] = [
+  {
+    record_id: uuid(1),
+    ts: at,
+    entity_id: uuid(100),
+    entity_name: "rack-sfo-01",
+    flux_id: uuid(200),
+    level: "error",
+    message: 'payment "declined", retry=3\nsecond line, ünïcödé ✓',
+    attributes: { gear: "iso8583", nested: { codes: [5, 51] }, ok: false },
+  },
+  {
+    record_id: uuid(2),
+    ts: at + 1,
+    entity_id: uuid(100),
+    entity_name: "rack-sfo-01",
+    flux_id: null,
+    level: "debug",
+    message: "",
+    attributes: {},
+  },
+  {
+    record_id: uuid(3),
+    ts: 0,
+    entity_id: uuid(101),
+    entity_name: "rack-nyc-02",
+    flux_id: null,
+    level: "warn",
+    message: " \\N, NULL and '' are text; tab\t NUL\u0000 emoji \u{1F600} ",
+    attributes: { quote: '"', comma: ",", newline: "\r\n" },
+  },
+];
+
+const metrics: MetricRecord[] = [
+  {
+    record_id: uuid(11),
+    ts: at,
+    entity_id: uuid(100),
+    entity_name: "mixer-01",
+    flux_id: null,
+    name: "gear_latency_ms",
+    type: "histogram",
+    value: 0.1 + 0.2,
+    labels: { gear: "router", le: "+Inf" },
+  },
+  {
+    record_id: uuid(12),
+    ts: at + 3_600_000,
+    entity_id: uuid(100),
+    entity_name: "mixer-01",
+    flux_id: uuid(201),
+    name: "fluxrig.rack.heartbeats_sent",
+    type: "counter",
+    value: 1e21,
+    labels: {},
+  },
+  {
+    record_id: uuid(13),
+    ts: at,
+    entity_id: uuid(102),
+    entity_name: "rack-lon-03",
+    flux_id: null,
+    name: "queue_depth",
+    type: "gauge",
+    value: -2.5e-300,
+    labels: { queue: "in" },
+  },
+];
+
+const traces: SpanRecord[] = [
+  {
+    record_id: uuid(21),
+    ts: at,
+    entity_id: uuid(100),
+    entity_name: "rack-sfo-01",
+    flux_id: uuid(202),
+    trace_id: "4bf92f3577b34da6a3ce929d0e0e4736",
+    span_id: "00f067aa0ba902b7",
+    parent_span_id: null,
+    span_name: "gear.route",
+    duration_ms: 1.1,
+    status: "ok",
+    attributes: { "http.status_code": 200 },
+  },
+  {
+    record_id: uuid(22),
+    ts: at + 7,
+    entity_id: uuid(100),
+    entity_name: "rack-sfo-01",
+    flux_id: null,
+    trace_id: "4bf92f3577b34da6a3ce929d0e0e4736",
+    span_id: "53995c3f42cd8ad8",
+    parent_span_id: "00f067aa0ba902b7",
+    span_name: "gear.iso8583.decode",
+    duration_ms: 0,
+    status: "error",
+    attributes: {},
+  },
+];
+
+/**
+ * A few records of each kind, covering NULLs, empty text, quotes, newlines, NUL, tabs, surrounding spaces,
+ * non-ASCII text and extreme numbers.
+ */
+export const SAMPLE_RECORDS: { readonly [K in TelemetryKind]: readonly RecordOf<K>[] } = {
+  logs,
+  metrics,
+  traces,
+};
+
+/**
+ * `count` log records shaped like real traffic, the same on every call: random UUID v7 record and flux ids
+ * (a third of flux ids NULL), 50 racks, varied messages. For benchmarks; random ids keep compression honest.
+ *
+ * @example const records = syntheticLogs(100_000);
+ */
+export function syntheticLogs(count: number, startMs = at): LogRecord[] {
+  const levels = ["debug", "info", "warn", "error"] as const;
+  const next = seededRandom(count);
+  const hex = (digits: number) =>
+    Array.from({ length: digits }, () => Math.floor(next() * 16).toString(16)).join("");
+  const uuidV7 = (ms: number) =>
+    `${ms
+      .toString(16)
+      .padStart(12, "0")
+      .replace(/^(.{8})/, "$1-")}-7${hex(3)}-${"89ab"[Math.floor(next() * 4)]}${hex(3)}-${hex(12)}`;
+  return Array.from({ length: count }, (_, i) => {
+    const ts = startMs + i * 10 + Math.floor(next() * 10);
+    return {
+      record_id: uuidV7(ts),
+      ts,
+      entity_id: uuid(i % 50),
+      entity_name: `rack-sfo-${i % 50}`,
+      flux_id: i % 3 === 0 ? null : uuidV7(ts - 5),
+      level: levels[Math.floor(next() * 4)] ?? "info",
+      message: `payment ${hex(8)} routed to gear-${i % 9} in ${Math.floor(next() * 900)} ms, retry=${i % 5}`,
+      attributes: { gear: `gear-${i % 9}`, attempt: i % 5, amount: Math.floor(next() * 100_000) / 100 },
+    };
+  });
+}
+
+/** mulberry32: a small seeded generator, so benchmark data is the same on every run. */
+function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

@@ -1,0 +1,88 @@
+import { TELEMETRY_BATCH_VERSION } from "../../../shared/telemetry/batch.ts";
+import type { TelemetryKind } from "../../../shared/telemetry/records.ts";
+
+/**
+ * The CBOR bytes around a batch's records: `{v: 1, kind, records: [` … `]}` (a definite-length map and array,
+ * RFC 8949). Records are encoded once as they arrive and copied behind this frame when the batch is sealed,
+ * so sizing a batch never re-encodes it.
+ */
+
+const UINT = 0;
+const TEXT = 3;
+const ARRAY = 4;
+const MAP = 5;
+
+/** Bytes of a CBOR head: the argument fits in the first byte, or follows it in 1, 2 or 4 bytes. */
+function headLength(argument: number): number {
+  return argument < 24 ? 1 : argument < 0x100 ? 2 : argument < 0x10000 ? 3 : 5;
+}
+
+/** A CBOR data item head: major type and argument. */
+function head(major: number, argument: number): number[] {
+  const type = major << 5;
+  switch (headLength(argument)) {
+    case 1:
+      return [type | argument];
+    case 2:
+      return [type | 24, argument];
+    case 3:
+      return [type | 25, argument >> 8, argument & 0xff];
+    default:
+      return [
+        type | 26,
+        (argument >>> 24) & 0xff,
+        (argument >> 16) & 0xff,
+        (argument >> 8) & 0xff,
+        argument & 0xff,
+      ];
+  }
+}
+
+function text(value: string): number[] {
+  const bytes = new TextEncoder().encode(value);
+  return [...head(TEXT, bytes.length), ...bytes];
+}
+
+const prefixByKind = new Map<TelemetryKind, number[]>();
+
+function prefix(kind: TelemetryKind): number[] {
+  let bytes = prefixByKind.get(kind);
+  if (!bytes) {
+    bytes = [
+      ...head(MAP, 3),
+      ...text("v"),
+      ...head(UINT, TELEMETRY_BATCH_VERSION),
+      ...text("kind"),
+      ...text(kind),
+      ...text("records"),
+    ];
+    prefixByKind.set(kind, bytes);
+  }
+  return bytes;
+}
+
+/** Bytes the frame adds to a batch of `count` records (called per record, so it allocates nothing). */
+export function batchFrameSize(kind: TelemetryKind, count: number): number {
+  return prefix(kind).length + headLength(count);
+}
+
+/**
+ * Joins records already encoded as CBOR into one telemetry batch message.
+ *
+ * @example
+ * const data = encodeBatch("logs", [encode(recordA), encode(recordB)]);
+ * decode(data); // { v: 1, kind: "logs", records: [recordA, recordB] }
+ */
+export function encodeBatch(kind: TelemetryKind, records: readonly Uint8Array[]): Uint8Array {
+  const frame = [...prefix(kind), ...head(ARRAY, records.length)];
+  let size = frame.length;
+  for (const record of records) size += record.length;
+  const out = new Uint8Array(size);
+  out.set(frame);
+  let at = frame.length;
+  for (const record of records) {
+    out.set(record, at);
+    at += record.length;
+  }
+  return out;
+}

@@ -1,0 +1,129 @@
+import { readdir } from "node:fs/promises";
+import { join } from "node:path";
+import { jetstream } from "@nats-io/jetstream";
+import { expect, it, vi } from "vitest";
+import { loadConfig, mixerConfigSchema } from "../../../shared/config/index.ts";
+import { TELEMETRY_STREAM } from "../../../shared/fluxmsg/subjects.ts";
+import { ensureStreams } from "../../../shared/snake/streams.ts";
+import { startTelemetryRig, type TelemetryRig } from "../../../test/helpers/rack-telemetry.ts";
+import { readTelemetryStream } from "../../../test/helpers/telemetry-stream.ts";
+import { cbor } from "./cbor.ts";
+import { RecordBatch } from "./record-batch.ts";
+import { Spool } from "./spool.ts";
+
+/** Every log record arrived once and every message id is stored once: nothing lost, nothing doubled. */
+async function expectExactlyOnce(rig: TelemetryRig, expected: number) {
+  // Logs only: the client's own metrics may arrive too.
+  const logIds = async () => {
+    const stored = await readTelemetryStream(rig.jsm);
+    return stored
+      .filter((m) => m.batch.kind === "logs")
+      .flatMap((m) => m.batch.records.map((r) => (r as { record_id: string }).record_id));
+  };
+  await vi.waitFor(async () => expect(await logIds()).toHaveLength(expected), {
+    timeout: 20_000,
+    interval: 200,
+  });
+  const ids = await logIds();
+  expect(new Set(ids).size).toBe(expected);
+  expect(ids).toHaveLength(expected);
+  const stored = await readTelemetryStream(rig.jsm);
+  expect(new Set(stored.map((m) => m.msgID)).size).toBe(stored.length);
+}
+
+async function spoolFiles(rig: TelemetryRig) {
+  return (await readdir(join(rig.stateDir, "spool", "telemetry"))).filter((name) => name.endsWith(".cbor"));
+}
+
+it("spools while the bus is down and delivers everything exactly once when it is back", async () => {
+  const rig = await startTelemetryRig({ durable: true, env: { FLUXRIG_RACK_MAX_PAYLOAD_SIZE: "2KiB" } });
+  const { telemetry } = rig;
+  const emit = async (from: number, count: number) => {
+    for (let i = from; i < from + count; i++) await telemetry.log("info", `event ${i}`, { i });
+  };
+
+  await emit(0, 500);
+  await telemetry.flush();
+  // Stop the server with batches still in flight, and keep emitting through the outage.
+  const inFlight = emit(500, 1_500);
+  await rig.stopServer();
+  await inFlight;
+  await emit(2_000, 1_000);
+  await telemetry.flush();
+  expect(telemetry.stats().spool.batches).toBeGreaterThan(0);
+  expect((await spoolFiles(rig)).length).toBe(telemetry.stats().spool.batches);
+
+  await rig.startServer();
+
+  await expectExactlyOnce(rig, 3_000);
+  await telemetry.flush();
+  expect(telemetry.stats()).toMatchObject({ recordsDropped: 0, spool: { batches: 0 } });
+  expect(await spoolFiles(rig)).toEqual([]);
+});
+
+it("a rack restarted after an outage drains the spool its previous run left", async () => {
+  const rig = await startTelemetryRig({ durable: true });
+
+  await rig.stopServer();
+  for (let i = 0; i < 300; i++) await rig.telemetry.log("info", `before the crash ${i}`);
+  await rig.telemetry.close(); // a clean stop while down: everything goes to disk
+  expect((await spoolFiles(rig)).length).toBeGreaterThan(0);
+  await rig.startServer();
+
+  const next = await rig.newTelemetry();
+
+  await expectExactlyOnce(rig, 300);
+  await next.flush();
+  expect(await spoolFiles(rig)).toEqual([]);
+});
+
+it("republishes a spooled batch under its message id, so a batch that did land is not stored twice", async () => {
+  const rig = await startTelemetryRig();
+  await rig.telemetry.close();
+  // A batch whose publish landed but whose ack was lost: it is both in the stream and in the spool.
+  const batch = new RecordBatch("logs");
+  batch.add(cbor.encode({ record_id: "0190f5c2-7f6a-7cc1-8e55-5d2b0c7a4e10", message: "once" }));
+  const sealed = batch.seal("flux.telemetry.logs.rack-test-01");
+  await jetstream(rig.nc, { domain: rig.config.snake.domain }).publish(sealed.subject, sealed.data, {
+    msgID: sealed.msgID,
+  });
+  const spool = await Spool.open(join(rig.stateDir, "spool", "telemetry"), 1 << 20, () => undefined);
+  await spool.write(sealed);
+
+  const next = await rig.newTelemetry();
+  await vi.waitFor(() => expect(next.stats().duplicates).toBe(1), { timeout: 10_000 });
+
+  const stored = await readTelemetryStream(rig.jsm);
+  expect(stored.map((m) => m.msgID)).toEqual([sealed.msgID]);
+  expect(next.stats()).toMatchObject({ recordsSent: 1, spool: { batches: 0 } });
+});
+
+it("spools while the telemetry stream is missing and drains once it exists again", async () => {
+  // With snake.durable = false a nats-server restart loses the streams until the mixer recreates them.
+  const rig = await startTelemetryRig();
+  await rig.jsm.streams.delete(TELEMETRY_STREAM);
+
+  for (let i = 0; i < 100; i++) await rig.telemetry.log("info", `while nobody stores ${i}`);
+  await rig.telemetry.flush();
+  expect(rig.telemetry.stats()).toMatchObject({ recordsSent: 0, recordsSpooled: 100 });
+  expect(rig.warnings.join("\n")).toMatch(/publish to flux\.telemetry\.logs\.rack-test-01 failed/);
+
+  await ensureStreams(rig.jsm, loadConfig(mixerConfigSchema, {}).config.snake);
+
+  await expectExactlyOnce(rig, 100);
+});
+
+it("holds a caller that does not await to bounded memory: it spills to the spool, then drops and counts", async () => {
+  const rig = await startTelemetryRig({
+    env: { FLUXRIG_RACK_MAX_PAYLOAD_SIZE: "1KiB" },
+    telemetry: { window: 1, maxInFlightBytes: 4_096 },
+  });
+
+  for (let i = 0; i < 2_000; i++) void rig.telemetry.log("info", `flood ${i}`);
+  await rig.telemetry.flush();
+
+  const { recordsSpooled, dropped } = rig.telemetry.stats();
+  expect(recordsSpooled).toBeGreaterThan(0);
+  expect(dropped.overloaded).toBeLessThan(2_000);
+  await expectExactlyOnce(rig, 2_000 - dropped.overloaded);
+});

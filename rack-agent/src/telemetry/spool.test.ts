@@ -1,0 +1,78 @@
+import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { expect, it, onTestFinished } from "vitest";
+import { RecordBatch, type SealedBatch } from "./record-batch.ts";
+import { Spool } from "./spool.ts";
+import type { DropReason } from "./stats.ts";
+
+async function tempDir() {
+  const dir = await mkdtemp(join(tmpdir(), "fluxrig-spool-"));
+  onTestFinished(() => rm(dir, { recursive: true, force: true }));
+  return join(dir, "spool", "telemetry");
+}
+
+function sealed(records: number, size = 100): SealedBatch {
+  const batch = new RecordBatch("logs");
+  for (let i = 0; i < records; i++) batch.add(new Uint8Array(size).fill(0x61 + (i % 20)));
+  return batch.seal("flux.telemetry.logs.rack-1");
+}
+
+function dropLog() {
+  const drops: { records: number; reason: DropReason }[] = [];
+  return { drops, onDrop: (records: number, reason: DropReason) => drops.push({ records, reason }) };
+}
+
+it("persists batches and gives them back oldest first, also after a restart", async () => {
+  const dir = await tempDir();
+  const { drops, onDrop } = dropLog();
+  const batches = [sealed(3), sealed(1), sealed(2)];
+  const spool = await Spool.open(dir, 1 << 20, onDrop);
+  for (const batch of [batches[2], batches[0], batches[1]]) await spool.write(batch as SealedBatch);
+  // A crash mid-write leaves a temp file; the next open removes it.
+  await writeFile(join(dir, `${sealed(1).msgID}.1.cbor.tmp`), "half");
+
+  const reopened = await Spool.open(dir, 1 << 20, onDrop);
+  expect(reopened.batches).toBe(3);
+  expect(reopened.bytes).toBe(spool.bytes);
+  for (const expected of batches) {
+    const entry = reopened.claimOldest();
+    expect(entry).toBeDefined();
+    if (!entry) return;
+    expect(await reopened.read(entry)).toEqual({ ...expected, data: expect.any(Uint8Array) });
+    expect(Buffer.from((await reopened.read(entry)).data)).toEqual(Buffer.from(expected.data));
+    await reopened.remove(entry);
+  }
+  expect(reopened.batches).toBe(0);
+  expect(await readdir(dir)).toEqual([]);
+  expect(drops).toEqual([]);
+});
+
+it("drops the oldest batches past its bound and reports them", async () => {
+  const dir = await tempDir();
+  const { drops, onDrop } = dropLog();
+  const spool = await Spool.open(dir, 2_500, onDrop);
+  const batches = [sealed(4, 250), sealed(5, 250), sealed(2, 250)];
+  for (const batch of batches) await spool.write(batch);
+
+  expect(drops).toEqual([{ records: 4, reason: "spool_full" }]);
+  expect(spool.bytes).toBeLessThanOrEqual(2_500);
+  expect(spool.claimOldest()?.name).toBe(`${batches[1]?.msgID}.5.cbor`);
+
+  await spool.write(sealed(20, 250)); // bigger than the whole spool
+  expect(drops.at(-1)).toEqual({ records: 20, reason: "spool_full" });
+});
+
+it("keeps a claimed batch when its publish failed, in its place by age", async () => {
+  const dir = await tempDir();
+  const spool = await Spool.open(dir, 1 << 20, dropLog().onDrop);
+  const [older, newer] = [sealed(1), sealed(1)];
+  await spool.write(newer);
+  await spool.write(older);
+
+  const entry = spool.claimOldest();
+  expect(entry?.name.startsWith(older.msgID)).toBe(true);
+  if (entry) spool.unclaim(entry);
+  expect(spool.claimOldest()?.name.startsWith(older.msgID)).toBe(true);
+  expect(spool.batches).toBe(2);
+});

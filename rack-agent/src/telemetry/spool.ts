@@ -1,0 +1,176 @@
+import { mkdir, open, readdir, readFile, rename, stat, unlink } from "node:fs/promises";
+import { join } from "node:path";
+import { cbor } from "./cbor.ts";
+import type { SealedBatch } from "./record-batch.ts";
+import type { DropHandler, DropReason } from "./stats.ts";
+
+/** One spooled batch: the file `<msgID>.<records>.cbor`, so the index is rebuilt from names alone. */
+export interface SpoolEntry {
+  name: string;
+  records: number;
+  bytes: number;
+}
+
+const ENTRY_NAME = /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.(\d+)\.cbor$/;
+
+/**
+ * A bounded write-ahead spool of telemetry batches that could not be published: one fsynced CBOR file per
+ * batch holding `{subject, data}`, named by its message id, so it drains oldest first and is republished
+ * under the same id (JetStream drops the copy if the first attempt did land). When a new batch would
+ * exceed `maxBytes`, the oldest batches are dropped and reported.
+ *
+ * @example
+ * const spool = await Spool.open(join(config.base.state_dir, "spool", "telemetry"), 64 * 2 ** 20, onDrop);
+ * await spool.write(batch);
+ * const entry = spool.claimOldest();
+ * if (entry) await spool.remove(entry); // after its publish was acknowledged
+ */
+export class Spool {
+  /** Entries on disk and not being published, oldest first. */
+  #entries: SpoolEntry[];
+  #claimed = new Set<SpoolEntry>();
+  #bytes: number;
+  /** Writes run one at a time so eviction decisions see a consistent index. */
+  #writes: Promise<void> = Promise.resolve();
+
+  private constructor(
+    readonly dir: string,
+    readonly maxBytes: number,
+    readonly onDrop: DropHandler,
+    entries: SpoolEntry[],
+  ) {
+    this.#entries = entries;
+    this.#bytes = entries.reduce((sum, entry) => sum + entry.bytes, 0);
+  }
+
+  /** Opens (creating) the spool directory and indexes what a previous run left; half-written files are removed. */
+  static async open(dir: string, maxBytes: number, onDrop: DropHandler): Promise<Spool> {
+    await mkdir(dir, { recursive: true });
+    const entries: SpoolEntry[] = [];
+    for (const name of await readdir(dir)) {
+      if (name.endsWith(".tmp")) {
+        await unlink(join(dir, name));
+        continue;
+      }
+      const match = ENTRY_NAME.exec(name);
+      if (match) entries.push({ name, records: Number(match[2]), bytes: (await stat(join(dir, name))).size });
+    }
+    return new Spool(dir, maxBytes, onDrop, entries.sort(byName));
+  }
+
+  get batches(): number {
+    return this.#entries.length + this.#claimed.size;
+  }
+
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  /** Persists a batch (fsynced) before resolving. Never rejects: failures are reported through `onDrop`. */
+  write(batch: SealedBatch): Promise<void> {
+    const body = cbor.encode({ subject: batch.subject, data: batch.data });
+    const entry = {
+      name: `${batch.msgID}.${batch.records}.cbor`,
+      records: batch.records,
+      bytes: body.length,
+    };
+    const done = this.#writes.then(async () => {
+      if (!(await this.#makeRoom(entry))) return;
+      try {
+        await writeDurably(this.dir, entry.name, body);
+      } catch (error) {
+        await unlink(join(this.dir, `${entry.name}.tmp`)).catch(() => undefined);
+        this.onDrop(
+          entry.records,
+          "spool_write_failed",
+          `cannot write ${join(this.dir, entry.name)}: ${error}`,
+        );
+        return;
+      }
+      this.#entries.push(entry);
+      this.#entries.sort(byName);
+      this.#bytes += entry.bytes;
+    });
+    this.#writes = done;
+    return done;
+  }
+
+  /** Takes the oldest entry for publishing; it stays on disk until {@link remove} or {@link unclaim}. */
+  claimOldest(): SpoolEntry | undefined {
+    const entry = this.#entries.shift();
+    if (entry) this.#claimed.add(entry);
+    return entry;
+  }
+
+  /** Gives a claimed entry back (its publish failed); it keeps its place by age. */
+  unclaim(entry: SpoolEntry): void {
+    if (!this.#claimed.delete(entry)) return;
+    this.#entries.push(entry);
+    this.#entries.sort(byName);
+  }
+
+  async read(entry: SpoolEntry): Promise<SealedBatch> {
+    const envelope: unknown = cbor.decode(await readFile(join(this.dir, entry.name)));
+    const { subject, data } = (envelope ?? {}) as { subject?: unknown; data?: unknown };
+    if (typeof subject !== "string" || !(data instanceof Uint8Array)) {
+      throw new Error(`${join(this.dir, entry.name)} is not a spooled batch ({subject, data})`);
+    }
+    return { msgID: entry.name.slice(0, 36), subject, data, records: entry.records };
+  }
+
+  /** Deletes a claimed entry, after its batch was acknowledged. */
+  async remove(entry: SpoolEntry): Promise<void> {
+    this.#claimed.delete(entry);
+    this.#bytes -= entry.bytes;
+    await unlink(join(this.dir, entry.name)).catch(() => undefined);
+  }
+
+  /** Deletes a claimed entry that can never be published, and reports its records as dropped. */
+  async discard(entry: SpoolEntry, reason: DropReason, detail: string): Promise<void> {
+    await this.remove(entry);
+    this.onDrop(entry.records, reason, detail);
+  }
+
+  /** Drops the oldest unclaimed batches until `entry` fits; false when it cannot fit at all. */
+  async #makeRoom(entry: SpoolEntry): Promise<boolean> {
+    while (this.#bytes + entry.bytes > this.maxBytes) {
+      const oldest = this.#entries[0];
+      if (!oldest || entry.bytes > this.maxBytes) {
+        this.onDrop(entry.records, "spool_full", `spool ${this.dir} is full (${this.maxBytes} bytes)`);
+        return false;
+      }
+      this.#entries.shift();
+      this.#bytes -= oldest.bytes;
+      await unlink(join(this.dir, oldest.name)).catch(() => undefined);
+      this.onDrop(
+        oldest.records,
+        "spool_full",
+        `spool ${this.dir} is full (${this.maxBytes} bytes): oldest batch dropped`,
+      );
+    }
+    return true;
+  }
+}
+
+function byName(a: SpoolEntry, b: SpoolEntry): number {
+  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+}
+
+/** Write to a temp name, fsync, rename, fsync the directory: a crash leaves the old state or the new one. */
+async function writeDurably(dir: string, name: string, body: Uint8Array): Promise<void> {
+  const temp = join(dir, `${name}.tmp`);
+  const file = await open(temp, "w");
+  try {
+    await file.writeFile(body);
+    await file.sync();
+  } finally {
+    await file.close();
+  }
+  await rename(temp, join(dir, name));
+  const directory = await open(dir, "r");
+  try {
+    await directory.sync();
+  } finally {
+    await directory.close();
+  }
+}

@@ -1,0 +1,37 @@
+import { mkdir, writeFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import type { TestMixer } from "./test-mixer.ts";
+
+export interface StoredFile {
+  key: string;
+  size: number;
+}
+
+/** Lists every stored object under a prefix through the mixer's files API (following its cursor). */
+export async function listStored(mixer: TestMixer, prefix: string): Promise<StoredFile[]> {
+  const files: StoredFile[] = [];
+  let cursor: string | null = null;
+  do {
+    const query = new URLSearchParams({ prefix, ...(cursor ? { cursor } : {}) });
+    const res = await mixer.api(`/api/v1/telemetry/files?${query}`);
+    if (!res.ok) throw new Error(`listing ${prefix}: HTTP ${res.status} ${await res.text()}`);
+    const page = (await res.json()) as { files: StoredFile[]; next: string | null };
+    files.push(...page.files);
+    cursor = page.next;
+  } while (cursor);
+  return files;
+}
+
+/** Downloads stored objects into `dir`, keeping their keys as paths; returns the local paths. */
+export async function downloadStored(mixer: TestMixer, keys: string[], dir: string): Promise<string[]> {
+  const paths: string[] = [];
+  for (const key of keys) {
+    const res = await mixer.api(`/api/v1/telemetry/files/${key}`);
+    if (!res.ok) throw new Error(`downloading ${key}: HTTP ${res.status}`);
+    const path = join(dir, key);
+    await mkdir(dirname(path), { recursive: true });
+    await writeFile(path, new Uint8Array(await res.arrayBuffer()));
+    paths.push(path);
+  }
+  return paths;
+}

@@ -1,0 +1,282 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { jetstream } from "@nats-io/jetstream";
+import { type NatsConnection, headers as natsHeaders } from "@nats-io/nats-core";
+import { connect } from "@nats-io/transport-node";
+import { encode } from "cbor-x";
+import { uuidv7 } from "uuidv7";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createTelemetry } from "../rack-agent/src/telemetry/index.ts";
+import { TELEMETRY_DEAD_LETTER, telemetrySubject } from "../shared/fluxmsg/subjects.ts";
+import { nativeQuery, sqlString } from "./helpers/native-duckdb.ts";
+import { runBin } from "./helpers/run-bin.ts";
+import { downloadStored, listStored } from "./helpers/stored-files.ts";
+import { eventually, startTestMixer, type TestMixer } from "./helpers/test-mixer.ts";
+
+const FLUSH = { FLUXRIG_INGEST_FLUSH_INTERVAL: "1s" };
+
+/** The reference's columns, in order, as native DuckDB reads our files; record_id is ours (dedupe). */
+const EXPECTED_COLUMNS = {
+  logs: [
+    ["ts", "TIMESTAMP"],
+    ["entity_id", "UUID"],
+    ["entity_name", "VARCHAR"],
+    ["flux_id", "UUID"],
+    ["level", "VARCHAR"],
+    ["message", "VARCHAR"],
+    ["attributes", "JSON"],
+    ["record_id", "UUID"],
+  ],
+  metrics: [
+    ["ts", "TIMESTAMP"],
+    ["name", "VARCHAR"],
+    ["entity_id", "UUID"],
+    ["entity_name", "VARCHAR"],
+    ["type", "VARCHAR"],
+    ["value", "DOUBLE"],
+    ["labels", "JSON"],
+    ["record_id", "UUID"],
+  ],
+  traces: [
+    ["ts", "TIMESTAMP"],
+    ["trace_id", "VARCHAR"],
+    ["span_id", "VARCHAR"],
+    ["parent_span_id", "VARCHAR"],
+    ["flux_id", "UUID"],
+    ["entity_id", "UUID"],
+    ["entity_name", "VARCHAR"],
+    ["span_name", "VARCHAR"],
+    ["duration_ms", "FLOAT"],
+    ["status", "VARCHAR"],
+    ["attributes", "JSON"],
+    ["record_id", "UUID"],
+  ],
+} as const;
+
+async function health(mixer: TestMixer) {
+  const res = await fetch(`${mixer.apiUrl}/health`);
+  return (await res.json()) as {
+    ingest: { records_stored: number; messages_dead_lettered: number; records_dead_lettered: number };
+  };
+}
+
+async function parquetOf(
+  mixer: TestMixer,
+  kind: string,
+  dir: string,
+): Promise<{ keys: string[]; from: string }> {
+  const keys = (await listStored(mixer, `telemetry/${kind}/`)).map((f) => f.key);
+  const paths = await downloadStored(mixer, keys, dir);
+  return { keys, from: `read_parquet([${paths.map(sqlString).join(", ")}])` };
+}
+
+describe("telemetry spine: rack client → nats-server → mixer in workerd → Parquet in R2", () => {
+  let mixer: TestMixer;
+  let nc: NatsConnection;
+  let dir: string;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), "fluxrig-spine-"));
+    mixer = await startTestMixer({ env: { ...FLUSH, FLUXRIG_MIXER_MAX_PAYLOAD_SIZE: "64KiB" } });
+    nc = await connect({ servers: mixer.natsUrl });
+  }, 180_000);
+
+  afterAll(async () => {
+    await nc?.close();
+    await mixer?.dispose();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("stores logs, metrics and spans with the reference's columns, types and partition paths", async () => {
+    const entity = { id: uuidv7(), name: "rack-nyc-01" };
+    const telemetry = await createTelemetry({
+      nc,
+      domain: "flux",
+      entity,
+      maxPayloadSize: 64 * 1024,
+      samplingRate: 1,
+      enabled: true,
+      stateDir: join(dir, "rack-state"),
+      selfMetricsIntervalMs: 3_600_000,
+    });
+    const fluxId = uuidv7();
+    const levels = ["debug", "info", "warn", "error"] as const;
+    for (let i = 0; i < 120; i++) {
+      await telemetry.log(
+        levels[i % 4] as (typeof levels)[number],
+        `payment ${i} routed`,
+        { gear_id: "iso8583-in", i },
+        i === 0 ? fluxId : null,
+      );
+    }
+    for (let i = 0; i < 10; i++) {
+      await telemetry.counter("gear_messages_total", 1, { gear: "router" });
+      await telemetry.gauge("queue_depth", i, { gear: "router" });
+      await telemetry.histogram("gear_latency_ms", 2.5 * i, { gear: "router" });
+    }
+    const root = telemetry.startSpan("authorize", { fluxId });
+    const child = telemetry.startSpan("lookup-card", { parent: root.context, fluxId });
+    await child.end({ status: "ok" });
+    await root.end({ status: "error", attributes: { code: "51" } });
+    await telemetry.close();
+    const stats = telemetry.stats();
+    const sent = 120 + 30 + 2;
+    expect(stats.recordsSent).toBeGreaterThanOrEqual(sent);
+
+    await eventually("all records stored", async () =>
+      (await health(mixer)).ingest.records_stored >= stats.recordsSent ? true : undefined,
+    );
+
+    const logs = await parquetOf(mixer, "logs", dir);
+    for (const key of logs.keys)
+      expect(key).toMatch(/^telemetry\/logs\/\d{4}\/\d{2}\/\d{2}\/\d{2}\/logs_[0-9A-Z]{26}\.parquet$/);
+    const described = await nativeQuery(`DESCRIBE SELECT * FROM ${logs.from}`);
+    expect(described.map((c) => [c.column_name, c.column_type])).toEqual(EXPECTED_COLUMNS.logs);
+    const [counts] = await nativeQuery(
+      `SELECT count(*)::INT AS n, count(DISTINCT record_id)::INT AS ids, count(flux_id)::INT AS with_flux,
+              count(*) FILTER (level = 'error')::INT AS errors, min(entity_name) AS name,
+              max(json_extract_string(attributes, '$.gear_id')) AS gear
+       FROM ${logs.from}`,
+    );
+    expect(counts).toEqual({
+      n: 120,
+      ids: 120,
+      with_flux: 1,
+      errors: 30,
+      name: "rack-nyc-01",
+      gear: "iso8583-in",
+    });
+    // Each object sits in the hour of its records' timestamps.
+    const [misplaced] = await nativeQuery(
+      `SELECT count(*)::INT AS n FROM read_parquet([${(await downloadStored(mixer, logs.keys, dir)).map(sqlString).join(",")}], filename = true)
+       WHERE strftime(ts, '%Y/%m/%d/%H') <> regexp_extract(filename, 'logs/(\\d{4}/\\d{2}/\\d{2}/\\d{2})/', 1)`,
+    );
+    expect(misplaced).toEqual({ n: 0 });
+
+    const metrics = await parquetOf(mixer, "metrics", dir);
+    expect(
+      (await nativeQuery(`DESCRIBE SELECT * FROM ${metrics.from}`)).map((c) => [
+        c.column_name,
+        c.column_type,
+      ]),
+    ).toEqual(EXPECTED_COLUMNS.metrics);
+    const byType = await nativeQuery(
+      `SELECT type, count(*)::INT AS n, sum(value) AS total FROM ${metrics.from} WHERE name NOT LIKE 'fluxrig.%' GROUP BY type ORDER BY type`,
+    );
+    expect(byType).toEqual([
+      { type: "counter", n: 10, total: 10 },
+      { type: "gauge", n: 10, total: 45 },
+      { type: "histogram", n: 10, total: 112.5 },
+    ]);
+
+    const traces = await parquetOf(mixer, "traces", dir);
+    expect(
+      (await nativeQuery(`DESCRIBE SELECT * FROM ${traces.from}`)).map((c) => [c.column_name, c.column_type]),
+    ).toEqual(EXPECTED_COLUMNS.traces);
+    const spans = await nativeQuery(
+      `SELECT span_name, status, parent_span_id IS NULL AS is_root, flux_id::VARCHAR AS flux_id, length(trace_id)::INT AS tl
+       FROM ${traces.from} ORDER BY span_name`,
+    );
+    expect(spans).toEqual([
+      { span_name: "authorize", status: "error", is_root: true, flux_id: fluxId, tl: 32 },
+      { span_name: "lookup-card", status: "ok", is_root: false, flux_id: fluxId, tl: 32 },
+    ]);
+  });
+
+  it("dead-letters malformed messages with the reason, and their neighbours still land", async () => {
+    const js = jetstream(nc, { domain: "flux" });
+    const dead: { subject: string; reason: string }[] = [];
+    const sub = nc.subscribe(`${TELEMETRY_DEAD_LETTER}.>`, {
+      callback: (_error, msg) => {
+        dead.push({ subject: msg.subject, reason: msg.headers?.get("Fluxrig-Dead-Letter-Reason") ?? "" });
+      },
+    });
+    const before = (await health(mixer)).ingest.records_stored;
+    const entity_id = uuidv7();
+    const good = (message: string) => ({
+      record_id: uuidv7(),
+      ts: Date.now(),
+      entity_id,
+      entity_name: "rack-dlq",
+      level: "info",
+      message,
+      attributes: {},
+    });
+    const subject = telemetrySubject("logs", "rack-dlq");
+    const publish = (data: Uint8Array) => js.publish(subject, data, { msgID: uuidv7() });
+    await publish(new Uint8Array([0xff, 0x00, 0x13]));
+    await publish(encode({ v: 1, kind: "logs", rows: [good("no records key")] }));
+    await publish(
+      encode({
+        v: 1,
+        kind: "logs",
+        records: [good("kept 1"), { ...good("bad level"), level: "loud" }, good("kept 2")],
+      }),
+    );
+    await publish(encode({ v: 1, kind: "logs", records: [good("x".repeat(70 * 1024))] }));
+    await publish(encode({ v: 1, kind: "logs", records: [good("kept 3")] }));
+
+    await eventually("good neighbours stored", async () =>
+      (await health(mixer)).ingest.records_stored >= before + 3 ? true : undefined,
+    );
+    await eventually("four dead letters", async () => (dead.length >= 4 ? true : undefined), 10_000);
+    sub.unsubscribe();
+    const reasons = dead.map((d) => d.reason).join("\n");
+    expect(reasons).toContain("not valid CBOR");
+    expect(reasons).toContain("not a telemetry batch: records");
+    expect(reasons).toMatch(/records\[1\]\.level/);
+    expect(reasons).toContain("exceeds max_payload_size 65536");
+    expect(dead.every((d) => d.subject === `${TELEMETRY_DEAD_LETTER}.logs`)).toBe(true);
+
+    const logs = await parquetOf(mixer, "logs", dir);
+    const kept = await nativeQuery(
+      `SELECT message FROM ${logs.from} WHERE entity_name = 'rack-dlq' ORDER BY message`,
+    );
+    expect(kept.map((r) => r.message)).toEqual(["kept 1", "kept 2", "kept 3"]);
+  });
+
+  it("fluxrig emit pushes records through the real client and exits once all are acknowledged", async () => {
+    const before = (await health(mixer)).ingest.records_stored;
+    const r = await runBin(
+      "fluxrig",
+      ["emit", "logs", "--count", "500", "--entity", "rack-emit", "--snake-url", mixer.natsUrl],
+      {
+        // Under the 64 KiB this mixer accepts per message.
+        env: { FLUXRIG_BASE_STATE_DIR: join(dir, "emit-state"), FLUXRIG_RACK_MAX_PAYLOAD_SIZE: "32KiB" },
+        timeoutMs: 60_000,
+      },
+    );
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(
+      /^logs: 500 emitted as rack-emit to nats:\/\/127\.0\.0\.1:\d+: 500 acknowledged in \d+ batches, 0 spooled, 0 dropped/,
+    );
+    await eventually("the emitted records stored", async () =>
+      (await health(mixer)).ingest.records_stored >= before + 500 ? true : undefined,
+    );
+    const logs = await parquetOf(mixer, "logs", dir);
+    const [row] = await nativeQuery(
+      `SELECT count(*)::INT AS n FROM ${logs.from} WHERE entity_name = 'rack-emit'`,
+    );
+    expect(row).toEqual({ n: 500 });
+  });
+
+  it("fluxrig emit names the URL and the setting when the bus is unreachable, and validates its flags", async () => {
+    const down = await runBin(
+      "fluxrig",
+      ["emit", "logs", "--count", "5", "--snake-url", "nats://127.0.0.1:1"],
+      {
+        env: { FLUXRIG_BASE_STATE_DIR: join(dir, "emit-down"), FLUXRIG_SNAKE_CONNECT_TIMEOUT: "2s" },
+      },
+    );
+    expect(down.code).toBe(1);
+    expect(down.stderr).toContain("cannot connect to Snake at nats://127.0.0.1:1");
+    const bad = await runBin("fluxrig", ["emit", "logz", "--count", "5"]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('expected one of logs, metrics, spans, got "logz"');
+    const count = await runBin("fluxrig", ["emit", "logs", "--count", "-3"]);
+    expect(count.code).toBe(2);
+    expect(count.stderr).toContain('--count takes a whole number above 0, got "-3"');
+  });
+});
