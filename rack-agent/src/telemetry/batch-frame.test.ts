@@ -1,9 +1,9 @@
 import { decode } from "cbor-x";
 import { expect, it } from "vitest";
+import { cbor } from "../../../shared/fluxmsg/cbor.ts";
 import { telemetryBatchSchema } from "../../../shared/telemetry/batch.ts";
 import { TELEMETRY_KINDS } from "../../../shared/telemetry/records.ts";
 import { batchFrameSize, encodeBatch } from "./batch-frame.ts";
-import { cbor } from "./cbor.ts";
 
 // Counts around every width of the CBOR array head (1, 2, 3 and 5 bytes).
 it.each([1, 23, 24, 255, 256, 65_535, 65_536])(

@@ -3,11 +3,11 @@ import { join } from "node:path";
 import { jetstream } from "@nats-io/jetstream";
 import { expect, it, vi } from "vitest";
 import { loadConfig, mixerConfigSchema } from "../../../shared/config/index.ts";
+import { cbor } from "../../../shared/fluxmsg/cbor.ts";
 import { TELEMETRY_STREAM } from "../../../shared/fluxmsg/subjects.ts";
 import { ensureStreams } from "../../../shared/snake/streams.ts";
 import { startTelemetryRig, type TelemetryRig } from "../../../test/helpers/rack-telemetry.ts";
 import { readTelemetryStream } from "../../../test/helpers/telemetry-stream.ts";
-import { cbor } from "./cbor.ts";
 import { RecordBatch } from "./record-batch.ts";
 import { Spool } from "./spool.ts";
 

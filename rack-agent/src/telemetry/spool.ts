@@ -1,6 +1,6 @@
 import { mkdir, open, readdir, readFile, rename, stat, unlink } from "node:fs/promises";
 import { join } from "node:path";
-import { cbor } from "./cbor.ts";
+import { cbor } from "../../../shared/fluxmsg/cbor.ts";
 import type { SealedBatch } from "./record-batch.ts";
 import type { DropHandler, DropReason } from "./stats.ts";
 

@@ -3,6 +3,7 @@ import { clearInterval, clearTimeout, setInterval, setTimeout } from "node:timer
 import { jetstream } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/nats-core";
 import { uuidv7 } from "uuidv7";
+import { cbor } from "../../../shared/fluxmsg/cbor.ts";
 import { telemetrySubject } from "../../../shared/fluxmsg/subjects.ts";
 import {
   type LogRecord,
@@ -14,7 +15,6 @@ import {
 } from "../../../shared/telemetry/records.ts";
 import { batchFrameSize } from "./batch-frame.ts";
 import { BatchPublisher } from "./batch-publisher.ts";
-import { cbor } from "./cbor.ts";
 import { RecordBatch } from "./record-batch.ts";
 import { type Span, type SpanOptions, startSpan } from "./span.ts";
 import { Spool } from "./spool.ts";
