@@ -23,3 +23,24 @@ export function subjectToken(name: string): string {
 export function telemetrySubject(kind: TelemetryKind, entityName: string): string {
   return `${TELEMETRY_PREFIX}.${kind}.${subjectToken(entityName)}`;
 }
+
+/**
+ * The control plane between racks and the mixer: core NATS (no stream captures `flux.ctl.>`; a request on a
+ * captured subject would race JetStream's publish ack against the real answer).
+ */
+export const CONTROL_PREFIX = "flux.ctl";
+/** Request/reply: a rack enrolls, the mixer answers with a passport. */
+export const ENROLL_SUBJECT = `${CONTROL_PREFIX}.enroll`;
+const HEARTBEAT_PREFIX = `${CONTROL_PREFIX}.heartbeat`;
+/** What the mixer subscribes to for every rack's heartbeats. */
+export const HEARTBEAT_FILTER = `${HEARTBEAT_PREFIX}.*`;
+
+/** `flux.ctl.heartbeat.<rack_id>`: a rack's heartbeats to the mixer. */
+export function heartbeatSubject(rackId: string): string {
+  return `${HEARTBEAT_PREFIX}.${subjectToken(rackId)}`;
+}
+
+/** `flux.ctl.passport.<rack_id>`: the mixer delivers a re-signed passport to one rack. */
+export function passportSubject(rackId: string): string {
+  return `${CONTROL_PREFIX}.passport.${subjectToken(rackId)}`;
+}

@@ -5,7 +5,7 @@ import { expect, it, onTestFinished } from "vitest";
 import { startNatsServer } from "../../test/helpers/nats-server.ts";
 import { loadConfig, mixerConfigSchema } from "../config/index.ts";
 import { TELEMETRY_STREAM } from "../fluxmsg/subjects.ts";
-import { ensureStreams } from "./streams.ts";
+import { ensureStreams, snakeStreamSpecs } from "./streams.ts";
 
 /** The mixer's [snake] section from TOML, through the real loader (durations parsed to ms). */
 function snakeConfig(toml = "") {
@@ -84,8 +84,9 @@ it("names the other stream and the setting when subjects overlap", async () => {
 it("refuses business subjects that swallow the telemetry subjects", async () => {
   const jsm = await jsmOnFreshServer();
 
-  await expect(ensureStreams(jsm, snakeConfig('stream_subjects = ["flux.>"]'))).rejects.toThrow(
-    /overlap "flux-msg" \(subjects flux\.>\).*snake\.stream_subjects/,
+  // (A wider "flux.>" is refused before JetStream is asked: it would capture the control subjects too.)
+  await expect(ensureStreams(jsm, snakeConfig('stream_subjects = ["flux.telemetry.>"]'))).rejects.toThrow(
+    /overlap "flux-msg" \(subjects flux\.telemetry\.>\).*snake\.stream_subjects/,
   );
 });
 
@@ -96,4 +97,17 @@ it("explains that snake.durable cannot change an existing stream's storage", asy
   await expect(ensureStreams(jsm, snakeConfig("durable = true"))).rejects.toThrow(
     /stream "flux-msg" exists with memory storage but snake\.durable asks for file/,
   );
+});
+
+it("refuses stream subjects that would capture the control plane's subjects, naming the entry", () => {
+  expect(() => snakeStreamSpecs(snakeConfig('stream_subjects = ["flux.msg.>", "flux.>"]'))).toThrow(
+    /snake\.stream_subjects entry "flux\.>" captures the control subject flux\.ctl\.enroll/,
+  );
+  expect(() => snakeStreamSpecs(snakeConfig('stream_subjects = ["flux.ctl.heartbeat.*"]'))).toThrow(
+    /captures the control subject flux\.ctl\.heartbeat\.rack/,
+  );
+  expect(snakeStreamSpecs(snakeConfig('stream_subjects = ["flux.ctlx.>", "flux.*.x"]'))[0].subjects).toEqual([
+    "flux.ctlx.>",
+    "flux.*.x",
+  ]);
 });

@@ -1,0 +1,34 @@
+import { z } from "zod";
+import { signEnvelope } from "../passport/envelope.ts";
+
+/** Whether a rack's gears run; the one piece of gear state the mixer sees until scenarios arrive. */
+export const GEAR_STATES = ["running", "stopped"] as const;
+export type GearState = (typeof GEAR_STATES)[number];
+
+/**
+ * A rack's heartbeat on `flux.ctl.heartbeat.<rack_id>`: the payload of an envelope signed with the rack's
+ * identity key, so no one else on the bus can keep a dead rack looking alive.
+ */
+export const heartbeatSchema = z.object({
+  rack_id: z.uuid(),
+  /** Rack clock, ms since the epoch; the mixer ignores a heartbeat not newer than the last it accepted. */
+  sent_at: z.int().positive(),
+  uptime_ms: z.int().nonnegative(),
+  /** `rack.heartbeat_interval` in ms: the mixer marks the rack stale after three of them pass in silence. */
+  interval_ms: z.int().positive(),
+  /** `issued_at` of the passport the rack holds; an older one than the registry's is sent again. */
+  passport_issued_at: z.int().nonnegative(),
+  gears: z.enum(GEAR_STATES),
+  /** Cumulative counters since the agent started: heartbeats_sent, telemetry records_sent, … */
+  counters: z.record(z.string(), z.number()),
+});
+export type Heartbeat = z.infer<typeof heartbeatSchema>;
+
+/**
+ * A heartbeat signed with the rack's identity key, ready to publish on `heartbeatSubject(rack_id)`.
+ *
+ * @example nc.publish(heartbeatSubject(id), await signHeartbeat(heartbeat, keys.identity.privateKey));
+ */
+export function signHeartbeat(heartbeat: Heartbeat, identityPrivateKey: CryptoKey): Promise<Uint8Array> {
+  return signEnvelope("heartbeat", heartbeatSchema.parse(heartbeat), identityPrivateKey);
+}
