@@ -24,6 +24,10 @@ const RACK_DEFAULTS: Record<string, unknown> = {
   "rack.max_payload_size": 2097152,
   "rack.enrollment_timeout": "15s",
   "rack.heartbeat_interval": "30s",
+  // Ours: enrollment needs a bootstrap token and may pin the cluster key; labels show in the registry.
+  "rack.bootstrap_token": undefined,
+  "rack.cluster_key_fingerprint": "",
+  "rack.labels": {},
   "store.dir": "./data",
   "snake.url": "nats://localhost:4222",
   "snake.domain": "flux",
@@ -49,6 +53,8 @@ const MIXER_DEFAULTS: Record<string, unknown> = {
   "mixer.scenario_wait_timeout": "15s",
   "enrollment.auto_adopt": false,
   "enrollment.push_delay": "1s",
+  // Ours: the secret a rack proves it knows when it enrolls.
+  "enrollment.bootstrap_token": undefined,
   "ingest.flush_interval": "5s",
   "ingest.buffer_size": 1024,
   "api.port": 8090,

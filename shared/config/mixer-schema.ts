@@ -19,6 +19,9 @@ export const mixerConfigSchema = z.object({
   enrollment: section({
     auto_adopt: bool(false),
     push_delay: duration("1s"),
+    bootstrap_token: secret(
+      "Token a rack must know to enroll (FLUXRIG_ENROLLMENT_BOOTSTRAP_TOKEN); generated under the store dir when unset.",
+    ),
   }),
   ingest: section({
     flush_interval: duration("5s"),

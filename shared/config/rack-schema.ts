@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { bool, duration, int, section, size, str } from "./fields.ts";
+import { bool, duration, int, secret, section, size, str } from "./fields.ts";
 import {
   baseSection,
   connectSection,
@@ -31,6 +31,23 @@ export const rackConfigSchema = z.object({
     max_payload_size: size(2_097_152),
     enrollment_timeout: duration("15s"),
     heartbeat_interval: duration("30s"),
+    bootstrap_token: secret(
+      "Bootstrap token that admits this rack at enrollment (FLUXRIG_RACK_BOOTSTRAP_TOKEN); the mixer prints it.",
+    ),
+    cluster_key_fingerprint: z
+      .string()
+      .refine((text) => text === "" || /^SHA256:[0-9a-f]{64}$/.test(text), {
+        message: 'expected "SHA256:" and 64 lowercase hex digits, as GET /api/v1/cluster-key shows it',
+      })
+      .default("")
+      .meta({
+        description:
+          "Pins the mixer's cluster key (SHA256:<hex>); empty trusts the key met at first enrollment.",
+      }),
+    labels: z
+      .record(z.string(), z.string())
+      .default({})
+      .meta({ description: 'Labels the registry shows for this rack, e.g. { site = "nyc" }.' }),
   }),
   store: section({
     dir: str("./data", "Root directory for data storage."),
