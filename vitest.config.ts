@@ -1,8 +1,14 @@
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
+import { exportPrivateJwk, generateKeyPair, SIGNING_ALGORITHM } from "./shared/passport/index.ts";
 
 /** The API token the mixer has in the workers project (tests present it, or a wrong one). */
 const WORKERS_TEST_TOKEN = "workers-test-token";
+/** The mixer's cluster key and bootstrap token there, fresh per run (a secret binding, as in production). */
+const WORKERS_CLUSTER_KEY = JSON.stringify(
+  await exportPrivateJwk((await generateKeyPair(SIGNING_ALGORITHM)).privateKey),
+);
+const WORKERS_BOOTSTRAP_TOKEN = "workers-bootstrap-token";
 const migrations = await readD1Migrations("./migrations");
 
 /**
@@ -25,7 +31,14 @@ export default defineConfig({
         plugins: [
           cloudflareTest({
             wrangler: { configPath: "./wrangler.toml" },
-            miniflare: { bindings: { FLUXRIG_API_TOKEN: WORKERS_TEST_TOKEN, TEST_MIGRATIONS: migrations } },
+            miniflare: {
+              bindings: {
+                FLUXRIG_API_TOKEN: WORKERS_TEST_TOKEN,
+                FLUXRIG_ENROLLMENT_BOOTSTRAP_TOKEN: WORKERS_BOOTSTRAP_TOKEN,
+                MIXER_CLUSTER_KEY: WORKERS_CLUSTER_KEY,
+                TEST_MIGRATIONS: migrations,
+              },
+            },
           }),
         ],
         test: {

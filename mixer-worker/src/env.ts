@@ -11,6 +11,8 @@ export interface MixerEnv {
   MIXER_CONFIG_PATH?: string;
   /** JSON array of the launcher's flag values (`FlagValue[]`): the top precedence layer. */
   MIXER_CONFIG_FLAGS?: string;
+  /** Secret: the cluster key that signs passports, a private Ed25519 JWK (never in TOML, never logged). */
+  MIXER_CLUSTER_KEY?: string;
   /** FLUXRIG_* variables and secrets (including FLUXRIG_API_TOKEN) arrive as further string bindings. */
   [name: string]: unknown;
 }

@@ -5,7 +5,9 @@ import { mixerConfig } from "./config.ts";
 import type { MixerBindings, MixerEnv } from "./env.ts";
 import { bearerAuth } from "./http/bearer-auth.ts";
 import { ProblemError, problemResponse } from "./http/problem.ts";
+import { clusterKeyRoute } from "./routes/cluster-key.ts";
 import { health } from "./routes/health.ts";
+import { racks } from "./routes/racks.ts";
 import { telemetryFiles } from "./routes/telemetry-files.ts";
 
 export { SnakeBridge } from "./bridge/snake-bridge.ts";
@@ -14,11 +16,14 @@ export { SnakeBridge } from "./bridge/snake-bridge.ts";
 const app = new Hono<MixerBindings>();
 
 app.route("/health", health);
+// Public on purpose, and so routed before the bearer check: operators pin the key it shows.
+app.route("/api/v1/cluster-key", clusterKeyRoute);
 app.use(
   "/api/*",
   bearerAuth<MixerBindings>((c) => mixerConfig(c.env).config.api.token),
 );
 app.route("/api/v1/telemetry/files", telemetryFiles);
+app.route("/api/v1/racks", racks);
 
 app.notFound((c) =>
   problemResponse(c, {

@@ -11,6 +11,7 @@ import {
 import { ensureStreams } from "../../../shared/snake/streams.ts";
 import type { TelemetryKind, TelemetryRecord } from "../../../shared/telemetry/records.ts";
 import { mixerConfig } from "../config.ts";
+import { type ControlPlane, startControlPlane } from "../control/control-plane.ts";
 import type { MixerEnv } from "../env.ts";
 import { decodeTelemetryBatch } from "../ingest/decode-batch.ts";
 import { storeTelemetryRecords } from "../ingest/store-records.ts";
@@ -29,6 +30,8 @@ const FAULT_HANG_BEFORE_ACK = "MIXER_FAULT_HANG_BEFORE_ACK";
  */
 export class SnakeBridge extends DurableObject<MixerEnv> {
   private nc: NatsConnection | undefined;
+  /** Enrollment and heartbeats on the current connection. */
+  private control: ControlPlane | undefined;
   private pumping: Promise<void> | undefined;
   private buffers = new Map<TelemetryKind, TelemetryRecord[]>();
   private pending: JsMsg[] = [];
@@ -60,6 +63,20 @@ export class SnakeBridge extends DurableObject<MixerEnv> {
       pendingMessages: this.pending.length,
       ...this.stats,
     };
+  }
+
+  /**
+   * Delivers a rack's current passport over NATS after `delayMs` (`enrollment.push_delay` for a newly
+   * adopted rack). A rack that misses it (offline, bridge reconnecting) gets it with its next heartbeat.
+   */
+  async deliverPassport(rackId: string, delayMs: number): Promise<void> {
+    this.ensurePumping();
+    setTimeout(() => {
+      if (!this.control) console.warn(`snake bridge: not connected; rack ${rackId} gets its passport later`);
+      this.control?.deliverPassport(rackId).catch((error: unknown) => {
+        console.error(`snake bridge: delivering the passport of rack ${rackId}: ${(error as Error).message}`);
+      });
+    }, delayMs);
   }
 
   override async alarm(): Promise<void> {
@@ -108,6 +125,7 @@ export class SnakeBridge extends DurableObject<MixerEnv> {
           `cannot reach NATS at ${snake.websocket_url} (snake.websocket_url): ${(error as Error).message}`,
         );
       });
+      this.control = startControlPlane(this.nc, this.env);
     }
     const jsm = await jetstreamManager(this.nc, { domain: snake.domain });
     await ensureStreams(jsm, snake);

@@ -1,0 +1,73 @@
+import { heartbeatSchema } from "../../../shared/control/heartbeat.ts";
+import { heartbeatSubject } from "../../../shared/fluxmsg/subjects.ts";
+import {
+  EnvelopeError,
+  fromBase64Url,
+  importPublicKey,
+  openEnvelope,
+  peekEnvelopePayload,
+  SIGNING_ALGORITHM,
+} from "../../../shared/passport/index.ts";
+import { mixerConfig } from "../config.ts";
+import type { MixerEnv } from "../env.ts";
+import { blobBytes } from "../registry/rack-row.ts";
+import { findRack, recordHeartbeat } from "../registry/racks.ts";
+
+/** What became of a heartbeat: ignored (with why), or recorded, with the passport to send again if stale. */
+export type HeartbeatOutcome =
+  | { accepted: false; reason: string }
+  | { accepted: true; rackId: string; resend?: Uint8Array };
+
+/**
+ * Handles a heartbeat from `flux.ctl.heartbeat.<rack_id>`: verified with the identity key the registry
+ * holds for that rack, then `last_seen`, the interval and the stats are recorded. A revoked rack's
+ * heartbeats, replays and forgeries change nothing. When the rack reports an older passport than the
+ * registry's (a delivery it missed while away), that passport is returned to be delivered again; not within
+ * `enrollment.push_delay` of its issue, when a delayed delivery is still due.
+ *
+ * @example const outcome = await acceptHeartbeat(env, msg.subject, msg.data);
+ */
+export async function acceptHeartbeat(
+  env: MixerEnv,
+  subject: string,
+  bytes: Uint8Array,
+): Promise<HeartbeatOutcome> {
+  try {
+    return await accept(env, subject, bytes);
+  } catch (error) {
+    if (error instanceof EnvelopeError) return { accepted: false, reason: error.message };
+    throw error;
+  }
+}
+
+async function accept(env: MixerEnv, subject: string, bytes: Uint8Array): Promise<HeartbeatOutcome> {
+  const claimed = peekEnvelopePayload("heartbeat", bytes) as { rack_id?: unknown } | null;
+  const rackId = typeof claimed?.rack_id === "string" ? claimed.rack_id : "";
+  const rack = rackId ? await findRack(env.REGISTRY, "id", rackId) : null;
+  if (!rack) return { accepted: false, reason: `unknown rack "${rackId}"` };
+  if (rack.status === "revoked") return { accepted: false, reason: `rack ${rack.id} is revoked` };
+  const key = await importPublicKey(fromBase64Url(rack.identity_key), SIGNING_ALGORITHM);
+  const parsed = heartbeatSchema.safeParse(
+    await openEnvelope("heartbeat", bytes, key, `the identity key of rack ${rack.id}`),
+  );
+  if (!parsed.success)
+    return { accepted: false, reason: `not a heartbeat: ${parsed.error.issues[0]?.message}` };
+  const heartbeat = parsed.data;
+  if (subject !== heartbeatSubject(rack.id)) {
+    return { accepted: false, reason: `heartbeat of rack ${rack.id} arrived on ${subject}` };
+  }
+  const { rack_id: _, interval_ms: intervalMs, sent_at: sentAt, ...stats } = heartbeat;
+  const now = Date.now();
+  const recorded = await recordHeartbeat(
+    env.REGISTRY,
+    rack.id,
+    { sentAt, intervalMs, stats: JSON.stringify(stats) },
+    now,
+  );
+  if (!recorded) return { accepted: false, reason: `replayed or reordered heartbeat of rack ${rack.id}` };
+  const behind = heartbeat.passport_issued_at < rack.passport_issued_at;
+  const settled = now - rack.passport_issued_at >= mixerConfig(env).config.enrollment.push_delay;
+  return behind && settled
+    ? { accepted: true, rackId: rack.id, resend: blobBytes(rack.passport) }
+    : { accepted: true, rackId: rack.id };
+}

@@ -1,0 +1,31 @@
+import type { RackStatus } from "../../../shared/passport/index.ts";
+
+/** One row of the `racks` table (migrations/0002_racks.sql) as D1 returns it. */
+export interface RackRow {
+  id: string;
+  name: string;
+  identity_key: string;
+  key_fingerprint: string;
+  sealing_key: string;
+  ip: string;
+  version: string;
+  labels: string;
+  status: RackStatus;
+  config: string;
+  /** D1 hands BLOBs back as arrays of numbers. */
+  secrets: number[] | ArrayBuffer | null;
+  passport: number[] | ArrayBuffer | null;
+  passport_issued_at: number;
+  first_seen: number;
+  last_seen: number;
+  status_changed_at: number;
+  heartbeat_interval_ms: number;
+  last_heartbeat: string | null;
+  last_heartbeat_sent_at: number;
+}
+
+/** A BLOB column as bytes (empty when NULL). */
+export function blobBytes(value: number[] | ArrayBuffer | null): Uint8Array {
+  if (value === null) return new Uint8Array();
+  return value instanceof ArrayBuffer ? new Uint8Array(value) : Uint8Array.from(value);
+}

@@ -1,0 +1,150 @@
+import type { RackStatus } from "../../../shared/passport/index.ts";
+import type { RackRow } from "./rack-row.ts";
+
+/** The registry's racks table: plain reads and writes; the rules live in the control and route modules. */
+
+/**
+ * One rack by a unique column.
+ *
+ * @example const rack = await findRack(env.REGISTRY, "id", id);
+ */
+export function findRack(
+  db: D1Database,
+  column: "id" | "name" | "identity_key",
+  value: string,
+): Promise<RackRow | null> {
+  return db.prepare(`SELECT * FROM racks WHERE ${column} = ?`).bind(value).first<RackRow>();
+}
+
+/** Every rack, oldest enrollment first, optionally of one status. */
+export async function listRacks(db: D1Database, status?: RackStatus): Promise<RackRow[]> {
+  const query = status
+    ? db.prepare("SELECT * FROM racks WHERE status = ? ORDER BY first_seen, id").bind(status)
+    : db.prepare("SELECT * FROM racks ORDER BY first_seen, id");
+  return (await query.all<RackRow>()).results;
+}
+
+/** What an enrollment sets, on a new row or on the row of the same identity key. */
+export type EnrollmentFields = Pick<
+  RackRow,
+  "name" | "ip" | "version" | "labels" | "config" | "heartbeat_interval_ms" | "sealing_key"
+> & { secrets: Uint8Array };
+
+/**
+ * Adds a rack at its first enrollment. Resolves false when the name or key was taken meanwhile (a
+ * concurrent enrollment won), so the caller can look again.
+ */
+export async function insertRack(
+  db: D1Database,
+  rack: EnrollmentFields & Pick<RackRow, "id" | "identity_key" | "key_fingerprint" | "status">,
+  now: number,
+): Promise<boolean> {
+  const result = await db
+    .prepare(
+      `INSERT OR IGNORE INTO racks (id, name, identity_key, key_fingerprint, sealing_key, ip, version, labels,
+         status, config, secrets, first_seen, last_seen, status_changed_at, heartbeat_interval_ms)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    )
+    .bind(
+      rack.id,
+      rack.name,
+      rack.identity_key,
+      rack.key_fingerprint,
+      rack.sealing_key,
+      rack.ip,
+      rack.version,
+      rack.labels,
+      rack.status,
+      rack.config,
+      rack.secrets,
+      now,
+      now,
+      now,
+      rack.heartbeat_interval_ms,
+    )
+    .run();
+  return result.meta.changes === 1;
+}
+
+/** Updates a known rack from a repeated enrollment (same identity key); its id and status stay. */
+export async function updateEnrollment(
+  db: D1Database,
+  id: string,
+  fields: EnrollmentFields,
+  now: number,
+): Promise<void> {
+  await db
+    .prepare(
+      `UPDATE racks SET name = ?, ip = ?, version = ?, labels = ?, config = ?, sealing_key = ?, secrets = ?,
+         heartbeat_interval_ms = ?, last_seen = ? WHERE id = ?`,
+    )
+    .bind(
+      fields.name,
+      fields.ip,
+      fields.version,
+      fields.labels,
+      fields.config,
+      fields.sealing_key,
+      fields.secrets,
+      fields.heartbeat_interval_ms,
+      now,
+      id,
+    )
+    .run();
+}
+
+/**
+ * Moves a rack from one status to another; resolves false when it was not in `from` any more (a concurrent
+ * change won), so two operators never both "win" a transition.
+ */
+export async function updateStatus(
+  db: D1Database,
+  id: string,
+  from: RackStatus,
+  to: RackStatus,
+  now: number,
+): Promise<boolean> {
+  const result = await db
+    .prepare("UPDATE racks SET status = ?, status_changed_at = ? WHERE id = ? AND status = ?")
+    .bind(to, now, id, from)
+    .run();
+  return result.meta.changes === 1;
+}
+
+/** Replaces a rack's sealed secrets (ciphertext only). */
+export async function updateSecrets(db: D1Database, id: string, secrets: Uint8Array): Promise<void> {
+  await db.prepare("UPDATE racks SET secrets = ? WHERE id = ?").bind(secrets, id).run();
+}
+
+/** Keeps a passport just signed, unless a newer one was stored meanwhile. */
+export async function storePassport(
+  db: D1Database,
+  id: string,
+  passport: Uint8Array,
+  issuedAt: number,
+): Promise<void> {
+  await db
+    .prepare("UPDATE racks SET passport = ?, passport_issued_at = ? WHERE id = ? AND passport_issued_at < ?")
+    .bind(passport, issuedAt, id, issuedAt)
+    .run();
+}
+
+/**
+ * Records a heartbeat: `last_seen` (mixer clock), the rack's interval and stats. Resolves false when the
+ * heartbeat is not newer (rack clock) than the last one accepted: a replay changes nothing.
+ */
+export async function recordHeartbeat(
+  db: D1Database,
+  id: string,
+  heartbeat: { sentAt: number; intervalMs: number; stats: string },
+  now: number,
+): Promise<boolean> {
+  const result = await db
+    .prepare(
+      `UPDATE racks SET last_seen = ?, heartbeat_interval_ms = ?, last_heartbeat = ?, last_heartbeat_sent_at = ?
+       WHERE id = ? AND last_heartbeat_sent_at < ?`,
+    )
+    .bind(now, heartbeat.intervalMs, heartbeat.stats, heartbeat.sentAt, id, heartbeat.sentAt)
+    .run();
+  return result.meta.changes === 1;
+}

@@ -1,0 +1,137 @@
+import { SELF } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { openSealedSecret } from "../../../shared/passport/index.ts";
+import { mixerEnv, testRack, verifyWithPublishedKey } from "../../test-helpers/test-rack.ts";
+import { clusterKey } from "../registry/cluster-key.ts";
+import { blobBytes } from "../registry/rack-row.ts";
+import { findRack } from "../registry/racks.ts";
+
+const TOKEN = "workers-test-token";
+const api = (path: string, init: RequestInit = {}) =>
+  SELF.fetch(`http://mixer${path}`, {
+    ...init,
+    headers: { authorization: `Bearer ${TOKEN}`, ...init.headers },
+  });
+const post = (path: string) => api(path, { method: "POST" });
+
+async function enrolled(name: string) {
+  const rack = await testRack(name);
+  const reply = await rack.enroll();
+  if (!reply.ok) throw new Error(reply.error);
+  return { rack, id: (await verifyWithPublishedKey(reply.passport, reply.cluster_key)).rack_id };
+}
+
+/** The passport the registry holds for a rack now, verified as the rack would. */
+async function currentPassport(id: string) {
+  const row = await findRack(mixerEnv.REGISTRY, "id", id);
+  return verifyWithPublishedKey(blobBytes(row?.passport ?? null), (await clusterKey(mixerEnv)).publicRaw);
+}
+
+describe("GET /api/v1/cluster-key", () => {
+  it("shows the public key and its fingerprint without a token", async () => {
+    const res = await SELF.fetch("http://mixer/api/v1/cluster-key");
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as Record<string, string>;
+    const key = await clusterKey(mixerEnv);
+    expect(body).toMatchObject({ algorithm: "Ed25519", fingerprint: key.fingerprint });
+    expect(body.public_key).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(JSON.stringify(body)).not.toContain(JSON.parse(mixerEnv.MIXER_CLUSTER_KEY as string).d);
+  });
+});
+
+describe("/api/v1/racks", () => {
+  it("lists and shows racks with their status, stale flag and key fingerprint; filters by status", async () => {
+    const { rack, id } = await enrolled("rack-list");
+    const list = (await (await api("/api/v1/racks")).json()) as { racks: Record<string, unknown>[] };
+    expect(list.racks.find((r) => r.id === id)).toMatchObject({
+      name: "rack-list",
+      status: "pending",
+      stale: false,
+      ip: "10.0.0.5",
+      version: "0.1.0",
+      labels: { site: "nyc" },
+      key_fingerprint: rack.fingerprint,
+      heartbeat_interval: "30s",
+      secrets: ["rack.bootstrap_token"],
+    });
+    const active = (await (await api("/api/v1/racks?status=active")).json()) as { racks: { id: string }[] };
+    expect(active.racks.map((r) => r.id)).not.toContain(id);
+    const one = await api(`/api/v1/racks/${id}`);
+    expect(await one.json()).toMatchObject({ id, name: "rack-list" });
+  });
+
+  it("approves a pending rack: active, with a newly signed passport saying so", async () => {
+    const { id } = await enrolled("rack-approve");
+    const before = await currentPassport(id);
+    const res = await post(`/api/v1/racks/${id}/approve`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ id, status: "active" });
+    const after = await currentPassport(id);
+    expect(after.status).toBe("active");
+    expect(after.issued_at).toBeGreaterThan(before.issued_at);
+    // Repeating it changes nothing.
+    expect(await (await post(`/api/v1/racks/${id}/approve`)).json()).toMatchObject({ status: "active" });
+    expect((await currentPassport(id)).issued_at).toBe(after.issued_at);
+  });
+
+  it("suspends, resumes and revokes; a revoked rack cannot be approved (409)", async () => {
+    const { id } = await enrolled("rack-lifecycle");
+    await post(`/api/v1/racks/${id}/approve`);
+    expect(await (await post(`/api/v1/racks/${id}/suspend`)).json()).toMatchObject({ status: "suspended" });
+    expect((await currentPassport(id)).status).toBe("suspended");
+    expect(await (await post(`/api/v1/racks/${id}/approve`)).json()).toMatchObject({ status: "active" });
+    expect(await (await post(`/api/v1/racks/${id}/revoke`)).json()).toMatchObject({ status: "revoked" });
+    const conflict = await post(`/api/v1/racks/${id}/approve`);
+    expect(conflict.status).toBe(409);
+    expect(conflict.headers.get("content-type")).toBe("application/problem+json");
+    expect(await conflict.json()).toMatchObject({
+      status: 409,
+      detail: `rack rack-lifecycle (${id}) is revoked: it cannot be moved to active`,
+    });
+  });
+
+  it("answers bad ids, unknown racks and unknown actions with problems naming the parameter", async () => {
+    const bad = await api("/api/v1/racks/not-a-uuid");
+    expect(bad.status).toBe(400);
+    expect(await bad.json()).toMatchObject({
+      parameter: "id",
+      detail: 'id must be a rack id (a UUID), got "not-a-uuid"',
+    });
+    const unknown = await post("/api/v1/racks/0190a4c2-0000-7000-8000-00000000dead/approve");
+    expect(unknown.status).toBe(404);
+    expect(await unknown.json()).toMatchObject({ parameter: "id" });
+    const { id } = await enrolled("rack-actions");
+    const action = await post(`/api/v1/racks/${id}/destroy`);
+    expect(action.status).toBe(400);
+    expect(await action.json()).toMatchObject({ parameter: "action" });
+    const status = await api("/api/v1/racks?status=gone");
+    expect(status.status).toBe(400);
+    expect(await status.json()).toMatchObject({ parameter: "status" });
+    expect((await SELF.fetch(`http://mixer/api/v1/racks/${id}`)).status).toBe(401);
+  });
+
+  it("seals a secret to the rack at once: the registry and the passport hold ciphertext only", async () => {
+    const { rack, id } = await enrolled("rack-secret");
+    const put = await api(`/api/v1/racks/${id}/secrets/db_password`, {
+      method: "PUT",
+      body: JSON.stringify({ value: "correct-horse-battery" }),
+      headers: { "content-type": "application/json" },
+    });
+    expect(put.status).toBe(200);
+    expect(await put.json()).toMatchObject({ secrets: ["db_password", "rack.bootstrap_token"] });
+    const row = await findRack(mixerEnv.REGISTRY, "id", id);
+    for (const stored of [blobBytes(row?.secrets ?? null), blobBytes(row?.passport ?? null)]) {
+      expect(new TextDecoder("latin1").decode(stored)).not.toContain("correct-horse-battery");
+    }
+    const passport = await currentPassport(id);
+    expect(await openSealedSecret(rack.sealing, "db_password", passport.secrets.db_password as never)).toBe(
+      "correct-horse-battery",
+    );
+    const badName = await api(`/api/v1/racks/${id}/secrets/bad%20name`, { method: "PUT", body: "{}" });
+    expect(await badName.json()).toMatchObject({ status: 400, parameter: "name" });
+    const badBody = await api(`/api/v1/racks/${id}/secrets/x`, { method: "PUT", body: "nope" });
+    expect(await badBody.json()).toMatchObject({ status: 400, parameter: "value" });
+    expect((await api(`/api/v1/racks/${id}/secrets/db_password`, { method: "DELETE" })).status).toBe(200);
+    expect(Object.keys((await currentPassport(id)).secrets)).toEqual(["rack.bootstrap_token"]);
+  });
+});

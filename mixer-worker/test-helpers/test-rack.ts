@@ -1,0 +1,90 @@
+import { env } from "cloudflare:test";
+import { decodeEnrollReply, type EnrollClaims, signEnrollRequest } from "../../shared/control/enrollment.ts";
+import { type Heartbeat, signHeartbeat } from "../../shared/control/heartbeat.ts";
+import { heartbeatSubject } from "../../shared/fluxmsg/subjects.ts";
+import {
+  generateKeyPair,
+  importPublicKey,
+  keyFingerprint,
+  SEALING_ALGORITHM,
+  SIGNING_ALGORITHM,
+  sealSecret,
+  verifyPassport,
+} from "../../shared/passport/index.ts";
+import { enrollRack } from "../src/control/enroll.ts";
+import { acceptHeartbeat } from "../src/control/heartbeat.ts";
+import type { MixerEnv } from "../src/env.ts";
+
+/** The workers project's bindings (vitest.config.ts), typed. */
+export const mixerEnv = env as unknown as MixerEnv;
+
+/** The bootstrap token the workers project's mixer has. */
+export const BOOTSTRAP_TOKEN = "workers-bootstrap-token";
+
+/** The mixer's env with some FLUXRIG_* settings changed (its config is loaded per env object). */
+export function withSettings(settings: Record<string, string>): MixerEnv {
+  return { ...mixerEnv, ...settings };
+}
+
+/**
+ * A rack as the mixer meets it: fresh identity and sealing keys, and the real signed enrollment and
+ * heartbeat messages, handed straight to the mixer's handlers (no bus in the workers project).
+ *
+ * @example const rack = await testRack("rack-a"); const { passport } = await rack.enroll();
+ */
+export async function testRack(name: string) {
+  const identity = await generateKeyPair(SIGNING_ALGORITHM);
+  const sealing = await generateKeyPair(SEALING_ALGORITHM);
+  const claims = async (overrides: Partial<EnrollClaims>): Promise<EnrollClaims> => ({
+    name,
+    ip: "10.0.0.5",
+    agent_version: "0.1.0",
+    sealing_key: sealing.publicRaw,
+    labels: { site: "nyc" },
+    heartbeat_interval_ms: 30_000,
+    config: { "rack.max_hops": 64 },
+    secrets: {
+      "rack.bootstrap_token": await sealSecret(sealing.publicRaw, "rack.bootstrap_token", BOOTSTRAP_TOKEN),
+    },
+    ...overrides,
+  });
+  return {
+    identity,
+    sealing,
+    fingerprint: await keyFingerprint(identity.publicRaw),
+    /** Sends an enrollment and returns the decoded reply. */
+    async enroll(options: { env?: MixerEnv; token?: string; claims?: Partial<EnrollClaims> } = {}) {
+      const request = await signEnrollRequest(
+        await claims(options.claims ?? {}),
+        identity,
+        options.token ?? BOOTSTRAP_TOKEN,
+      );
+      return decodeEnrollReply((await enrollRack(options.env ?? mixerEnv, request)).reply);
+    },
+    /** Sends a heartbeat signed with this rack's key (or `signer`'s) on its subject. */
+    async heartbeat(
+      rackId: string,
+      fields: Partial<Heartbeat> = {},
+      options: { env?: MixerEnv; signer?: CryptoKey } = {},
+    ) {
+      const heartbeat: Heartbeat = {
+        rack_id: rackId,
+        sent_at: Date.now(),
+        uptime_ms: 1_000,
+        interval_ms: 30_000,
+        passport_issued_at: 0,
+        gears: "stopped",
+        counters: { heartbeats_sent: 1 },
+        ...fields,
+      };
+      const bytes = await signHeartbeat(heartbeat, options.signer ?? identity.privateKey);
+      return acceptHeartbeat(options.env ?? mixerEnv, heartbeatSubject(rackId), bytes);
+    },
+  };
+}
+
+/** Verifies a passport against the cluster key the mixer publishes, as a rack that pinned it would. */
+export async function verifyWithPublishedKey(passport: Uint8Array, publicRaw: Uint8Array) {
+  const key = await importPublicKey(new Uint8Array(publicRaw), SIGNING_ALGORITHM);
+  return verifyPassport(passport, { key, fingerprint: await keyFingerprint(new Uint8Array(publicRaw)) });
+}
