@@ -4,8 +4,9 @@ import { fileURLToPath } from "node:url";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import type { FlagValue, LoadedConfig, MixerConfig } from "../../../shared/config/index.ts";
+import { importPrivateJwk, keyFingerprint, SIGNING_ALGORITHM } from "../../../shared/passport/index.ts";
 import { ensureStreams } from "../../../shared/snake/streams.ts";
-import { localApiToken } from "./api-token.ts";
+import { API_TOKEN, BOOTSTRAP_TOKEN, clusterKeySecret, localSecret } from "./local-secrets.ts";
 import { type NatsServerProcess, startNatsServerProcess } from "./nats-server.ts";
 import { assertPortFree } from "./port-check.ts";
 import { runWrangler, signalGroup, startWranglerDev } from "./wrangler-process.ts";
@@ -31,6 +32,11 @@ export interface LocalMixer {
   wsUrl: string;
   token: string;
   tokenSource: string;
+  /** What racks present to enroll (rack.bootstrap_token). */
+  bootstrapToken: string;
+  bootstrapTokenSource: string;
+  /** The cluster key's fingerprint, for rack.cluster_key_fingerprint. */
+  clusterKeyFingerprint: string;
   storeDir: string;
   /** Resolves with a reason when either child exits on its own. */
   failed: Promise<string>;
@@ -60,7 +66,12 @@ export async function startLocalMixer(input: LocalMixerInput): Promise<LocalMixe
   await assertPortFree(wsPort, "snake.websocket_url");
   await assertPortFree(config.api.port, "api.port");
   await mkdir(storeDir, { recursive: true });
-  const { token, source: tokenSource } = await localApiToken(storeDir, input.env);
+  const { value: token, source: tokenSource } = await localSecret(storeDir, API_TOKEN, input.env);
+  const bootstrap = await localSecret(storeDir, BOOTSTRAP_TOKEN, input.env);
+  const clusterKey = await localSecret(storeDir, clusterKeySecret(config.store.cluster_key_file), input.env);
+  const clusterKeyFingerprint = await keyFingerprint(
+    (await importPrivateJwk(JSON.parse(clusterKey.value), SIGNING_ALGORITHM, clusterKey.source)).publicRaw,
+  );
 
   const nats = await startNatsServerProcess({
     dir: join(storeDir, "nats"),
@@ -100,15 +111,17 @@ export async function startLocalMixer(input: LocalMixerInput): Promise<LocalMixe
 
     // Secrets and FLUXRIG_* settings reach the Worker through an env file only its owner can read.
     const envFile = join(storeDir, "mixer.env");
-    const vars = Object.entries(input.env).filter(
-      ([name, value]) => name.startsWith("FLUXRIG_") && value !== undefined,
+    const vars = new Map(
+      Object.entries(input.env).filter(
+        (entry): entry is [string, string] => entry[0].startsWith("FLUXRIG_") && entry[1] !== undefined,
+      ),
     );
-    vars.push(["FLUXRIG_API_TOKEN", token]);
-    await writeFile(
-      envFile,
-      `${vars.map(([name, value]) => `${name}=${JSON.stringify(value)}`).join("\n")}\n`,
-      { mode: 0o600 },
-    );
+    vars.set(API_TOKEN.env, token);
+    vars.set(BOOTSTRAP_TOKEN.env, bootstrap.value);
+    vars.set("MIXER_CLUSTER_KEY", clusterKey.value);
+    await writeFile(envFile, [...vars].map(([name, value]) => dotenvLine(name, value)).join(""), {
+      mode: 0o600,
+    });
     await chmod(envFile, 0o600);
 
     wrangler = startWranglerDev({
@@ -137,6 +150,9 @@ export async function startLocalMixer(input: LocalMixerInput): Promise<LocalMixe
       wsUrl: nats.wsUrl,
       token,
       tokenSource,
+      bootstrapToken: bootstrap.value,
+      bootstrapTokenSource: bootstrap.source,
+      clusterKeyFingerprint,
       storeDir,
       failed,
       stop,
@@ -149,6 +165,17 @@ export async function startLocalMixer(input: LocalMixerInput): Promise<LocalMixe
     await stop();
     throw error;
   }
+}
+
+/**
+ * One line of the env file wrangler reads with dotenv. Single quotes keep a value literal (the cluster key
+ * is JSON, and dotenv does not unescape \" inside double quotes); a value with a single quote or a line
+ * break goes in double quotes instead, which suits any value without double quotes.
+ */
+function dotenvLine(name: string, value: string): string {
+  if (!/['\n\r]/.test(value)) return `${name}='${value}'\n`;
+  if (!value.includes('"')) return `${name}=${JSON.stringify(value)}\n`;
+  throw new Error(`${name} holds both kinds of quotes; wrangler's env file cannot carry it`);
 }
 
 async function createStreams(nats: NatsServerProcess, config: MixerConfig): Promise<void> {
