@@ -39,13 +39,22 @@ async function workerdPids(): Promise<number[]> {
   return [...names].filter(([pid, name]) => name === "workerd" && descends(pid)).map(([pid]) => pid);
 }
 
-async function cpuMs(pids: number[]): Promise<number> {
-  let ticks = 0;
-  for (const pid of pids) {
-    const fields = (await readFile(`/proc/${pid}/stat`, "utf8")).replace(/^.*\) /, "").split(" ");
-    ticks += Number(fields[11]) + Number(fields[12]); // utime, stime
+/** CPU time (ms) of each workerd process now; a process that has just exited is left out. */
+async function workerdCpu(): Promise<Map<number, number>> {
+  const cpu = new Map<number, number>();
+  for (const pid of await workerdPids()) {
+    const stat = await readFile(`/proc/${pid}/stat`, "utf8").catch(() => undefined);
+    const fields = stat?.replace(/^.*\) /, "").split(" ");
+    if (fields) cpu.set(pid, ((Number(fields[11]) + Number(fields[12])) / ticksPerSecond) * 1000); // utime + stime
   }
-  return (ticks / ticksPerSecond) * 1000;
+  return cpu;
+}
+
+/** CPU spent by workerd processes alive both before and after. */
+function cpuSpent(before: Map<number, number>, after: Map<number, number>): number {
+  let spent = 0;
+  for (const [pid, ms] of after) spent += ms - (before.get(pid) ?? ms);
+  return spent;
 }
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? NaN;
@@ -70,9 +79,7 @@ const dir = await mkdtemp(join(tmpdir(), "fluxrig-bench-"));
 const worker = await startWriterWorker();
 const duck = await (await DuckDBInstance.create(":memory:")).connect();
 try {
-  // Loads the engine; only then has wrangler started the workerd that runs the Worker.
-  await worker.write("logs", syntheticLogs(1_000), { format: "parquet", compression: "zstd" });
-  const pids = await workerdPids();
+  await worker.write("logs", syntheticLogs(1_000), { format: "parquet", compression: "zstd" }); // loads the engine
   console.log(
     "rows     | in worker ms | workerd CPU ms | native ms 2 thr / 1 thr | ratio | of which JS ms | B/rec zstd parquet | ndjson",
   );
@@ -82,12 +89,12 @@ try {
     const cpu: number[] = [];
     let parquetBytes = 0;
     for (let run = 0; run < RUNS; run++) {
-      const before = await cpuMs(pids);
+      const before = await workerdCpu();
       const { bytes, writeMs } = await worker.write("logs", records, {
         format: "parquet",
         compression: "zstd",
       });
-      cpu.push((await cpuMs(pids)) - before);
+      cpu.push(cpuSpent(before, await workerdCpu()));
       inWorker.push(writeMs);
       parquetBytes = bytes.length;
     }
