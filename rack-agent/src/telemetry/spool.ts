@@ -1,6 +1,7 @@
-import { mkdir, open, readdir, readFile, rename, stat, unlink } from "node:fs/promises";
+import { mkdir, readdir, readFile, stat, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import { cbor } from "../../../shared/fluxmsg/cbor.ts";
+import { writeDurably } from "../fs/write-durably.ts";
 import type { SealedBatch } from "./record-batch.ts";
 import type { DropHandler, DropReason } from "./stats.ts";
 
@@ -154,23 +155,4 @@ export class Spool {
 
 function byName(a: SpoolEntry, b: SpoolEntry): number {
   return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
-}
-
-/** Write to a temp name, fsync, rename, fsync the directory: a crash leaves the old state or the new one. */
-async function writeDurably(dir: string, name: string, body: Uint8Array): Promise<void> {
-  const temp = join(dir, `${name}.tmp`);
-  const file = await open(temp, "w");
-  try {
-    await file.writeFile(body);
-    await file.sync();
-  } finally {
-    await file.close();
-  }
-  await rename(temp, join(dir, name));
-  const directory = await open(dir, "r");
-  try {
-    await directory.sync();
-  } finally {
-    await directory.close();
-  }
 }
