@@ -1,7 +1,13 @@
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+
+/** The environment a binary runs with: this one without any FLUXRIG_* variable, plus `env`. */
+function binEnv(env: Record<string, string> = {}): Record<string, string | undefined> {
+  const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("FLUXRIG_")));
+  return { ...base, NO_COLOR: "1", ...env };
+}
 
 export interface BinResult {
   code: number;
@@ -18,14 +24,13 @@ export function runBin(
   args: string[],
   options: { cwd?: string; env?: Record<string, string>; timeoutMs?: number } = {},
 ): Promise<BinResult> {
-  const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("FLUXRIG_")));
   return new Promise((resolve) => {
     execFile(
       process.execPath,
       [`${ROOT}bin/${name}.js`, ...args],
       {
         cwd: options.cwd ?? ROOT,
-        env: { ...base, NO_COLOR: "1", ...options.env },
+        env: binEnv(options.env),
         timeout: options.timeoutMs ?? 20_000,
       },
       (error, stdout, stderr) => {
@@ -34,4 +39,100 @@ export function runBin(
       },
     );
   });
+}
+
+/** A binary left running, e.g. `fluxrig run`. */
+export interface RunningBin {
+  /** stdout and stderr so far, interleaved as they arrived. */
+  readonly output: string;
+  /**
+   * Resolves with the first line matching `pattern` in the output after position `since` (default 0); fails
+   * after `timeoutMs` (or when the process exits first) with the output so far.
+   */
+  waitFor(pattern: RegExp, options?: { since?: number; timeoutMs?: number }): Promise<string>;
+  /** Resolves with the exit code once the process has exited. */
+  readonly exited: Promise<number | null>;
+  /** Sends `signal` (SIGINT, as Ctrl-C does) and resolves with the exit code. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+/**
+ * Starts one of the project's binaries and leaves it running, with the environment {@link runBin} uses.
+ * Nothing outlives the test process: the child is killed when it exits.
+ *
+ * @example
+ * const rack = startBin("fluxrig", ["run"], { env: { FLUXRIG_SNAKE_URL: url } });
+ * await rack.waitFor(/waiting for adoption/);
+ * expect(await rack.stop()).toBe(0);
+ */
+export function startBin(
+  name: "fluxrig" | "fluxrig-mixer",
+  args: string[],
+  options: { cwd?: string; env?: Record<string, string> } = {},
+): RunningBin {
+  const child = spawn(process.execPath, [`${ROOT}bin/${name}.js`, ...args], {
+    cwd: options.cwd ?? ROOT,
+    env: binEnv(options.env),
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const killOnExit = () => child.kill("SIGKILL");
+  process.once("exit", killOnExit);
+  let output = "";
+  const listeners = new Set<() => void>();
+  const append = (chunk: Buffer) => {
+    output += chunk.toString();
+    for (const listener of listeners) listener();
+  };
+  child.stdout.on("data", append);
+  child.stderr.on("data", append);
+  const exited = new Promise<number | null>((resolve) =>
+    child.once("exit", (code) => {
+      process.off("exit", killOnExit);
+      resolve(code);
+      for (const listener of listeners) listener();
+    }),
+  );
+  return {
+    get output() {
+      return output;
+    },
+    exited,
+    waitFor(pattern, { since = 0, timeoutMs = 30_000 } = {}) {
+      return new Promise((resolve, reject) => {
+        const done = () => {
+          listeners.delete(check);
+          clearTimeout(timer);
+        };
+        const check = () => {
+          const line = output
+            .slice(since)
+            .split("\n")
+            .find((l) => pattern.test(l));
+          if (line !== undefined) {
+            done();
+            resolve(line);
+          } else if (child.exitCode !== null || child.signalCode !== null) {
+            done();
+            reject(
+              new Error(
+                `${name} exited (${child.exitCode ?? child.signalCode}) before ${pattern}:\n${output}`,
+              ),
+            );
+          }
+        };
+        const timer = setTimeout(() => {
+          done();
+          reject(
+            new Error(`timed out after ${timeoutMs} ms waiting for ${pattern} from ${name}:\n${output}`),
+          );
+        }, timeoutMs);
+        listeners.add(check);
+        check();
+      });
+    },
+    async stop(signal = "SIGINT") {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      return exited;
+    },
+  };
 }

@@ -6,6 +6,8 @@ import { flagValues } from "../../../shared/cli/config-flags.ts";
 import { loadConfigFile, rackConfigSpec } from "../../../shared/config/index.ts";
 import { RACK_CONFIG_FLAGS } from "./config-flags.ts";
 import { addEmitCommand } from "./emit-command.ts";
+import { addRacksCommand } from "./racks-command.ts";
+import { addRunCommand } from "./run-command.ts";
 
 export interface CliIo {
   out: (text: string) => void;
@@ -41,5 +43,7 @@ export function buildRackProgram(io: CliIo): Command {
   };
   addConfigCommand(program, loadRack, io);
   addEmitCommand(program, loadRack, io);
+  addRunCommand(program, loadRack, io);
+  addRacksCommand(program, loadRack, io);
   return program;
 }

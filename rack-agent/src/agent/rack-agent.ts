@@ -1,0 +1,295 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import type { NatsConnection } from "@nats-io/nats-core";
+import type { LoadedConfig, RackConfig } from "../../../shared/config/index.ts";
+import { passportSubject } from "../../../shared/fluxmsg/subjects.ts";
+import { PassportError, type PassportPayload } from "../../../shared/passport/index.ts";
+import { ClusterPin } from "../identity/cluster-pin.ts";
+import { PassportStore } from "../identity/passport-store.ts";
+import { loadOrCreateRackKeys, type RackKeys } from "../identity/rack-keys.ts";
+import { primaryIp, rackName } from "../identity/rack-name.ts";
+import { connectSnake } from "../snake/connect.ts";
+import { createTelemetry, type Telemetry } from "../telemetry/index.ts";
+import { enroll } from "./enroll.ts";
+import { GearRunner } from "./gear-runner.ts";
+import { startHeartbeats } from "./heartbeats.ts";
+import { RackSecrets } from "./rack-secrets.ts";
+
+/** Where the agent says what it does (the run command writes it to stderr). */
+export interface AgentLog {
+  info(message: string): void;
+  warn(message: string): void;
+}
+
+export interface RackAgentOptions {
+  loaded: LoadedConfig<RackConfig>;
+  log: AgentLog;
+  /** Aborting stops the agent: gears, heartbeats and telemetry end, the connection drains. */
+  signal: AbortSignal;
+  agentVersion: string;
+}
+
+/**
+ * `fluxrig run`: a rack's life. Keys and name first, then the cached passport (verified against the
+ * pinned cluster key), then the bus; a rack without a usable passport enrolls within
+ * `rack.enrollment_timeout`. The passport's status decides whether gears run; the mixer's re-signed
+ * passports arrive on `flux.ctl.passport.<rack_id>`; heartbeats go out every `rack.heartbeat_interval`.
+ * With a good cached passport and no bus, the rack starts on its cached state and connects when it can.
+ * Resolves once `signal` aborts and everything stopped.
+ *
+ * @example await runRackAgent({ loaded, log, signal: controller.signal, agentVersion: pkg.version });
+ */
+export async function runRackAgent(options: RackAgentOptions): Promise<void> {
+  const agent = await RackAgent.prepare(options);
+  // Ctrl-C while connecting or enrolling: closing the connection ends the wait at once.
+  const interrupt = () => agent.interrupt();
+  options.signal.addEventListener("abort", interrupt, { once: true });
+  try {
+    await agent.start();
+    options.signal.removeEventListener("abort", interrupt);
+    if (!options.signal.aborted) {
+      await new Promise((resolve) => options.signal.addEventListener("abort", resolve, { once: true }));
+    }
+  } finally {
+    await agent.stop();
+  }
+}
+
+class RackAgent {
+  readonly #gears: GearRunner;
+  #passport: PassportPayload | undefined;
+  #nc: NatsConnection | undefined;
+  #telemetry: Telemetry | undefined;
+  #heartbeats: { stop(): void } | undefined;
+  /** Passport updates apply one at a time, in arrival order. */
+  #updates: Promise<void> = Promise.resolve();
+
+  private constructor(
+    private readonly options: RackAgentOptions,
+    private readonly keys: RackKeys,
+    private readonly name: string,
+    private readonly ip: string,
+    private readonly pin: ClusterPin,
+    private readonly store: PassportStore,
+  ) {
+    this.#gears = new GearRunner(options.log.info);
+  }
+
+  static async prepare(options: RackAgentOptions): Promise<RackAgent> {
+    const { config } = options.loaded;
+    const stateDir = config.base.state_dir;
+    const keys = await loadOrCreateRackKeys(stateDir, options.log.warn);
+    const name = rackName(config.base.name, config.rack.name_prefix, keys.fingerprint);
+    const ip = await primaryIp(config.rack.ip);
+    const pin = await ClusterPin.load(stateDir, config.rack.cluster_key_fingerprint);
+    const store = new PassportStore(stateDir, config.base.state_file, keys.fingerprint);
+    options.log.info(`rack ${name}: ip ${ip}, identity key ${keys.fingerprint}, state in ${stateDir}`);
+    return new RackAgent(options, keys, name, ip, pin, store);
+  }
+
+  get #config(): RackConfig {
+    return this.options.loaded.config;
+  }
+
+  async start(): Promise<void> {
+    const { log, signal } = this.options;
+    const cached = await this.#cachedPassport();
+    const nc = await connectSnake(this.#config.snake, { name: `fluxrig-rack-${this.name}` }).catch(
+      (error: Error) => {
+        if (!cached) throw error;
+        log.warn(`${error.message}; starting on the cached passport, and connecting in the background`);
+        return undefined;
+      },
+    );
+    this.#nc = nc;
+    if (signal.aborted) return;
+    if (!nc) {
+      await this.#apply(cached as PassportPayload);
+      void this.#connectLater();
+      return;
+    }
+    if (cached && cached.name === this.name) {
+      log.info(`using the cached passport of rack ${cached.rack_id}; no enrollment needed`);
+      await this.#apply(cached);
+    } else {
+      if (cached) log.info(`base.name changed from ${cached.name} to ${this.name}: enrolling again`);
+      await this.#apply(await this.#enroll(nc));
+    }
+    await this.#online(nc);
+  }
+
+  interrupt(): void {
+    void this.#nc?.close();
+  }
+
+  async stop(): Promise<void> {
+    this.#heartbeats?.stop();
+    this.#gears.stop("the agent is stopping");
+    await this.#updates;
+    await this.#telemetry?.close();
+    if (this.#nc && !this.#nc.isClosed()) await this.#nc.drain().catch(() => this.#nc?.close());
+    this.options.log.info("stopped");
+  }
+
+  /** The stored passport if it is good; a bad one is reported and enrollment replaces it. */
+  async #cachedPassport(): Promise<PassportPayload | undefined> {
+    const pinned = this.pin.key;
+    if (!pinned) return undefined;
+    try {
+      return await this.store.load(pinned);
+    } catch (error) {
+      if (!(error instanceof PassportError)) throw error;
+      this.options.log.warn(`refusing the stored passport: ${error.message}; enrolling again`);
+      return undefined;
+    }
+  }
+
+  async #enroll(nc: NatsConnection): Promise<PassportPayload> {
+    const { config, entries } = this.options.loaded;
+    const token = config.rack.bootstrap_token;
+    if (!token) {
+      throw new Error(
+        "this rack has no passport yet and rack.bootstrap_token is not set: set FLUXRIG_RACK_BOOTSTRAP_TOKEN " +
+          "to the token the mixer printed at start (fluxrig-mixer dev keeps it in <store.dir>/bootstrap-token)",
+      );
+    }
+    this.options.log.info(`enrolling as ${this.name} on ${config.snake.url}`);
+    const result = await enroll({
+      nc,
+      keys: this.keys,
+      claims: {
+        name: this.name,
+        ip: this.ip,
+        agent_version: this.options.agentVersion,
+        labels: config.rack.labels,
+        heartbeat_interval_ms: config.rack.heartbeat_interval,
+        config: Object.fromEntries(entries.filter((e) => !e.secret).map((e) => [e.key, e.value])),
+      },
+      secrets: Object.fromEntries(
+        entries.filter((e) => e.secret && typeof e.value === "string").map((e) => [e.key, e.value as string]),
+      ),
+      token,
+      timeoutMs: config.rack.enrollment_timeout,
+      retryMs: config.snake.reconnect_wait,
+    });
+    const pinned = await this.pin.accept(result.clusterKey);
+    const passport = await this.store.save(result.passport, pinned, this.#passport);
+    await this.pin.save(pinned, result.mixerId);
+    this.options.log.info(
+      `enrolled as rack ${passport.rack_id} with mixer ${result.mixerId} (cluster key ${pinned.fingerprint})`,
+    );
+    return passport;
+  }
+
+  /** Follows a verified passport: its status decides whether gears run. */
+  async #apply(passport: PassportPayload): Promise<void> {
+    this.#passport = passport;
+    const { log } = this.options;
+    const secrets = await RackSecrets.open(passport.secrets, this.keys.sealing, this.#envSecrets(), log.warn);
+    const names = secrets.names().join(", ") || "none";
+    log.info(
+      `passport: rack ${passport.rack_id} is ${passport.status} (issued ${new Date(passport.issued_at).toISOString()}; secrets: ${names})`,
+    );
+    if (passport.status === "pending") {
+      log.info(`waiting for adoption: an operator runs \`fluxrig racks approve ${passport.name}\``);
+    }
+    this.#gears.follow(passport.status, secrets);
+  }
+
+  #envSecrets(): Record<string, string> {
+    return Object.fromEntries(
+      this.options.loaded.entries
+        .filter((e) => e.secret && typeof e.value === "string")
+        .map((e) => [e.key, e.value as string]),
+    );
+  }
+
+  /** On the bus with a passport: take deliveries, send heartbeats and telemetry. */
+  async #online(nc: NatsConnection): Promise<void> {
+    const passport = this.#passport as PassportPayload;
+    const config = this.#config;
+    const { log } = this.options;
+    this.#nc = nc;
+    nc.subscribe(passportSubject(passport.rack_id), {
+      callback: (error, msg) => {
+        if (error) log.warn(`passport subscription: ${error.message}`);
+        else {
+          this.#updates = this.#updates
+            .then(() => this.#receive(msg.data, msg.subject))
+            .catch((failure: unknown) =>
+              log.warn(`passport on ${msg.subject}: ${(failure as Error).message}`),
+            );
+        }
+      },
+    });
+    const telemetry = await createTelemetry({
+      nc,
+      domain: config.snake.domain,
+      entity: { id: passport.rack_id, name: passport.name },
+      maxPayloadSize: config.rack.max_payload_size,
+      samplingRate: config.observability.sampling_rate,
+      enabled: config.observability.enabled,
+      stateDir: config.base.state_dir,
+      retryIntervalMs: config.snake.reconnect_wait,
+      warn: log.warn,
+    });
+    this.#telemetry = telemetry;
+    this.#heartbeats = startHeartbeats({
+      nc,
+      rackId: passport.rack_id,
+      identityKey: this.keys.identity.privateKey,
+      intervalMs: config.rack.heartbeat_interval,
+      state: () => {
+        const stats = telemetry.stats();
+        return {
+          passport_issued_at: this.#passport?.issued_at ?? 0,
+          gears: this.#gears.state,
+          counters: {
+            telemetry_records_sent: stats.recordsSent,
+            telemetry_records_dropped: stats.recordsDropped,
+          },
+        };
+      },
+      onSent: (sent) => void telemetry.counter("fluxrig.rack.heartbeats_sent", sent),
+      warn: log.warn,
+    });
+    log.info(`connected to ${config.snake.url}; heartbeats every ${config.rack.heartbeat_interval} ms`);
+  }
+
+  /** A passport delivered by the mixer: verified and stored, or refused with the last good one kept. */
+  async #receive(bytes: Uint8Array, subject: string): Promise<void> {
+    const pinned = this.pin.key;
+    if (!pinned) return;
+    try {
+      const passport = await this.store.save(bytes, pinned, this.#passport);
+      if (passport !== this.#passport) await this.#apply(passport);
+    } catch (error) {
+      if (!(error instanceof PassportError)) throw error;
+      this.options.log.warn(
+        `refused a passport on ${subject}: ${error.message}; keeping the one issued ${new Date(this.#passport?.issued_at ?? 0).toISOString()}`,
+      );
+    }
+  }
+
+  /** Started offline on the cached passport: keep trying the bus, then go online (enrolling if renamed). */
+  async #connectLater(): Promise<void> {
+    const { signal, log } = this.options;
+    const snake = this.#config.snake;
+    while (!signal.aborted) {
+      await sleep(snake.reconnect_wait, undefined, { signal }).catch(() => undefined);
+      if (signal.aborted) return;
+      const nc = await connectSnake(snake, { name: `fluxrig-rack-${this.name}` }).catch(() => undefined);
+      if (!nc) continue;
+      if (signal.aborted) return void (await nc.close());
+      log.info(`reached ${snake.url}`);
+      try {
+        if (this.#passport?.name !== this.name) await this.#apply(await this.#enroll(nc));
+        await this.#online(nc);
+      } catch (error) {
+        log.warn(`going online failed: ${(error as Error).message}`);
+        await nc.close();
+        continue;
+      }
+      return;
+    }
+  }
+}
