@@ -156,6 +156,15 @@ const MIXER_CASES: [string, ConfigInput, string[]][] = [
     mixer("[observability.embedded.storage]\ncompression = 'lz4'\n"),
     ["fluxrig-mixer.toml:2", "zstd, snappy, none"],
   ],
+  [
+    "json storage with a Parquet codec",
+    mixer("[observability.embedded.storage]\nformat = 'json'\n"),
+    [
+      "observability.embedded.storage.compression",
+      'with format = "json" only "none" is possible',
+      'got "zstd"',
+    ],
+  ],
   ["bad tier", mixer("[observability]\ntier = 'cloud'\n"), ["observability.tier", "embedded, otlp"]],
   [
     "bad env JSON list",

@@ -54,11 +54,23 @@ export const mixerConfigSchema = z.object({
     embedded: section({
       data_dir: str("./data/telemetry"),
       flush_interval: duration("5s"),
-      storage: section({
-        format: oneOf(["parquet", "json"], "parquet"),
-        partition_by: oneOf(["hour", "day"], "hour"),
-        compression: oneOf(["zstd", "snappy", "none"], "zstd"),
-      }),
+      storage: z
+        .object({
+          format: oneOf(["parquet", "json"], "parquet"),
+          partition_by: oneOf(["hour", "day"], "hour"),
+          compression: oneOf(["zstd", "snappy", "none"], "zstd"),
+        })
+        .superRefine((storage, ctx) => {
+          // The Worker has no zstd or snappy stream encoder: those codecs exist only inside Parquet.
+          if (storage.format === "json" && storage.compression !== "none") {
+            ctx.addIssue({
+              code: "custom",
+              path: ["compression"],
+              message: `with format = "json" only "none" is possible (zstd and snappy are Parquet codecs), got "${storage.compression}"`,
+            });
+          }
+        })
+        .prefault({} as never),
       rotation: section({
         policy: oneOf(["time", "size", "both"], "time"),
         max_age_days: int(30, 1),

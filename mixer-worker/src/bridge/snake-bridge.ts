@@ -1,7 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { AckPolicy, type Consumer, type JsMsg, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { headers, type NatsConnection, nanos, wsconnect } from "@nats-io/nats-core";
-import { encode } from "cbor-x";
+import { cbor } from "../../../shared/fluxmsg/cbor.ts";
 import {
   TELEMETRY_CONSUMER,
   TELEMETRY_DEAD_LETTER,
@@ -17,6 +17,13 @@ import { decodeTelemetryBatch } from "../ingest/decode-batch.ts";
 import { storeTelemetryRecords } from "../ingest/store-records.ts";
 import { applyRetention } from "../retention/apply-retention.ts";
 import type { BridgeStatus } from "./bridge-status.ts";
+
+/**
+ * Bounds on one flush, for the isolate's 128 MB: DuckDB copies each file's rows into a wasm heap that never
+ * shrinks, so a flush holds at most this many records, and one pull at most this many bytes of CBOR.
+ */
+const MAX_RECORDS_PER_FLUSH = 50_000;
+const MAX_FETCH_BYTES = 8 * 1024 * 1024;
 
 /** Test-only fault: hang after the R2 write and before the ack, so a test can kill the mixer right there. */
 const FAULT_HANG_BEFORE_ACK = "MIXER_FAULT_HANG_BEFORE_ACK";
@@ -35,6 +42,8 @@ export class SnakeBridge extends DurableObject<MixerEnv> {
   private pumping: Promise<void> | undefined;
   private buffers = new Map<TelemetryKind, TelemetryRecord[]>();
   private pending: JsMsg[] = [];
+  /** A moving average of telemetry message sizes, to keep one pull near MAX_FETCH_BYTES. */
+  private averageMessageBytes = 64 * 1024;
   private lastFlushAt = 0;
   private stats = {
     recordsStored: 0,
@@ -59,7 +68,7 @@ export class SnakeBridge extends DurableObject<MixerEnv> {
       connected: this.nc !== undefined && !this.nc.isClosed(),
       url: this.config.snake.websocket_url,
       lastFlushAt: this.lastFlushAt ? new Date(this.lastFlushAt).toISOString() : null,
-      pendingRecords: [...this.buffers.values()].reduce((n, records) => n + records.length, 0),
+      pendingRecords: this.pendingRecords(),
       pendingMessages: this.pending.length,
       ...this.stats,
     };
@@ -77,6 +86,12 @@ export class SnakeBridge extends DurableObject<MixerEnv> {
         console.error(`snake bridge: delivering the passport of rack ${rackId}: ${(error as Error).message}`);
       });
     }, delayMs);
+  }
+
+  private pendingRecords(): number {
+    let n = 0;
+    for (const records of this.buffers.values()) n += records.length;
+    return n;
   }
 
   override async alarm(): Promise<void> {
@@ -152,16 +167,22 @@ export class SnakeBridge extends DurableObject<MixerEnv> {
     while (this.nc && !this.nc.isClosed()) {
       const untilFlush = this.lastFlushAt + flushInterval - Date.now();
       const room = bufferSize - this.pending.length;
-      if (room > 0 && untilFlush > 0) {
-        const messages = await consumer.fetch({ max_messages: room, expires: Math.max(1_000, untilFlush) });
+      if (room > 0 && untilFlush > 0 && this.pendingRecords() < MAX_RECORDS_PER_FLUSH) {
+        // JetStream takes a message count or a byte budget, not both: size the count from what messages weigh.
+        const byBytes = Math.max(1, Math.floor(MAX_FETCH_BYTES / this.averageMessageBytes));
+        const messages = await consumer.fetch({
+          max_messages: Math.min(room, byBytes),
+          expires: Math.max(1_000, untilFlush),
+        });
         for await (const message of messages) this.accept(message);
       }
-      if (this.pending.length >= bufferSize || Date.now() >= this.lastFlushAt + flushInterval)
-        await this.flush();
+      const full = this.pending.length >= bufferSize || this.pendingRecords() >= MAX_RECORDS_PER_FLUSH;
+      if (full || Date.now() >= this.lastFlushAt + flushInterval) await this.flush();
     }
   }
 
   private accept(message: JsMsg): void {
+    this.averageMessageBytes = 0.8 * this.averageMessageBytes + 0.2 * message.data.byteLength;
     const t0 = performance.now();
     const decoded = decodeTelemetryBatch(message.data, this.config.mixer.max_payload_size);
     this.stats.timing.decodeMs += performance.now() - t0;
@@ -173,7 +194,11 @@ export class SnakeBridge extends DurableObject<MixerEnv> {
     }
     if (decoded.rejected.length > 0) {
       const reason = decoded.rejected.map((r) => r.reason).join("; ");
-      this.deadLetter(message.subject, reason, encode({ kind: decoded.kind, rejected: decoded.rejected }));
+      this.deadLetter(
+        message.subject,
+        reason,
+        cbor.encode({ kind: decoded.kind, rejected: decoded.rejected }),
+      );
       this.stats.recordsDeadLettered += decoded.rejected.length;
     }
     const buffer = this.buffers.get(decoded.kind) ?? [];

@@ -1,4 +1,4 @@
-import { decode } from "cbor-x";
+import { cbor } from "../../../shared/fluxmsg/cbor.ts";
 import { telemetryBatchSchema } from "../../../shared/telemetry/batch.ts";
 import {
   recordSchemaByKind,
@@ -32,7 +32,7 @@ export function decodeTelemetryBatch(data: Uint8Array, maxPayloadSize: number): 
   }
   let value: unknown;
   try {
-    value = decode(data);
+    value = cbor.decode(data);
   } catch (error) {
     return { ok: false, reason: `not valid CBOR: ${(error as Error).message}` };
   }

@@ -5,6 +5,9 @@ import { groupByPartition, telemetryObjectKey } from "../store/partition-path.ts
 
 type Storage = MixerConfig["observability"]["embedded"]["storage"];
 
+/** One object holds at most this many rows: the writer stages them in a wasm heap that never shrinks. */
+const MAX_ROWS_PER_FILE = 50_000;
+
 /** What one store did, for the bridge's counters and the ingest benchmark's "where the time goes". */
 export interface StoreResult {
   keys: string[];
@@ -28,16 +31,19 @@ export async function storeTelemetryRecords(
   storage: Storage,
 ): Promise<StoreResult> {
   const result: StoreResult = { keys: [], bytes: 0, encodeMs: 0, putMs: 0 };
-  for (const [start, group] of groupByPartition(records, storage.partition_by)) {
-    const key = telemetryObjectKey(kind, start, { partitionBy: storage.partition_by, ...storage });
-    const t0 = performance.now();
-    const bytes = await writeTelemetryFile(kind, group as RecordOf<typeof kind>[], storage);
-    const t1 = performance.now();
-    await bucket.put(key, bytes, { customMetadata: { records: String(group.length) } });
-    result.encodeMs += t1 - t0;
-    result.putMs += performance.now() - t1;
-    result.bytes += bytes.byteLength;
-    result.keys.push(key);
+  for (const [start, partition] of groupByPartition(records, storage.partition_by)) {
+    for (let from = 0; from < partition.length; from += MAX_ROWS_PER_FILE) {
+      const group = partition.slice(from, from + MAX_ROWS_PER_FILE);
+      const key = telemetryObjectKey(kind, start, { partitionBy: storage.partition_by, ...storage });
+      const t0 = performance.now();
+      const bytes = await writeTelemetryFile(kind, group as RecordOf<typeof kind>[], storage);
+      const t1 = performance.now();
+      await bucket.put(key, bytes, { customMetadata: { records: String(group.length) } });
+      result.encodeMs += t1 - t0;
+      result.putMs += performance.now() - t1;
+      result.bytes += bytes.byteLength;
+      result.keys.push(key);
+    }
   }
   return result;
 }
