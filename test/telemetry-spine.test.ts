@@ -279,4 +279,19 @@ describe("telemetry spine: rack client → nats-server → mixer in workerd → 
     expect(count.code).toBe(2);
     expect(count.stderr).toContain('--count takes a whole number above 0, got "-3"');
   });
+
+  it("the running mixer and `fluxrig-mixer config show` agree on the effective config", async () => {
+    const shown = await runBin("fluxrig-mixer", ["config", "show", "--json"], { env: mixer.env });
+    expect(shown.code).toBe(0);
+    const running = (await (await mixer.api("/api/v1/config")).json()) as Record<
+      string,
+      Record<string, unknown>
+    >;
+    // The launcher generates the bootstrap token on first start, so only the running mixer has it (masked).
+    expect(running.enrollment?.bootstrap_token).toBe("********");
+    const expected = JSON.parse(shown.stdout);
+    expected.enrollment.bootstrap_token = "********";
+    expect(running).toEqual(expected);
+    expect(running).toMatchObject({ ingest: { flush_interval: "1s" }, api: { token: "********" } });
+  });
 });

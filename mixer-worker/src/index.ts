@@ -6,6 +6,7 @@ import type { MixerBindings, MixerEnv } from "./env.ts";
 import { bearerAuth } from "./http/bearer-auth.ts";
 import { ProblemError, problemResponse } from "./http/problem.ts";
 import { clusterKeyRoute } from "./routes/cluster-key.ts";
+import { configRoute } from "./routes/config.ts";
 import { health } from "./routes/health.ts";
 import { racks } from "./routes/racks.ts";
 import { telemetryFiles } from "./routes/telemetry-files.ts";
@@ -23,6 +24,7 @@ app.use(
   bearerAuth<MixerBindings>((c) => mixerConfig(c.env).config.api.token),
 );
 app.route("/api/v1/telemetry/files", telemetryFiles);
+app.route("/api/v1/config", configRoute);
 app.route("/api/v1/racks", racks);
 
 app.notFound((c) =>
