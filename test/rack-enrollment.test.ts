@@ -18,7 +18,10 @@ interface Rack {
   last_heartbeat: { gears: string; counters: Record<string, number> } | null;
 }
 
-describe("racks: enrollment, adoption, heartbeats and administration against a real mixer", () => {
+// Above the 30 s waits of eventually() and waitFor(), so a failure says what it waited for.
+describe("racks: enrollment, adoption, heartbeats and administration against a real mixer", {
+  timeout: 60_000,
+}, () => {
   let mixer: TestMixer;
   let dir: string;
 

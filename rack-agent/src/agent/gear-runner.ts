@@ -44,6 +44,7 @@ export class GearRunner {
     this.#secrets = secrets;
     if (this.#state === "running") return;
     this.#state = "running";
-    this.log(`gears started (${secrets.names().length} secrets available to them)`);
+    const count = secrets.names().length;
+    this.log(`gears started (${count} secret${count === 1 ? "" : "s"} available to them)`);
   }
 }

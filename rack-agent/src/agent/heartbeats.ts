@@ -18,11 +18,12 @@ export interface HeartbeatOptions {
 
 /**
  * Sends a signed heartbeat on `flux.ctl.heartbeat.<rack_id>` now and every `intervalMs`, carrying uptime,
- * gear state and counters. While the bus is down, nats.js holds them until it is back.
+ * gear state and counters; `now()` sends one at once (so the mixer sees a change without waiting an
+ * interval). While the bus is down, nats.js holds them until it is back.
  *
  * @example const heartbeats = startHeartbeats({ nc, rackId, identityKey, intervalMs, state, onSent, warn });
  */
-export function startHeartbeats(options: HeartbeatOptions): { stop(): void } {
+export function startHeartbeats(options: HeartbeatOptions): { now(): void; stop(): void } {
   const started = Date.now();
   let sent = 0;
   let lastSentAt = 0;
@@ -45,5 +46,5 @@ export function startHeartbeats(options: HeartbeatOptions): { stop(): void } {
     beat().catch((error: unknown) => options.warn(`heartbeat not sent: ${(error as Error).message}`));
   void safeBeat();
   const timer = setInterval(safeBeat, options.intervalMs);
-  return { stop: () => clearInterval(timer) };
+  return { now: () => void safeBeat(), stop: () => clearInterval(timer) };
 }

@@ -59,7 +59,7 @@ class RackAgent {
   #passport: PassportPayload | undefined;
   #nc: NatsConnection | undefined;
   #telemetry: Telemetry | undefined;
-  #heartbeats: { stop(): void } | undefined;
+  #heartbeats: ReturnType<typeof startHeartbeats> | undefined;
   /** Passport updates apply one at a time, in arrival order. */
   #updates: Promise<void> = Promise.resolve();
 
@@ -261,7 +261,9 @@ class RackAgent {
     if (!pinned) return;
     try {
       const passport = await this.store.save(bytes, pinned, this.#passport);
-      if (passport !== this.#passport) await this.#apply(passport);
+      if (passport === this.#passport) return;
+      await this.#apply(passport);
+      this.#heartbeats?.now();
     } catch (error) {
       if (!(error instanceof PassportError)) throw error;
       this.options.log.warn(

@@ -23,8 +23,9 @@ interface Rack {
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const ACTIONS = { approve: "active", suspend: "suspended", revoke: "revoked" } as const;
 
+/** "12s ago", "3m4s ago": whole seconds are precise enough for an operator. */
 function ago(iso: string): string {
-  return `${formatDuration(Math.max(0, Date.now() - Date.parse(iso)))} ago`;
+  return `${formatDuration(Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 1_000) * 1_000))} ago`;
 }
 
 function table(rows: string[][]): string {
