@@ -1,30 +1,13 @@
 import { describe, expect, it } from "vitest";
+import {
+  testCluster as cluster,
+  testPassport as payload,
+  TEST_SECRET_VALUE,
+} from "../../test/helpers/passport-fixtures.ts";
 import { cbor } from "../fluxmsg/cbor.ts";
 import { signEnvelope } from "./envelope.ts";
-import { generateKeyPair, keyFingerprint, SEALING_ALGORITHM, SIGNING_ALGORITHM } from "./keys.ts";
-import { PassportError, type PassportPayload, signPassport, verifyPassport } from "./passport.ts";
-import { sealSecret } from "./seal.ts";
-
-async function cluster() {
-  const pair = await generateKeyPair(SIGNING_ALGORITHM);
-  return { ...pair, pinned: { key: pair.publicKey, fingerprint: await keyFingerprint(pair.publicRaw) } };
-}
-
-async function payload(overrides: Partial<PassportPayload> = {}): Promise<PassportPayload> {
-  const sealing = await generateKeyPair(SEALING_ALGORITHM);
-  return {
-    version: 1,
-    rack_id: "0190a4c2-7d3e-7b1a-8c4d-2e5f6a7b8c9d",
-    name: "rack-nyc-01",
-    mixer_id: "0190a4c2-0000-7000-8000-000000000001",
-    status: "active",
-    issued_at: 1_790_000_000_000,
-    rack_key: "SHA256:00",
-    config: { "rack.heartbeat_interval": "30s" },
-    secrets: { db_password: await sealSecret(sealing.publicRaw, "db_password", "hunter2") },
-    ...overrides,
-  };
-}
+import { generateKeyPair, SIGNING_ALGORITHM } from "./keys.ts";
+import { PassportError, signPassport, verifyPassport } from "./passport.ts";
 
 describe("passport", () => {
   it("round-trips: what the cluster key signs, the pinned key verifies", async () => {
@@ -101,6 +84,6 @@ describe("passport", () => {
   it("holds sealed secrets only as ciphertext", async () => {
     const key = await cluster();
     const bytes = await signPassport(await payload(), key.privateKey);
-    expect(new TextDecoder("latin1").decode(bytes)).not.toContain("hunter2");
+    expect(new TextDecoder("latin1").decode(bytes)).not.toContain(TEST_SECRET_VALUE);
   });
 });

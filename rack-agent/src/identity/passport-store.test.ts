@@ -2,39 +2,18 @@ import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { type PassportPayload, signPassport } from "../../../shared/passport/index.ts";
 import {
-  generateKeyPair,
-  keyFingerprint,
-  type PassportPayload,
-  SEALING_ALGORITHM,
-  SIGNING_ALGORITHM,
-  sealSecret,
-  signPassport,
-} from "../../../shared/passport/index.ts";
+  testCluster as cluster,
+  TEST_SECRET_VALUE,
+  testPassport,
+} from "../../../test/helpers/passport-fixtures.ts";
 import { PassportStore } from "./passport-store.ts";
 
 const RACK_KEY = "SHA256:1111111111111111111111111111111111111111111111111111111111111111";
 
-async function cluster() {
-  const pair = await generateKeyPair(SIGNING_ALGORITHM);
-  return { ...pair, pinned: { key: pair.publicKey, fingerprint: await keyFingerprint(pair.publicRaw) } };
-}
-
-async function passport(overrides: Partial<PassportPayload> = {}): Promise<PassportPayload> {
-  const sealing = await generateKeyPair(SEALING_ALGORITHM);
-  return {
-    version: 1,
-    rack_id: "0190a4c2-7d3e-7b1a-8c4d-2e5f6a7b8c9d",
-    name: "rack-nyc-01",
-    mixer_id: "0190a4c2-0000-7000-8000-000000000001",
-    status: "active",
-    issued_at: 1_790_000_000_000,
-    rack_key: RACK_KEY,
-    config: {},
-    secrets: { hsm_pin: await sealSecret(sealing.publicRaw, "hsm_pin", "plain-text-pin-4711") },
-    ...overrides,
-  };
-}
+const passport = (overrides: Partial<PassportPayload> = {}) =>
+  testPassport({ rack_key: RACK_KEY, ...overrides });
 
 describe("the passport file", () => {
   let dir: string;
@@ -53,7 +32,7 @@ describe("the passport file", () => {
     expect((await stat(store.path)).mode & 0o777).toBe(0o600);
     const onDisk = await readFile(store.path, "latin1");
     expect(onDisk).toContain("rack-nyc-01");
-    expect(onDisk).not.toContain("plain-text-pin-4711");
+    expect(onDisk).not.toContain(TEST_SECRET_VALUE);
   });
 
   it("refuses a truncated passport and keeps the last good one", async () => {
