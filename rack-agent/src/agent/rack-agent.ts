@@ -164,9 +164,7 @@ class RackAgent {
         heartbeat_interval_ms: config.rack.heartbeat_interval,
         config: Object.fromEntries(entries.filter((e) => !e.secret).map((e) => [e.key, e.value])),
       },
-      secrets: Object.fromEntries(
-        entries.filter((e) => e.secret && typeof e.value === "string").map((e) => [e.key, e.value as string]),
-      ),
+      secrets: this.#envSecrets(),
       token,
       timeoutMs: config.rack.enrollment_timeout,
       retryMs: config.snake.reconnect_wait,
