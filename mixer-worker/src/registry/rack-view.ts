@@ -33,5 +33,3 @@ export function rackView(rack: RackRow, now: number) {
     config: JSON.parse(rack.config) as Record<string, unknown>,
   };
 }
-
-export type RackView = ReturnType<typeof rackView>;

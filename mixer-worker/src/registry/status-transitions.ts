@@ -1,8 +1,5 @@
+import { RACK_ACTIONS, type RackAction } from "../../../shared/control/rack-actions.ts";
 import type { RackStatus } from "../../../shared/passport/index.ts";
-
-/** What an operator can do to a rack, and the status each action leads to. */
-export const RACK_ACTIONS = { approve: "active", suspend: "suspended", revoke: "revoked" } as const;
-export type RackAction = keyof typeof RACK_ACTIONS;
 
 /** The statuses each action may leave; revoked is final. */
 const FROM: Record<RackAction, readonly RackStatus[]> = {

@@ -1,5 +1,6 @@
 import { type Context, Hono } from "hono";
 import { z } from "zod";
+import { RACK_ACTIONS, type RackAction } from "../../../shared/control/rack-actions.ts";
 import { fromBase64Url, RACK_STATUSES, SECRET_NAME, sealSecret } from "../../../shared/passport/index.ts";
 import { snakeBridge } from "../bridge/bridge-stub.ts";
 import { mixerConfig } from "../config.ts";
@@ -9,7 +10,7 @@ import { decodeSecrets, encodeSecrets, issueRackPassport } from "../registry/rac
 import type { RackRow } from "../registry/rack-row.ts";
 import { rackView } from "../registry/rack-view.ts";
 import { findRack, listRacks, updateSecrets, updateStatus } from "../registry/racks.ts";
-import { RACK_ACTIONS, type RackAction, transition } from "../registry/status-transitions.ts";
+import { transition } from "../registry/status-transitions.ts";
 
 type RacksContext = Context<MixerBindings>;
 

@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { formatDuration, type LoadedConfig, type RackConfig } from "../../../shared/config/index.ts";
+import { RACK_ACTIONS } from "../../../shared/control/rack-actions.ts";
 import { addMixerApiOptions, type MixerApi, type MixerApiOptions, mixerApi } from "./mixer-api.ts";
 
 /** The fields of `GET /api/v1/racks` that the CLI prints. */
@@ -21,7 +22,6 @@ interface Rack {
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const ACTIONS = { approve: "active", suspend: "suspended", revoke: "revoked" } as const;
 
 /** "12s ago", "3m4s ago": whole seconds are precise enough for an operator. */
 function ago(iso: string): string {
@@ -132,7 +132,7 @@ export function addRacksCommand(
       io.out(options.json ? `${JSON.stringify(rack, null, 2)}\n` : describe(rack));
     });
 
-  for (const [action, status] of Object.entries(ACTIONS)) {
+  for (const [action, status] of Object.entries(RACK_ACTIONS)) {
     racks
       .command(action)
       .description(`make a rack ${status}; it gets a re-signed passport over NATS`)
