@@ -1,5 +1,6 @@
 import type { MixerConfig } from "../../../shared/config/index.ts";
 import type { RecordOf, TelemetryKind, TelemetryRecord } from "../../../shared/telemetry/records.ts";
+import { timeRangeMetadata } from "../store/object-time-range.ts";
 import { writeTelemetryFile } from "../store/parquet-writer.ts";
 import { groupByPartition, telemetryObjectKey } from "../store/partition-path.ts";
 
@@ -38,7 +39,9 @@ export async function storeTelemetryRecords(
       const t0 = performance.now();
       const bytes = await writeTelemetryFile(kind, group as RecordOf<typeof kind>[], storage);
       const t1 = performance.now();
-      await bucket.put(key, bytes, { customMetadata: { records: String(group.length) } });
+      await bucket.put(key, bytes, {
+        customMetadata: { records: String(group.length), ...timeRangeMetadata(group) },
+      });
       result.encodeMs += t1 - t0;
       result.putMs += performance.now() - t1;
       result.bytes += bytes.byteLength;

@@ -59,11 +59,20 @@ export interface ObjectKeyOptions extends Pick<TelemetryFileOptions, "format"> {
  * }) // "telemetry/logs/2025/12/21/14/logs_01KD0KBFR0ABCDEFGHJKMNPQRS.parquet"
  */
 export function telemetryObjectKey(kind: TelemetryKind, timeMs: number, options: ObjectKeyOptions): string {
-  const start = new Date(partitionStart(timeMs, options.partitionBy));
+  const folder = partitionFolder(kind, timeMs, options.partitionBy);
+  return `${folder}${kind}_${options.fileId ?? telemetryFileId()}${EXTENSION[options.format]}`;
+}
+
+/**
+ * The folder (an object key prefix, ending in `/`) of the partition that holds `timeMs`, UTC.
+ *
+ * @example partitionFolder("logs", Date.UTC(2025, 11, 21, 14, 5), "hour") // "telemetry/logs/2025/12/21/14/"
+ */
+export function partitionFolder(kind: TelemetryKind, timeMs: number, partitionBy: PartitionBy): string {
+  const start = new Date(partitionStart(timeMs, partitionBy));
   const two = (n: number) => String(n).padStart(2, "0");
   const day = `${start.getUTCFullYear()}/${two(start.getUTCMonth() + 1)}/${two(start.getUTCDate())}`;
-  const folder = options.partitionBy === "hour" ? `${day}/${two(start.getUTCHours())}` : day;
-  return `telemetry/${kind}/${folder}/${kind}_${options.fileId ?? telemetryFileId()}${EXTENSION[options.format]}`;
+  return `telemetry/${kind}/${partitionBy === "hour" ? `${day}/${two(start.getUTCHours())}` : day}/`;
 }
 
 const CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
