@@ -1,0 +1,64 @@
+import type { LogsQuery, TimeWindow } from "../../../../shared/telemetry/query-params.ts";
+import type { LogEntry, LogsAnswer } from "../../../../shared/telemetry/query-results.ts";
+import { LOG_RECORD_LEVELS } from "../../../../shared/telemetry/records.ts";
+import { iso, jsonObject } from "./answer.ts";
+import { type ListedRow, newestPage } from "./newest-page.ts";
+import { jsonStringMemberPattern, sqlContains, sqlString } from "./sql.ts";
+
+type LogRow = ListedRow & Omit<LogEntry, "ts" | "attributes"> & { attributes: string };
+
+const SELECT = [
+  "ts",
+  "entity_id::VARCHAR AS entity_id",
+  "entity_name",
+  "flux_id::VARCHAR AS flux_id",
+  "level::VARCHAR AS level",
+  "message",
+  "attributes::VARCHAR AS attributes",
+  "record_id::VARCHAR AS record_id",
+].join(", ");
+
+/**
+ * The SQL conditions of a logs query's filters.
+ *
+ * @example logFilters({ level: "warn" }) // ["level IN ('warn', 'error')"]
+ */
+export function logFilters(query: Omit<LogsQuery, "limit" | "offset">): string[] {
+  const filters: string[] = [];
+  if (query.level) {
+    const levels = LOG_RECORD_LEVELS.slice(LOG_RECORD_LEVELS.indexOf(query.level));
+    filters.push(`level IN (${levels.map(sqlString).join(", ")})`);
+  }
+  if (query.rack_id) filters.push(`entity_id = ${sqlString(query.rack_id)}`);
+  if (query.entity) filters.push(`entity_name = ${sqlString(query.entity)}`);
+  if (query.flux_id) filters.push(`flux_id = ${sqlString(query.flux_id)}`);
+  if (query.q) filters.push(`message ILIKE ${sqlContains(query.q)} ESCAPE '\\'`);
+  if (query.gear_id)
+    filters.push(`regexp_matches(attributes, ${jsonStringMemberPattern("gear_id", query.gear_id)})`);
+  return filters;
+}
+
+/**
+ * `GET /api/v1/telemetry/logs`: one newest-first page of log records in the window matching every filter.
+ *
+ * @example const answer = await queryLogs(env.TELEMETRY, { level: "error", limit: 50, offset: 0 }, window);
+ */
+export async function queryLogs(bucket: R2Bucket, query: LogsQuery, window: TimeWindow): Promise<LogsAnswer> {
+  const { rows, answer } = await newestPage<LogRow>({
+    bucket,
+    kind: "logs",
+    window,
+    cursor: query.cursor,
+    offset: query.offset,
+    limit: query.limit,
+    select: SELECT,
+    filters: logFilters(query),
+    ...(query.gear_id
+      ? { accept: (row: LogRow) => jsonObject(row.attributes).gear_id === query.gear_id }
+      : {}),
+  });
+  return {
+    ...answer,
+    logs: rows.map((row) => ({ ...row, ts: iso(row.ts), attributes: jsonObject(row.attributes) })),
+  };
+}

@@ -1,0 +1,111 @@
+import { encodeCursor, type ListCursor, type TimeWindow } from "../../../../shared/telemetry/query-params.ts";
+import type { PageAnswer } from "../../../../shared/telemetry/query-results.ts";
+import type { TelemetryKind } from "../../../../shared/telemetry/records.ts";
+import { appliedWindow, scanAnswer } from "./answer.ts";
+import { scanWindow } from "./scan.ts";
+import { sqlString, sqlTimestamp } from "./sql.ts";
+
+/** What every listed row carries: its time (epoch ms) and record id, the listing's order and dedupe key. */
+export interface ListedRow {
+  ts: number;
+  record_id: string;
+}
+
+export interface PageQuery<Row extends ListedRow> {
+  bucket: R2Bucket;
+  kind: TelemetryKind;
+  window: TimeWindow;
+  /** A previous page's `next`: its window replaces `window`, and rows older than its position follow. */
+  cursor?: ListCursor | undefined;
+  offset: number;
+  limit: number;
+  /** The SELECT list; it must yield `ts` (TIMESTAMP) and `record_id` (as text). */
+  select: string;
+  /** SQL conditions besides the window and the cursor, ANDed. */
+  filters: string[];
+  /** An exact check for rows a filter may over-match (attributes matched by regexp). */
+  accept?: (row: Row) => boolean;
+}
+
+/** Comes after every real record id, so a cursor at (t, MAX_ID) keeps every row at time t. */
+const MAX_ID = "ffffffff-ffff-ffff-ffff-ffffffffffff";
+
+/** Newest first: by time, then by record id, both descending (duplicates of a record sort together). */
+const newestFirst = (a: ListedRow, b: ListedRow) =>
+  b.ts - a.ts || (a.record_id < b.record_id ? 1 : a.record_id > b.record_id ? -1 : 0);
+
+/**
+ * One newest-first page of rows. Objects are read newest first; each batch's SQL returns only its newest
+ * `offset + limit + 1` matching rows, and the scan stops once that many are held and no unread object can
+ * hold a newer row. Rows are deduplicated by record id (copies of a record share its sort key, so the
+ * newest N distinct rows of the whole window are among the newest N distinct rows of the batches).
+ *
+ * @example
+ * const { rows, answer } = await newestPage({ bucket, kind: "logs", window, offset: 0, limit: 50,
+ *   select: "ts, message, record_id::VARCHAR AS record_id", filters: ["level = 'error'"] });
+ */
+export async function newestPage<Row extends ListedRow>(
+  query: PageQuery<Row>,
+): Promise<{ rows: Row[]; answer: PageAnswer }> {
+  const { cursor, offset, limit } = query;
+  const window = cursor ? { since: cursor.since, until: cursor.until } : query.window;
+  const need = offset + limit + 1;
+  const where = [
+    `ts >= ${sqlTimestamp(window.since)}`,
+    `ts < ${sqlTimestamp(window.until)}`,
+    ...(cursor
+      ? [
+          `(ts < ${sqlTimestamp(cursor.ts)} OR (ts = ${sqlTimestamp(cursor.ts)} AND record_id < ${sqlString(cursor.id)}))`,
+        ]
+      : []),
+    ...query.filters,
+  ].join(" AND ");
+  const accept = query.accept ?? (() => true);
+  let kept: Row[] = [];
+
+  const outcome = await scanWindow<Row>({
+    bucket: query.bucket,
+    kind: query.kind,
+    window: cursor ? { since: window.since, until: Math.min(window.until, cursor.ts + 1) } : window,
+    batches: "overlapping",
+    query(from, run) {
+      // Widen the batch's LIMIT while duplicates or over-matched rows leave it short of `need`.
+      for (let n = need; ; n *= 4) {
+        const rows = run(
+          `SELECT ${query.select} FROM ${from} WHERE ${where} ORDER BY ts DESC, record_id DESC LIMIT ${n}`,
+        ) as unknown as Row[];
+        const accepted = rows.filter(accept);
+        if (rows.length < n || new Set(accepted.map((row) => row.record_id)).size >= need) return accepted;
+      }
+    },
+    collect(rows) {
+      const seen = new Set<string>();
+      kept = [...kept, ...rows]
+        .sort(newestFirst)
+        .filter((row) => !seen.has(row.record_id) && seen.add(row.record_id))
+        .slice(0, need);
+    },
+    enough: (newest) => kept.length >= need && newest < (kept[need - 1]?.ts ?? 0),
+  });
+
+  const complete =
+    outcome.boundary === undefined ? kept : kept.filter((row) => row.ts > (outcome.boundary ?? 0));
+  const rows = complete.slice(offset, offset + limit);
+  const more = complete.length > offset + limit || outcome.truncated !== undefined;
+  const last = rows.at(-1);
+  const position = last
+    ? { ts: last.ts, id: last.record_id }
+    : outcome.boundary !== undefined
+      ? { ts: outcome.boundary, id: MAX_ID }
+      : undefined;
+  return {
+    rows,
+    answer: {
+      window: appliedWindow(window),
+      ...scanAnswer(outcome),
+      limit,
+      offset,
+      next: more && position ? encodeCursor({ ...window, ...position }) : null,
+    },
+  };
+}

@@ -1,0 +1,71 @@
+/** Small SQL builders for the query module; values never reach SQL except through these. */
+
+/**
+ * A SQL string literal (DuckDB does not treat backslashes specially). NUL cannot appear: the parameters
+ * refuse it before SQL is built.
+ *
+ * @example sqlString("it's") // "'it''s'"
+ */
+export function sqlString(text: string): string {
+  return `'${text.replaceAll("'", "''")}'`;
+}
+
+/**
+ * A TIMESTAMP literal from epoch milliseconds.
+ *
+ * @example sqlTimestamp(0) // "epoch_ms(0)"
+ */
+export function sqlTimestamp(ms: number): string {
+  return `epoch_ms(${Math.trunc(ms)})`;
+}
+
+/**
+ * An ILIKE pattern matching `text` anywhere, with `%`, `_` and `\` taken literally (use with `ESCAPE '\'`).
+ *
+ * @example `message ILIKE ${sqlContains("50%")} ESCAPE '\\'`
+ */
+export function sqlContains(text: string): string {
+  return sqlString(`%${text.replace(/[%_\\]/g, (c) => `\\${c}`)}%`);
+}
+
+const regexpEscape = (text: string) => text.replace(/[\\^$.|?*+()[\]{}]/g, (c) => `\\${c}`);
+
+/**
+ * A regular expression (RE2) for the JSON text of an object holding `key` with the string `value`, as
+ * `JSON.stringify` writes it (no spaces). Inside a JSON string every `"` is escaped, so an unescaped
+ * `"key":` after `{` or `,` can only be a key; it may still be a nested object's, which callers check
+ * exactly on the rows it selects.
+ *
+ * @example `regexp_matches(attributes, ${jsonStringMemberPattern("gear_id", "router")})`
+ */
+export function jsonStringMemberPattern(key: string, value: string): string {
+  return sqlString(`[{,]${regexpEscape(`${JSON.stringify(key)}:${JSON.stringify(value)}`)}[,}]`);
+}
+
+/**
+ * A regular expression whose group 1 is the JSON-escaped text of `key`'s string value in a flat JSON
+ * object (decode it with {@link unescapeJsonString}).
+ *
+ * @example `regexp_extract(labels, ${jsonStringCapturePattern("gear")}, 1)`
+ */
+export function jsonStringCapturePattern(key: string): string {
+  return sqlString(`[{,]${regexpEscape(`${JSON.stringify(key)}:`)}"((?:[^"\\\\]|\\\\.)*)"`);
+}
+
+/**
+ * The text of a JSON string's content as {@link jsonStringCapturePattern} captures it.
+ *
+ * @example unescapeJsonString('a\\"b') // 'a"b'
+ */
+export function unescapeJsonString(escaped: string): string {
+  return JSON.parse(`"${escaped}"`) as string;
+}
+
+/**
+ * `read_parquet` over registered file names.
+ *
+ * @example readParquet(["a.parquet", "b.parquet"]) // "read_parquet(['a.parquet', 'b.parquet'])"
+ */
+export function readParquet(names: readonly string[]): string {
+  return `read_parquet([${names.map(sqlString).join(", ")}])`;
+}

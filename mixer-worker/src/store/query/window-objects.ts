@@ -1,0 +1,126 @@
+import type { TimeWindow } from "../../../../shared/telemetry/query-params.ts";
+import type { TelemetryKind } from "../../../../shared/telemetry/records.ts";
+import { partitionSpan } from "../../retention/partition-time.ts";
+import { objectTimeRange } from "../object-time-range.ts";
+import { partitionFolder, partitionStart } from "../partition-path.ts";
+
+/** A stored object that may hold rows of the window, with the newest and oldest time it can hold. */
+export interface StoredObject {
+  key: string;
+  size: number;
+  /** Epoch ms, inclusive: from the writer's metadata, else the partition's span. */
+  oldest: number;
+  newest: number;
+  /** Rows, from the writer's metadata, else an estimate from the size (16 bytes a row, the random record id). */
+  rows: number;
+  /** The partition folder it sits in. */
+  folder: string;
+}
+
+/** An object, or a partition folder not listed yet, ordered by the newest time it can hold. */
+type Entry = { newest: number } & (
+  | { object: StoredObject }
+  | { folder: string; day: boolean }
+  | { unreadable: { key: string; reason: string } }
+);
+
+/**
+ * The stored objects of one kind that overlap a window, newest first, found by listing only the partition
+ * folders the window covers (`telemetry/{kind}/YYYY/MM/DD/` with a delimiter, then the hour folders under
+ * it that overlap), lazily: a folder is listed only when its turn comes, so a query that stops early lists
+ * little. Day-partitioned objects (no `HH/`) and hour-partitioned ones mix correctly.
+ *
+ * @example
+ * const objects = new WindowObjects(env.TELEMETRY, "logs", { since, until });
+ * for (let o = await objects.next(); o; o = await objects.next()) console.log(o.key);
+ */
+export class WindowObjects {
+  /** Sorted by `newest`, descending; objects before folders on ties. */
+  private readonly queue: Entry[] = [];
+  /** R2 list calls made so far. */
+  listCalls = 0;
+
+  constructor(
+    private readonly bucket: R2Bucket,
+    kind: TelemetryKind,
+    private readonly window: TimeWindow,
+  ) {
+    if (window.since >= window.until) return;
+    for (let day = partitionStart(window.until - 1, "day"); day >= window.since - 86_399_999; ) {
+      this.push({ newest: day + 86_399_999, folder: partitionFolder(kind, day, "day"), day: true });
+      day -= 86_400_000;
+    }
+  }
+
+  /** The newest time anything not yet returned can hold (without listing), or undefined when done. */
+  peekNewest(): number | undefined {
+    const head = this.queue[0];
+    return head && Math.min(head.newest, this.window.until - 1);
+  }
+
+  /** The next object or unreadable key, listing folders as their turn comes; undefined when done. */
+  async next(): Promise<StoredObject | { key: string; reason: string } | undefined> {
+    for (;;) {
+      const head = this.queue.shift();
+      if (!head) return undefined;
+      if ("object" in head) return head.object;
+      if ("unreadable" in head) return head.unreadable;
+      await this.list(head.folder, head.day);
+    }
+  }
+
+  private async list(folder: string, day: boolean): Promise<void> {
+    let cursor: string | undefined;
+    do {
+      const page = await this.bucket.list({
+        prefix: folder,
+        delimiter: "/",
+        include: ["customMetadata"],
+        ...(cursor ? { cursor } : {}),
+      });
+      this.listCalls++;
+      for (const object of page.objects) this.add(object);
+      if (day) {
+        for (const prefix of page.delimitedPrefixes) {
+          const span = partitionSpan(prefix);
+          if (span && this.overlaps(span.start, span.end - 1)) {
+            this.push({ newest: span.end - 1, folder: prefix, day: false });
+          }
+        }
+      }
+      cursor = page.truncated ? page.cursor : undefined;
+    } while (cursor);
+  }
+
+  private add(object: R2Object): void {
+    const span = partitionSpan(object.key);
+    if (!span) return;
+    const range = objectTimeRange(object.customMetadata);
+    const oldest = Math.max(span.start, range?.min ?? span.start);
+    const newest = Math.min(span.end - 1, range?.max ?? span.end - 1);
+    if (!this.overlaps(oldest, newest)) return;
+    if (!object.key.endsWith(".parquet")) {
+      const reason =
+        "not Parquet: only Parquet objects are queried (storage.format = json is written but not read)";
+      this.push({ newest, unreadable: { key: object.key, reason } });
+      return;
+    }
+    const rows = Number(object.customMetadata?.records) || Math.ceil(object.size / 16);
+    const folder = object.key.slice(0, object.key.lastIndexOf("/") + 1);
+    this.push({ newest, object: { key: object.key, size: object.size, oldest, newest, rows, folder } });
+  }
+
+  private overlaps(oldest: number, newest: number): boolean {
+    return newest >= this.window.since && oldest < this.window.until;
+  }
+
+  private push(entry: Entry): void {
+    const isObject = !("folder" in entry);
+    let at = this.queue.findIndex(
+      (other) =>
+        other.newest < entry.newest || (other.newest === entry.newest && isObject && "folder" in other),
+    );
+    if (at < 0) at = this.queue.length;
+    this.queue.splice(at, 0, entry);
+  }
+}
