@@ -10,6 +10,7 @@ import { configRoute } from "./routes/config.ts";
 import { health } from "./routes/health.ts";
 import { racks } from "./routes/racks.ts";
 import { telemetryFiles } from "./routes/telemetry-files.ts";
+import { telemetryQueries } from "./routes/telemetry-query.ts";
 
 export { SnakeBridge } from "./bridge/snake-bridge.ts";
 
@@ -24,6 +25,7 @@ app.use(
   bearerAuth<MixerBindings>((c) => mixerConfig(c.env).config.api.token),
 );
 app.route("/api/v1/telemetry/files", telemetryFiles);
+app.route("/api/v1/telemetry", telemetryQueries);
 app.route("/api/v1/config", configRoute);
 app.route("/api/v1/racks", racks);
 

@@ -1,0 +1,60 @@
+import type { Context } from "hono";
+import type { z } from "zod";
+import type { ParameterProblem } from "../../../shared/telemetry/query-params.ts";
+import { ProblemError } from "./problem.ts";
+
+/**
+ * A 400 problem naming the parameter, what was given and what is allowed (also as `value` and `allowed`).
+ *
+ * @example throw badParameter({ parameter: "level", value: "fatal", allowed: "one of debug, info, warn, error" });
+ */
+export function badParameter({ parameter, value, allowed }: ParameterProblem): ProblemError {
+  return new ProblemError({
+    title: "Bad Request",
+    status: 400,
+    parameter,
+    value,
+    allowed,
+    detail: `${parameter} must be ${allowed}; got "${value}"`,
+  });
+}
+
+/**
+ * The request's query string parsed by a zod object schema whose fields carry `.describe(allowed)`. Each
+ * parameter may appear once; an unknown one (a typo such as `levle`) is refused rather than ignored.
+ *
+ * @example const query = parseQuery(c, logsQuerySchema);
+ */
+export function parseQuery<S extends z.ZodObject>(c: Context, schema: S): z.output<S> {
+  const given: Record<string, string> = {};
+  for (const [name, values] of Object.entries(c.req.queries())) {
+    const known = Object.hasOwn(schema.shape, name);
+    if (!known || values.length > 1) {
+      throw badParameter({
+        parameter: name,
+        value: values.join(", "),
+        allowed: known
+          ? "given once"
+          : `one of the parameters this endpoint takes: ${Object.keys(schema.shape).join(", ")}`,
+      });
+    }
+    given[name] = values[0] as string;
+  }
+  const parsed = schema.safeParse(given);
+  if (parsed.success) return parsed.data;
+  const name = String(parsed.error.issues[0]?.path[0] ?? "");
+  const field = schema.shape[name] as z.ZodType | undefined;
+  throw badParameter({ parameter: name, value: given[name] ?? "", allowed: field?.description ?? "valid" });
+}
+
+/**
+ * A path parameter checked by a described zod schema; a bad one is a 400 naming it.
+ *
+ * @example const traceId = pathParam(c, "trace_id", traceIdSchema);
+ */
+export function pathParam<T>(c: Context, name: string, schema: z.ZodType<T>): T {
+  const value = c.req.param(name) ?? "";
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  throw badParameter({ parameter: name, value, allowed: schema.description ?? "valid" });
+}
