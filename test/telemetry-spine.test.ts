@@ -4,10 +4,10 @@ import { join } from "node:path";
 import { jetstream } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/nats-core";
 import { connect } from "@nats-io/transport-node";
-import { encode } from "cbor-x";
 import { uuidv7 } from "uuidv7";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTelemetry } from "../rack-agent/src/telemetry/index.ts";
+import { cbor } from "../shared/fluxmsg/cbor.ts";
 import { TELEMETRY_DEAD_LETTER, telemetrySubject } from "../shared/fluxmsg/subjects.ts";
 import { nativeQuery, sqlString } from "./helpers/native-duckdb.ts";
 import { runBin } from "./helpers/run-bin.ts";
@@ -206,16 +206,16 @@ describe("telemetry spine: rack client → nats-server → mixer in workerd → 
     const subject = telemetrySubject("logs", "rack-dlq");
     const publish = (data: Uint8Array) => js.publish(subject, data, { msgID: uuidv7() });
     await publish(new Uint8Array([0xff, 0x00, 0x13]));
-    await publish(encode({ v: 1, kind: "logs", rows: [good("no records key")] }));
+    await publish(cbor.encode({ v: 1, kind: "logs", rows: [good("no records key")] }));
     await publish(
-      encode({
+      cbor.encode({
         v: 1,
         kind: "logs",
         records: [good("kept 1"), { ...good("bad level"), level: "loud" }, good("kept 2")],
       }),
     );
-    await publish(encode({ v: 1, kind: "logs", records: [good("x".repeat(70 * 1024))] }));
-    await publish(encode({ v: 1, kind: "logs", records: [good("kept 3")] }));
+    await publish(cbor.encode({ v: 1, kind: "logs", records: [good("x".repeat(70 * 1024))] }));
+    await publish(cbor.encode({ v: 1, kind: "logs", records: [good("kept 3")] }));
 
     await eventually("good neighbours stored", async () =>
       (await health(mixer)).ingest.records_stored >= before + 3 ? true : undefined,
@@ -234,6 +234,71 @@ describe("telemetry spine: rack client → nats-server → mixer in workerd → 
       `SELECT message FROM ${logs.from} WHERE entity_name = 'rack-dlq' ORDER BY message`,
     );
     expect(kept.map((r) => r.message)).toEqual(["kept 1", "kept 2", "kept 3"]);
+  });
+
+  it("isolates a batch the writer cannot store: it is dead-lettered, and the rest of its flush lands", async () => {
+    const js = jetstream(nc, { domain: "flux" });
+    const dead: string[] = [];
+    const sub = nc.subscribe(`${TELEMETRY_DEAD_LETTER}.>`, {
+      callback: (_error, msg) => {
+        dead.push(msg.headers?.get("Fluxrig-Dead-Letter-Reason") ?? "");
+      },
+    });
+    const entity_id = uuidv7();
+    const log = (message: string, attributes: Record<string, unknown> = {}) => ({
+      record_id: uuidv7(),
+      ts: Date.now(),
+      entity_id,
+      entity_name: "rack-poison",
+      level: "warn",
+      message,
+      attributes,
+    });
+    const subject = telemetrySubject("logs", "rack-poison");
+    // A CBOR bignum passes the record schema but cannot be written as JSON: only the writer finds out.
+    for (const records of [[log("before")], [log("poison", { big: 2n ** 70n })], [log("after")]]) {
+      await js.publish(subject, cbor.encode({ v: 1, kind: "logs", records }), { msgID: uuidv7() });
+    }
+    await eventually(
+      "the poisonous batch dead-lettered",
+      async () => (dead.length > 0 ? true : undefined),
+      20_000,
+    );
+    sub.unsubscribe();
+    expect(dead[0]).toContain("cannot write logs as parquet");
+    const logs = await parquetOf(mixer, "logs", dir);
+    const kept = await nativeQuery(
+      `SELECT message FROM ${logs.from} WHERE entity_name = 'rack-poison' ORDER BY message`,
+    );
+    expect(kept.map((r) => r.message)).toEqual(["after", "before"]);
+  });
+
+  it("refuses records from a clock far off, naming the likely cause", async () => {
+    const js = jetstream(nc, { domain: "flux" });
+    const dead: string[] = [];
+    const sub = nc.subscribe(`${TELEMETRY_DEAD_LETTER}.>`, {
+      callback: (_error, msg) => {
+        dead.push(msg.headers?.get("Fluxrig-Dead-Letter-Reason") ?? "");
+      },
+    });
+    const record = (ts: number) => ({
+      record_id: uuidv7(),
+      ts,
+      entity_id: uuidv7(),
+      entity_name: "rack-rtc",
+      level: "info",
+      message: "clock",
+      attributes: {},
+    });
+    const records = [record(1_000), record(Date.now() + 400 * 86_400_000)];
+    await js.publish(telemetrySubject("logs", "rack-rtc"), cbor.encode({ v: 1, kind: "logs", records }), {
+      msgID: uuidv7(),
+    });
+    await eventually("the records refused", async () => (dead.length > 0 ? true : undefined), 10_000);
+    sub.unsubscribe();
+    expect(dead[0]).toContain("records[0].ts: 1970-01-01T00:00:01.000Z is older than the retention window");
+    expect(dead[0]).toContain("records[1].ts:");
+    expect(dead[0]).toContain("is more than a day ahead of the mixer's clock");
   });
 
   it("fluxrig emit pushes records through the real client and exits once all are acknowledged", async () => {

@@ -9,8 +9,9 @@ import { z } from "zod";
 const uuid = z.uuid();
 const hex = (length: number) =>
   z.string().regex(new RegExp(`^[0-9a-f]{${length}}$`), `expected ${length} hex digits`);
-/** Epoch milliseconds, UTC. */
-const epochMs = z.number().int().nonnegative();
+/** Epoch milliseconds, UTC, within what a TIMESTAMP column and a `YYYY/` partition folder can hold. */
+export const MAX_EPOCH_MS = 253_402_300_799_999; // 9999-12-31T23:59:59.999Z
+const epochMs = z.number().int().nonnegative().max(MAX_EPOCH_MS);
 const attributes = z.record(z.string(), z.unknown());
 
 const common = {
@@ -48,7 +49,8 @@ export const spanRecordSchema = z.object({
   span_id: hex(16),
   parent_span_id: hex(16).nullable().default(null),
   span_name: z.string().min(1),
-  duration_ms: z.number().nonnegative(),
+  // Stored as a 32-bit FLOAT, as the reference says: larger values could not be written.
+  duration_ms: z.number().nonnegative().max(3.4e38),
   status: z.enum(SPAN_STATUSES),
   attributes: attributes.default({}),
 });

@@ -1,28 +1,25 @@
 import { DurableObject } from "cloudflare:workers";
 import { AckPolicy, type Consumer, type JsMsg, jetstream, jetstreamManager } from "@nats-io/jetstream";
-import { headers, type NatsConnection, nanos, wsconnect } from "@nats-io/nats-core";
+import { type NatsConnection, nanos, wsconnect } from "@nats-io/nats-core";
 import { cbor } from "../../../shared/fluxmsg/cbor.ts";
-import {
-  TELEMETRY_CONSUMER,
-  TELEMETRY_DEAD_LETTER,
-  TELEMETRY_FILTER,
-  TELEMETRY_STREAM,
-} from "../../../shared/fluxmsg/subjects.ts";
+import { TELEMETRY_CONSUMER, TELEMETRY_FILTER, TELEMETRY_STREAM } from "../../../shared/fluxmsg/subjects.ts";
 import { ensureStreams } from "../../../shared/snake/streams.ts";
-import type { TelemetryKind, TelemetryRecord } from "../../../shared/telemetry/records.ts";
 import { mixerConfig } from "../config.ts";
 import { type ControlPlane, startControlPlane } from "../control/control-plane.ts";
 import type { MixerEnv } from "../env.ts";
+import { type DeadLetter, deadLetterSink } from "../ingest/dead-letter.ts";
 import { decodeTelemetryBatch } from "../ingest/decode-batch.ts";
-import { storeTelemetryRecords } from "../ingest/store-records.ts";
+import { flushBatches } from "../ingest/flush-batches.ts";
+import { PendingBatches } from "../ingest/pending-batches.ts";
+import { MAX_ROWS_PER_FILE, storeTelemetryRecords } from "../ingest/store-records.ts";
 import { applyRetention } from "../retention/apply-retention.ts";
 import type { BridgeStatus } from "./bridge-status.ts";
 
 /**
- * Bounds on one flush, for the isolate's 128 MB: DuckDB copies each file's rows into a wasm heap that never
- * shrinks, so a flush holds at most this many records, and one pull at most this many bytes of CBOR.
+ * Bounds on one flush, for the isolate's 128 MB: a flush holds at most one object's worth of records, and one
+ * pull at most this many bytes of CBOR.
  */
-const MAX_RECORDS_PER_FLUSH = 50_000;
+const MAX_RECORDS_PER_FLUSH = MAX_ROWS_PER_FILE;
 const MAX_FETCH_BYTES = 8 * 1024 * 1024;
 
 /** Test-only fault: hang after the R2 write and before the ack, so a test can kill the mixer right there. */
@@ -40,8 +37,7 @@ export class SnakeBridge extends DurableObject<MixerEnv> {
   /** Enrollment and heartbeats on the current connection. */
   private control: ControlPlane | undefined;
   private pumping: Promise<void> | undefined;
-  private buffers = new Map<TelemetryKind, TelemetryRecord[]>();
-  private pending: JsMsg[] = [];
+  private pending = new PendingBatches();
   /** A moving average of telemetry message sizes, to keep one pull near MAX_FETCH_BYTES. */
   private averageMessageBytes = 64 * 1024;
   private lastFlushAt = 0;
@@ -68,8 +64,8 @@ export class SnakeBridge extends DurableObject<MixerEnv> {
       connected: this.nc !== undefined && !this.nc.isClosed(),
       url: this.config.snake.websocket_url,
       lastFlushAt: this.lastFlushAt ? new Date(this.lastFlushAt).toISOString() : null,
-      pendingRecords: this.pendingRecords(),
-      pendingMessages: this.pending.length,
+      pendingRecords: this.pending.recordCount,
+      pendingMessages: this.pending.messageCount,
       ...this.stats,
     };
   }
@@ -86,12 +82,6 @@ export class SnakeBridge extends DurableObject<MixerEnv> {
         console.error(`snake bridge: delivering the passport of rack ${rackId}: ${(error as Error).message}`);
       });
     }, delayMs);
-  }
-
-  private pendingRecords(): number {
-    let n = 0;
-    for (const records of this.buffers.values()) n += records.length;
-    return n;
   }
 
   override async alarm(): Promise<void> {
@@ -161,87 +151,98 @@ export class SnakeBridge extends DurableObject<MixerEnv> {
 
   private async pump(): Promise<void> {
     const consumer = await this.openConsumer();
+    const deadLetter = deadLetterSink(
+      this.nc as NatsConnection,
+      jetstream(this.nc as NatsConnection, { domain: this.config.snake.domain }),
+      this.env.TELEMETRY,
+    );
     this.stats.lastError = null;
     const { flush_interval: flushInterval, buffer_size: bufferSize } = this.config.ingest;
     if (!this.lastFlushAt) this.lastFlushAt = Date.now();
     while (this.nc && !this.nc.isClosed()) {
       const untilFlush = this.lastFlushAt + flushInterval - Date.now();
-      const room = bufferSize - this.pending.length;
-      if (room > 0 && untilFlush > 0 && this.pendingRecords() < MAX_RECORDS_PER_FLUSH) {
+      const room = bufferSize - this.pending.messageCount;
+      if (room > 0 && untilFlush > 0 && this.pending.recordCount < MAX_RECORDS_PER_FLUSH) {
         // JetStream takes a message count or a byte budget, not both: size the count from what messages weigh.
         const byBytes = Math.max(1, Math.floor(MAX_FETCH_BYTES / this.averageMessageBytes));
         const messages = await consumer.fetch({
           max_messages: Math.min(room, byBytes),
           expires: Math.max(1_000, untilFlush),
         });
-        for await (const message of messages) this.accept(message);
+        for await (const message of messages) await this.accept(message, deadLetter);
       }
-      const full = this.pending.length >= bufferSize || this.pendingRecords() >= MAX_RECORDS_PER_FLUSH;
-      if (full || Date.now() >= this.lastFlushAt + flushInterval) await this.flush();
+      const full =
+        this.pending.messageCount >= bufferSize || this.pending.recordCount >= MAX_RECORDS_PER_FLUSH;
+      if (full || Date.now() >= this.lastFlushAt + flushInterval) await this.flush(deadLetter);
     }
   }
 
-  private accept(message: JsMsg): void {
+  /** Takes one message: its good records are held for the next flush, what is refused is dead-lettered. */
+  private async accept(message: JsMsg, deadLetter: DeadLetter): Promise<void> {
     this.averageMessageBytes = 0.8 * this.averageMessageBytes + 0.2 * message.data.byteLength;
+    const { mixer, observability } = this.config;
     const t0 = performance.now();
-    const decoded = decodeTelemetryBatch(message.data, this.config.mixer.max_payload_size);
+    const decoded = decodeTelemetryBatch(message.data, {
+      maxPayloadSize: mixer.max_payload_size,
+      now: Date.now(),
+      maxAgeMs: observability.embedded.rotation.max_age_days * 86_400_000,
+    });
     this.stats.timing.decodeMs += performance.now() - t0;
-    if (!decoded.ok) {
-      this.deadLetter(message.subject, decoded.reason, message.data);
-      this.stats.messagesDeadLettered++;
-      message.ack();
+    try {
+      if (!decoded.ok) {
+        await deadLetter(message.subject, decoded.reason, message.data);
+        this.stats.messagesDeadLettered++;
+        message.ack();
+        return;
+      }
+      if (decoded.rejected.length > 0) {
+        const reason = decoded.rejected.map((r) => r.reason).join("; ");
+        await deadLetter(
+          message.subject,
+          reason,
+          cbor.encode({ kind: decoded.kind, rejected: decoded.rejected }),
+        );
+        this.stats.recordsDeadLettered += decoded.rejected.length;
+      }
+    } catch (error) {
+      // The dead letter is not stored yet: keep the original and try again shortly.
+      console.error(
+        `snake bridge: dead-lettering from ${message.subject} failed: ${(error as Error).message}`,
+      );
+      message.nak(1_000);
       return;
     }
-    if (decoded.rejected.length > 0) {
-      const reason = decoded.rejected.map((r) => r.reason).join("; ");
-      this.deadLetter(
-        message.subject,
-        reason,
-        cbor.encode({ kind: decoded.kind, rejected: decoded.rejected }),
-      );
-      this.stats.recordsDeadLettered += decoded.rejected.length;
-    }
-    const buffer = this.buffers.get(decoded.kind) ?? [];
-    for (const record of decoded.records) buffer.push(record);
-    this.buffers.set(decoded.kind, buffer);
-    this.pending.push(message);
+    if (decoded.records.length === 0) message.ack();
+    else this.pending.add({ message, kind: decoded.kind, records: decoded.records });
   }
 
-  private deadLetter(subject: string, reason: string, data: Uint8Array): void {
-    const h = headers();
-    h.set("Fluxrig-Dead-Letter-Reason", reason.slice(0, 1_000));
-    h.set("Fluxrig-Original-Subject", subject);
-    this.nc?.publish(`${TELEMETRY_DEAD_LETTER}.${subject.split(".")[2] ?? "unknown"}`, data, { headers: h });
-    console.warn(`snake bridge: dead-lettered a message from ${subject}: ${reason.slice(0, 300)}`);
-  }
-
-  private async flush(): Promise<void> {
-    const messages = this.pending;
-    const buffers = this.buffers;
-    this.pending = [];
-    this.buffers = new Map();
+  private async flush(deadLetter: DeadLetter): Promise<void> {
+    const batches = this.pending.take();
     this.lastFlushAt = Date.now();
-    if (messages.length === 0) return;
-    for (const message of messages) message.working();
+    if (batches.length === 0) return;
+    for (const batch of batches) batch.message.working();
     const { storage } = this.config.observability.embedded;
-    try {
-      for (const [kind, records] of buffers) {
-        if (records.length === 0) continue;
+    const hang = this.env[FAULT_HANG_BEFORE_ACK] === "1";
+    await flushBatches(batches, {
+      store: async (kind, records) => {
         const stored = await storeTelemetryRecords(this.env.TELEMETRY, kind, records, storage);
+        if (hang) await new Promise(() => {});
+        return stored;
+      },
+      deadLetter,
+      onStored: (stored, records) => {
         this.stats.objectsWritten += stored.keys.length;
         this.stats.bytesWritten += stored.bytes;
         this.stats.timing.encodeMs += stored.encodeMs;
         this.stats.timing.putMs += stored.putMs;
-        this.stats.recordsStored += records.length;
-      }
-    } catch (error) {
-      // Nothing acked: JetStream redelivers every message of this flush after a short pause.
-      for (const message of messages) message.nak(1_000);
-      throw error;
-    }
-    if (this.env[FAULT_HANG_BEFORE_ACK] === "1") await new Promise(() => {});
+        this.stats.recordsStored += records;
+      },
+      onDeadLettered: (records) => {
+        this.stats.recordsDeadLettered += records;
+        this.stats.messagesDeadLettered++;
+      },
+    });
     const t0 = performance.now();
-    for (const message of messages) message.ack();
     await this.nc?.flush();
     this.stats.timing.ackMs += performance.now() - t0;
     this.stats.flushes++;

@@ -17,13 +17,27 @@ export type DecodedBatch =
   | { ok: true; kind: TelemetryKind; records: TelemetryRecord[]; rejected: RejectedRecord[] }
   | { ok: false; reason: string };
 
+/** What a batch is checked against besides the record schemas. */
+export interface DecodeLimits {
+  /** `mixer.max_payload_size`. */
+  maxPayloadSize: number;
+  now: number;
+  /** Records older than this are refused: retention would delete them at once (`rotation.max_age_days`). */
+  maxAgeMs: number;
+}
+
+/** How far ahead of the mixer's clock a record may be: a little skew is normal, a year is a broken RTC. */
+const MAX_FUTURE_MS = 86_400_000;
+
 /**
  * Decodes one telemetry message: a CBOR `{v, kind, records}` map. The message as a whole fails only when it
  * is not such a map (bad CBOR, wrong shape, too large); a bad record is rejected alone, its neighbours kept.
+ * A record whose `ts` is outside [now - max age, now + 1 day] is rejected too, naming the likely cause.
  *
- * @example decodeTelemetryBatch(msg.data, 2_097_152)
+ * @example decodeTelemetryBatch(msg.data, { maxPayloadSize: 2_097_152, now: Date.now(), maxAgeMs: 30 * 86_400_000 })
  */
-export function decodeTelemetryBatch(data: Uint8Array, maxPayloadSize: number): DecodedBatch {
+export function decodeTelemetryBatch(data: Uint8Array, limits: DecodeLimits): DecodedBatch {
+  const { maxPayloadSize } = limits;
   if (data.byteLength > maxPayloadSize) {
     return {
       ok: false,
@@ -49,7 +63,9 @@ export function decodeTelemetryBatch(data: Uint8Array, maxPayloadSize: number): 
   const rejected: RejectedRecord[] = [];
   batch.data.records.forEach((record, index) => {
     const parsed = schema.safeParse(record);
-    if (parsed.success) records.push(parsed.data);
+    const outside = parsed.success ? outsideWindow(parsed.data.ts, limits) : undefined;
+    if (outside) rejected.push({ index, record, reason: `records[${index}].ts: ${outside}` });
+    else if (parsed.success) records.push(parsed.data);
     else {
       const issue = parsed.error.issues[0];
       rejected.push({
@@ -60,4 +76,13 @@ export function decodeTelemetryBatch(data: Uint8Array, maxPayloadSize: number): 
     }
   });
   return { ok: true, kind: batch.data.kind, records, rejected };
+}
+
+function outsideWindow(ts: number, limits: DecodeLimits): string | undefined {
+  const at = new Date(ts).toISOString();
+  if (ts < limits.now - limits.maxAgeMs) {
+    return `${at} is older than the retention window (rotation.max_age_days); is the sender's clock set?`;
+  }
+  if (ts > limits.now + MAX_FUTURE_MS) return `${at} is more than a day ahead of the mixer's clock`;
+  return undefined;
 }

@@ -7,7 +7,15 @@ import { groupByPartition, telemetryObjectKey } from "../store/partition-path.ts
 type Storage = MixerConfig["observability"]["embedded"]["storage"];
 
 /** One object holds at most this many rows: the writer stages them in a wasm heap that never shrinks. */
-const MAX_ROWS_PER_FILE = 50_000;
+export const MAX_ROWS_PER_FILE = 50_000;
+
+/**
+ * The records themselves could not be written (a value the file format cannot hold). Unlike a failed R2
+ * put, retrying the same records fails the same way: the batch is dead-lettered instead.
+ */
+export class TelemetryEncodeError extends Error {
+  override name = "TelemetryEncodeError";
+}
 
 /** What one store did, for the bridge's counters and the ingest benchmark's "where the time goes". */
 export interface StoreResult {
@@ -37,7 +45,11 @@ export async function storeTelemetryRecords(
       const group = partition.slice(from, from + MAX_ROWS_PER_FILE);
       const key = telemetryObjectKey(kind, start, { partitionBy: storage.partition_by, ...storage });
       const t0 = performance.now();
-      const bytes = await writeTelemetryFile(kind, group as RecordOf<typeof kind>[], storage);
+      const bytes = await writeTelemetryFile(kind, group as RecordOf<typeof kind>[], storage).catch(
+        (error: Error) => {
+          throw new TelemetryEncodeError(`cannot write ${kind} as ${storage.format}: ${error.message}`);
+        },
+      );
       const t1 = performance.now();
       await bucket.put(key, bytes, {
         customMetadata: { records: String(group.length), ...timeRangeMetadata(group) },
