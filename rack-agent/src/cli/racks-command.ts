@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import { formatDuration, type LoadedConfig, type RackConfig } from "../../../shared/config/index.ts";
 import { RACK_ACTIONS } from "../../../shared/control/rack-actions.ts";
 import { addMixerApiOptions, type MixerApi, type MixerApiOptions, mixerApi } from "./mixer-api.ts";
+import { textTable as table } from "./text-table.ts";
 
 /** The fields of `GET /api/v1/racks` that the CLI prints. */
 interface Rack {
@@ -26,19 +27,6 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** "12s ago", "3m4s ago": whole seconds are precise enough for an operator. */
 function ago(iso: string): string {
   return `${formatDuration(Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 1_000) * 1_000))} ago`;
-}
-
-function table(rows: string[][]): string {
-  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((row) => (row[i] ?? "").length))) ?? [];
-  return rows
-    .map(
-      (row) =>
-        `${row
-          .map((cell, i) => cell.padEnd(widths[i] ?? 0))
-          .join("  ")
-          .trimEnd()}\n`,
-    )
-    .join("");
 }
 
 /** A rack by id, or by name (looked up in the list), as operators know racks by name. */
