@@ -8,6 +8,9 @@ import { RACK_CONFIG_FLAGS } from "./config-flags.ts";
 import { addEmitCommand } from "./emit-command.ts";
 import { addRacksCommand } from "./racks-command.ts";
 import { addRunCommand } from "./run-command.ts";
+import { addLogsCommand } from "./telemetry/logs-command.ts";
+import { addMetricsCommand } from "./telemetry/metrics-command.ts";
+import { addTracesCommand } from "./telemetry/traces-command.ts";
 
 export interface CliIo {
   out: (text: string) => void;
@@ -45,5 +48,8 @@ export function buildRackProgram(io: CliIo): Command {
   addEmitCommand(program, loadRack, io);
   addRunCommand(program, loadRack, io);
   addRacksCommand(program, loadRack, io);
+  addLogsCommand(program, loadRack, io);
+  addMetricsCommand(program, loadRack, io);
+  addTracesCommand(program, loadRack, io);
   return program;
 }
