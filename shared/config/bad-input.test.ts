@@ -165,6 +165,20 @@ const MIXER_CASES: [string, ConfigInput, string[]][] = [
       'got "zstd"',
     ],
   ],
+  [
+    "zero flush interval",
+    mixer("[ingest]\nflush_interval = '0s'\n"),
+    ["fluxrig-mixer.toml:2", "ingest.flush_interval: expected at least 1s", 'got "0s"'],
+  ],
+  [
+    "payload size beyond what NATS carries",
+    { env: { FLUXRIG_MIXER_MAX_PAYLOAD_SIZE: "1GiB" } },
+    [
+      "env FLUXRIG_MIXER_MAX_PAYLOAD_SIZE",
+      "mixer.max_payload_size: expected between 1024 and 67108864 bytes",
+      '"1GiB"',
+    ],
+  ],
   ["bad tier", mixer("[observability]\ntier = 'cloud'\n"), ["observability.tier", "embedded, otlp"]],
   [
     "bad env JSON list",

@@ -38,7 +38,7 @@ describe("the env-var map is derived from the schema", () => {
       env: {
         FLUXRIG_INGEST_BUFFER_SIZE: "4096",
         FLUXRIG_ENROLLMENT_AUTO_ADOPT: "true",
-        FLUXRIG_INGEST_FLUSH_INTERVAL: "250ms",
+        FLUXRIG_INGEST_FLUSH_INTERVAL: "2500ms",
         FLUXRIG_MIXER_MAX_PAYLOAD_SIZE: "1MiB",
         FLUXRIG_OBSERVABILITY_SAMPLING_RATE: "0.25",
         FLUXRIG_OBSERVABILITY_OTLP_HEADERS: "x-team=edge,x-env=prod",
@@ -46,7 +46,7 @@ describe("the env-var map is derived from the schema", () => {
     });
     expect(config.ingest.buffer_size).toBe(4096);
     expect(config.enrollment.auto_adopt).toBe(true);
-    expect(config.ingest.flush_interval).toBe(250);
+    expect(config.ingest.flush_interval).toBe(2_500);
     expect(config.mixer.max_payload_size).toBe(1_048_576);
     expect(config.observability.sampling_rate).toBe(0.25);
     expect(config.observability.otlp.headers).toEqual({ "x-team": "edge", "x-env": "prod" });

@@ -92,8 +92,11 @@ export function loadConfig<S extends z.ZodObject>(schema: S, input: ConfigInput)
       const entry = key ? merged.get(key) : undefined;
       const leaf = key ? byKey.get(key) : undefined;
       const expectation = leaf ? explain(leaf, issue) : issue.message;
-      // A custom issue (duration, size) already quotes what it was given.
-      const got = issue.code === "custom" ? "" : `, got ${describeValue(entry?.value)}`;
+      // A parse error (duration, size) already quotes what it was given.
+      const got =
+        issue.code === "custom" && issue.message.includes(", got ")
+          ? ""
+          : `, got ${describeValue(entry?.value)}`;
       problems.push({
         key: key ?? issue.path.join("."),
         ...(entry ? { source: entry.source } : {}),

@@ -12,7 +12,7 @@ export const mixerConfigSchema = z.object({
   base: baseSection,
   mixer: section({
     max_hops: int(64, 1, 1024),
-    max_payload_size: size(2_097_152),
+    max_payload_size: size(2_097_152, 1_024, 64 * 1_048_576),
     startup_scenario: str("", "Scenario reference to load on startup."),
     scenario_wait_timeout: duration("15s"),
   }),
@@ -24,7 +24,7 @@ export const mixerConfigSchema = z.object({
     ),
   }),
   ingest: section({
-    flush_interval: duration("5s"),
+    flush_interval: duration("5s", "1s"),
     buffer_size: int(1024, 1),
   }),
   api: section({
@@ -41,8 +41,8 @@ export const mixerConfigSchema = z.object({
     port: port(4222),
     ...snakeClientShape,
     stream_subjects: z.array(z.string().min(1)).min(1).default(["flux.msg.>", "flux.gear.>", "fluxrig.>"]),
-    business_stream_max_age: duration("720h"),
-    telemetry_stream_max_age: duration("24h"),
+    business_stream_max_age: duration("720h", "1m"),
+    telemetry_stream_max_age: duration("24h", "1m"),
     durable: bool(false),
     websocket_url: str(
       "ws://127.0.0.1:4223",
@@ -53,7 +53,7 @@ export const mixerConfigSchema = z.object({
     ...observabilityShape,
     embedded: section({
       data_dir: str("./data/telemetry"),
-      flush_interval: duration("5s"),
+      flush_interval: duration("5s", "1s"),
       storage: z
         .object({
           format: oneOf(["parquet", "json"], "parquet"),
@@ -74,8 +74,8 @@ export const mixerConfigSchema = z.object({
       rotation: section({
         policy: oneOf(["time", "size", "both"], "time"),
         max_age_days: int(30, 1),
-        max_size_gb: int(10, 0),
-        check_interval: duration("1h"),
+        max_size_gb: int(10, 1),
+        check_interval: duration("1h", "1m"),
       }),
     }),
     otlp: section({
@@ -83,7 +83,7 @@ export const mixerConfigSchema = z.object({
       endpoint_http: str("", "OTLP HTTP endpoint (alternative to gRPC)."),
       headers: z.record(z.string(), z.string()).default({}),
       insecure: bool(false),
-      timeout: duration("30s"),
+      timeout: duration("30s", "100ms"),
       messages: section({
         enabled: bool(false),
         data_dir: str("./data/messages"),

@@ -28,9 +28,9 @@ export const rackConfigSchema = z.object({
     name_prefix: str("node-", "Ephemeral Prefix. Used if base.name is empty."),
     ip: str("", "Manual IP Override. If empty, the Rack autodetects its local primary IP."),
     max_hops: int(64, 1, 1024),
-    max_payload_size: size(2_097_152),
-    enrollment_timeout: duration("15s"),
-    heartbeat_interval: duration("30s"),
+    max_payload_size: size(2_097_152, 1_024, 64 * 1_048_576),
+    enrollment_timeout: duration("15s", "100ms"),
+    heartbeat_interval: duration("30s", "100ms"),
     bootstrap_token: secret(
       "Bootstrap token that admits this rack at enrollment (FLUXRIG_RACK_BOOTSTRAP_TOKEN); the mixer prints it.",
     ),

@@ -40,8 +40,8 @@ export const observabilitySection = section(observabilityShape);
 
 export const connectSection = section({
   ...snakeClientShape,
-  connect_timeout: duration("10s"),
-  reconnect_wait: duration("1s"),
+  connect_timeout: duration("10s", "100ms"),
+  reconnect_wait: duration("1s", "10ms"),
   convergence_delay: duration("100ms"),
 });
 
