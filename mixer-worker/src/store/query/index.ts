@@ -4,6 +4,7 @@
  * stays in here.
  */
 export { SCAN_BUDGET } from "./budget.ts";
-export { logFilters, queryLogs } from "./logs.ts";
+export { logsSelection, queryLogs } from "./logs.ts";
 export { type MetricsRequest, metricsSql, queryMetrics } from "./metrics.ts";
-export { queryTrace, queryTraces, traceFilters } from "./traces.ts";
+export { type PageSelection, pageSql } from "./newest-page.ts";
+export { queryTrace, queryTraces, traceSql, tracesSelection } from "./traces.ts";

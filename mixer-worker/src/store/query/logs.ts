@@ -2,7 +2,7 @@ import type { LogsQuery, TimeWindow } from "../../../../shared/telemetry/query-p
 import type { LogEntry, LogsAnswer } from "../../../../shared/telemetry/query-results.ts";
 import { LOG_RECORD_LEVELS } from "../../../../shared/telemetry/records.ts";
 import { iso, jsonObject } from "./answer.ts";
-import { type ListedRow, newestPage } from "./newest-page.ts";
+import { type ListedRow, newestPage, type PageSelection } from "./newest-page.ts";
 import { jsonStringMemberPattern, sqlContains, sqlString } from "./sql.ts";
 
 type LogRow = ListedRow & Omit<LogEntry, "ts" | "attributes"> & { attributes: string };
@@ -19,11 +19,11 @@ const SELECT = [
 ].join(", ");
 
 /**
- * The SQL conditions of a logs query's filters.
+ * What a logs query selects: the columns, and the SQL conditions of its filters.
  *
- * @example logFilters({ level: "warn" }) // ["level IN ('warn', 'error')"]
+ * @example pageSql(logsSelection(query, window), from, 51)
  */
-export function logFilters(query: Omit<LogsQuery, "limit" | "offset">): string[] {
+export function logsSelection(query: Omit<LogsQuery, "limit" | "offset">, window: TimeWindow): PageSelection {
   const filters: string[] = [];
   if (query.level) {
     const levels = LOG_RECORD_LEVELS.slice(LOG_RECORD_LEVELS.indexOf(query.level));
@@ -33,9 +33,10 @@ export function logFilters(query: Omit<LogsQuery, "limit" | "offset">): string[]
   if (query.entity) filters.push(`entity_name = ${sqlString(query.entity)}`);
   if (query.flux_id) filters.push(`flux_id = ${sqlString(query.flux_id)}`);
   if (query.q) filters.push(`message ILIKE ${sqlContains(query.q)} ESCAPE '\\'`);
-  if (query.gear_id)
+  if (query.gear_id) {
     filters.push(`regexp_matches(attributes, ${jsonStringMemberPattern("gear_id", query.gear_id)})`);
-  return filters;
+  }
+  return { window, cursor: query.cursor, select: SELECT, filters };
 }
 
 /**
@@ -45,14 +46,11 @@ export function logFilters(query: Omit<LogsQuery, "limit" | "offset">): string[]
  */
 export async function queryLogs(bucket: R2Bucket, query: LogsQuery, window: TimeWindow): Promise<LogsAnswer> {
   const { rows, answer } = await newestPage<LogRow>({
+    ...logsSelection(query, window),
     bucket,
     kind: "logs",
-    window,
-    cursor: query.cursor,
     offset: query.offset,
     limit: query.limit,
-    select: SELECT,
-    filters: logFilters(query),
     ...(query.gear_id
       ? { accept: (row: LogRow) => jsonObject(row.attributes).gear_id === query.gear_id }
       : {}),

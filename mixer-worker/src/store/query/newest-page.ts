@@ -11,20 +11,49 @@ export interface ListedRow {
   record_id: string;
 }
 
-export interface PageQuery<Row extends ListedRow> {
-  bucket: R2Bucket;
-  kind: TelemetryKind;
+/** What a page selects: the SQL of each batch comes from this alone (see {@link pageSql}). */
+export interface PageSelection {
   window: TimeWindow;
   /** A previous page's `next`: its window replaces `window`, and rows older than its position follow. */
   cursor?: ListCursor | undefined;
-  offset: number;
-  limit: number;
   /** The SELECT list; it must yield `ts` (TIMESTAMP) and `record_id` (as text). */
   select: string;
   /** SQL conditions besides the window and the cursor, ANDed. */
   filters: string[];
+}
+
+export interface PageQuery<Row extends ListedRow> extends PageSelection {
+  bucket: R2Bucket;
+  kind: TelemetryKind;
+  offset: number;
+  limit: number;
   /** An exact check for rows a filter may over-match (attributes matched by regexp). */
   accept?: (row: Row) => boolean;
+}
+
+const windowOf = ({ cursor, window }: PageSelection): TimeWindow =>
+  cursor ? { since: cursor.since, until: cursor.until } : window;
+
+/**
+ * The SQL one batch of a page runs: the newest `limit` rows of `from` in the window, after the cursor,
+ * matching the filters, newest first.
+ *
+ * @example pageSql({ window, select: "ts, record_id::VARCHAR AS record_id", filters: [] }, "read_parquet(['a'])", 51)
+ */
+export function pageSql(selection: PageSelection, from: string, limit: number): string {
+  const { cursor } = selection;
+  const window = windowOf(selection);
+  const where = [
+    `ts >= ${sqlTimestamp(window.since)}`,
+    `ts < ${sqlTimestamp(window.until)}`,
+    ...(cursor
+      ? [
+          `(ts < ${sqlTimestamp(cursor.ts)} OR (ts = ${sqlTimestamp(cursor.ts)} AND record_id < ${sqlString(cursor.id)}))`,
+        ]
+      : []),
+    ...selection.filters,
+  ].join(" AND ");
+  return `SELECT ${selection.select} FROM ${from} WHERE ${where} ORDER BY ts DESC, record_id DESC LIMIT ${limit}`;
 }
 
 /** Comes after every real record id, so a cursor at (t, MAX_ID) keeps every row at time t. */
@@ -48,18 +77,8 @@ export async function newestPage<Row extends ListedRow>(
   query: PageQuery<Row>,
 ): Promise<{ rows: Row[]; answer: PageAnswer }> {
   const { cursor, offset, limit } = query;
-  const window = cursor ? { since: cursor.since, until: cursor.until } : query.window;
+  const window = windowOf(query);
   const need = offset + limit + 1;
-  const where = [
-    `ts >= ${sqlTimestamp(window.since)}`,
-    `ts < ${sqlTimestamp(window.until)}`,
-    ...(cursor
-      ? [
-          `(ts < ${sqlTimestamp(cursor.ts)} OR (ts = ${sqlTimestamp(cursor.ts)} AND record_id < ${sqlString(cursor.id)}))`,
-        ]
-      : []),
-    ...query.filters,
-  ].join(" AND ");
   const accept = query.accept ?? (() => true);
   let kept: Row[] = [];
 
@@ -71,9 +90,7 @@ export async function newestPage<Row extends ListedRow>(
     query(from, run) {
       // Widen the batch's LIMIT while duplicates or over-matched rows leave it short of `need`.
       for (let n = need; ; n *= 4) {
-        const rows = run(
-          `SELECT ${query.select} FROM ${from} WHERE ${where} ORDER BY ts DESC, record_id DESC LIMIT ${n}`,
-        ) as unknown as Row[];
+        const rows = run(pageSql(query, from, n)) as unknown as Row[];
         const accepted = rows.filter(accept);
         if (rows.length < n || new Set(accepted.map((row) => row.record_id)).size >= need) return accepted;
       }

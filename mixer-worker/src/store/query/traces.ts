@@ -6,7 +6,7 @@ import {
 import type { TraceAnswer, TraceSummary, TracesAnswer } from "../../../../shared/telemetry/query-results.ts";
 import type { SpanRecord } from "../../../../shared/telemetry/records.ts";
 import { appliedWindow, iso, jsonObject, scanAnswer } from "./answer.ts";
-import { type ListedRow, newestPage } from "./newest-page.ts";
+import { type ListedRow, newestPage, type PageSelection } from "./newest-page.ts";
 import { scanWindow } from "./scan.ts";
 import { sqlString, sqlTimestamp } from "./sql.ts";
 import { traceTree } from "./trace-tree.ts";
@@ -28,17 +28,35 @@ type SummaryRow = ListedRow & Omit<TraceSummary, "ts">;
 type SpanRow = ListedRow & Omit<SpanRecord, "ts" | "attributes"> & { attributes: string };
 
 /**
- * The SQL conditions of a traces list: root spans (no parent) matching the filters.
+ * What a traces list selects: root spans (no parent) matching the filters.
  *
- * @example traceFilters({ status: "error" }) // ["parent_span_id IS NULL", "status = 'error'"]
+ * @example pageSql(tracesSelection({ status: "error" }, window), from, 51)
  */
-export function traceFilters(query: Omit<TracesQuery, "limit" | "offset">): string[] {
+export function tracesSelection(
+  query: Omit<TracesQuery, "limit" | "offset">,
+  window: TimeWindow,
+): PageSelection {
   const filters = ["parent_span_id IS NULL"];
   if (query.status) filters.push(`status = ${sqlString(query.status)}`);
   if (query.min_duration_ms !== undefined) filters.push(`duration_ms >= ${query.min_duration_ms}`);
   if (query.flux_id) filters.push(`flux_id = ${sqlString(query.flux_id)}`);
   if (query.entity) filters.push(`entity_name = ${sqlString(query.entity)}`);
-  return filters;
+  return { window, cursor: query.cursor, select: COMMON.join(", "), filters };
+}
+
+/**
+ * The SQL reading one trace's spans from `from`.
+ *
+ * @example run(traceSql("4bf92f3577b34da6a3ce929d0e0e4736", window, from))
+ */
+export function traceSql(traceId: string, window: TimeWindow, from: string): string {
+  const where = [
+    `trace_id = ${sqlString(traceId)}`,
+    `ts >= ${sqlTimestamp(window.since)}`,
+    `ts < ${sqlTimestamp(window.until)}`,
+  ].join(" AND ");
+  const select = [...COMMON, "parent_span_id", "attributes::VARCHAR AS attributes"].join(", ");
+  return `SELECT ${select} FROM ${from} WHERE ${where} LIMIT ${QUERY_LIMITS.maxSpans + 1}`;
 }
 
 /**
@@ -53,14 +71,11 @@ export async function queryTraces(
   window: TimeWindow,
 ): Promise<TracesAnswer> {
   const { rows, answer } = await newestPage<SummaryRow>({
+    ...tracesSelection(query, window),
     bucket,
     kind: "traces",
-    window,
-    cursor: query.cursor,
     offset: query.offset,
     limit: query.limit,
-    select: COMMON.join(", "),
-    filters: traceFilters(query),
   });
   return { ...answer, traces: rows.map((row) => ({ ...row, ts: iso(row.ts) })) };
 }
@@ -83,20 +98,12 @@ export async function queryTrace(
   const spans = new Map<string, SpanRow>();
   let rootTs: number | undefined;
   let tooMany = false;
-  const where = [
-    `trace_id = ${sqlString(traceId)}`,
-    `ts >= ${sqlTimestamp(window.since)}`,
-    `ts < ${sqlTimestamp(window.until)}`,
-  ].join(" AND ");
   const outcome = await scanWindow<SpanRow>({
     bucket,
     kind: "traces",
     window,
     batches: "overlapping",
-    query: (from, run) =>
-      run(
-        `SELECT ${[...COMMON, "parent_span_id", "attributes::VARCHAR AS attributes"].join(", ")} FROM ${from} WHERE ${where} LIMIT ${QUERY_LIMITS.maxSpans + 1}`,
-      ) as unknown as SpanRow[],
+    query: (from, run) => run(traceSql(traceId, window, from)) as unknown as SpanRow[],
     collect(rows) {
       for (const row of rows) {
         if (spans.size >= QUERY_LIMITS.maxSpans && !spans.has(row.record_id)) {
