@@ -90,6 +90,25 @@ describe("/api/v1/racks", () => {
     });
   });
 
+  it("refuses to seal a secret to a revoked rack (409), and keeps its passport as it was", async () => {
+    const { id } = await enrolled("rack-revoked-secret");
+    await post(`/api/v1/racks/${id}/revoke`);
+    const before = await currentPassport(id);
+    const put = await api(`/api/v1/racks/${id}/secrets/db_password`, {
+      method: "PUT",
+      body: JSON.stringify({ value: "for-a-stolen-key" }),
+      headers: { "content-type": "application/json" },
+    });
+    expect(put.status).toBe(409);
+    expect(put.headers.get("content-type")).toBe("application/problem+json");
+    expect(await put.json()).toMatchObject({
+      status: 409,
+      parameter: "id",
+      detail: `rack rack-revoked-secret (${id}) is revoked: no secret is sealed to a revoked rack's key`,
+    });
+    expect(await currentPassport(id)).toEqual(before);
+  });
+
   it("answers bad ids, unknown racks and unknown actions with problems naming the parameter", async () => {
     const bad = await api("/api/v1/racks/not-a-uuid");
     expect(bad.status).toBe(400);

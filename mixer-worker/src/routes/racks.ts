@@ -85,6 +85,15 @@ export const racks = new Hono<MixerBindings>()
   })
   .put("/:id/secrets/:name", async (c) => {
     const rack = await pathRack(c);
+    // A revoked rack's key may be the very reason it was revoked: nothing new is sealed to it.
+    if (rack.status === "revoked") {
+      throw new ProblemError({
+        title: "Conflict",
+        status: 409,
+        parameter: "id",
+        detail: `rack ${rack.name} (${rack.id}) is revoked: no secret is sealed to a revoked rack's key`,
+      });
+    }
     const name = c.req.param("name");
     if (!SECRET_NAME.test(name)) {
       throw badRequest("name", `name must be 1 to 128 letters, digits, "_", "." or "-", got "${name}"`);
