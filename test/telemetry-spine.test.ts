@@ -78,7 +78,16 @@ describe("telemetry spine: rack client → nats-server → mixer in workerd → 
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), "fluxrig-spine-"));
-    mixer = await startTestMixer({ env: { ...FLUSH, FLUXRIG_MIXER_MAX_PAYLOAD_SIZE: "64KiB" } });
+    mixer = await startTestMixer({
+      env: {
+        ...FLUSH,
+        FLUXRIG_MIXER_MAX_PAYLOAD_SIZE: "64KiB",
+        OTEL_TEAM: "payments",
+        OTEL_API_KEY: "k-123",
+      },
+      // A ${VAR} must reach the Worker too, not only `config show`.
+      toml: '[observability.otlp]\nheaders = { "x-team" = "${OTEL_TEAM}", "api-key" = "${OTEL_API_KEY}" }\n',
+    });
     nc = await connect({ servers: mixer.natsUrl });
   }, 180_000);
 
@@ -346,7 +355,13 @@ describe("telemetry spine: rack client → nats-server → mixer in workerd → 
   });
 
   it("the running mixer and `fluxrig-mixer config show` agree on the effective config", async () => {
-    const shown = await runBin("fluxrig-mixer", ["config", "show", "--json"], { env: mixer.env });
+    const shown = await runBin(
+      "fluxrig-mixer",
+      ["--config", mixer.configFile as string, "config", "show", "--json"],
+      {
+        env: mixer.env,
+      },
+    );
     expect(shown.code).toBe(0);
     const running = (await (await mixer.api("/api/v1/config")).json()) as Record<
       string,
@@ -357,6 +372,10 @@ describe("telemetry spine: rack client → nats-server → mixer in workerd → 
     const expected = JSON.parse(shown.stdout);
     expected.enrollment.bootstrap_token = "********";
     expect(running).toEqual(expected);
-    expect(running).toMatchObject({ ingest: { flush_interval: "1s" }, api: { token: "********" } });
+    expect(running).toMatchObject({
+      ingest: { flush_interval: "1s" },
+      api: { token: "********" },
+      observability: { otlp: { headers: { "x-team": "payments", "api-key": "********" } } },
+    });
   });
 });

@@ -40,8 +40,15 @@ app.onError((error, c) => {
   if (error instanceof ProblemError) return problemResponse(c, error.problem, error.headers);
   if (error instanceof HTTPException)
     return problemResponse(c, { title: error.message || "Error", status: error.status });
-  console.error(`mixer: ${c.req.method} ${c.req.path}: ${error.stack ?? error.message}`);
-  return problemResponse(c, { title: "Internal Server Error", status: 500, detail: error.message });
+  // The cause goes to the log under an id; the response carries only the id (no internals, no secrets).
+  const errorId = crypto.randomUUID();
+  console.error(`mixer: error ${errorId} on ${c.req.method} ${c.req.path}: ${error.stack ?? error.message}`);
+  return problemResponse(c, {
+    title: "Internal Server Error",
+    status: 500,
+    detail: `an internal error occurred; the mixer's log has it under ${errorId}`,
+    error_id: errorId,
+  });
 });
 
 export default {

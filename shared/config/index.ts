@@ -13,6 +13,6 @@ export { rackConfigSchema } from "./rack-schema.ts";
 export { maskEntry, renderConfigJson, renderConfigSources, renderConfigToml } from "./render.ts";
 export type { ConfigLeaf } from "./schema-walk.ts";
 export { configLeaves } from "./schema-walk.ts";
-export { MASK } from "./secrets.ts";
+export { MASK, referencedVariables } from "./secrets.ts";
 export { parseSize } from "./size.ts";
 export { mixerConfigSpec, rackConfigSpec } from "./specs.ts";

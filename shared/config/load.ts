@@ -28,6 +28,8 @@ export interface ConfigEntry {
   value: unknown;
   source: Source;
   secret: boolean;
+  /** For a map: the entries whose values came from credential-named `${VAR}`s, masked when shown. */
+  secretEntries?: string[];
 }
 
 export interface LoadedConfig<T> {
@@ -67,7 +69,9 @@ export function loadConfig<S extends z.ZodObject>(schema: S, input: ConfigInput)
   const merged: Layer = new Map();
   for (const leaf of leaves) merged.set(leaf.key, { value: leaf.default, source: { kind: "default" } });
 
-  if (input.file) readFileLayer(input.file, { byKey, sections, leaves, env, problems, merged });
+  const fileSensitive = new Set<string>();
+  if (input.file)
+    readFileLayer(input.file, { byKey, sections, leaves, env, problems, merged, sensitive: fileSensitive });
   readEnvLayer(env, leaves, problems, warnings, merged);
   for (const flag of input.flags ?? []) {
     const leaf = byKey.get(flag.key);
@@ -108,7 +112,16 @@ export function loadConfig<S extends z.ZodObject>(schema: S, input: ConfigInput)
 
   const entries = leaves.map((leaf) => {
     const { value, source } = merged.get(leaf.key) as { value: unknown; source: Source };
-    return { key: leaf.key, value, source, secret: leaf.secret };
+    const secretEntries = [...fileSensitive]
+      .filter((k) => k.startsWith(`${leaf.key}.`))
+      .map((k) => k.slice(leaf.key.length + 1));
+    return {
+      key: leaf.key,
+      value,
+      source,
+      secret: leaf.secret || fileSensitive.has(leaf.key),
+      ...(secretEntries.length ? { secretEntries } : {}),
+    };
   });
   return { config: parsed.data as z.infer<S>, entries, warnings };
 }
@@ -152,6 +165,8 @@ interface FileContext {
   env: Record<string, string | undefined>;
   problems: ConfigProblem[];
   merged: Layer;
+  /** Keys (or map entries, `key.name`) whose value came from a credential-named `${VAR}`. */
+  sensitive: Set<string>;
 }
 
 function readFileLayer(file: { path: string; text: string }, ctx: FileContext): void {
@@ -172,7 +187,9 @@ function readFileLayer(file: { path: string; text: string }, ctx: FileContext): 
   const sourceOf = (key: string): Source => ({ kind: "file", file: file.path, line: lines.get(key) ?? 1 });
 
   const expand = (key: string, value: string): string => {
-    const { value: out, missing } = expandReferences(value, ctx.env);
+    const { value: out, missing, names } = expandReferences(value, ctx.env);
+    // A value filled from a credential-named variable is masked wherever it is shown.
+    if (names.some(looksSecret)) ctx.sensitive.add(key);
     for (const name of missing) {
       ctx.problems.push({
         key,

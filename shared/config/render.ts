@@ -3,12 +3,15 @@ import { describeSource } from "./provenance.ts";
 import { looksSecret, MASK } from "./secrets.ts";
 import { setAtKey } from "./tree.ts";
 
-/** Hides secret values: secret leaves, and map entries whose names look like credentials. */
+/** Hides secret values: secret leaves, and map entries named like credentials or filled from one. */
 export function maskEntry(entry: ConfigEntry): unknown {
   if (entry.secret) return entry.value === undefined ? undefined : MASK;
   if (entry.value && typeof entry.value === "object" && !Array.isArray(entry.value)) {
     return Object.fromEntries(
-      Object.entries(entry.value).map(([name, value]) => [name, looksSecret(name) ? MASK : value]),
+      Object.entries(entry.value).map(([name, value]) => [
+        name,
+        looksSecret(name) || entry.secretEntries?.includes(name) ? MASK : value,
+      ]),
     );
   }
   return entry.value;

@@ -60,6 +60,19 @@ describe("secrets never live in TOML", () => {
     expect(shown).toContain("pay-edge");
   });
 
+  it("masks a value filled from a credential-named variable, whatever its key is called", () => {
+    const { entries } = loadConfig(mixerConfigSchema, {
+      file: mixerFile(
+        '[observability.otlp]\nendpoint = "${OTLP_TOKEN_URL}"\nheaders = { "x-honeycomb-team" = "${HONEYCOMB_SECRET}" }\n',
+      ),
+      env: { OTLP_TOKEN_URL: "https://u:p@otel", HONEYCOMB_SECRET: "hc-777" },
+    });
+    const shown = renderConfigJson(entries, false);
+    expect(shown).not.toContain("hc-777");
+    expect(shown).not.toContain("u:p@otel");
+    expect(shown).toContain('"x-honeycomb-team": "********"');
+  });
+
   it("reports a missing ${VAR} by name and line", () => {
     const message = problemsOf(() =>
       loadConfig(mixerConfigSchema, {

@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type LocalMixer, startLocalMixer } from "../../mixer-worker/cli/dev/local-mixer.ts";
@@ -8,6 +8,9 @@ import { freePort } from "./free-port.ts";
 export interface TestMixer extends LocalMixer {
   /** Settings this mixer was started with, to start it again on the same ports and store. */
   env: Record<string, string>;
+  /** The config file's text and path, when it was started with one. */
+  toml?: string;
+  configFile?: string | undefined;
   /** GET/POST the mixer's API with its token; parses JSON bodies. */
   api(path: string, init?: RequestInit): Promise<Response>;
   /** Stops it and removes its store. */
@@ -22,12 +25,20 @@ export interface TestMixer extends LocalMixer {
  * @example const mixer = await startTestMixer({ env: { FLUXRIG_INGEST_FLUSH_INTERVAL: "1s" } });
  */
 export async function startTestMixer(
-  options: { env?: Record<string, string>; extraVars?: Record<string, string>; again?: TestMixer } = {},
+  options: {
+    env?: Record<string, string>;
+    extraVars?: Record<string, string>;
+    again?: TestMixer;
+    /** A store dir prepared beforehand (e.g. holding data); it is removed on dispose like a new one. */
+    storeDir?: string;
+    /** Text of a fluxrig-mixer.toml, written into the store dir and loaded as the config file. */
+    toml?: string;
+  } = {},
 ): Promise<TestMixer> {
   const env =
     options.again?.env ??
     (await (async () => {
-      const storeDir = await mkdtemp(join(tmpdir(), "fluxrig-mixer-"));
+      const storeDir = options.storeDir ?? (await mkdtemp(join(tmpdir(), "fluxrig-mixer-")));
       return {
         FLUXRIG_STORE_DIR: storeDir,
         FLUXRIG_API_PORT: String(await freePort()),
@@ -38,9 +49,19 @@ export async function startTestMixer(
       };
     })());
   const lines: string[] = [];
-  const loaded = loadConfig(mixerConfigSchema, { env });
+  const toml = options.toml ?? options.again?.toml;
+  const file =
+    toml === undefined
+      ? undefined
+      : { path: join(env.FLUXRIG_STORE_DIR as string, "fluxrig-mixer.toml"), text: toml };
+  if (file) await writeFile(file.path, file.text);
+  const loaded = {
+    ...loadConfig(mixerConfigSchema, { env, ...(file ? { file } : {}) }),
+    ...(file ? { file: file.path } : {}),
+  };
   const mixer = await startLocalMixer({
     loaded,
+    ...(file ? { fileText: file.text } : {}),
     flags: [],
     env,
     cwd: process.cwd(),
@@ -55,6 +76,7 @@ export async function startTestMixer(
   return {
     ...mixer,
     env,
+    ...(toml === undefined ? {} : { toml, configFile: file?.path }),
     api: (path, init = {}) =>
       fetch(`${mixer.apiUrl}${path}`, {
         ...init,

@@ -4,6 +4,7 @@ import { fileURLToPath } from "node:url";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import type { FlagValue, LoadedConfig, MixerConfig } from "../../../shared/config/index.ts";
+import { referencedVariables } from "../../../shared/config/index.ts";
 import { importPrivateJwk, keyFingerprint, SIGNING_ALGORITHM } from "../../../shared/passport/index.ts";
 import { ensureStreams } from "../../../shared/snake/streams.ts";
 import { API_TOKEN, BOOTSTRAP_TOKEN, clusterKeySecret, localSecret } from "./local-secrets.ts";
@@ -109,11 +110,14 @@ export async function startLocalMixer(input: LocalMixerInput): Promise<LocalMixe
       PROJECT_ROOT,
     );
 
-    // Secrets and FLUXRIG_* settings reach the Worker through an env file only its owner can read.
+    // Secrets, FLUXRIG_* settings and the variables the file refers to with ${VAR} reach the Worker through
+    // an env file only its owner can read.
     const envFile = join(storeDir, "mixer.env");
+    const referenced = new Set(referencedVariables(input.fileText ?? ""));
     const vars = new Map(
       Object.entries(input.env).filter(
-        (entry): entry is [string, string] => entry[0].startsWith("FLUXRIG_") && entry[1] !== undefined,
+        (entry): entry is [string, string] =>
+          (entry[0].startsWith("FLUXRIG_") || referenced.has(entry[0])) && entry[1] !== undefined,
       ),
     );
     vars.set(API_TOKEN.env, token);

@@ -72,5 +72,7 @@ describe("GET /api/v1/telemetry/files", () => {
     expect(await key.json()).toMatchObject({ parameter: "key" });
     const missing = await get("/api/v1/telemetry/files/telemetry/logs/none.parquet", TOKEN);
     expect(missing.status).toBe(404);
+    const malformed = await get("/api/v1/telemetry/files/telemetry/%zz", TOKEN);
+    expect(malformed.status).toBe(400);
   });
 });

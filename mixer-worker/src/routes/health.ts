@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import pkg from "../../../package.json" with { type: "json" };
 import { snakeBridge } from "../bridge/bridge-stub.ts";
 import type { MixerBindings } from "../env.ts";
+import { redactUrls } from "../http/redact.ts";
 import { mixerId } from "../registry/mixer-identity.ts";
 
 /** `GET /health`: unauthenticated liveness and ingest state, for operators and the dev launcher. */
@@ -11,7 +12,11 @@ export const health = new Hono<MixerBindings>().get("/", async (c) => {
     status: bridge.connected ? "ok" : "degraded",
     mixer_id: id,
     version: pkg.version,
-    nats: { connected: bridge.connected, url: bridge.url, last_error: bridge.lastError },
+    nats: {
+      connected: bridge.connected,
+      url: redactUrls(bridge.url),
+      last_error: bridge.lastError === null ? null : redactUrls(bridge.lastError),
+    },
     ingest: {
       last_flush_at: bridge.lastFlushAt,
       pending_records: bridge.pendingRecords,

@@ -31,8 +31,9 @@ export const telemetryFiles = new Hono<MixerBindings>()
       next: page.truncated ? page.cursor : null,
     });
   })
-  .get("/*", async (c) => {
-    const key = decodeURIComponent(c.req.path.replace(/^\/api\/v1\/telemetry\/files\//, ""));
+  .get("/:key{.+}", async (c) => {
+    // Hono has decoded the path parameter already; decoding again would turn %25 into a new escape.
+    const key = c.req.param("key");
     checkKey(key, "key");
     const object = await c.env.TELEMETRY.get(key);
     if (!object)
