@@ -1,3 +1,4 @@
+import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { type Command, InvalidArgumentError } from "commander";
 import type { LoadedConfig, RackConfig } from "../../../shared/config/index.ts";
@@ -79,7 +80,8 @@ export function addEmitCommand(
         maxPayloadSize: config.rack.max_payload_size,
         samplingRate: config.observability.sampling_rate,
         enabled: true,
-        stateDir: config.base.state_dir,
+        // Its own spool: a running agent (`fluxrig run`) drains the state dir's, and two drainers would race.
+        stateDir: join(config.base.state_dir, "emit"),
         selfMetricsIntervalMs: 3_600_000,
         warn: (message) => io.err(`warning: ${message}\n`),
       });
@@ -119,7 +121,7 @@ export function addEmitCommand(
         throw new Error(
           `${options.count - stats.recordsSent} records were not acknowledged by JetStream` +
             (stats.spool.batches > 0
-              ? `; ${stats.spool.batches} batches wait in the spool under ${config.base.state_dir} and go out on the next run`
+              ? `; ${stats.spool.batches} batches wait in the spool under ${join(config.base.state_dir, "emit")} and go out on the next emit`
               : ""),
         );
       }
