@@ -143,9 +143,16 @@ export class SnakeBridge extends DurableObject<MixerEnv> {
       ack_wait: ackWait,
       max_ack_pending: Math.max(ingest.buffer_size * 4, 1_000),
     };
-    await jsm.consumers
-      .add(TELEMETRY_STREAM, consumer)
-      .catch(() => jsm.consumers.update(TELEMETRY_STREAM, TELEMETRY_CONSUMER, consumer));
+    // Adding an existing durable with other settings fails; then update it, and say both causes if that fails.
+    await jsm.consumers.add(TELEMETRY_STREAM, consumer).catch(async (addError: Error) => {
+      await jsm.consumers
+        .update(TELEMETRY_STREAM, TELEMETRY_CONSUMER, consumer)
+        .catch((updateError: Error) => {
+          throw new Error(
+            `cannot create the ${TELEMETRY_CONSUMER} consumer on ${TELEMETRY_STREAM} (${addError.message}) nor update it (${updateError.message})`,
+          );
+        });
+    });
     return jetstream(this.nc, { domain: snake.domain }).consumers.get(TELEMETRY_STREAM, TELEMETRY_CONSUMER);
   }
 
