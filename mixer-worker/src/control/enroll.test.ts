@@ -1,7 +1,7 @@
 import { SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { decodeEnrollReply, signEnrollRequest } from "../../../shared/control/enrollment.ts";
-import { signEnvelope } from "../../../shared/passport/index.ts";
+import { openSealedSecret, sealSecret, signEnvelope } from "../../../shared/passport/index.ts";
 import {
   BOOTSTRAP_TOKEN,
   mixerEnv,
@@ -136,5 +136,27 @@ describe("enrollment", () => {
       ok: false,
       error: "enrollment version 9 is not supported (this mixer speaks version 1)",
     });
+  });
+
+  it("lets a secret set on the mixer win over the rack's own of that name, through re-enrollments", async () => {
+    const rack = await testRack("rack-shadowed");
+    const own = async (value: string) => ({
+      db_password: await sealSecret(rack.sealing.publicRaw, "db_password", value),
+    });
+    const first = await rack.enroll({ claims: { secrets: await own("from-the-rack") } });
+    if (!first.ok) throw new Error(first.error);
+    const id = (await verifyWithPublishedKey(first.passport, first.cluster_key)).rack_id;
+    const put = await SELF.fetch(`http://mixer/api/v1/racks/${id}/secrets/db_password`, {
+      method: "PUT",
+      body: JSON.stringify({ value: "from-the-mixer" }),
+      headers: { authorization: "Bearer workers-test-token", "content-type": "application/json" },
+    });
+    expect(put.status).toBe(200);
+    const again = await rack.enroll({ claims: { secrets: await own("from-the-rack-again") } });
+    if (!again.ok) throw new Error(again.error);
+    const passport = await verifyWithPublishedKey(again.passport, again.cluster_key);
+    expect(await openSealedSecret(rack.sealing, "db_password", passport.secrets.db_password as never)).toBe(
+      "from-the-mixer",
+    );
   });
 });

@@ -22,7 +22,8 @@ import type { MixerEnv } from "../env.ts";
 import { constantTimeEqual } from "../http/constant-time.ts";
 import { clusterKey } from "../registry/cluster-key.ts";
 import { mixerId } from "../registry/mixer-identity.ts";
-import { decodeSecrets, encodeSecrets, issueRackPassport } from "../registry/rack-passport.ts";
+import { issueRackPassport } from "../registry/rack-passport.ts";
+import { encodeSecrets } from "../registry/rack-secrets.ts";
 import { type EnrollmentFields, findRack, insertRack, updateEnrollment } from "../registry/racks.ts";
 
 /** An enrollment the mixer turns down; its message goes back to the rack as is. */
@@ -125,8 +126,8 @@ async function admit(env: MixerEnv, request: EnrollRequest): Promise<{ rackId: s
       config: JSON.stringify(request.config),
       heartbeat_interval_ms: request.heartbeat_interval_ms,
       sealing_key: toBase64Url(request.sealing_key),
-      // The rack's own sealed values join (and refresh) what the mixer sealed to it.
-      secrets: encodeSecrets({ ...(byKey ? decodeSecrets(byKey) : {}), ...request.secrets }),
+      // The rack's own sealed values replace those of its last enrollment; the mixer's are another column.
+      rack_secrets: encodeSecrets(request.secrets),
     };
     if (byKey) {
       await updateEnrollment(db, byKey.id, fields, now);

@@ -1,34 +1,17 @@
-import { z } from "zod";
-import { cbor } from "../../../shared/fluxmsg/cbor.ts";
-import {
-  PASSPORT_VERSION,
-  type SealedSecret,
-  sealedSecretSchema,
-  signPassport,
-} from "../../../shared/passport/index.ts";
+import { PASSPORT_VERSION, signPassport } from "../../../shared/passport/index.ts";
 import type { MixerEnv } from "../env.ts";
 import { clusterKey } from "./cluster-key.ts";
 import { mixerId } from "./mixer-identity.ts";
-import { blobBytes, type RackRow } from "./rack-row.ts";
+import { changeRack } from "./rack-revision.ts";
+import { passportSecrets } from "./rack-secrets.ts";
 import { findRack, storePassport } from "./racks.ts";
-
-const sealedSecretsSchema = z.record(z.string(), sealedSecretSchema);
-
-/** A rack's sealed secrets as stored (a CBOR map, ciphertext only); none when the column is empty. */
-export function decodeSecrets(rack: Pick<RackRow, "secrets">): Record<string, SealedSecret> {
-  const bytes = blobBytes(rack.secrets);
-  return bytes.length === 0 ? {} : sealedSecretsSchema.parse(cbor.decode(bytes));
-}
-
-/** Sealed secrets for the `secrets` column. */
-export function encodeSecrets(secrets: Record<string, SealedSecret>): Uint8Array {
-  return cbor.encode(secrets);
-}
 
 /**
  * Signs a new passport for a rack as the registry holds it now and keeps it on the row, for delivery now
  * and again when a heartbeat shows the rack holds an older one. `issued_at` strictly increases per rack,
- * because racks refuse a passport older than the one they hold (a replay from the bus).
+ * because racks refuse a passport older than the one they hold (a replay from the bus). A passport is stored
+ * only if the row did not change while it was signed; otherwise it is signed again from a fresh read, so a
+ * passport that misses a change never becomes the rack's latest.
  *
  * @example const passport = await issueRackPassport(env, id);
  */
@@ -36,21 +19,23 @@ export async function issueRackPassport(env: MixerEnv, id: string): Promise<Uint
   const rack = await findRack(env.REGISTRY, "id", id);
   if (!rack) throw new Error(`no rack ${id} to issue a passport for`);
   const [key, mixer] = await Promise.all([clusterKey(env), mixerId(env.REGISTRY)]);
-  const issuedAt = Math.max(Date.now(), rack.passport_issued_at + 1);
-  const passport = await signPassport(
-    {
-      version: PASSPORT_VERSION,
-      rack_id: rack.id,
-      name: rack.name,
-      mixer_id: mixer,
-      status: rack.status,
-      issued_at: issuedAt,
-      rack_key: rack.key_fingerprint,
-      config: JSON.parse(rack.config) as Record<string, unknown>,
-      secrets: decodeSecrets(rack),
-    },
-    key.privateKey,
-  );
-  await storePassport(env.REGISTRY, rack.id, passport, issuedAt);
-  return passport;
+  return changeRack(env.REGISTRY, rack, async (row) => {
+    const issuedAt = Math.max(Date.now(), row.passport_issued_at + 1);
+    const passport = await signPassport(
+      {
+        version: PASSPORT_VERSION,
+        rack_id: row.id,
+        name: row.name,
+        mixer_id: mixer,
+        status: row.status,
+        issued_at: issuedAt,
+        rack_key: row.key_fingerprint,
+        config: JSON.parse(row.config) as Record<string, unknown>,
+        secrets: passportSecrets(row),
+      },
+      key.privateKey,
+    );
+    const stored = await storePassport(env.REGISTRY, row.id, row.revision, passport, issuedAt);
+    return stored ? passport : undefined;
+  });
 }

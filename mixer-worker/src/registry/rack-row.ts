@@ -1,6 +1,6 @@
 import type { RackStatus } from "../../../shared/passport/index.ts";
 
-/** One row of the `racks` table (migrations/0002_racks.sql) as D1 returns it. */
+/** One row of the `racks` table (migrations/0002_racks.sql and later) as D1 returns it. */
 export interface RackRow {
   id: string;
   name: string;
@@ -12,8 +12,12 @@ export interface RackRow {
   labels: string;
   status: RackStatus;
   config: string;
-  /** D1 hands BLOBs back as arrays of numbers. */
+  /** Secrets set on the mixer (a CBOR map, ciphertext only). D1 hands BLOBs back as arrays of numbers. */
   secrets: number[] | ArrayBuffer | null;
+  /** The rack's own secrets, sealed by the rack at its last enrollment; those set on the mixer win. */
+  rack_secrets: number[] | ArrayBuffer | null;
+  /** Grows with every change a passport states; conditional writes compare it (migrations/0003). */
+  revision: number;
   passport: number[] | ArrayBuffer | null;
   passport_issued_at: number;
   first_seen: number;

@@ -1,6 +1,6 @@
 import { formatDuration } from "../../../shared/config/index.ts";
-import { decodeSecrets } from "./rack-passport.ts";
 import type { RackRow } from "./rack-row.ts";
+import { passportSecrets } from "./rack-secrets.ts";
 
 /** A rack goes stale after this many heartbeat intervals without one. */
 export const STALE_AFTER_INTERVALS = 3;
@@ -29,7 +29,7 @@ export function rackView(rack: RackRow, now: number) {
     heartbeat_interval: formatDuration(rack.heartbeat_interval_ms),
     last_heartbeat: rack.last_heartbeat ? (JSON.parse(rack.last_heartbeat) as Record<string, unknown>) : null,
     passport_issued_at: rack.passport_issued_at ? iso(rack.passport_issued_at) : null,
-    secrets: Object.keys(decodeSecrets(rack)).sort(),
+    secrets: Object.keys(passportSecrets(rack)).sort(),
     config: JSON.parse(rack.config) as Record<string, unknown>,
   };
 }

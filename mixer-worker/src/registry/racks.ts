@@ -28,7 +28,7 @@ export async function listRacks(db: D1Database, status?: RackStatus): Promise<Ra
 export type EnrollmentFields = Pick<
   RackRow,
   "name" | "ip" | "version" | "labels" | "config" | "heartbeat_interval_ms" | "sealing_key"
-> & { secrets: Uint8Array };
+> & { rack_secrets: Uint8Array };
 
 /**
  * Adds a rack at its first enrollment. Resolves false when the name or key was taken meanwhile (a
@@ -42,7 +42,7 @@ export async function insertRack(
   const result = await db
     .prepare(
       `INSERT OR IGNORE INTO racks (id, name, identity_key, key_fingerprint, sealing_key, ip, version, labels,
-         status, config, secrets, first_seen, last_seen, status_changed_at, heartbeat_interval_ms)
+         status, config, rack_secrets, first_seen, last_seen, status_changed_at, heartbeat_interval_ms)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     )
     .bind(
@@ -56,7 +56,7 @@ export async function insertRack(
       rack.labels,
       rack.status,
       rack.config,
-      rack.secrets,
+      rack.rack_secrets,
       now,
       now,
       now,
@@ -66,7 +66,10 @@ export async function insertRack(
   return result.meta.changes === 1;
 }
 
-/** Updates a known rack from a repeated enrollment (same identity key); its id and status stay. */
+/**
+ * Updates a known rack from a repeated enrollment (same identity key); its id, status and the secrets set on
+ * the mixer stay, so an enrollment never undoes a concurrent secret PUT.
+ */
 export async function updateEnrollment(
   db: D1Database,
   id: string,
@@ -75,8 +78,8 @@ export async function updateEnrollment(
 ): Promise<void> {
   await db
     .prepare(
-      `UPDATE racks SET name = ?, ip = ?, version = ?, labels = ?, config = ?, sealing_key = ?, secrets = ?,
-         heartbeat_interval_ms = ?, last_seen = ? WHERE id = ?`,
+      `UPDATE racks SET name = ?, ip = ?, version = ?, labels = ?, config = ?, sealing_key = ?, rack_secrets = ?,
+         heartbeat_interval_ms = ?, last_seen = ?, revision = revision + 1 WHERE id = ?`,
     )
     .bind(
       fields.name,
@@ -85,7 +88,7 @@ export async function updateEnrollment(
       fields.labels,
       fields.config,
       fields.sealing_key,
-      fields.secrets,
+      fields.rack_secrets,
       fields.heartbeat_interval_ms,
       now,
       id,
@@ -105,28 +108,50 @@ export async function updateStatus(
   now: number,
 ): Promise<boolean> {
   const result = await db
-    .prepare("UPDATE racks SET status = ?, status_changed_at = ? WHERE id = ? AND status = ?")
+    .prepare(
+      "UPDATE racks SET status = ?, status_changed_at = ?, revision = revision + 1 WHERE id = ? AND status = ?",
+    )
     .bind(to, now, id, from)
     .run();
   return result.meta.changes === 1;
 }
 
-/** Replaces a rack's sealed secrets (ciphertext only). */
-export async function updateSecrets(db: D1Database, id: string, secrets: Uint8Array): Promise<void> {
-  await db.prepare("UPDATE racks SET secrets = ? WHERE id = ?").bind(secrets, id).run();
+/**
+ * Replaces the secrets set on the mixer (ciphertext only), if the row is still at `revision`; resolves false
+ * when it moved meanwhile (`changeRack` in rack-revision.ts reads it again and retries).
+ */
+export async function updateSecrets(
+  db: D1Database,
+  id: string,
+  revision: number,
+  secrets: Uint8Array,
+): Promise<boolean> {
+  const result = await db
+    .prepare("UPDATE racks SET secrets = ?, revision = revision + 1 WHERE id = ? AND revision = ?")
+    .bind(secrets, id, revision)
+    .run();
+  return result.meta.changes === 1;
 }
 
-/** Keeps a passport just signed, unless a newer one was stored meanwhile. */
+/**
+ * Keeps a passport just signed from the row at `revision`. Resolves false, storing nothing, when the row
+ * moved meanwhile (the passport would miss that change) or a newer passport was stored.
+ */
 export async function storePassport(
   db: D1Database,
   id: string,
+  revision: number,
   passport: Uint8Array,
   issuedAt: number,
-): Promise<void> {
-  await db
-    .prepare("UPDATE racks SET passport = ?, passport_issued_at = ? WHERE id = ? AND passport_issued_at < ?")
-    .bind(passport, issuedAt, id, issuedAt)
+): Promise<boolean> {
+  const result = await db
+    .prepare(
+      `UPDATE racks SET passport = ?, passport_issued_at = ?
+       WHERE id = ? AND revision = ? AND passport_issued_at < ?`,
+    )
+    .bind(passport, issuedAt, id, revision, issuedAt)
     .run();
+  return result.meta.changes === 1;
 }
 
 /**

@@ -13,6 +13,12 @@ const api = (path: string, init: RequestInit = {}) =>
     headers: { authorization: `Bearer ${TOKEN}`, ...init.headers },
   });
 const post = (path: string) => api(path, { method: "POST" });
+const putSecret = (id: string, name: string, value: string) =>
+  api(`/api/v1/racks/${id}/secrets/${name}`, {
+    method: "PUT",
+    body: JSON.stringify({ value }),
+    headers: { "content-type": "application/json" },
+  });
 
 async function enrolled(name: string) {
   const rack = await testRack(name);
@@ -94,11 +100,7 @@ describe("/api/v1/racks", () => {
     const { id } = await enrolled("rack-revoked-secret");
     await post(`/api/v1/racks/${id}/revoke`);
     const before = await currentPassport(id);
-    const put = await api(`/api/v1/racks/${id}/secrets/db_password`, {
-      method: "PUT",
-      body: JSON.stringify({ value: "for-a-stolen-key" }),
-      headers: { "content-type": "application/json" },
-    });
+    const put = await putSecret(id, "db_password", "for-a-stolen-key");
     expect(put.status).toBe(409);
     expect(put.headers.get("content-type")).toBe("application/problem+json");
     expect(await put.json()).toMatchObject({
@@ -131,11 +133,7 @@ describe("/api/v1/racks", () => {
 
   it("seals a secret to the rack at once: the registry and the passport hold ciphertext only", async () => {
     const { rack, id } = await enrolled("rack-secret");
-    const put = await api(`/api/v1/racks/${id}/secrets/db_password`, {
-      method: "PUT",
-      body: JSON.stringify({ value: "correct-horse-battery" }),
-      headers: { "content-type": "application/json" },
-    });
+    const put = await putSecret(id, "db_password", "correct-horse-battery");
     expect(put.status).toBe(200);
     expect(await put.json()).toMatchObject({ secrets: ["db_password", "rack.bootstrap_token"] });
     const row = await findRack(mixerEnv.REGISTRY, "id", id);
@@ -152,5 +150,21 @@ describe("/api/v1/racks", () => {
     expect(await badBody.json()).toMatchObject({ status: 400, parameter: "value" });
     expect((await api(`/api/v1/racks/${id}/secrets/db_password`, { method: "DELETE" })).status).toBe(200);
     expect(Object.keys((await currentPassport(id)).secrets)).toEqual(["rack.bootstrap_token"]);
+  });
+
+  it("keeps every secret of concurrent PUTs, and stores a passport that holds them all", async () => {
+    const { rack, id } = await enrolled("rack-concurrent");
+    // As many writers as changeRack lets through: each round of the race lets one of them land.
+    const names = ["s1", "s2", "s3", "s4", "s5", "s6", "s7", "s8"];
+    const puts = await Promise.all(names.map((name) => putSecret(id, name, `value-of-${name}`)));
+    expect(puts.map((res) => res.status)).toEqual(names.map(() => 200));
+    const shown = (await (await api(`/api/v1/racks/${id}`)).json()) as { secrets: string[] };
+    expect(shown.secrets).toEqual(expect.arrayContaining(names));
+    const passport = await currentPassport(id);
+    for (const name of names) {
+      expect(await openSealedSecret(rack.sealing, name, passport.secrets[name] as never)).toBe(
+        `value-of-${name}`,
+      );
+    }
   });
 });

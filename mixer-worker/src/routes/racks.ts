@@ -1,15 +1,16 @@
 import { type Context, Hono } from "hono";
 import { z } from "zod";
 import { RACK_ACTIONS, type RackAction } from "../../../shared/control/rack-actions.ts";
-import { fromBase64Url, RACK_STATUSES, SECRET_NAME, sealSecret } from "../../../shared/passport/index.ts";
+import { RACK_STATUSES, SECRET_NAME } from "../../../shared/passport/index.ts";
 import { snakeBridge } from "../bridge/bridge-stub.ts";
 import { mixerConfig } from "../config.ts";
 import type { MixerBindings } from "../env.ts";
 import { ProblemError } from "../http/problem.ts";
-import { decodeSecrets, encodeSecrets, issueRackPassport } from "../registry/rack-passport.ts";
+import { issueRackPassport } from "../registry/rack-passport.ts";
 import type { RackRow } from "../registry/rack-row.ts";
+import { deleteRackSecret, setRackSecret } from "../registry/rack-secrets.ts";
 import { rackView } from "../registry/rack-view.ts";
-import { findRack, listRacks, updateSecrets, updateStatus } from "../registry/racks.ts";
+import { findRack, listRacks, updateStatus } from "../registry/racks.ts";
 import { transition } from "../registry/status-transitions.ts";
 
 type RacksContext = Context<MixerBindings>;
@@ -85,15 +86,6 @@ export const racks = new Hono<MixerBindings>()
   })
   .put("/:id/secrets/:name", async (c) => {
     const rack = await pathRack(c);
-    // A revoked rack's key may be the very reason it was revoked: nothing new is sealed to it.
-    if (rack.status === "revoked") {
-      throw new ProblemError({
-        title: "Conflict",
-        status: 409,
-        parameter: "id",
-        detail: `rack ${rack.name} (${rack.id}) is revoked: no secret is sealed to a revoked rack's key`,
-      });
-    }
     const name = c.req.param("name");
     if (!SECRET_NAME.test(name)) {
       throw badRequest("name", `name must be 1 to 128 letters, digits, "_", "." or "-", got "${name}"`);
@@ -101,23 +93,11 @@ export const racks = new Hono<MixerBindings>()
     const body = secretBody.safeParse(await c.req.json().catch(() => undefined));
     if (!body.success)
       throw badRequest("value", 'the body must be JSON {"value": "<1 to 65536 characters>"}');
-    const sealed = await sealSecret(fromBase64Url(rack.sealing_key), name, body.data.value);
-    await updateSecrets(c.env.REGISTRY, rack.id, encodeSecrets({ ...decodeSecrets(rack), [name]: sealed }));
+    await setRackSecret(c.env.REGISTRY, rack, name, body.data.value);
     return reissue(c, rack.id, 0);
   })
   .delete("/:id/secrets/:name", async (c) => {
     const rack = await pathRack(c);
-    const name = c.req.param("name");
-    const secrets = decodeSecrets(rack);
-    if (!Object.hasOwn(secrets, name)) {
-      throw new ProblemError({
-        title: "Not Found",
-        status: 404,
-        parameter: "name",
-        detail: `rack ${rack.id} has no secret ${name}`,
-      });
-    }
-    delete secrets[name];
-    await updateSecrets(c.env.REGISTRY, rack.id, encodeSecrets(secrets));
+    await deleteRackSecret(c.env.REGISTRY, rack, c.req.param("name"));
     return reissue(c, rack.id, 0);
   });
