@@ -13,6 +13,13 @@ import { updateSecrets } from "./racks.ts";
 
 const sealedSecretsSchema = z.record(z.string(), sealedSecretSchema);
 
+/**
+ * The most a rack's sealed secrets may take in its passport, in bytes. A passport travels as one NATS message,
+ * and nats-server refuses any above its `max_payload` (1 MiB unless the operator raised it), so a larger one
+ * would never reach the rack; half of that leaves room for the config, names, CBOR framing and signature.
+ */
+export const MAX_SEALED_SECRETS_BYTES = 512 * 1024;
+
 /** Sealed secrets as a column stores them (a CBOR map, ciphertext only); none when the column is empty. */
 export function decodeSecrets(column: RackRow["secrets"]): Record<string, SealedSecret> {
   const bytes = blobBytes(column);
@@ -39,7 +46,8 @@ export function passportSecrets(
 /**
  * Seals `value` to the rack's key and keeps it among the secrets set on the mixer. Concurrent changes to the
  * rack (other secrets, a re-enrollment with a new sealing key, a revocation) are never lost: the change is
- * made again on a fresh read. Throws a 409 problem for a revoked rack.
+ * made again on a fresh read. Throws a 409 problem for a revoked rack, and a 413 one when the rack's sealed
+ * secrets would outgrow {@link MAX_SEALED_SECRETS_BYTES}.
  *
  * @example await setRackSecret(env.REGISTRY, rack, "db_password", "s3cret");
  */
@@ -61,6 +69,18 @@ export async function setRackSecret(
     }
     const sealed = await sealSecret(fromBase64Url(row.sealing_key), name, value);
     const secrets = encodeSecrets({ ...decodeSecrets(row.secrets), [name]: sealed });
+    const size = encodeSecrets(passportSecrets({ secrets, rack_secrets: row.rack_secrets })).length;
+    if (size > MAX_SEALED_SECRETS_BYTES) {
+      throw new ProblemError({
+        title: "Content Too Large",
+        status: 413,
+        parameter: "value",
+        detail:
+          `with ${name} the sealed secrets of rack ${row.name} (${row.id}) would take ${size} bytes, above the ` +
+          `limit of ${MAX_SEALED_SECRETS_BYTES} that keeps its passport within NATS's max_payload: ` +
+          "store a smaller value or remove a secret",
+      });
+    }
     return (await updateSecrets(db, row.id, row.revision, secrets)) || undefined;
   });
 }

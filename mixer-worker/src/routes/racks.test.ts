@@ -167,4 +167,24 @@ describe("/api/v1/racks", () => {
       );
     }
   });
+
+  it("refuses a secret that would take the passport past NATS's max_payload (413, naming the limit)", async () => {
+    const { id } = await enrolled("rack-big-secrets");
+    // 65 536 three-byte characters: about 192 KiB sealed each, so a third passes the 512 KiB limit.
+    const big = "€".repeat(65_536);
+    expect((await putSecret(id, "big1", big)).status).toBe(200);
+    expect((await putSecret(id, "big2", big)).status).toBe(200);
+    const before = await currentPassport(id);
+    const third = await putSecret(id, "big3", big);
+    expect(third.status).toBe(413);
+    expect(third.headers.get("content-type")).toBe("application/problem+json");
+    expect(await third.json()).toMatchObject({
+      status: 413,
+      parameter: "value",
+      detail: expect.stringMatching(
+        /^with big3 the sealed secrets of rack rack-big-secrets \(\S+\) would take \d+ bytes, above the limit of 524288 /,
+      ),
+    });
+    expect(await currentPassport(id)).toEqual(before);
+  });
 });
