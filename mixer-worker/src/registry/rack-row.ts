@@ -28,8 +28,8 @@ export interface RackRow {
   last_heartbeat_sent_at: number;
 }
 
-/** A BLOB column as bytes (empty when NULL). */
-export function blobBytes(value: number[] | ArrayBuffer | null): Uint8Array {
+/** A BLOB column as bytes (empty when NULL); bytes about to be written pass through as they are. */
+export function blobBytes(value: number[] | ArrayBuffer | Uint8Array | null): Uint8Array {
   if (value === null) return new Uint8Array();
   return value instanceof ArrayBuffer ? new Uint8Array(value) : Uint8Array.from(value);
 }

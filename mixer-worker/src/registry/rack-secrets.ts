@@ -20,8 +20,11 @@ const sealedSecretsSchema = z.record(z.string(), sealedSecretSchema);
  */
 export const MAX_SEALED_SECRETS_BYTES = 512 * 1024;
 
+/** A `secrets` or `rack_secrets` column, as read or as about to be written. */
+type SecretsColumn = Parameters<typeof blobBytes>[0];
+
 /** Sealed secrets as a column stores them (a CBOR map, ciphertext only); none when the column is empty. */
-export function decodeSecrets(column: RackRow["secrets"]): Record<string, SealedSecret> {
+export function decodeSecrets(column: SecretsColumn): Record<string, SealedSecret> {
   const bytes = blobBytes(column);
   return bytes.length === 0 ? {} : sealedSecretsSchema.parse(cbor.decode(bytes));
 }
@@ -38,7 +41,7 @@ export function encodeSecrets(secrets: Record<string, SealedSecret>): Uint8Array
  * @example const names = Object.keys(passportSecrets(row));
  */
 export function passportSecrets(
-  rack: Pick<RackRow, "secrets" | "rack_secrets">,
+  rack: { secrets: SecretsColumn; rack_secrets: SecretsColumn },
 ): Record<string, SealedSecret> {
   return { ...decodeSecrets(rack.rack_secrets), ...decodeSecrets(rack.secrets) };
 }
