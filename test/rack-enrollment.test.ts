@@ -199,9 +199,9 @@ describe("racks: enrollment, adoption, heartbeats and administration against a r
       headers: { "content-type": "application/json" },
     });
     expect(put.status).toBe(200);
-    await rack.waitFor(/passport: rack \S+ is pending .*secrets: db_password, rack\.bootstrap_token\)/, {
-      since,
-    });
+    // The rack's bootstrap token admits it and goes nowhere else: not to the registry, the passport or gears.
+    await rack.waitFor(/passport: rack \S+ is pending .*secrets: db_password\)/, { since });
+    expect(await put.json()).toMatchObject({ secrets: ["db_password"] });
     const file = await readFile(join(dir, "rack-secrets", "rack.flux"), "latin1");
     expect(file).toContain("rack-secrets");
     expect(file).not.toContain("s3cret-value-42");

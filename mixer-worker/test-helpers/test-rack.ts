@@ -8,7 +8,6 @@ import {
   keyFingerprint,
   SEALING_ALGORITHM,
   SIGNING_ALGORITHM,
-  sealSecret,
   verifyPassport,
 } from "../../shared/passport/index.ts";
 import { enrollRack } from "../src/control/enroll.ts";
@@ -43,9 +42,7 @@ export async function testRack(name: string) {
     labels: { site: "nyc" },
     heartbeat_interval_ms: 30_000,
     config: { "rack.max_hops": 64 },
-    secrets: {
-      "rack.bootstrap_token": await sealSecret(sealing.publicRaw, "rack.bootstrap_token", BOOTSTRAP_TOKEN),
-    },
+    secrets: {},
     ...overrides,
   });
   return {

@@ -32,6 +32,22 @@ export const enrollRequestSchema = z.object({
 });
 export type EnrollRequest = z.infer<typeof enrollRequestSchema>;
 
+/**
+ * Secret settings that only admit a rack at enrollment (`rack.bootstrap_token`: one credential for the whole
+ * cluster). They are never sealed into a passport, kept in the registry or handed to gears: a gear, a stolen
+ * passport or a registry dump would otherwise carry a key that enrolls any machine.
+ */
+export const ENROLLMENT_ONLY_SECRETS: ReadonlySet<string> = new Set(["rack.bootstrap_token"]);
+
+/**
+ * `secrets` without the {@link ENROLLMENT_ONLY_SECRETS}.
+ *
+ * @example const deliverable = withoutEnrollmentOnly({ "rack.bootstrap_token": t, hsm_pin: p }); // { hsm_pin }
+ */
+export function withoutEnrollmentOnly<T>(secrets: Record<string, T>): Record<string, T> {
+  return Object.fromEntries(Object.entries(secrets).filter(([name]) => !ENROLLMENT_ONLY_SECRETS.has(name)));
+}
+
 /** The mixer's answer (plain CBOR; the passport inside is what is signed). */
 export const enrollReplySchema = z.discriminatedUnion("ok", [
   z.object({

@@ -9,6 +9,7 @@ import {
   verifyWithPublishedKey,
   withSettings,
 } from "../../test-helpers/test-rack.ts";
+import { decodeSecrets } from "../registry/rack-secrets.ts";
 import { findRack } from "../registry/racks.ts";
 import { enrollRack } from "./enroll.ts";
 
@@ -26,7 +27,13 @@ async function publishedClusterKey() {
 describe("enrollment", () => {
   it("records a new rack as pending with a UUID v7 and answers with a passport the cluster key signed", async () => {
     const rack = await testRack("rack-nyc-01");
-    const reply = await rack.enroll();
+    const seal = (name: string, value: string) => sealSecret(rack.sealing.publicRaw, name, value);
+    // The rack's own secrets, and (as an older agent sent it) its bootstrap token, which goes nowhere.
+    const secrets = {
+      hsm_pin: await seal("hsm_pin", "4711"),
+      "rack.bootstrap_token": await seal("rack.bootstrap_token", BOOTSTRAP_TOKEN),
+    };
+    const reply = await rack.enroll({ claims: { secrets } });
     if (!reply.ok) throw new Error(reply.error);
     const published = await publishedClusterKey();
     expect(reply.mixer_id).toBe(published.mixer_id);
@@ -42,7 +49,9 @@ describe("enrollment", () => {
     expect(passport.rack_id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     // The key in the reply is the one the mixer publishes for pinning.
     expect(published.fingerprint).toMatch(/^SHA256:[0-9a-f]{64}$/);
-    expect(Object.keys(passport.secrets)).toEqual(["rack.bootstrap_token"]);
+    expect(Object.keys(passport.secrets)).toEqual(["hsm_pin"]);
+    const row = await findRack(mixerEnv.REGISTRY, "id", passport.rack_id);
+    expect(Object.keys(decodeSecrets(row?.rack_secrets ?? null))).toEqual(["hsm_pin"]);
   });
 
   it("admits a new rack as active when enrollment.auto_adopt is true", async () => {

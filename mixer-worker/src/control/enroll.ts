@@ -5,6 +5,7 @@ import {
   type EnrollReply,
   type EnrollRequest,
   enrollRequestSchema,
+  withoutEnrollmentOnly,
 } from "../../../shared/control/enrollment.ts";
 import { cbor } from "../../../shared/fluxmsg/cbor.ts";
 import {
@@ -127,7 +128,8 @@ async function admit(env: MixerEnv, request: EnrollRequest): Promise<{ rackId: s
       heartbeat_interval_ms: request.heartbeat_interval_ms,
       sealing_key: toBase64Url(request.sealing_key),
       // The rack's own sealed values replace those of its last enrollment; the mixer's are another column.
-      rack_secrets: encodeSecrets(request.secrets),
+      // A rack that still sends its bootstrap token gets it dropped: the registry never keeps it.
+      rack_secrets: encodeSecrets(withoutEnrollmentOnly(request.secrets)),
     };
     if (byKey) {
       await updateEnrollment(db, byKey.id, fields, now);

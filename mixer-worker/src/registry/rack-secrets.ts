@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { withoutEnrollmentOnly } from "../../../shared/control/enrollment.ts";
 import { cbor } from "../../../shared/fluxmsg/cbor.ts";
 import {
   fromBase64Url,
@@ -37,13 +38,16 @@ export function encodeSecrets(secrets: Record<string, SealedSecret>): Uint8Array
 /**
  * The secrets a rack's passport carries: its own (sealed by the rack at enrollment) and those set on the mixer,
  * which win under the same name: the operator's value is the one that counts, and a rack cannot override it.
+ * Never an enrollment-only one: rows enrolled before migrations/0003 hold the rack's bootstrap token among
+ * the mixer's secrets.
  *
  * @example const names = Object.keys(passportSecrets(row));
  */
-export function passportSecrets(
-  rack: { secrets: SecretsColumn; rack_secrets: SecretsColumn },
-): Record<string, SealedSecret> {
-  return { ...decodeSecrets(rack.rack_secrets), ...decodeSecrets(rack.secrets) };
+export function passportSecrets(rack: {
+  secrets: SecretsColumn;
+  rack_secrets: SecretsColumn;
+}): Record<string, SealedSecret> {
+  return withoutEnrollmentOnly({ ...decodeSecrets(rack.rack_secrets), ...decodeSecrets(rack.secrets) });
 }
 
 /**

@@ -1,9 +1,10 @@
 import { SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { openSealedSecret } from "../../../shared/passport/index.ts";
+import { openSealedSecret, sealSecret } from "../../../shared/passport/index.ts";
 import { mixerEnv, testRack, verifyWithPublishedKey } from "../../test-helpers/test-rack.ts";
 import { clusterKey } from "../registry/cluster-key.ts";
 import { blobBytes } from "../registry/rack-row.ts";
+import { encodeSecrets } from "../registry/rack-secrets.ts";
 import { findRack } from "../registry/racks.ts";
 
 const TOKEN = "workers-test-token";
@@ -58,7 +59,7 @@ describe("/api/v1/racks", () => {
       labels: { site: "nyc" },
       key_fingerprint: rack.fingerprint,
       heartbeat_interval: "30s",
-      secrets: ["rack.bootstrap_token"],
+      secrets: [],
     });
     const active = (await (await api("/api/v1/racks?status=active")).json()) as { racks: { id: string }[] };
     expect(active.racks.map((r) => r.id)).not.toContain(id);
@@ -135,7 +136,7 @@ describe("/api/v1/racks", () => {
     const { rack, id } = await enrolled("rack-secret");
     const put = await putSecret(id, "db_password", "correct-horse-battery");
     expect(put.status).toBe(200);
-    expect(await put.json()).toMatchObject({ secrets: ["db_password", "rack.bootstrap_token"] });
+    expect(await put.json()).toMatchObject({ secrets: ["db_password"] });
     const row = await findRack(mixerEnv.REGISTRY, "id", id);
     for (const stored of [blobBytes(row?.secrets ?? null), blobBytes(row?.passport ?? null)]) {
       expect(new TextDecoder("latin1").decode(stored)).not.toContain("correct-horse-battery");
@@ -149,7 +150,7 @@ describe("/api/v1/racks", () => {
     const badBody = await api(`/api/v1/racks/${id}/secrets/x`, { method: "PUT", body: "nope" });
     expect(await badBody.json()).toMatchObject({ status: 400, parameter: "value" });
     expect((await api(`/api/v1/racks/${id}/secrets/db_password`, { method: "DELETE" })).status).toBe(200);
-    expect(Object.keys((await currentPassport(id)).secrets)).toEqual(["rack.bootstrap_token"]);
+    expect(Object.keys((await currentPassport(id)).secrets)).toEqual([]);
   });
 
   it("keeps every secret of concurrent PUTs, and stores a passport that holds them all", async () => {
@@ -186,5 +187,21 @@ describe("/api/v1/racks", () => {
       ),
     });
     expect(await currentPassport(id)).toEqual(before);
+  });
+
+  it("never delivers a bootstrap token: none is set over the API, and a row from before 0003 keeps its own", async () => {
+    const { rack, id } = await enrolled("rack-legacy-token");
+    const put = await putSecret(id, "rack.bootstrap_token", "workers-bootstrap-token");
+    expect(put.status).toBe(400);
+    expect(await put.json()).toMatchObject({ parameter: "name" });
+    // Before migrations/0003 the rack's token was kept among the mixer's secrets.
+    const token = await sealSecret(rack.sealing.publicRaw, "rack.bootstrap_token", "t");
+    await mixerEnv.REGISTRY.prepare("UPDATE racks SET secrets = ? WHERE id = ?")
+      .bind(encodeSecrets({ "rack.bootstrap_token": token }), id)
+      .run();
+    expect(await (await putSecret(id, "db_password", "x")).json()).toMatchObject({
+      secrets: ["db_password"],
+    });
+    expect(Object.keys((await currentPassport(id)).secrets)).toEqual(["db_password"]);
   });
 });

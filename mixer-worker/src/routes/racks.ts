@@ -1,5 +1,6 @@
 import { type Context, Hono } from "hono";
 import { z } from "zod";
+import { ENROLLMENT_ONLY_SECRETS } from "../../../shared/control/enrollment.ts";
 import { RACK_ACTIONS, type RackAction } from "../../../shared/control/rack-actions.ts";
 import { RACK_STATUSES, SECRET_NAME } from "../../../shared/passport/index.ts";
 import { snakeBridge } from "../bridge/bridge-stub.ts";
@@ -89,6 +90,12 @@ export const racks = new Hono<MixerBindings>()
     const name = c.req.param("name");
     if (!SECRET_NAME.test(name)) {
       throw badRequest("name", `name must be 1 to 128 letters, digits, "_", "." or "-", got "${name}"`);
+    }
+    if (ENROLLMENT_ONLY_SECRETS.has(name)) {
+      throw badRequest(
+        "name",
+        `${name} only admits a rack at enrollment: it is never sealed into a passport`,
+      );
     }
     const body = secretBody.safeParse(await c.req.json().catch(() => undefined));
     if (!body.success)

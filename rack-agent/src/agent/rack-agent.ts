@@ -12,7 +12,7 @@ import { createTelemetry, type Telemetry } from "../telemetry/index.ts";
 import { enroll } from "./enroll.ts";
 import { GearRunner } from "./gear-runner.ts";
 import { startHeartbeats } from "./heartbeats.ts";
-import { RackSecrets } from "./rack-secrets.ts";
+import { environmentSecrets, RackSecrets } from "./rack-secrets.ts";
 
 /** Where the agent says what it does (the run command writes it to stderr). */
 export interface AgentLog {
@@ -164,7 +164,7 @@ class RackAgent {
         heartbeat_interval_ms: config.rack.heartbeat_interval,
         config: Object.fromEntries(entries.filter((e) => !e.secret).map((e) => [e.key, e.value])),
       },
-      secrets: this.#envSecrets(),
+      secrets: environmentSecrets(entries),
       token,
       timeoutMs: config.rack.enrollment_timeout,
       retryMs: config.snake.reconnect_wait,
@@ -182,7 +182,8 @@ class RackAgent {
   async #apply(passport: PassportPayload): Promise<void> {
     this.#passport = passport;
     const { log } = this.options;
-    const secrets = await RackSecrets.open(passport.secrets, this.keys.sealing, this.#envSecrets(), log.warn);
+    const fromEnv = environmentSecrets(this.options.loaded.entries);
+    const secrets = await RackSecrets.open(passport.secrets, this.keys.sealing, fromEnv, log.warn);
     const names = secrets.names().join(", ") || "none";
     log.info(
       `passport: rack ${passport.rack_id} is ${passport.status} (issued ${new Date(passport.issued_at).toISOString()}; secrets: ${names})`,
@@ -191,14 +192,6 @@ class RackAgent {
       log.info(`waiting for adoption: an operator runs \`fluxrig racks approve ${passport.name}\``);
     }
     this.#gears.follow(passport.status, secrets);
-  }
-
-  #envSecrets(): Record<string, string> {
-    return Object.fromEntries(
-      this.options.loaded.entries
-        .filter((e) => e.secret && typeof e.value === "string")
-        .map((e) => [e.key, e.value as string]),
-    );
   }
 
   /** On the bus with a passport: take deliveries, send heartbeats and telemetry. */

@@ -1,4 +1,20 @@
+import type { ConfigEntry } from "../../../shared/config/index.ts";
+import { withoutEnrollmentOnly } from "../../../shared/control/enrollment.ts";
 import { type KeyPair, openSealedSecret, type SealedSecret } from "../../../shared/passport/index.ts";
+
+/**
+ * The secret settings the rack's environment gave, by key, that it seals into its passport and hands to gears:
+ * all but the enrollment-only ones (the bootstrap token admits the rack once and goes nowhere else).
+ *
+ * @example const fromEnv = environmentSecrets(loaded.entries);
+ */
+export function environmentSecrets(entries: readonly ConfigEntry[]): Record<string, string> {
+  return withoutEnrollmentOnly(
+    Object.fromEntries(
+      entries.filter((e) => e.secret && typeof e.value === "string").map((e) => [e.key, e.value as string]),
+    ),
+  );
+}
 
 /**
  * The rack's secrets, opened in memory for gears: those the mixer sealed into the passport and those the
