@@ -25,6 +25,19 @@ export function withSettings(settings: Record<string, string>): MixerEnv {
   return { ...mixerEnv, ...settings };
 }
 
+/** How a test rack's enrollment request differs from a well-formed, current one. */
+interface EnrollOptions {
+  token?: string;
+  claims?: Partial<EnrollClaims>;
+  /** Rack clock; after the last request's by default. */
+  sentAt?: number;
+}
+
+/** Hands a signed enrollment request to the mixer, as `flux.ctl.enroll` would, and decodes the reply. */
+export async function sendEnrollment(request: Uint8Array, env: MixerEnv = mixerEnv) {
+  return decodeEnrollReply((await enrollRack(env, request)).reply);
+}
+
 /**
  * A rack as the mixer meets it: fresh identity and sealing keys, and the real signed enrollment and
  * heartbeat messages, handed straight to the mixer's handlers (no bus in the workers project).
@@ -45,18 +58,22 @@ export async function testRack(name: string) {
     secrets: {},
     ...overrides,
   });
+  // Like a real rack's, each request is newer than the last, even within one millisecond.
+  let lastSentAt = 0;
+  const request = async (options: EnrollOptions = {}) => {
+    lastSentAt = options.sentAt ?? Math.max(Date.now(), lastSentAt + 1);
+    const signed = await claims(options.claims ?? {});
+    return signEnrollRequest(signed, identity, options.token ?? BOOTSTRAP_TOKEN, lastSentAt);
+  };
   return {
     identity,
     sealing,
     fingerprint: await keyFingerprint(identity.publicRaw),
+    /** A signed enrollment request, to send (again) with {@link sendEnrollment}. */
+    request,
     /** Sends an enrollment and returns the decoded reply. */
-    async enroll(options: { env?: MixerEnv; token?: string; claims?: Partial<EnrollClaims> } = {}) {
-      const request = await signEnrollRequest(
-        await claims(options.claims ?? {}),
-        identity,
-        options.token ?? BOOTSTRAP_TOKEN,
-      );
-      return decodeEnrollReply((await enrollRack(options.env ?? mixerEnv, request)).reply);
+    async enroll(options: EnrollOptions & { env?: MixerEnv } = {}) {
+      return sendEnrollment(await request(options), options.env);
     },
     /** Sends a heartbeat signed with this rack's key (or `signer`'s) on its subject. */
     async heartbeat(

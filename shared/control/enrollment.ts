@@ -6,7 +6,7 @@ import type { KeyPair } from "../passport/keys.ts";
 import { sealedSecretSchema } from "../passport/seal.ts";
 
 /** The enrollment handshake's layout; another version is refused with a message saying so. */
-export const ENROLL_VERSION = 1;
+export const ENROLL_VERSION = 2;
 
 /**
  * What a rack presents on `flux.ctl.enroll`: the payload of an envelope signed with the identity key it
@@ -15,6 +15,11 @@ export const ENROLL_VERSION = 1;
  */
 export const enrollRequestSchema = z.object({
   version: z.literal(ENROLL_VERSION),
+  /**
+   * Rack clock, ms since the epoch, signed with the rest: the mixer refuses a request not newer than the last it
+   * accepted from this rack (a replay would revert its ip, config and keys) or far ahead of its own clock.
+   */
+  sent_at: z.int().positive(),
   name: z.string().min(1).max(253),
   ip: z.string().max(64),
   agent_version: z.string().min(1).max(64),
@@ -85,12 +90,12 @@ export async function bootstrapTokenProof(token: string, identityKey: Bytes): Pr
   return new Uint8Array(await crypto.subtle.sign("HMAC", key, message));
 }
 
-/** What a rack fills in; the version, its key and the token proof are added by {@link signEnrollRequest}. */
-export type EnrollClaims = Omit<EnrollRequest, "version" | "identity_key" | "token_proof">;
+/** What a rack fills in; the version, time, key and token proof are added by {@link signEnrollRequest}. */
+export type EnrollClaims = Omit<EnrollRequest, "version" | "sent_at" | "identity_key" | "token_proof">;
 
 /**
- * The enrollment request a rack sends: its claims, its identity key and the token proof, signed with that
- * identity key.
+ * The enrollment request a rack sends: its claims, the time (`sentAt`, now unless given), its identity key and
+ * the token proof, signed with that identity key. Sign each attempt anew: a repeated request is a replay.
  *
  * @example const request = await signEnrollRequest(claims, keys.identity, config.rack.bootstrap_token);
  */
@@ -98,9 +103,11 @@ export async function signEnrollRequest(
   claims: EnrollClaims,
   identity: KeyPair,
   token: string,
+  sentAt = Date.now(),
 ): Promise<Uint8Array> {
   const request: EnrollRequest = {
     version: ENROLL_VERSION,
+    sent_at: sentAt,
     ...claims,
     identity_key: identity.publicRaw,
     token_proof: await bootstrapTokenProof(token, identity.publicRaw),

@@ -5,6 +5,7 @@ import { openSealedSecret, sealSecret, signEnvelope } from "../../../shared/pass
 import {
   BOOTSTRAP_TOKEN,
   mixerEnv,
+  sendEnrollment,
   testRack,
   verifyWithPublishedKey,
   withSettings,
@@ -143,7 +144,7 @@ describe("enrollment", () => {
     const future = await signEnvelope("enroll", { version: 9 }, rack.identity.privateKey);
     expect(decodeEnrollReply((await enrollRack(mixerEnv, future)).reply)).toEqual({
       ok: false,
-      error: "enrollment version 9 is not supported (this mixer speaks version 1)",
+      error: "enrollment version 9 is not supported (this mixer speaks version 2)",
     });
   });
 
@@ -167,5 +168,36 @@ describe("enrollment", () => {
     expect(await openSealedSecret(rack.sealing, "db_password", passport.secrets.db_password as never)).toBe(
       "from-the-mixer",
     );
+  });
+
+  it("refuses a replayed enrollment, so an old request cannot revert the rack's ip, config or keys", async () => {
+    const rack = await testRack("rack-replayed");
+    const old = await rack.request({ claims: { ip: "10.0.0.1", config: { "rack.max_hops": 1 } } });
+    expect(await sendEnrollment(old)).toMatchObject({ ok: true });
+    const current = await rack.enroll({ claims: { ip: "10.0.0.2" } });
+    if (!current.ok) throw new Error(current.error);
+    const id = (await verifyWithPublishedKey(current.passport, current.cluster_key)).rack_id;
+    expect(await sendEnrollment(old)).toEqual({
+      ok: false,
+      error: expect.stringMatching(
+        new RegExp(
+          `^enrollment of rack ${id} sent at \\S+ by the rack's clock is not after the last one accepted`,
+        ),
+      ),
+    });
+    const row = await findRack(mixerEnv.REGISTRY, "id", id);
+    expect(row).toMatchObject({ ip: "10.0.0.2", config: JSON.stringify({ "rack.max_hops": 64 }) });
+  });
+
+  it("refuses an enrollment sent far ahead of the mixer's clock, and does not let it block later ones", async () => {
+    const rack = await testRack("rack-future-clock");
+    const ahead = await rack.enroll({ sentAt: Date.now() + 60 * 60_000 });
+    expect(ahead).toEqual({
+      ok: false,
+      error: expect.stringMatching(
+        /^the enrollment was sent at \S+ by the rack's clock, \S+ ahead of the mixer's \(at most 5m is accepted\)/,
+      ),
+    });
+    expect(await rack.enroll({ sentAt: Date.now() })).toMatchObject({ ok: true });
   });
 });

@@ -26,6 +26,7 @@ import { mixerId } from "../registry/mixer-identity.ts";
 import { issueRackPassport } from "../registry/rack-passport.ts";
 import { encodeSecrets } from "../registry/rack-secrets.ts";
 import { type EnrollmentFields, findRack, insertRack, updateEnrollment } from "../registry/racks.ts";
+import { clockAheadReason } from "./rack-clock.ts";
 
 /** An enrollment the mixer turns down; its message goes back to the rack as is. */
 class Refused extends Error {}
@@ -100,10 +101,15 @@ async function verifiedRequest(env: MixerEnv, bytes: Uint8Array): Promise<Enroll
       "bootstrap token refused: rack.bootstrap_token does not match the mixer's enrollment.bootstrap_token",
     );
   }
+  const ahead = clockAheadReason("the enrollment", parsed.data.sent_at, Date.now());
+  if (ahead) throw new Refused(ahead);
   return parsed.data;
 }
 
-/** Binds the request to a registry row: the same key keeps its id; a name held by another key is refused. */
+/**
+ * Binds the request to a registry row: the same key keeps its id, if the request is newer (rack clock) than
+ * the last enrollment accepted from it; a name held by another key is refused.
+ */
 async function admit(env: MixerEnv, request: EnrollRequest): Promise<{ rackId: string; known: boolean }> {
   const db = env.REGISTRY;
   const identityKey = toBase64Url(request.identity_key);
@@ -130,10 +136,19 @@ async function admit(env: MixerEnv, request: EnrollRequest): Promise<{ rackId: s
       // The rack's own sealed values replace those of its last enrollment; the mixer's are another column.
       // A rack that still sends its bootstrap token gets it dropped: the registry never keeps it.
       rack_secrets: encodeSecrets(withoutEnrollmentOnly(request.secrets)),
+      last_enroll_sent_at: request.sent_at,
     };
     if (byKey) {
-      await updateEnrollment(db, byKey.id, fields, now);
-      return { rackId: byKey.id, known: true };
+      if (request.sent_at <= byKey.last_enroll_sent_at) {
+        const iso = (ms: number) => new Date(ms).toISOString();
+        throw new Refused(
+          `enrollment of rack ${byKey.id} sent at ${iso(request.sent_at)} by the rack's clock is not after the ` +
+            `last one accepted (${iso(byKey.last_enroll_sent_at)}): a replayed request, or a rack clock set ` +
+            "back (it can enroll again once its clock passes that time)",
+        );
+      }
+      if (await updateEnrollment(db, byKey.id, fields, now)) return { rackId: byKey.id, known: true };
+      continue; // A newer enrollment of this key landed meanwhile: look again.
     }
     const id = uuidv7();
     const status = mixerConfig(env).config.enrollment.auto_adopt ? "active" : "pending";

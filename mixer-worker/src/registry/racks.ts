@@ -27,7 +27,14 @@ export async function listRacks(db: D1Database, status?: RackStatus): Promise<Ra
 /** What an enrollment sets, on a new row or on the row of the same identity key. */
 export type EnrollmentFields = Pick<
   RackRow,
-  "name" | "ip" | "version" | "labels" | "config" | "heartbeat_interval_ms" | "sealing_key"
+  | "name"
+  | "ip"
+  | "version"
+  | "labels"
+  | "config"
+  | "heartbeat_interval_ms"
+  | "sealing_key"
+  | "last_enroll_sent_at"
 > & { rack_secrets: Uint8Array };
 
 /**
@@ -42,8 +49,9 @@ export async function insertRack(
   const result = await db
     .prepare(
       `INSERT OR IGNORE INTO racks (id, name, identity_key, key_fingerprint, sealing_key, ip, version, labels,
-         status, config, rack_secrets, first_seen, last_seen, status_changed_at, heartbeat_interval_ms)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         status, config, rack_secrets, first_seen, last_seen, status_changed_at, heartbeat_interval_ms,
+         last_enroll_sent_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     )
     .bind(
       rack.id,
@@ -61,6 +69,7 @@ export async function insertRack(
       now,
       now,
       rack.heartbeat_interval_ms,
+      rack.last_enroll_sent_at,
     )
     .run();
   return result.meta.changes === 1;
@@ -68,18 +77,20 @@ export async function insertRack(
 
 /**
  * Updates a known rack from a repeated enrollment (same identity key); its id, status and the secrets set on
- * the mixer stay, so an enrollment never undoes a concurrent secret PUT.
+ * the mixer stay, so an enrollment never undoes a concurrent secret PUT. Resolves false, changing nothing,
+ * when an enrollment at least as new (rack clock) was accepted meanwhile.
  */
 export async function updateEnrollment(
   db: D1Database,
   id: string,
   fields: EnrollmentFields,
   now: number,
-): Promise<void> {
-  await db
+): Promise<boolean> {
+  const result = await db
     .prepare(
       `UPDATE racks SET name = ?, ip = ?, version = ?, labels = ?, config = ?, sealing_key = ?, rack_secrets = ?,
-         heartbeat_interval_ms = ?, last_seen = ?, revision = revision + 1 WHERE id = ?`,
+         heartbeat_interval_ms = ?, last_seen = ?, last_enroll_sent_at = ?, revision = revision + 1
+       WHERE id = ? AND last_enroll_sent_at < ?`,
     )
     .bind(
       fields.name,
@@ -91,9 +102,12 @@ export async function updateEnrollment(
       fields.rack_secrets,
       fields.heartbeat_interval_ms,
       now,
+      fields.last_enroll_sent_at,
       id,
+      fields.last_enroll_sent_at,
     )
     .run();
+  return result.meta.changes === 1;
 }
 
 /**

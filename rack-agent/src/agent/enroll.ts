@@ -46,14 +46,13 @@ export async function enroll(input: EnrollInput): Promise<EnrollResult> {
       ]),
     ),
   );
-  const request = await signEnrollRequest(
-    { ...input.claims, sealing_key: input.keys.sealing.publicRaw, secrets: sealed },
-    input.keys.identity,
-    input.token,
-  );
+  const claims = { ...input.claims, sealing_key: input.keys.sealing.publicRaw, secrets: sealed };
   const deadline = Date.now() + input.timeoutMs;
   for (;;) {
     const left = deadline - Date.now();
+    // Signed anew each attempt: an attempt that timed out may still have reached the mixer, which refuses the
+    // same request twice (its sent_at would not be newer).
+    const request = await signEnrollRequest(claims, input.keys.identity, input.token);
     try {
       const reply = decodeEnrollReply(
         (await input.nc.request(ENROLL_SUBJECT, request, { timeout: Math.max(left, 1) })).data,
