@@ -70,6 +70,13 @@ describe("racks: enrollment, adoption, heartbeats and administration against a r
 
   it("a new rack waits pending with its gears stopped, runs them once approved, stops them when suspended", async () => {
     const rack = runRack(rackEnv("rack-nyc-01"));
+    // No rack.cluster_key_fingerprint: the key met first is trusted, and the operator told how to pin it.
+    await rack.waitFor(
+      new RegExp(
+        `trusting cluster key ${mixer.clusterKeyFingerprint} on first use .*` +
+          `FLUXRIG_RACK_CLUSTER_KEY_FINGERPRINT=${mixer.clusterKeyFingerprint}`,
+      ),
+    );
     await rack.waitFor(/waiting for adoption: an operator runs `fluxrig racks approve rack-nyc-01`/);
 
     const list = await racksCli(["list"]);
@@ -230,6 +237,7 @@ describe("racks: enrollment, adoption, heartbeats and administration against a r
     });
     const first = runRack(env);
     await first.waitFor(/enrolled as rack/);
+    expect(first.output).not.toContain("on first use");
     const id = (await rackNamed("rack-tamper"))?.id as string;
     expect(await first.stop()).toBe(0);
 

@@ -171,7 +171,7 @@ class RackAgent {
     });
     const pinned = await this.pin.accept(result.clusterKey);
     const passport = await this.store.save(result.passport, pinned, this.#passport);
-    await this.pin.save(pinned, result.mixerId);
+    await this.pin.save(pinned, result.mixerId, this.options.log.warn);
     this.options.log.info(
       `enrolled as rack ${passport.rack_id} with mixer ${result.mixerId} (cluster key ${pinned.fingerprint})`,
     );

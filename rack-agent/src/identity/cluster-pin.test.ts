@@ -13,14 +13,24 @@ afterEach(() => rm(dir, { recursive: true, force: true }));
 
 const MIXER_ID = "0190a4c2-0000-7000-8000-000000000001";
 
-it("trusts the first cluster key it meets, then refuses any other", async () => {
+it("trusts the first cluster key it meets, says so with how to pin it, then refuses any other", async () => {
   const cluster = await generateKeyPair(SIGNING_ALGORITHM);
+  const fingerprint = await keyFingerprint(cluster.publicRaw);
   const first = await ClusterPin.load(dir, "");
   expect(first.key).toBeUndefined();
-  await first.save(await first.accept(cluster.publicRaw), MIXER_ID);
+  const warnings: string[] = [];
+  await first.save(await first.accept(cluster.publicRaw), MIXER_ID, (w) => warnings.push(w));
+  expect(warnings).toEqual([
+    expect.stringMatching(
+      new RegExp(
+        `^trusting cluster key ${fingerprint} on first use \\(rack\\.cluster_key_fingerprint is empty\\), ` +
+          `pinned in ${dir}/cluster\\.pub: .*FLUXRIG_RACK_CLUSTER_KEY_FINGERPRINT=${fingerprint}`,
+      ),
+    ),
+  ]);
 
   const later = await ClusterPin.load(dir, "");
-  expect(later.key?.fingerprint).toBe(await keyFingerprint(cluster.publicRaw));
+  expect(later.key?.fingerprint).toBe(fingerprint);
   const impostor = await generateKeyPair(SIGNING_ALGORITHM);
   const presented = await keyFingerprint(impostor.publicRaw);
   await expect(later.accept(impostor.publicRaw)).rejects.toThrow(
@@ -37,7 +47,9 @@ it("holds to rack.cluster_key_fingerprint, even on first use", async () => {
     `but rack.cluster_key_fingerprint pins ${expected}`,
   );
   expect((await pin.accept(cluster.publicRaw)).fingerprint).toBe(expected);
-  await pin.save(await pin.accept(cluster.publicRaw), MIXER_ID);
+  const warnings: string[] = [];
+  await pin.save(await pin.accept(cluster.publicRaw), MIXER_ID, (w) => warnings.push(w));
+  expect(warnings).toEqual([]);
   // A pin file that disagrees with the configured fingerprint is refused at load.
   await expect(ClusterPin.load(dir, `SHA256:${"0".repeat(64)}`)).rejects.toThrow(
     /the key pinned in .*cluster\.pub is/,

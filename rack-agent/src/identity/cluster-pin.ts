@@ -81,8 +81,14 @@ export class ClusterPin {
     return this.pinned ?? { key: await importPublicKey(raw, SIGNING_ALGORITHM), fingerprint };
   }
 
-  /** Keeps a key accepted by {@link accept} as the pin, if none was kept yet. */
-  async save(pinned: PinnedKey, mixerId: string): Promise<void> {
+  /**
+   * Keeps a key accepted by {@link accept} as the pin, if none was kept yet. A key trusted on first use (no
+   * `rack.cluster_key_fingerprint`) is reported through `warn` with how to pin it explicitly: whoever answered
+   * this first enrollment is trusted from now on, so an operator should check that it was the right mixer.
+   *
+   * @example await pin.save(pinned, result.mixerId, log.warn);
+   */
+  async save(pinned: PinnedKey, mixerId: string, warn: (message: string) => void): Promise<void> {
     if (this.pinned) return;
     const raw = new Uint8Array(await crypto.subtle.exportKey("raw", pinned.key));
     const file = {
@@ -93,6 +99,14 @@ export class ClusterPin {
     };
     await writeDurably(this.stateDir, CLUSTER_PIN_FILE, `${JSON.stringify(file, null, 2)}\n`);
     this.pinned = pinned;
+    if (!this.configured) {
+      warn(
+        `trusting cluster key ${pinned.fingerprint} on first use (rack.cluster_key_fingerprint is empty), ` +
+          `pinned in ${this.path}: check it against GET /api/v1/cluster-key on your mixer, and pin it ` +
+          `explicitly with FLUXRIG_RACK_CLUSTER_KEY_FINGERPRINT=${pinned.fingerprint} (or ` +
+          "rack.cluster_key_fingerprint in fluxrig.toml)",
+      );
+    }
   }
 
   private check(fingerprint: string, what: string): void {
