@@ -58,8 +58,9 @@ export async function testRack(name: string) {
     secrets: {},
     ...overrides,
   });
-  // Like a real rack's, each request is newer than the last, even within one millisecond.
+  // Like a real rack's, each request and heartbeat is newer than the last, even within one millisecond.
   let lastSentAt = 0;
+  let lastHeartbeatAt = 0;
   const request = async (options: EnrollOptions = {}) => {
     lastSentAt = options.sentAt ?? Math.max(Date.now(), lastSentAt + 1);
     const signed = await claims(options.claims ?? {});
@@ -81,9 +82,11 @@ export async function testRack(name: string) {
       fields: Partial<Heartbeat> = {},
       options: { env?: MixerEnv; signer?: CryptoKey } = {},
     ) {
+      lastHeartbeatAt = fields.sent_at ?? Math.max(Date.now(), lastHeartbeatAt + 1);
       const heartbeat: Heartbeat = {
         rack_id: rackId,
-        sent_at: Date.now(),
+        boot: 1,
+        sent_at: lastHeartbeatAt,
         uptime_ms: 1_000,
         interval_ms: 30_000,
         passport_issued_at: 0,

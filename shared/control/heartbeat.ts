@@ -11,7 +11,15 @@ export type GearState = (typeof GEAR_STATES)[number];
  */
 export const heartbeatSchema = z.object({
   rack_id: z.uuid(),
-  /** Rack clock, ms since the epoch; the mixer ignores a heartbeat not newer than the last it accepted. */
+  /**
+   * The rack's boot stamp, larger at every start of the agent. Heartbeats are ordered by (boot, sent_at): a
+   * restarted rack starts a new sequence whatever its clock says; an earlier boot's heartbeat is a replay.
+   */
+  boot: z.int().positive(),
+  /**
+   * Rack clock, ms since the epoch; within one boot the mixer ignores a heartbeat not newer than the last it
+   * accepted, and refuses one far ahead of its own clock.
+   */
   sent_at: z.int().positive(),
   uptime_ms: z.int().nonnegative(),
   /** `rack.heartbeat_interval` in ms: the mixer marks the rack stale after three of them pass in silence. */

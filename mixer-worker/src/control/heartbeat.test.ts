@@ -66,6 +66,38 @@ describe("heartbeats", () => {
     expect(await rack.heartbeat("0190a4c2-0000-7000-8000-000000000009")).toMatchObject({ accepted: false });
   });
 
+  it("refuse one sent far ahead of the mixer's clock, so a wrong rack clock cannot make later ones replays", async () => {
+    const { rack, id } = await enrolled("rack-rtc-ahead");
+    expect(await rack.heartbeat(id, { sent_at: Date.now() + 60 * 60_000 })).toEqual({
+      accepted: false,
+      reason: expect.stringMatching(
+        new RegExp(
+          `^the heartbeat of rack ${id} was sent at \\S+ by the rack's clock, \\S+ ahead of the mixer's ` +
+            "\\(at most 5m is accepted\\)",
+        ),
+      ),
+    });
+    // The clock set right: the next heartbeat counts.
+    expect(await rack.heartbeat(id, { sent_at: Date.now() })).toEqual({ accepted: true, rackId: id });
+  });
+
+  it("start a new sequence when the rack restarts (a larger boot), and refuse an earlier boot's", async () => {
+    const { rack, id } = await enrolled("rack-rebooted");
+    // A clock a little ahead (within the bound) is accepted; set right within that boot, it is behind.
+    const skewed = Date.now() + 2 * 60_000;
+    expect(await rack.heartbeat(id, { boot: 7, sent_at: skewed })).toMatchObject({ accepted: true });
+    expect(await rack.heartbeat(id, { boot: 7, sent_at: Date.now() })).toMatchObject({ accepted: false });
+    // Restarted: a new boot is a new sequence, whatever the clock says.
+    expect(await rack.heartbeat(id, { boot: 8, sent_at: Date.now() })).toEqual({
+      accepted: true,
+      rackId: id,
+    });
+    expect(await rack.heartbeat(id, { boot: 7, sent_at: skewed + 1 })).toEqual({
+      accepted: false,
+      reason: `replayed or reordered heartbeat of rack ${id}`,
+    });
+  });
+
   it("hand back the registry's passport when the rack holds an older one, once push_delay has passed", async () => {
     const { rack, id, issuedAt } = await enrolled("rack-behind");
     await updateStatus(mixerEnv.REGISTRY, id, "pending", "active", Date.now());

@@ -12,6 +12,7 @@ import { mixerConfig } from "../config.ts";
 import type { MixerEnv } from "../env.ts";
 import { blobBytes } from "../registry/rack-row.ts";
 import { findRack, recordHeartbeat } from "../registry/racks.ts";
+import { clockAheadReason } from "./rack-clock.ts";
 
 /** What became of a heartbeat: ignored (with why), or recorded, with the passport to send again if stale. */
 export type HeartbeatOutcome =
@@ -21,9 +22,10 @@ export type HeartbeatOutcome =
 /**
  * Handles a heartbeat from `flux.ctl.heartbeat.<rack_id>`: verified with the identity key the registry
  * holds for that rack, then `last_seen`, the interval and the stats are recorded. A revoked rack's
- * heartbeats, replays and forgeries change nothing. When the rack reports an older passport than the
- * registry's (a delivery it missed while away), that passport is returned to be delivered again; not within
- * `enrollment.push_delay` of its issue, when a delayed delivery is still due.
+ * heartbeats, replays, forgeries and heartbeats sent far ahead of the mixer's clock change nothing. When the
+ * rack reports an older passport than the registry's (a delivery it missed while away), that passport is
+ * returned to be delivered again; not within `enrollment.push_delay` of its issue, when a delayed delivery is
+ * still due.
  *
  * @example const outcome = await acceptHeartbeat(env, msg.subject, msg.data);
  */
@@ -58,10 +60,12 @@ async function accept(env: MixerEnv, subject: string, bytes: Uint8Array): Promis
   }
   const { rack_id: _, interval_ms: intervalMs, sent_at: sentAt, ...stats } = heartbeat;
   const now = Date.now();
+  const ahead = clockAheadReason(`the heartbeat of rack ${rack.id}`, sentAt, now);
+  if (ahead) return { accepted: false, reason: ahead };
   const recorded = await recordHeartbeat(
     env.REGISTRY,
     rack.id,
-    { sentAt, intervalMs, stats: JSON.stringify(stats) },
+    { boot: heartbeat.boot, sentAt, intervalMs, stats: JSON.stringify(stats) },
     now,
   );
   if (!recorded) return { accepted: false, reason: `replayed or reordered heartbeat of rack ${rack.id}` };

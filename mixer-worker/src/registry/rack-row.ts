@@ -26,6 +26,8 @@ export interface RackRow {
   heartbeat_interval_ms: number;
   last_heartbeat: string | null;
   last_heartbeat_sent_at: number;
+  /** The boot stamp of the last heartbeat accepted (migrations/0005). */
+  last_heartbeat_boot: number;
   /** Rack clock: `sent_at` of the last enrollment accepted; one not newer is a replay (migrations/0004). */
   last_enroll_sent_at: number;
 }

@@ -170,20 +170,23 @@ export async function storePassport(
 
 /**
  * Records a heartbeat: `last_seen` (mixer clock), the rack's interval and stats. Resolves false when the
- * heartbeat is not newer (rack clock) than the last one accepted: a replay changes nothing.
+ * heartbeat is not newer than the last one accepted, by (boot, sent_at): a replay changes nothing, while a
+ * restarted rack (a larger boot stamp) starts a new sequence whatever its clock says.
  */
 export async function recordHeartbeat(
   db: D1Database,
   id: string,
-  heartbeat: { sentAt: number; intervalMs: number; stats: string },
+  heartbeat: { boot: number; sentAt: number; intervalMs: number; stats: string },
   now: number,
 ): Promise<boolean> {
+  const { boot, sentAt } = heartbeat;
   const result = await db
     .prepare(
-      `UPDATE racks SET last_seen = ?, heartbeat_interval_ms = ?, last_heartbeat = ?, last_heartbeat_sent_at = ?
-       WHERE id = ? AND last_heartbeat_sent_at < ?`,
+      `UPDATE racks SET last_seen = ?, heartbeat_interval_ms = ?, last_heartbeat = ?, last_heartbeat_boot = ?,
+         last_heartbeat_sent_at = ?
+       WHERE id = ? AND (last_heartbeat_boot < ? OR (last_heartbeat_boot = ? AND last_heartbeat_sent_at < ?))`,
     )
-    .bind(now, heartbeat.intervalMs, heartbeat.stats, heartbeat.sentAt, id, heartbeat.sentAt)
+    .bind(now, heartbeat.intervalMs, heartbeat.stats, boot, sentAt, id, boot, boot, sentAt)
     .run();
   return result.meta.changes === 1;
 }

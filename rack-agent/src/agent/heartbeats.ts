@@ -6,6 +6,8 @@ import { heartbeatSubject } from "../../../shared/fluxmsg/subjects.ts";
 export interface HeartbeatOptions {
   nc: NatsConnection;
   rackId: string;
+  /** This start's boot stamp (`nextBootStamp`). */
+  boot: number;
   identityKey: CryptoKey;
   /** `rack.heartbeat_interval` in ms. */
   intervalMs: number;
@@ -21,17 +23,21 @@ export interface HeartbeatOptions {
  * gear state and counters; `now()` sends one at once (so the mixer sees a change without waiting an
  * interval). While the bus is down, nats.js holds them until it is back.
  *
- * @example const heartbeats = startHeartbeats({ nc, rackId, identityKey, intervalMs, state, onSent, warn });
+ * @example const heartbeats = startHeartbeats({ nc, rackId, boot, identityKey, intervalMs, state, onSent, warn });
  */
 export function startHeartbeats(options: HeartbeatOptions): { now(): void; stop(): void } {
   const started = Date.now();
   let sent = 0;
   let lastSentAt = 0;
   const beat = async () => {
-    // Strictly increasing, even within one millisecond: the mixer ignores a heartbeat not newer than the last.
-    lastSentAt = Math.max(Date.now(), lastSentAt + 1);
+    // Strictly increasing within a burst (two in one millisecond): the mixer ignores a heartbeat not newer than
+    // the last. But a clock set back is followed, not ratcheted over: values kept above a clock that ran ahead
+    // would be refused until real time caught up, while the mixer takes the clock's again within 5 minutes.
+    const now = Date.now();
+    lastSentAt = now > lastSentAt || now < lastSentAt - 1_000 ? now : lastSentAt + 1;
     const heartbeat: Heartbeat = {
       rack_id: options.rackId,
+      boot: options.boot,
       sent_at: lastSentAt,
       uptime_ms: Date.now() - started,
       interval_ms: options.intervalMs,

@@ -3,6 +3,7 @@ import type { NatsConnection } from "@nats-io/nats-core";
 import type { LoadedConfig, RackConfig } from "../../../shared/config/index.ts";
 import { passportSubject } from "../../../shared/fluxmsg/subjects.ts";
 import { PassportError, type PassportPayload } from "../../../shared/passport/index.ts";
+import { nextBootStamp } from "../identity/boot-stamp.ts";
 import { ClusterPin } from "../identity/cluster-pin.ts";
 import { PassportStore } from "../identity/passport-store.ts";
 import { loadOrCreateRackKeys, type RackKeys } from "../identity/rack-keys.ts";
@@ -70,6 +71,8 @@ class RackAgent {
     private readonly ip: string,
     private readonly pin: ClusterPin,
     private readonly store: PassportStore,
+    /** This start's boot stamp, carried by every heartbeat. */
+    private readonly boot: number,
   ) {
     this.#gears = new GearRunner(options.log.info);
   }
@@ -82,8 +85,9 @@ class RackAgent {
     const ip = await primaryIp(config.rack.ip);
     const pin = await ClusterPin.load(stateDir, config.rack.cluster_key_fingerprint);
     const store = new PassportStore(stateDir, config.base.state_file, keys.fingerprint);
+    const boot = await nextBootStamp(stateDir, options.log.warn);
     options.log.info(`rack ${name}: ip ${ip}, identity key ${keys.fingerprint}, state in ${stateDir}`);
-    return new RackAgent(options, keys, name, ip, pin, store);
+    return new RackAgent(options, keys, name, ip, pin, store, boot);
   }
 
   get #config(): RackConfig {
@@ -227,6 +231,7 @@ class RackAgent {
     this.#heartbeats = startHeartbeats({
       nc,
       rackId: passport.rack_id,
+      boot: this.boot,
       identityKey: this.keys.identity.privateKey,
       intervalMs: config.rack.heartbeat_interval,
       state: () => {
