@@ -3,7 +3,7 @@ import type { LogEntry, LogsAnswer } from "../../../../shared/telemetry/query-re
 import { LOG_RECORD_LEVELS } from "../../../../shared/telemetry/records.ts";
 import { iso, jsonObject } from "./answer.ts";
 import { type ListedRow, newestPage, type PageSelection } from "./newest-page.ts";
-import { jsonStringMemberPattern, sqlContains, sqlString } from "./sql.ts";
+import { jsonStringMemberPattern, sqlString } from "./sql.ts";
 
 type LogRow = ListedRow & Omit<LogEntry, "ts" | "attributes"> & { attributes: string };
 
@@ -32,7 +32,8 @@ export function logsSelection(query: Omit<LogsQuery, "limit" | "offset">, window
   if (query.rack_id) filters.push(`entity_id = ${sqlString(query.rack_id)}`);
   if (query.entity) filters.push(`entity_name = ${sqlString(query.entity)}`);
   if (query.flux_id) filters.push(`flux_id = ${sqlString(query.flux_id)}`);
-  if (query.q) filters.push(`message ILIKE ${sqlContains(query.q)} ESCAPE '\\'`);
+  // contains(lower(…)) is literal (no % or _ to escape) and about three times faster than ILIKE in wasm.
+  if (query.q) filters.push(`contains(lower(message), lower(${sqlString(query.q)}))`);
   if (query.gear_id) {
     filters.push(`regexp_matches(attributes, ${jsonStringMemberPattern("gear_id", query.gear_id)})`);
   }
@@ -52,7 +53,12 @@ export async function queryLogs(bucket: R2Bucket, query: LogsQuery, window: Time
     offset: query.offset,
     limit: query.limit,
     ...(query.gear_id
-      ? { accept: (row: LogRow) => jsonObject(row.attributes).gear_id === query.gear_id }
+      ? {
+          check: {
+            columns: ["attributes::VARCHAR AS attributes"],
+            accept: (row: LogRow) => jsonObject(row.attributes).gear_id === query.gear_id,
+          },
+        }
       : {}),
   });
   return {

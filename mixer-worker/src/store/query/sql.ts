@@ -19,15 +19,6 @@ export function sqlTimestamp(ms: number): string {
   return `epoch_ms(${Math.trunc(ms)})`;
 }
 
-/**
- * An ILIKE pattern matching `text` anywhere, with `%`, `_` and `\` taken literally (use with `ESCAPE '\'`).
- *
- * @example `message ILIKE ${sqlContains("50%")} ESCAPE '\\'`
- */
-export function sqlContains(text: string): string {
-  return sqlString(`%${text.replace(/[%_\\]/g, (c) => `\\${c}`)}%`);
-}
-
 const regexpEscape = (text: string) => text.replace(/[\\^$.|?*+()[\]{}]/g, (c) => `\\${c}`);
 
 /**
