@@ -1,0 +1,198 @@
+/**
+ * The query benchmark's telemetry tree: logs, metrics and traces shaped like a busy deployment, written as
+ * Parquet by native DuckDB with the stored schema (the mixer's own column list and types), one object per
+ * flush-sized slice of an hour, then put into the local mixer's R2 with the metadata ingest writes.
+ */
+import { createHash } from "node:crypto";
+import { mkdir, readFile } from "node:fs/promises";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import type { DuckDBConnection } from "@duckdb/node-api";
+import { timeRangeMetadata } from "../mixer-worker/src/store/object-time-range.ts";
+import { duckDbType, TELEMETRY_COLUMNS } from "../mixer-worker/src/store/parquet-schema.ts";
+import { telemetryObjectKey } from "../mixer-worker/src/store/partition-path.ts";
+import type { TelemetryKind } from "../shared/telemetry/records.ts";
+import { sqlString } from "../test/helpers/native-duckdb.ts";
+
+const HOUR = 3_600_000;
+/** Ingest writes at most 50k rows an object (one flush); the logs objects here are about that size. */
+const LOG_ROWS_PER_OBJECT = 46_300;
+
+/** A text search with about one match in fifty rows, and one that matches a single row in the oldest hour. */
+export const COMMON_TERM = "declined";
+export const RARE_TERM = "needle-7f3a9c";
+export const GAUGE = "fluxrig.rack.queue_depth";
+
+export interface StoredFile {
+  key: string;
+  path: string;
+  rows: number;
+  tsMin: number;
+  tsMax: number;
+}
+
+/** The SELECT of one object's rows: global row indexes `from` to `to`, of an hour holding `perHour` rows. */
+type RowsSql = (from: number, to: number, hour: number, perHour: number) => string;
+
+const ENUM = (kind: TelemetryKind, name: string) =>
+  duckDbType(TELEMETRY_COLUMNS[kind].find((column) => column.name === name)?.type ?? "VARCHAR");
+
+/** 50 racks, levels 5% error, 10% warn, 70% info, 15% debug; flux ids on two thirds; one rare needle. */
+const logRows: RowsSql = (from, to, hour, perHour) => `SELECT
+  epoch_ms(${hour} + (i % ${perHour}) * ${HOUR} // ${perHour})::TIMESTAMP AS ts,
+  md5('rack-' || (hash(i) % 50))::UUID AS entity_id,
+  'rack-sfo-' || (hash(i) % 50) AS entity_name,
+  CASE WHEN hash(i * 7) % 3 = 0 THEN NULL ELSE md5('flux-' || i)::UUID END AS flux_id,
+  (CASE WHEN hash(i * 3) % 100 < 5 THEN 'error' WHEN hash(i * 3) % 100 < 15 THEN 'warn'
+    WHEN hash(i * 3) % 100 < 85 THEN 'info' ELSE 'debug' END)::${ENUM("logs", "level")} AS level,
+  CASE WHEN i = 4242 THEN 'payment ${RARE_TERM} declined by issuer (05)'
+    WHEN hash(i * 11) % 50 = 0 THEN 'payment ' || substr(md5(i::VARCHAR), 1, 8) || ' ${COMMON_TERM} by issuer (51)'
+    ELSE 'payment ' || substr(md5(i::VARCHAR), 1, 8) || ' routed to gear-' || (i % 9) || ' in ' || (hash(i * 5) % 900) || ' ms, retry=' || (i % 5) END AS message,
+  ('{"gear_id":"gear-' || (i % 9) || '","attempt":' || (i % 5) || ',"amount":' || (hash(i * 13) % 100000) / 100 || '}')::JSON AS attributes,
+  md5('record-' || i)::UUID AS record_id
+FROM range(${from}, ${to}) r(i)`;
+
+const METRICS = [
+  ["fluxrig.gear.latency_ms", "histogram"],
+  [GAUGE, "gauge"],
+  ["fluxrig.rack.heartbeats_sent", "counter"],
+  ["fluxrig.rack.cpu_percent", "gauge"],
+  ["fluxrig.rack.memory_bytes", "gauge"],
+  ["fluxrig.gear.messages_in", "counter"],
+  ["fluxrig.gear.messages_out", "counter"],
+  ["fluxrig.gear.errors", "counter"],
+  ["fluxrig.telemetry.records_sent", "counter"],
+  ["fluxrig.telemetry.spool_bytes", "gauge"],
+] as const;
+/** Every rack reports every metric every 30 s: 60k rows an hour. */
+const METRIC_ROWS_PER_HOUR = 50 * METRICS.length * 120;
+const metricRows: RowsSql = (from, to, hour) => `SELECT
+  epoch_ms(${hour} + ((i % ${METRIC_ROWS_PER_HOUR}) // 500) * 30000 + (i % 500) * 10)::TIMESTAMP AS ts,
+  [${METRICS.map(([name]) => sqlString(name)).join(", ")}][i % 10 + 1] AS name,
+  md5('rack-' || ((i % 500) // 10))::UUID AS entity_id,
+  'rack-sfo-' || ((i % 500) // 10) AS entity_name,
+  ([${METRICS.map(([, type]) => sqlString(type)).join(", ")}][i % 10 + 1])::${ENUM("metrics", "type")} AS type,
+  (hash(i) % 10000) / 100.0 AS "value",
+  ('{"gear":"gear-' || (hash(i * 3) % 4) || '"}')::JSON AS labels,
+  md5('metric-' || i)::UUID AS record_id
+FROM range(${from}, ${to}) r(i)`;
+
+/** Traces of four spans (a root, two children, a grandchild); 20,800 traces an hour. */
+const TRACES_PER_HOUR = 20_800;
+const traceRows: RowsSql = (from, to, hour) => `SELECT
+  epoch_ms(${hour} + ((i // 4) % ${TRACES_PER_HOUR}) * ${HOUR} // ${TRACES_PER_HOUR} + (i % 4) * 2)::TIMESTAMP AS ts,
+  md5('trace-' || (i // 4)) AS trace_id,
+  substr(md5('span-' || i), 1, 16) AS span_id,
+  CASE i % 4 WHEN 0 THEN NULL WHEN 3 THEN substr(md5('span-' || (i - 1)), 1, 16)
+    ELSE substr(md5('span-' || (i - i % 4)), 1, 16) END AS parent_span_id,
+  CASE WHEN hash(i) % 3 = 0 THEN NULL ELSE md5('flux-' || (i // 4))::UUID END AS flux_id,
+  md5('rack-' || (hash(i // 4) % 50))::UUID AS entity_id,
+  'rack-sfo-' || (hash(i // 4) % 50) AS entity_name,
+  ['gear.route', 'gear.iso8583.decode', 'gear.hsm.verify', 'gear.switch.send'][i % 4 + 1] AS span_name,
+  ((hash(i) % 5000) / (10.0 * (1 + i % 4)))::FLOAT AS duration_ms,
+  (CASE WHEN hash(i // 4) % 50 = 0 THEN 'error' ELSE 'ok' END)::${ENUM("traces", "status")} AS status,
+  ('{"gear_id":"gear-' || (i % 4) || '"}')::JSON AS attributes,
+  md5('span-record-' || i)::UUID AS record_id
+FROM range(${from}, ${to}) r(i)`;
+
+/** The trace whose root starts the 13th of the traces' 24 hours: a lookup reads 12 hours back to it. */
+export const MIDDLE_TRACE_ID = createHash("md5")
+  .update(`trace-${12 * TRACES_PER_HOUR}`)
+  .digest("hex");
+
+interface KindPlan {
+  kind: TelemetryKind;
+  hours: number;
+  rowsPerHour: number;
+  objectsPerHour: number;
+  sql: RowsSql;
+}
+
+/**
+ * Writes the tree under `dir` (keys as paths) for the hours before `end` and returns its files.
+ *
+ * @example const files = await writeTree(native, dir, end, { logRows: 10_000_000 });
+ */
+export async function writeTree(
+  native: DuckDBConnection,
+  dir: string,
+  end: number,
+  options: { logRows: number },
+): Promise<StoredFile[]> {
+  const logObjects = Math.max(1, Math.round(options.logRows / 24 / LOG_ROWS_PER_OBJECT));
+  const plans: KindPlan[] = [
+    {
+      kind: "logs",
+      hours: 24,
+      rowsPerHour: LOG_ROWS_PER_OBJECT * logObjects,
+      objectsPerHour: logObjects,
+      sql: logRows,
+    },
+    { kind: "metrics", hours: 24 * 7, rowsPerHour: METRIC_ROWS_PER_HOUR, objectsPerHour: 2, sql: metricRows },
+    { kind: "traces", hours: 24, rowsPerHour: TRACES_PER_HOUR * 4, objectsPerHour: 2, sql: traceRows },
+  ];
+  const files: StoredFile[] = [];
+  for (const plan of plans) {
+    const perObject = plan.rowsPerHour / plan.objectsPerHour;
+    for (let h = 0; h < plan.hours; h++) {
+      const hour = end - (plan.hours - h) * HOUR;
+      for (let o = 0; o < plan.objectsPerHour; o++) {
+        const from = h * plan.rowsPerHour + o * perObject;
+        const key = telemetryObjectKey(plan.kind, hour, { partitionBy: "hour", format: "parquet" });
+        const path = join(dir, key);
+        await mkdir(dirname(path), { recursive: true });
+        await native.run(
+          `COPY (${plan.sql(from, from + perObject, hour, plan.rowsPerHour)}) TO ${sqlString(path)} (FORMAT parquet, COMPRESSION zstd)`,
+        );
+        const read = await native.runAndReadAll(
+          `SELECT count(*)::INTEGER AS n, epoch_ms(min(ts)) AS lo, epoch_ms(max(ts)) AS hi FROM ${sqlString(path)}`,
+        );
+        const [row] = read.getRowObjectsJS() as { n: number; lo: bigint; hi: bigint }[];
+        files.push({ key, path, rows: row?.n ?? 0, tsMin: Number(row?.lo), tsMax: Number(row?.hi) });
+      }
+    }
+    const described = await native.runAndReadAll(
+      `DESCRIBE SELECT * FROM ${sqlString(files.at(-1)?.path ?? "")}`,
+    );
+    const names = described.getRowObjectsJS().map((column) => column.column_name);
+    if (names.join() !== TELEMETRY_COLUMNS[plan.kind].map((column) => column.name).join()) {
+      throw new Error(`${plan.kind}: columns ${names.join()} are not the stored schema's`);
+    }
+  }
+  return files;
+}
+
+/**
+ * Puts the files into the R2 bucket that `wrangler dev --persist-to <persistTo>` serves, through the
+ * Miniflare that wrangler itself runs, with the metadata ingest writes (record count and time range).
+ * Call it while the mixer is stopped: two processes must not share the store.
+ */
+export async function putIntoLocalR2(
+  persistTo: string,
+  bucketName: string,
+  files: StoredFile[],
+): Promise<void> {
+  const fromWrangler = createRequire(createRequire(import.meta.url).resolve("wrangler/package.json"));
+  const { Miniflare, convertV4MiniflareOptions } = fromWrangler("miniflare") as typeof import("miniflare");
+  const mf = new Miniflare(
+    convertV4MiniflareOptions({
+      modules: true,
+      script: "export default { fetch() { return new Response(null, { status: 404 }); } };",
+      resourcePersistencePath: join(persistTo, "v3"),
+      r2Buckets: { BUCKET: bucketName },
+    }),
+  );
+  try {
+    const bucket = await mf.getR2Bucket("BUCKET");
+    for (const file of files) {
+      await bucket.put(file.key, await readFile(file.path), {
+        customMetadata: {
+          records: String(file.rows),
+          ...timeRangeMetadata([{ ts: file.tsMin }, { ts: file.tsMax }]),
+        },
+      });
+    }
+  } finally {
+    await mf.dispose();
+  }
+}

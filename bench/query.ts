@@ -1,0 +1,228 @@
+/**
+ * Query latency: the API's typical telemetry queries through the real local mixer (the Worker in workerd
+ * under wrangler dev, duckdb-wasm 1.28 over objects in its local R2), against the very same SQL run by
+ * native DuckDB (`@duckdb/node-api`, one thread) on the very same Parquet files, in the same run.
+ *
+ *   npm run bench:query -- [--log-rows 10000000] [--runs 7]
+ *
+ * Data: `--log-rows` logs over the last 24 hourly partitions, 10M metric rows over the last 7 days and
+ * 2M spans over the last 24 hours (see query-data.ts). Native DuckDB reads the whole tree of a kind, as an
+ * operator would with a glob, and skips row groups by their statistics; the mixer plans its own reads.
+ */
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { DuckDBInstance } from "@duckdb/node-api";
+import { parse } from "smol-toml";
+import {
+  logsSelection,
+  type MetricsRequest,
+  metricsSql,
+  pageSql,
+  traceSql,
+} from "../mixer-worker/src/store/query/index.ts";
+import type { TimeWindow } from "../shared/telemetry/query-params.ts";
+import type { MetricsAnswer, QueryAnswer } from "../shared/telemetry/query-results.ts";
+import type { TelemetryKind } from "../shared/telemetry/records.ts";
+import { sqlString } from "../test/helpers/native-duckdb.ts";
+import { startTestMixer } from "../test/helpers/test-mixer.ts";
+import { COMMON_TERM, GAUGE, MIDDLE_TRACE_ID, putIntoLocalR2, RARE_TERM, writeTree } from "./query-data.ts";
+
+const { values } = parseArgs({
+  options: { "log-rows": { type: "string", default: "10000000" }, runs: { type: "string", default: "7" } },
+});
+const LOG_ROWS = Number(values["log-rows"]);
+const RUNS = Number(values.runs);
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+/** Data ends at the start of this hour, so "the last hour" is one whole partition. */
+const END = Math.floor(Date.now() / HOUR) * HOUR;
+const last = (ms: number): TimeWindow => ({ since: END - ms, until: END });
+const iso = (ms: number) => new Date(ms).toISOString();
+
+interface Case {
+  label: string;
+  /** The API path, with the window as absolute times (the same the native SQL gets). */
+  path: string;
+  /** The native SQL, given the `read_parquet` of the kind's whole tree. */
+  sql: (from: string) => string;
+  kind: TelemetryKind;
+  /** What both answers must agree on. */
+  digest: {
+    api: (answer: Record<string, unknown>) => unknown;
+    native: (rows: Record<string, unknown>[]) => unknown;
+  };
+}
+
+const pageDigest = (field: string) => ({
+  api: (answer: Record<string, unknown>) =>
+    (answer[field] as { record_id: string }[]).map((row) => row.record_id),
+  native: (rows: Record<string, unknown>[]) => rows.slice(0, 50).map((row) => row.record_id),
+});
+
+function logsCase(label: string, window: TimeWindow, query: { level?: "error"; q?: string }): Case {
+  const params = new URLSearchParams({
+    since: iso(window.since),
+    until: iso(window.until),
+    limit: "50",
+    ...query,
+  });
+  return {
+    label,
+    kind: "logs",
+    path: `/api/v1/telemetry/logs?${params}`,
+    sql: (from) => pageSql(logsSelection(query, window), from, 51),
+    digest: pageDigest("logs"),
+  };
+}
+
+function metricsCase(label: string, window: TimeWindow, interval: "5m" | "1h"): Case {
+  const request: MetricsRequest = {
+    limit: 50,
+    group_by: "entity_name",
+    name: GAUGE,
+    intervalMs: interval === "5m" ? 300_000 : HOUR,
+    intervalName: interval,
+  };
+  const params = new URLSearchParams({
+    since: iso(window.since),
+    until: iso(window.until),
+    interval,
+    group_by: "entity_name",
+  });
+  const total = (counts: number[]) => counts.reduce((sum, n) => sum + n, 0);
+  return {
+    label,
+    kind: "metrics",
+    path: `/api/v1/telemetry/metrics/${GAUGE}?${params}`,
+    sql: (from) => metricsSql(request, window, from),
+    digest: {
+      api: (answer) =>
+        total((answer as unknown as MetricsAnswer).series.flatMap((s) => s.points.map((p) => p.count))),
+      native: (rows) => total(rows.map((row) => Number(row.count))),
+    },
+  };
+}
+
+const cases: Case[] = [
+  logsCase(
+    "logs: a window with no data (a request's fixed cost)",
+    { since: END - 30 * DAY, until: END - 29 * DAY },
+    {},
+  ),
+  logsCase("logs: errors of the last hour, newest 50", last(HOUR), { level: "error" }),
+  logsCase(`logs: q=${COMMON_TERM} over 24h, newest 50`, last(DAY), { q: COMMON_TERM }),
+  logsCase(`logs: q=${RARE_TERM} (1 row) over 1h`, last(HOUR), { q: RARE_TERM }),
+  logsCase(`logs: q=${RARE_TERM} (1 row) over 24h`, last(DAY), { q: RARE_TERM }),
+  logsCase(`logs: q=${RARE_TERM} (1 row) over 7d`, last(7 * DAY), { q: RARE_TERM }),
+  metricsCase("metrics: 5m buckets by entity over 24h", last(DAY), "5m"),
+  metricsCase("metrics: 1h buckets by entity over 1h", last(HOUR), "1h"),
+  metricsCase("metrics: 1h buckets by entity over 24h", last(DAY), "1h"),
+  metricsCase("metrics: 1h buckets by entity over 7d", last(7 * DAY), "1h"),
+  {
+    label: "traces: one trace by id (root 12h back), 24h",
+    kind: "traces",
+    path: `/api/v1/telemetry/traces/${MIDDLE_TRACE_ID}?since=${iso(END - DAY)}&until=${iso(END)}`,
+    sql: (from) => traceSql(MIDDLE_TRACE_ID, last(DAY), from),
+    digest: {
+      api: (answer) => (answer.spans as unknown[]).length,
+      native: (rows) => rows.length,
+    },
+  },
+];
+
+/** The R2 bucket the mixer's TELEMETRY binding names in wrangler.toml (local R2 is keyed by it). */
+async function telemetryBucketName(): Promise<string> {
+  const toml = parse(await readFile(new URL("../wrangler.toml", import.meta.url), "utf8")) as {
+    r2_buckets: { binding: string; bucket_name: string }[];
+  };
+  const bucket = toml.r2_buckets.find((b) => b.binding === "TELEMETRY");
+  if (!bucket) throw new Error("wrangler.toml has no R2 bucket bound as TELEMETRY");
+  return bucket.bucket_name;
+}
+
+const percentile = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)] ?? 0;
+const fmt = (ms: number) => (ms >= 100 ? ms.toFixed(0) : ms.toFixed(1));
+
+/** Runs `once` RUNS + 1 times (the first warms caches and is not counted); p50 and p95 in ms. */
+async function time(once: () => Promise<unknown>): Promise<{ p50: number; p95: number; last: unknown }> {
+  let result: unknown;
+  const ms: number[] = [];
+  for (let i = 0; i <= RUNS; i++) {
+    const t0 = performance.now();
+    result = await once();
+    if (i > 0) ms.push(performance.now() - t0);
+  }
+  ms.sort((a, b) => a - b);
+  return { p50: percentile(ms, 0.5), p95: percentile(ms, 0.95), last: result };
+}
+
+const work = await mkdtemp(join(tmpdir(), "fluxrig-bench-query-"));
+const storeDir = await mkdtemp(join(tmpdir(), "fluxrig-bench-store-"));
+try {
+  console.log(`query bench: writing ${LOG_ROWS.toLocaleString("en-US")} logs, metrics and traces natively…`);
+  const writer = await (await DuckDBInstance.create(":memory:")).connect();
+  const started = performance.now();
+  const files = await writeTree(writer, join(work, "tree"), END, { logRows: LOG_ROWS });
+  writer.closeSync();
+  await putIntoLocalR2(join(storeDir, "mixer"), await telemetryBucketName(), files);
+  const summary = (["logs", "metrics", "traces"] as const).map((kind) => {
+    const of = files.filter((file) => file.key.startsWith(`telemetry/${kind}/`));
+    return `${kind} ${of.reduce((n, f) => n + f.rows, 0).toLocaleString("en-US")} rows in ${of.length} objects`;
+  });
+  console.log(
+    `${summary.join(", ")}; written and put in ${((performance.now() - started) / 1000).toFixed(0)} s`,
+  );
+
+  const mixer = await startTestMixer({ storeDir });
+  const native = await (await DuckDBInstance.create(":memory:", { threads: "1" })).connect();
+  try {
+    const rows: string[][] = [];
+    for (const c of cases) {
+      const from = `read_parquet(${sqlString(join(work, "tree", "telemetry", c.kind, "**", "*.parquet"))})`;
+      const api = await time(async () => {
+        const res = await mixer.api(c.path, { signal: AbortSignal.timeout(300_000) });
+        const text = await res.text();
+        if (!res.ok) throw new Error(`${c.path}: HTTP ${res.status} ${text.slice(0, 500)}`);
+        return JSON.parse(text) as Record<string, unknown>;
+      });
+      const sql = c.sql(from);
+      const base = await time(async () => (await native.runAndReadAll(sql)).getRowObjectsJS());
+      const answer = api.last as QueryAnswer & Record<string, unknown>;
+      const same =
+        JSON.stringify(c.digest.api(answer)) ===
+        JSON.stringify(c.digest.native(base.last as Record<string, unknown>[]));
+      rows.push([
+        c.label,
+        fmt(api.p50),
+        fmt(api.p95),
+        fmt(base.p50),
+        fmt(base.p95),
+        `${(api.p50 / base.p50).toFixed(2)}x`,
+        `${answer.scanned.objects} / ${(answer.scanned.bytes / 1_048_576).toFixed(1)} MiB`,
+        same ? "yes" : "NO",
+      ]);
+      console.log(`  ${c.label}: ${fmt(api.p50)} ms vs ${fmt(base.p50)} ms native`);
+    }
+    const header = ["query", "mixer p50", "p95", "native p50", "p95", "ratio", "mixer read", "same rows"];
+    const widths = header.map((_, i) => Math.max(...[header, ...rows].map((row) => (row[i] ?? "").length)));
+    const line = (row: string[]) => `| ${row.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join(" | ")} |`;
+    console.log(
+      [
+        "",
+        `ms, ${RUNS} runs after one warm-up; native: DuckDB ${(await native.runAndReadAll("SELECT version() AS v")).getRowObjectsJS()[0]?.v} on 1 thread over the kind's whole tree`,
+        line(header),
+        line(widths.map((w) => "-".repeat(w))),
+        ...rows.map(line),
+      ].join("\n"),
+    );
+  } finally {
+    native.closeSync();
+    await mixer.dispose();
+  }
+} finally {
+  await rm(work, { recursive: true, force: true });
+  await rm(storeDir, { recursive: true, force: true });
+}
