@@ -76,6 +76,24 @@ describe("enrollment", () => {
     expect((await findRack(mixerEnv.REGISTRY, "id", a.rack_id))?.ip).toBe("10.0.0.9");
   });
 
+  it("refuses a revoked rack's key for good: it cannot rewrite its registry row by enrolling again", async () => {
+    const rack = await testRack("rack-revoked");
+    const first = await rack.enroll();
+    if (!first.ok) throw new Error("refused");
+    const { rack_id } = await verifyWithPublishedKey(first.passport, first.cluster_key);
+    const revoke = await SELF.fetch(`http://mixer/api/v1/racks/${rack_id}/revoke`, {
+      method: "POST",
+      headers: { authorization: "Bearer workers-test-token" },
+    });
+    expect(revoke.status).toBe(200);
+    const again = await rack.enroll({ claims: { ip: "10.9.9.9" } });
+    expect(again).toMatchObject({
+      ok: false,
+      error: expect.stringContaining("is revoked and cannot enroll again"),
+    });
+    expect((await findRack(mixerEnv.REGISTRY, "id", rack_id))?.ip).not.toBe("10.9.9.9");
+  });
+
   it("refuses a name already bound to another rack's key, naming the rack that holds it", async () => {
     const owner = await testRack("rack-owned");
     const ownerReply = await owner.enroll();

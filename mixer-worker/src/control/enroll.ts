@@ -139,6 +139,13 @@ async function admit(env: MixerEnv, request: EnrollRequest): Promise<{ rackId: s
       last_enroll_sent_at: request.sent_at,
     };
     if (byKey) {
+      // Revoked is final: the key may be why it was revoked, so it rewrites nothing, not even its ip.
+      if (byKey.status === "revoked") {
+        throw new Refused(
+          `rack ${byKey.name} (${byKey.id}) is revoked and cannot enroll again with the same key: ` +
+            "give the machine a new identity (remove its rack.key) and a new base.name",
+        );
+      }
       if (request.sent_at <= byKey.last_enroll_sent_at) {
         const iso = (ms: number) => new Date(ms).toISOString();
         throw new Refused(
