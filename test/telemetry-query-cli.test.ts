@@ -62,7 +62,15 @@ describe("fluxrig logs, metrics and traces against a real mixer", { timeout: 60_
     await nc.close();
     traceId = root.context.traceId;
     await stored("/api/v1/telemetry/logs?entity=cli-rack", (b) => b.logs?.length ?? 0, 12);
-    await stored("/api/v1/telemetry/metrics?entity=cli-rack&interval=1h", (b) => b.series?.length ?? 0, 3);
+    const gaugePoints = (b: Record<string, unknown[]>) =>
+      (b.series as { points: { count: number }[] }[])
+        .flatMap((s) => s.points)
+        .reduce((n, p) => n + p.count, 0);
+    await stored(
+      "/api/v1/telemetry/metrics/fluxrig.emit.queue_depth?entity=cli-rack&interval=1h",
+      gaugePoints,
+      10,
+    );
     await stored(`/api/v1/telemetry/traces/${traceId}`, (b) => b.spans?.length ?? 0, 3);
   }, 180_000);
 
@@ -161,9 +169,9 @@ describe("fluxrig logs, metrics and traces against a real mixer", { timeout: 60_
     expect(tree.code, tree.stderr).toBe(0);
     const lines = tree.stdout.trimEnd().split("\n");
     expect(lines[0]).toMatch(new RegExp(`^trace ${traceId}: 3 spans from \\d{4}-`));
-    expect(lines[1]).toMatch(/^authorize {2,}[\d.]+ m?s {2}ok {5}cli-tracer {2}\+0 ms$/);
-    expect(lines[2]).toMatch(/^└─ lookup-card {2,}[\d.]+ m?s {2}ok {5}cli-tracer {2}\+[\d.]+ m?s$/);
-    expect(lines[3]).toMatch(/^ {3}└─ hsm-verify {2,}[\d.]+ m?s {2}error {2}cli-tracer {2}\+[\d.]+ m?s$/);
+    expect(lines[1]).toMatch(/^authorize {2,}[\d.]+ m?s {2,}ok {2,}cli-tracer {2}\+0 ms$/);
+    expect(lines[2]).toMatch(/^└─ lookup-card {2,}[\d.]+ m?s {2,}ok {2,}cli-tracer {2}\+[\d.]+ m?s$/);
+    expect(lines[3]).toMatch(/^ {3}└─ hsm-verify {2,}[\d.]+ m?s {2,}error {2}cli-tracer {2}\+[\d.]+ m?s$/);
     expect(lines).toHaveLength(4);
   });
 
