@@ -11,16 +11,18 @@ const partial = (over: Partial<PartialPoint>): PartialPoint => ({
   min: 1,
   max: 1,
   last: 1,
-  lastTs: 0,
+  lastKey: "0",
   ...over,
 });
 
 describe("MetricSeriesSet", () => {
   it("merges partial aggregates of one bucket from several batches", () => {
     const set = new MetricSeriesSet(10);
-    set.add([partial({ count: 2, sum: 5, min: 2, max: 3, last: 3, lastTs: 20 })]);
-    set.add([partial({ count: 3, sum: 3, min: 0, max: 2, last: 0, lastTs: 10 })]);
-    set.add([partial({ count: 1, sum: 9, min: 9, max: 9, last: 9, lastTs: 30, bucket: 60_000 })]);
+    set.add([partial({ count: 2, sum: 5, min: 2, max: 3, last: 3, lastKey: "0000000000000020" })]);
+    set.add([partial({ count: 3, sum: 3, min: 0, max: 2, last: 0, lastKey: "0000000000000010" })]);
+    set.add([
+      partial({ count: 1, sum: 9, min: 9, max: 9, last: 9, lastKey: "0000000000000030", bucket: 60_000 }),
+    ]);
     expect(set.series()).toEqual([
       {
         name: "m",

@@ -12,12 +12,12 @@ export interface PartialPoint {
   sum: number;
   min: number;
   max: number;
-  /** The value of the latest point, and its time. */
+  /** The value of the latest point, and its order key (zero-padded epoch ms, then record id). */
   last: number;
-  lastTs: number;
+  lastKey: string;
 }
 
-export type MergedPoint = Omit<PartialPoint, "name" | "type" | "grp" | "lastTs">;
+export type MergedPoint = Omit<PartialPoint, "name" | "type" | "grp" | "lastKey">;
 
 export interface MergedSeries {
   name: string;
@@ -82,9 +82,9 @@ export class MetricSeriesSet {
       held.sum += point.sum;
       held.min = Math.min(held.min, point.min);
       held.max = Math.max(held.max, point.max);
-      if (point.lastTs > held.lastTs) {
+      if (point.lastKey > held.lastKey) {
         held.last = point.last;
-        held.lastTs = point.lastTs;
+        held.lastKey = point.lastKey;
       }
     }
     if (this.byKey.size > this.limit) {

@@ -52,7 +52,9 @@ export function metricsSql(
   const interval = Math.trunc(request.intervalMs);
   return `WITH points AS (
   SELECT any_value(name) AS name, any_value(type) AS type, any_value(grp) AS grp, any_value(ts) AS ts,
-    any_value("value") AS "value"
+    any_value("value") AS "value",
+    -- Orders points by time, then by record id (UUID v7), so "latest" is one point even when times tie.
+    lpad(epoch_ms(any_value(ts))::VARCHAR, 16, '0') || record_id::VARCHAR AS order_key
   FROM (SELECT record_id, name, type::VARCHAR AS type, ${groupExpression(request.group_by)} AS grp, ts, "value"
     FROM ${from} WHERE ${where})
   GROUP BY record_id
@@ -60,8 +62,8 @@ export function metricsSql(
   SELECT DISTINCT name, type, grp FROM points ORDER BY name, type, grp NULLS LAST LIMIT ${request.limit + 1}
 )
 SELECT p.name, p.type, p.grp, (epoch_ms(p.ts) // ${interval}) * ${interval} AS bucket, count(*) AS count,
-  sum(p."value") AS sum, min(p."value") AS min, max(p."value") AS max, arg_max(p."value", p.ts) AS last,
-  max(p.ts) AS last_ts
+  sum(p."value") AS sum, min(p."value") AS min, max(p."value") AS max, arg_max(p."value", p.order_key) AS last,
+  max(p.order_key) AS last_key
 FROM points p JOIN series s ON p.name = s.name AND p.type = s.type AND p.grp IS NOT DISTINCT FROM s.grp
 GROUP BY p.name, p.type, p.grp, bucket`;
 }
@@ -77,7 +79,7 @@ function partialPoints(run: RunSql, sql: string): PartialPoint[] {
     min: Number(row.min),
     max: Number(row.max),
     last: Number(row.last),
-    lastTs: Number(row.last_ts),
+    lastKey: String(row.last_key),
   }));
 }
 
