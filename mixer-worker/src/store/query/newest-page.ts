@@ -27,7 +27,10 @@ export interface PageQuery<Row extends ListedRow> extends PageSelection {
   kind: TelemetryKind;
   offset: number;
   limit: number;
-  /** An exact check, on the listed columns, of rows a filter may over-match (attributes matched by regexp). */
+  /**
+   * An exact check of rows a filter may over-match (attributes matched by regexp), on `columns`, which the
+   * page's `select` must also yield.
+   */
   check?: { columns: string[]; accept(row: Row): boolean };
 }
 
@@ -36,6 +39,11 @@ const windowOf = ({ cursor, window }: PageSelection): TimeWindow =>
 
 /** What the first step of a batch selects: the order and dedupe keys. */
 const KEYS = ["ts", "record_id::VARCHAR AS record_id"];
+/**
+ * Ids one statement fetches rows for. Long IN lists parse slowly in DuckDB 0.9.1, and near 10k ids its wasm
+ * build traps; deep pages (a large offset) select whole rows in one step instead.
+ */
+const MAX_IDS_PER_FETCH = 500;
 
 /**
  * The SQL of a page over `from`: its newest `limit` rows in the window, after the cursor, matching the
@@ -111,12 +119,20 @@ export async function newestPage<Row extends ListedRow>(
     query(from, run) {
       // Keys first: ordering and limiting touch only the filter, time and id columns, so the other columns
       // are decoded just for the rows kept (in wasm DuckDB that is several times faster than one statement).
+      const keysFirst = need <= MAX_IDS_PER_FETCH;
       for (let n = need; ; n *= 4) {
-        const listed = run(pageSql(query, from, n, keySelect)) as unknown as Row[];
-        const keys = listed.filter(accept);
+        const listed = run(pageSql(query, from, n, keysFirst ? keySelect : query.select)) as unknown as Row[];
+        const kept = listed.filter(accept);
         // Widen while duplicates or over-matched rows leave a full batch short of `need` distinct rows.
-        if (listed.length === n && new Set(keys.map((key) => key.record_id)).size < need) continue;
-        return keys.length === 0 ? [] : (run(rowsSql(query.select, from, keys)) as unknown as Row[]);
+        if (listed.length === n && new Set(kept.map((row) => row.record_id)).size < need) continue;
+        if (!keysFirst) return kept;
+        const rows: Row[] = [];
+        for (let i = 0; i < kept.length; i += MAX_IDS_PER_FETCH) {
+          rows.push(
+            ...(run(rowsSql(query.select, from, kept.slice(i, i + MAX_IDS_PER_FETCH))) as unknown as Row[]),
+          );
+        }
+        return rows;
       }
     },
     collect(rows) {
