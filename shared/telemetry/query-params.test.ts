@@ -46,5 +46,7 @@ describe("cursor", () => {
       id: cursor.id.toLowerCase(),
     });
     expect(logsQuerySchema.safeParse({ cursor: "e30" }).success).toBe(false);
+    const wide = encodeCursor({ since: 0, until: QUERY_LIMITS.maxWindowMs + 1, ts: 1, id: cursor.id });
+    expect(logsQuerySchema.safeParse({ cursor: wide }).success).toBe(false);
   });
 });

@@ -116,6 +116,8 @@ const cursorField = z
     try {
       const json = atob(token.replaceAll("-", "+").replaceAll("_", "/"));
       const c = cursorSchema.parse(JSON.parse(json));
+      // A cursor carries its window: one made by hand must not widen the scan past the bound.
+      if (c.s > c.u || c.u - c.s > QUERY_LIMITS.maxWindowMs) throw new RangeError("window");
       return { since: c.s, until: c.u, ts: c.t, id: c.i.toLowerCase() };
     } catch {
       ctx.addIssue({ code: "custom", message: "not a cursor" });
