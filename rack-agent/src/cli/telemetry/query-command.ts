@@ -52,7 +52,7 @@ export function addQueryOptions(
       .option("--until <time>", "end (exclusive), the same forms (default: now)")
       .option(
         "--limit <n>",
-        `max ${what} (default: ${QUERY_LIMITS.defaultLimit}, at most ${maxLimit})`,
+        `max ${what}, at most ${maxLimit}`,
         wholeNumber("--limit", 1),
         QUERY_LIMITS.defaultLimit,
       )
