@@ -1,6 +1,12 @@
 import { runCli } from "../../../shared/cli/run-cli.ts";
 import { buildRackProgram } from "./program.ts";
 
+// `fluxrig logs | head` closes the pipe early: that is the reader being done, not an error.
+process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+  if (error.code === "EPIPE") process.exit(0);
+  throw error;
+});
+
 const io = {
   out: (text: string) => process.stdout.write(text),
   err: (text: string) => process.stderr.write(text),
