@@ -35,6 +35,13 @@ module.exports = {
       to: { dependencyTypes: ["core"] },
     },
     {
+      name: "store-has-one-face",
+      comment: "Outside mixer-worker/src/store, the engine is reached through store/index.ts only.",
+      severity: "error",
+      from: { path: "^mixer-worker/src/", pathNot: "^mixer-worker/src/store/|\\.test\\.ts$" },
+      to: { path: "^mixer-worker/src/store/", pathNot: "^mixer-worker/src/store/index\\.ts$" },
+    },
+    {
       name: "no-unresolvable",
       severity: "error",
       from: {},

@@ -1,8 +1,11 @@
 import type { MixerConfig } from "../../../shared/config/index.ts";
 import type { RecordOf, TelemetryKind, TelemetryRecord } from "../../../shared/telemetry/records.ts";
-import { timeRangeMetadata } from "../store/object-time-range.ts";
-import { writeTelemetryFile } from "../store/parquet-writer.ts";
-import { groupByPartition, telemetryObjectKey } from "../store/partition-path.ts";
+import {
+  groupByPartition,
+  telemetryObjectKey,
+  timeRangeMetadata,
+  writeTelemetryFile,
+} from "../store/index.ts";
 
 type Storage = MixerConfig["observability"]["embedded"]["storage"];
 

@@ -16,7 +16,7 @@ import {
 import type { MixerBindings } from "../env.ts";
 import { ProblemError } from "../http/problem.ts";
 import { badParameter, parseQuery, pathParam } from "../http/query-params.ts";
-import { queryLogs, queryMetrics, queryTrace, queryTraces } from "../store/query/index.ts";
+import { queryLogs, queryMetrics, queryTrace, queryTraces } from "../store/index.ts";
 
 type Windowed = { since?: TimeSpec | undefined; until?: TimeSpec | undefined };
 type Paged = Windowed & { offset: number; cursor?: unknown };

@@ -3,6 +3,7 @@
  * and the object layout. Routes and the bridge import from here only, so the engine can change alone.
  */
 export { type DuckDb, type DuckDbRow, getDuckDb } from "./duckdb.ts";
+export { timeRangeMetadata } from "./object-time-range.ts";
 export { type ColumnType, TELEMETRY_COLUMNS, type TelemetryColumn } from "./parquet-schema.ts";
 export {
   type TelemetryCompression,
@@ -18,3 +19,4 @@ export {
   telemetryFileId,
   telemetryObjectKey,
 } from "./partition-path.ts";
+export { queryLogs, queryMetrics, queryTrace, queryTraces } from "./query/index.ts";
