@@ -97,6 +97,7 @@ export async function startLocalMixer(input: LocalMixerInput): Promise<LocalMixe
   const stop = async () => {
     await stopWorker("SIGINT");
     await nats.stop();
+    process.off("exit", killOnExit);
   };
   // Nothing may outlive the launcher, even when it dies without running stop().
   const killOnExit = () => wrangler && signalGroup(wrangler, "SIGKILL");
@@ -163,6 +164,7 @@ export async function startLocalMixer(input: LocalMixerInput): Promise<LocalMixe
       crash: async () => {
         await stopWorker("SIGKILL");
         await nats.stop();
+        process.off("exit", killOnExit);
       },
     };
   } catch (error) {
