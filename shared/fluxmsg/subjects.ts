@@ -44,3 +44,25 @@ export function heartbeatSubject(rackId: string): string {
 export function passportSubject(rackId: string): string {
   return `${CONTROL_PREFIX}.passport.${subjectToken(rackId)}`;
 }
+
+/** Business messages between gears on guaranteed lanes; the business stream captures `flux.msg.>`. */
+export const FLUX_MSG_PREFIX = "flux.msg";
+
+/**
+ * `flux.msg.<rack>.<gear>.<port>`: the subject of a guaranteed lane, named for the input port that receives it.
+ *
+ * @example fluxMsgSubject("core", "authorizer", "in") // "flux.msg.core.authorizer.in"
+ */
+export function fluxMsgSubject(rack: string, gear: string, port: string): string {
+  return `${FLUX_MSG_PREFIX}.${subjectToken(rack)}.${subjectToken(gear)}.${subjectToken(port)}`;
+}
+
+/**
+ * `flux.dlq.msg.<rack>`: business messages a rack refused (a gear threw, a limit was exceeded), with the
+ * reason in the `Fluxrig-Dead-Letter-Reason` header. The telemetry stream keeps `flux.dlq.>`.
+ *
+ * @example businessDeadLetterSubject("rack-nyc-01") // "flux.dlq.msg.rack-nyc-01"
+ */
+export function businessDeadLetterSubject(rackName: string): string {
+  return `${DEAD_LETTER_PREFIX}.msg.${subjectToken(rackName)}`;
+}
