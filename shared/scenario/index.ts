@@ -1,0 +1,9 @@
+/** Scenarios: the YAML format, its validator, content hash and per-rack parts. The one face of this folder. */
+export type { Lane, RackTarget, Scenario, ScenarioGear, ScenarioWire, WireEnd } from "./model.ts";
+export { formatWireEnd, LANES, scenarioSchema } from "./model.ts";
+export type { PartGear, ScenarioPart } from "./part.ts";
+export { laneDurable, scenarioHash, scenarioPart, scenarioPartSchema } from "./part.ts";
+export type { ScenarioProblem } from "./scenario-error.ts";
+export { formatProblem } from "./scenario-error.ts";
+export type { ScenarioValidation, ValidateScenarioOptions } from "./validate.ts";
+export { validateScenario } from "./validate.ts";
