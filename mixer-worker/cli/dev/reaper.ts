@@ -36,7 +36,11 @@ exit 0
  * reaper.watch(child.pid, { group: true, signal: "KILL" });
  */
 export function startReaper(): Reaper {
-  const child = spawn("sh", ["-c", SCRIPT], { stdio: ["pipe", "ignore", "ignore"], detached: true });
+  // By absolute path: a PATH without /bin must not cost the launcher its reaper.
+  const child = spawn("/bin/sh", ["-c", SCRIPT], { stdio: ["pipe", "ignore", "ignore"], detached: true });
+  child.on("error", (error) =>
+    console.error(`fluxrig-mixer: cannot start the child reaper: ${error.message}`),
+  );
   child.unref();
   // Our end of the pipe must not keep the launcher's event loop alive either.
   (child.stdin as unknown as { unref?: () => void }).unref?.();
