@@ -12,19 +12,29 @@ const WORKERS_BOOTSTRAP_TOKEN = "workers-bootstrap-token";
 const migrations = await readD1Migrations("./migrations");
 
 /**
- * Two projects: `node` runs unit tests of shared/ and the rack plus integration suites that start real
- * processes (nats-server, wrangler dev); `workers` runs the mixer's tests inside workerd with miniflare's
- * D1, R2 and Durable Objects.
+ * Three projects: `unit` runs the tests beside the code of shared/ and the rack (a few start a real
+ * nats-server); `workers` runs the mixer's tests inside workerd with miniflare's D1, R2 and Durable Objects;
+ * `e2e` runs the suites under test/ that start the whole mixer (nats-server + wrangler dev) and real binaries,
+ * one file at a time so they do not fight over two cores. `npm run test:unit` and `npm run test:e2e`.
  */
 export default defineConfig({
   test: {
     projects: [
       {
         test: {
-          name: "node",
-          include: ["shared/**/*.test.ts", "rack-agent/**/*.test.ts", "test/**/*.test.ts"],
+          name: "unit",
+          include: ["shared/**/*.test.ts", "rack-agent/**/*.test.ts"],
           testTimeout: 30_000,
           hookTimeout: 60_000,
+        },
+      },
+      {
+        test: {
+          name: "e2e",
+          include: ["test/**/*.test.ts"],
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+          fileParallelism: false,
         },
       },
       {

@@ -5,8 +5,7 @@ import { connect } from "@nats-io/transport-node";
 import { uuidv7 } from "uuidv7";
 import { afterAll, expect, it } from "vitest";
 import { createTelemetry } from "../rack-agent/src/telemetry/index.ts";
-import { nativeQuery, sqlString } from "./helpers/native-duckdb.ts";
-import { downloadStored, listStored } from "./helpers/stored-files.ts";
+import { countStoredLogs } from "./helpers/stored-files.ts";
 import { eventually, startTestMixer, type TestMixer } from "./helpers/test-mixer.ts";
 
 let dir: string | undefined;
@@ -15,16 +14,6 @@ afterAll(async () => {
   await mixer?.dispose();
   if (dir) await rm(dir, { recursive: true, force: true });
 });
-
-async function storedLogs(m: TestMixer, into: string) {
-  const keys = (await listStored(m, "telemetry/logs/")).map((f) => f.key);
-  if (keys.length === 0) return { n: 0, ids: 0 };
-  const paths = await downloadStored(m, keys, join(into, String(Date.now())));
-  const [row] = await nativeQuery(
-    `SELECT count(*)::INT AS n, count(DISTINCT record_id)::INT AS ids FROM read_parquet([${paths.map(sqlString).join(",")}])`,
-  );
-  return row as { n: number; ids: number };
-}
 
 it("loses nothing when the mixer dies between the R2 write and the ack", async () => {
   dir = await mkdtemp(join(tmpdir(), "fluxrig-crash-"));
@@ -49,7 +38,7 @@ it("loses nothing when the mixer dies between the R2 write and the ack", async (
 
   const first = mixer;
   const written = await eventually("the first write to reach R2", async () => {
-    const seen = await storedLogs(first, dir as string);
+    const seen = await countStoredLogs(first, dir as string);
     return seen.ids === 200 ? seen : undefined;
   });
   expect(written).toEqual({ n: 200, ids: 200 });
@@ -61,7 +50,7 @@ it("loses nothing when the mixer dies between the R2 write and the ack", async (
   const after = await eventually(
     "the redelivered records to be written again",
     async () => {
-      const seen = await storedLogs(mixer as TestMixer, dir as string);
+      const seen = await countStoredLogs(mixer as TestMixer, dir as string);
       return seen.n >= 400 ? seen : undefined;
     },
     60_000,

@@ -1,8 +1,9 @@
 import { readFile } from "node:fs/promises";
-import { Command } from "commander";
+import { Command, InvalidArgumentError } from "commander";
 import pkg from "../../package.json" with { type: "json" };
 import { flagValues } from "../../shared/cli/config-flags.ts";
 import { configureProgram, type ProgramIo } from "../../shared/cli/configured-program.ts";
+import { parseDuration } from "../../shared/config/duration.ts";
 import { mixerConfigSpec } from "../../shared/config/index.ts";
 import { MIXER_CONFIG_FLAGS } from "./config-flags.ts";
 import { runDev } from "./dev/run-dev.ts";
@@ -26,7 +27,13 @@ export function buildMixerProgram(io: CliIo): Command {
     .description(
       "run the mixer locally: nats-server from [snake] plus the Worker under wrangler dev on api.port",
     )
-    .action(async () => {
+    .option(
+      "--drain-timeout <duration>",
+      "on Ctrl-C, how long to wait for the bridge to write what the bus holds to R2 before stopping anyway",
+      drainTimeout,
+      60_000,
+    )
+    .action(async (options: { drainTimeout: number }) => {
       const loaded = await loadMixer();
       for (const warning of loaded.warnings) io.err(`warning: ${warning}\n`);
       await runDev(
@@ -39,7 +46,16 @@ export function buildMixerProgram(io: CliIo): Command {
           log: (line) => io.err(`${line}\n`),
         },
         io,
+        { drainTimeoutMs: options.drainTimeout },
       );
     });
   return program;
+}
+
+function drainTimeout(text: string): number {
+  const parsed = parseDuration(text);
+  if (!parsed.ok) throw new InvalidArgumentError(parsed.error);
+  if (parsed.ms < 1_000 || parsed.ms > 3_600_000)
+    throw new InvalidArgumentError("expected between 1s and 1h");
+  return parsed.ms;
 }

@@ -43,6 +43,7 @@ export function runBin(
 
 /** A binary left running, e.g. `fluxrig run`. */
 export interface RunningBin {
+  readonly pid: number;
   /** stdout and stderr so far, interleaved as they arrived. */
   readonly output: string;
   /**
@@ -93,6 +94,7 @@ export function startBin(
     }),
   );
   return {
+    pid: child.pid as number,
     get output() {
       return output;
     },

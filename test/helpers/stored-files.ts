@@ -1,5 +1,6 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
+import { nativeQuery, sqlString } from "./native-duckdb.ts";
 import type { TestMixer } from "./test-mixer.ts";
 
 export interface StoredFile {
@@ -34,4 +35,18 @@ export async function downloadStored(mixer: TestMixer, keys: string[], dir: stri
     paths.push(path);
   }
   return paths;
+}
+
+/** How many log rows the mixer has stored (`n`) and how many distinct records they are (`ids`). */
+export async function countStoredLogs(
+  mixer: TestMixer,
+  scratchDir: string,
+): Promise<{ n: number; ids: number }> {
+  const keys = (await listStored(mixer, "telemetry/logs/")).map((f) => f.key);
+  if (keys.length === 0) return { n: 0, ids: 0 };
+  const paths = await downloadStored(mixer, keys, join(scratchDir, String(Date.now())));
+  const [row] = await nativeQuery(
+    `SELECT count(*)::INT AS n, count(DISTINCT record_id)::INT AS ids FROM read_parquet([${paths.map(sqlString).join(",")}])`,
+  );
+  return row as { n: number; ids: number };
 }

@@ -7,9 +7,12 @@ import type { FlagValue, LoadedConfig, MixerConfig } from "../../../shared/confi
 import { referencedVariables } from "../../../shared/config/index.ts";
 import { importPrivateJwk, keyFingerprint, SIGNING_ALGORITHM } from "../../../shared/passport/index.ts";
 import { ensureStreams } from "../../../shared/snake/streams.ts";
+import { drainTelemetry } from "./drain.ts";
 import { API_TOKEN, BOOTSTRAP_TOKEN, clusterKeySecret, localSecret } from "./local-secrets.ts";
-import { type NatsServerProcess, startNatsServerProcess } from "./nats-server.ts";
+import type { NatsServerProcess } from "./nats-server.ts";
+import { superviseNatsServer } from "./nats-supervisor.ts";
 import { assertPortFree } from "./port-check.ts";
+import { startReaper } from "./reaper.ts";
 import { runWrangler, signalGroup, startWranglerDev } from "./wrangler-process.ts";
 
 const PROJECT_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
@@ -39,13 +42,26 @@ export interface LocalMixer {
   /** The cluster key's fingerprint, for rack.cluster_key_fingerprint. */
   clusterKeyFingerprint: string;
   storeDir: string;
-  /** Resolves with a reason when either child exits on its own. */
+  /** The nats-server process running now (it is restarted when it dies). */
+  natsServerPid(): number;
+  /** Resolves with a reason when the Worker exits on its own, or nats-server keeps dying. */
   failed: Promise<string>;
-  /** Stops the Worker and nats-server cleanly. */
-  stop(): Promise<void>;
+  /**
+   * Stops in order: closes telemetry intake, waits (up to `drainTimeoutMs`, default 60 s, or until `signal`
+   * aborts) for the bridge to store and ack what the bus holds, then stops the Worker, then nats-server.
+   */
+  stop(options?: StopOptions): Promise<void>;
   /** Kills the Worker with SIGKILL, as a crash would, then stops nats-server (for recovery tests). */
   crash(): Promise<void>;
 }
+
+export interface StopOptions {
+  drainTimeoutMs?: number;
+  /** Aborting ends the drain at once (a second Ctrl-C); what is left is named in a warning. */
+  signal?: AbortSignal;
+}
+
+const DEFAULT_DRAIN_TIMEOUT_MS = 60_000;
 
 function portOf(url: string, setting: string): number {
   const port = Number(new URL(url).port);
@@ -74,14 +90,30 @@ export async function startLocalMixer(input: LocalMixerInput): Promise<LocalMixe
     (await importPrivateJwk(JSON.parse(clusterKey.value), SIGNING_ALGORITHM, clusterKey.source)).publicRaw,
   );
 
-  const nats = await startNatsServerProcess({
-    dir: join(storeDir, "nats"),
-    port: config.snake.port,
-    websocketPort: wsPort,
-    monitoringPort: -1,
-    jetstreamDomain: config.snake.domain,
-    maxPayload: Math.max(config.mixer.max_payload_size, 1_048_576),
-  });
+  // Nothing may outlive the launcher, even when it dies without running stop().
+  const reaper = startReaper();
+  if (!config.snake.durable) {
+    input.log(
+      "warning: snake.durable = false keeps the streams in memory: if nats-server crashes, telemetry the bus " +
+        "acknowledged but the mixer has not yet written to R2 is lost (a clean Ctrl-C drains it first). " +
+        "Production runs snake.durable = true or a replicated NATS cluster.",
+    );
+  }
+  const nats = await superviseNatsServer(
+    {
+      dir: join(storeDir, "nats"),
+      port: config.snake.port,
+      websocketPort: wsPort,
+      monitoringPort: -1,
+      jetstreamDomain: config.snake.domain,
+      maxPayload: Math.max(config.mixer.max_payload_size, 1_048_576),
+    },
+    {
+      log: input.log,
+      onSpawn: (server) => reaper.watch(server.pid, { group: true, signal: "INT" }),
+      onRestart: (server) => createStreams(server, config),
+    },
+  );
   let wrangler: ReturnType<typeof startWranglerDev> | undefined;
   const stopWorker = async (signal: NodeJS.Signals) => {
     const child = wrangler;
@@ -94,16 +126,27 @@ export async function startLocalMixer(input: LocalMixerInput): Promise<LocalMixe
     if (gone) await Promise.race([gone, new Promise((done) => setTimeout(done, 5_000))]);
     signalGroup(child, "SIGKILL");
   };
-  const stop = async () => {
+  const stopAll = async () => {
     await stopWorker("SIGINT");
     await nats.stop();
-    process.off("exit", killOnExit);
+    reaper.release();
   };
-  // Nothing may outlive the launcher, even when it dies without running stop().
-  const killOnExit = () => wrangler && signalGroup(wrangler, "SIGKILL");
-  process.once("exit", killOnExit);
+  const stop = async (options: StopOptions = {}) => {
+    if (wrangler) {
+      await drainTelemetry({
+        natsUrl: nats.current.url,
+        domain: config.snake.domain,
+        durable: config.snake.durable,
+        storeDir,
+        timeoutMs: options.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS,
+        log: input.log,
+        ...(options.signal ? { signal: options.signal } : {}),
+      }).catch((error: Error) => input.log(`stopping: could not drain the bridge: ${error.message}`));
+    }
+    await stopAll();
+  };
   try {
-    await createStreams(nats, config);
+    await createStreams(nats.current, config);
     const persistTo = join(storeDir, "mixer");
     input.log(`applying registry migrations (D1, persisted under ${persistTo})`);
     await runWrangler(
@@ -143,16 +186,18 @@ export async function startLocalMixer(input: LocalMixerInput): Promise<LocalMixe
       },
       onOutput: input.log,
     });
+    if (wrangler.pid !== undefined) reaper.watch(wrangler.pid, { group: true, signal: "KILL" });
     const apiUrl = `http://127.0.0.1:${config.api.port}`;
     const wranglerExited = new Promise<string>((done) =>
       wrangler?.once("exit", (code, signal) => done(`wrangler dev exited (${code ?? signal})`)),
     );
     await waitForHealth(apiUrl, wranglerExited, input.readyTimeoutMs ?? 90_000);
-    const failed = Promise.race([wranglerExited, nats.exited.then((code) => `nats-server exited (${code})`)]);
+    const failed = Promise.race([wranglerExited, nats.failed]);
     return {
       apiUrl,
-      natsUrl: nats.url,
-      wsUrl: nats.wsUrl,
+      natsUrl: nats.current.url,
+      wsUrl: nats.current.wsUrl,
+      natsServerPid: () => nats.current.pid,
       token,
       tokenSource,
       bootstrapToken: bootstrap.value,
@@ -164,11 +209,11 @@ export async function startLocalMixer(input: LocalMixerInput): Promise<LocalMixe
       crash: async () => {
         await stopWorker("SIGKILL");
         await nats.stop();
-        process.off("exit", killOnExit);
+        reaper.release();
       },
     };
   } catch (error) {
-    await stop();
+    await stopAll();
     throw error;
   }
 }

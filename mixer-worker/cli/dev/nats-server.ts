@@ -20,6 +20,7 @@ export interface NatsServerOptions {
 
 /** A nats-server child process. */
 export interface NatsServerProcess {
+  pid: number;
   url: string;
   wsUrl: string;
   monitoringUrl: string;
@@ -63,7 +64,9 @@ export async function startNatsServerProcess(options: NatsServerOptions): Promis
   const configPath = join(options.dir, "nats.conf");
   const logPath = join(options.dir, "nats.log");
   await writeFile(configPath, serverConfig(options));
-  const child = spawn("nats-server", ["-c", configPath, "-l", logPath], { stdio: "ignore" });
+  // Its own process group: a terminal's Ctrl-C reaches the launcher only, which stops the server last, after
+  // the bridge has drained what the server holds.
+  const child = spawn("nats-server", ["-c", configPath, "-l", logPath], { stdio: "ignore", detached: true });
   // Nothing may outlive its starter: a crashed test runner or launcher takes its server down with it.
   const killOnExit = () => child.kill("SIGKILL");
   process.once("exit", killOnExit);
@@ -79,6 +82,7 @@ export async function startNatsServerProcess(options: NatsServerOptions): Promis
   }
   await rm(join(options.dir, `nats-server_${child.pid}.ports`), { force: true });
   return {
+    pid: child.pid as number,
     url: first(ports.nats, "nats"),
     wsUrl: first(ports.websocket, "websocket"),
     monitoringUrl: first(ports.monitoring, "monitoring"),

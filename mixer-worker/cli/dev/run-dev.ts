@@ -1,10 +1,20 @@
 import { type LocalMixerInput, startLocalMixer } from "./local-mixer.ts";
 
+export interface DevOptions {
+  /** How long a stop waits for the bridge to store what the bus holds (`--drain-timeout`). */
+  drainTimeoutMs?: number;
+}
+
 /**
  * `fluxrig-mixer dev`: starts the local mixer, prints where everything listens and the API token, then runs
- * until Ctrl-C (or until a child dies), stopping both children cleanly.
+ * until Ctrl-C, SIGTERM or a closed terminal (or until the Worker dies), and stops in order: intake closed,
+ * the bridge drained to R2, the Worker, then nats-server. A second Ctrl-C cuts the drain short.
  */
-export async function runDev(input: LocalMixerInput, io: { out: (text: string) => void }): Promise<void> {
+export async function runDev(
+  input: LocalMixerInput,
+  io: { out: (text: string) => void },
+  options: DevOptions = {},
+): Promise<void> {
   input.log("starting nats-server and the mixer (first start compiles the Worker; allow a few seconds)");
   const mixer = await startLocalMixer(input);
   io.out(
@@ -29,13 +39,25 @@ export async function runDev(input: LocalMixerInput, io: { out: (text: string) =
       "",
     ].join("\n"),
   );
+  const hurry = new AbortController();
   const signalled = new Promise<string>((resolve) => {
-    process.once("SIGINT", () => resolve("stopping (SIGINT)"));
-    process.once("SIGTERM", () => resolve("stopping (SIGTERM)"));
+    let stopping = false;
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (stopping) {
+        if (signal === "SIGINT") hurry.abort();
+        return;
+      }
+      stopping = true;
+      resolve(`stopping (${signal}); press Ctrl-C again to stop without waiting for the drain`);
+    };
+    for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(signal, onSignal);
   });
   const reason = await Promise.race([signalled, mixer.failed]);
   input.log(reason);
-  await mixer.stop();
+  await mixer.stop({
+    signal: hurry.signal,
+    ...(options.drainTimeoutMs === undefined ? {} : { drainTimeoutMs: options.drainTimeoutMs }),
+  });
   if (!reason.startsWith("stopping")) throw new Error(`${reason}; see the lines above`);
   input.log("stopped");
 }
