@@ -9,6 +9,7 @@ import { clusterKeyRoute } from "./routes/cluster-key.ts";
 import { configRoute } from "./routes/config.ts";
 import { health } from "./routes/health.ts";
 import { racks } from "./routes/racks.ts";
+import { scenarios } from "./routes/scenarios.ts";
 import { telemetryFiles } from "./routes/telemetry-files.ts";
 import { telemetryQueries } from "./routes/telemetry-query.ts";
 
@@ -28,6 +29,7 @@ app.route("/api/v1/telemetry/files", telemetryFiles);
 app.route("/api/v1/telemetry", telemetryQueries);
 app.route("/api/v1/config", configRoute);
 app.route("/api/v1/racks", racks);
+app.route("/api/v1/scenarios", scenarios);
 
 app.notFound((c) =>
   problemResponse(c, {

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { signEnvelope } from "../passport/envelope.ts";
+import { scenarioReportSchema } from "./scenario-delivery.ts";
 
 /** Whether a rack's gears run; the one piece of gear state the mixer sees until scenarios arrive. */
 export const GEAR_STATES = ["running", "stopped"] as const;
@@ -27,6 +28,8 @@ export const heartbeatSchema = z.object({
   /** `issued_at` of the passport the rack holds; an older one than the registry's is sent again. */
   passport_issued_at: z.int().nonnegative(),
   gears: z.enum(GEAR_STATES),
+  /** The scenario part the rack holds and how it stands; absent while it has none. */
+  scenario: scenarioReportSchema.optional(),
   /** Cumulative counters since the agent started: heartbeats_sent, telemetry records_sent, … */
   counters: z.record(z.string(), z.number()),
 });

@@ -66,3 +66,8 @@ export function fluxMsgSubject(rack: string, gear: string, port: string): string
 export function businessDeadLetterSubject(rackName: string): string {
   return `${DEAD_LETTER_PREFIX}.msg.${subjectToken(rackName)}`;
 }
+
+/** `flux.ctl.scenario.<rack_id>`: the mixer delivers a rack its signed scenario part. */
+export function scenarioSubject(rackId: string): string {
+  return `${CONTROL_PREFIX}.scenario.${subjectToken(rackId)}`;
+}

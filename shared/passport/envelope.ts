@@ -6,7 +6,7 @@ import { SIGNING_ALGORITHM } from "./keys.ts";
  * What a signature is for. Each purpose signs under its own context string, so a signature made for one
  * (a rack's heartbeat) can never pass for another (an enrollment), even with the same key.
  */
-export type SignedPurpose = "passport" | "enroll" | "heartbeat";
+export type SignedPurpose = "passport" | "enroll" | "heartbeat" | "scenario";
 
 /** A refused envelope; the message says what is wrong with it. */
 export class EnvelopeError extends Error {

@@ -75,11 +75,24 @@ export class SnakeBridge extends DurableObject<MixerEnv> {
    * adopted rack). A rack that misses it (offline, bridge reconnecting) gets it with its next heartbeat.
    */
   async deliverPassport(rackId: string, delayMs: number): Promise<void> {
+    this.deliverLater("passport", rackId, delayMs);
+  }
+
+  /**
+   * Delivers a rack's signed scenario part over NATS after `delayMs`; a rack that misses it gets it again
+   * when a heartbeat shows it running another hash.
+   */
+  async deliverScenario(rackId: string, delayMs: number): Promise<void> {
+    this.deliverLater("scenario", rackId, delayMs);
+  }
+
+  private deliverLater(what: "passport" | "scenario", rackId: string, delayMs: number): void {
     this.ensurePumping();
     setTimeout(() => {
-      if (!this.control) console.warn(`snake bridge: not connected; rack ${rackId} gets its passport later`);
-      this.control?.deliverPassport(rackId).catch((error: unknown) => {
-        console.error(`snake bridge: delivering the passport of rack ${rackId}: ${(error as Error).message}`);
+      if (!this.control) console.warn(`snake bridge: not connected; rack ${rackId} gets its ${what} later`);
+      const deliver = what === "passport" ? this.control?.deliverPassport : this.control?.deliverScenario;
+      deliver?.(rackId).catch((error: unknown) => {
+        console.error(`snake bridge: delivering the ${what} of rack ${rackId}: ${(error as Error).message}`);
       });
     }, delayMs);
   }

@@ -1,7 +1,12 @@
 import type { Msg, NatsConnection } from "@nats-io/nats-core";
 import type { EnrollReply } from "../../../shared/control/enrollment.ts";
 import { cbor } from "../../../shared/fluxmsg/cbor.ts";
-import { ENROLL_SUBJECT, HEARTBEAT_FILTER, passportSubject } from "../../../shared/fluxmsg/subjects.ts";
+import {
+  ENROLL_SUBJECT,
+  HEARTBEAT_FILTER,
+  passportSubject,
+  scenarioSubject,
+} from "../../../shared/fluxmsg/subjects.ts";
 import type { MixerEnv } from "../env.ts";
 import { blobBytes } from "../registry/rack-row.ts";
 import { findRack } from "../registry/racks.ts";
@@ -12,6 +17,8 @@ import { acceptHeartbeat } from "./heartbeat.ts";
 export interface ControlPlane {
   /** Publishes a rack's current passport (from the registry) on `flux.ctl.passport.<rack_id>`. */
   deliverPassport(rackId: string): Promise<void>;
+  /** Publishes a rack's signed scenario part (from the registry) on `flux.ctl.scenario.<rack_id>`. */
+  deliverScenario(rackId: string): Promise<void>;
 }
 
 /**
@@ -25,6 +32,11 @@ export function startControlPlane(nc: NatsConnection, env: MixerEnv): ControlPla
     const rack = await findRack(env.REGISTRY, "id", rackId);
     const passport = rack ? blobBytes(rack.passport) : new Uint8Array();
     if (passport.length > 0) nc.publish(passportSubject(rackId), passport);
+  };
+  const deliverScenario = async (rackId: string) => {
+    const rack = await findRack(env.REGISTRY, "id", rackId);
+    const part = rack && rack.status === "active" ? blobBytes(rack.scenario_part) : new Uint8Array();
+    if (part.length > 0) nc.publish(scenarioSubject(rackId), part);
   };
 
   const enroll = async (msg: Msg) => {
@@ -48,7 +60,10 @@ export function startControlPlane(nc: NatsConnection, env: MixerEnv): ControlPla
     try {
       const outcome = await acceptHeartbeat(env, msg.subject, msg.data);
       if (!outcome.accepted) console.warn(`control: heartbeat on ${msg.subject} ignored: ${outcome.reason}`);
-      else if (outcome.resend) nc.publish(passportSubject(outcome.rackId), outcome.resend);
+      else {
+        if (outcome.resend) nc.publish(passportSubject(outcome.rackId), outcome.resend);
+        if (outcome.resendScenario) nc.publish(scenarioSubject(outcome.rackId), outcome.resendScenario);
+      }
     } catch (error) {
       console.error(`control: heartbeat on ${msg.subject} failed: ${(error as Error).stack ?? error}`);
     }
@@ -63,5 +78,5 @@ export function startControlPlane(nc: NatsConnection, env: MixerEnv): ControlPla
     });
   serve(ENROLL_SUBJECT, enroll);
   serve(HEARTBEAT_FILTER, heartbeat);
-  return { deliverPassport };
+  return { deliverPassport, deliverScenario };
 }

@@ -17,7 +17,7 @@ import { clockAheadReason } from "./rack-clock.ts";
 /** What became of a heartbeat: ignored (with why), or recorded, with the passport to send again if stale. */
 export type HeartbeatOutcome =
   | { accepted: false; reason: string }
-  | { accepted: true; rackId: string; resend?: Uint8Array };
+  | { accepted: true; rackId: string; resend?: Uint8Array; resendScenario?: Uint8Array };
 
 /**
  * Handles a heartbeat from `flux.ctl.heartbeat.<rack_id>`: verified with the identity key the registry
@@ -58,20 +58,30 @@ async function accept(env: MixerEnv, subject: string, bytes: Uint8Array): Promis
   if (subject !== heartbeatSubject(rack.id)) {
     return { accepted: false, reason: `heartbeat of rack ${rack.id} arrived on ${subject}` };
   }
-  const { rack_id: _, interval_ms: intervalMs, sent_at: sentAt, ...stats } = heartbeat;
+  const { rack_id: _, interval_ms: intervalMs, sent_at: sentAt, scenario, ...stats } = heartbeat;
   const now = Date.now();
   const ahead = clockAheadReason(`the heartbeat of rack ${rack.id}`, sentAt, now);
   if (ahead) return { accepted: false, reason: ahead };
   const recorded = await recordHeartbeat(
     env.REGISTRY,
     rack.id,
-    { boot: heartbeat.boot, sentAt, intervalMs, stats: JSON.stringify(stats) },
+    { boot: heartbeat.boot, sentAt, intervalMs, stats: JSON.stringify(stats), scenario },
     now,
   );
   if (!recorded) return { accepted: false, reason: `replayed or reordered heartbeat of rack ${rack.id}` };
+  const pushDelay = mixerConfig(env).config.enrollment.push_delay;
   const behind = heartbeat.passport_issued_at < rack.passport_issued_at;
-  const settled = now - rack.passport_issued_at >= mixerConfig(env).config.enrollment.push_delay;
-  return behind && settled
-    ? { accepted: true, rackId: rack.id, resend: blobBytes(rack.passport) }
-    : { accepted: true, rackId: rack.id };
+  const settled = now - rack.passport_issued_at >= pushDelay;
+  // A part the rack does not report holding (missed while away) goes again, once a delayed delivery is past.
+  const partMissed =
+    rack.status === "active" &&
+    rack.scenario_hash !== null &&
+    scenario?.hash !== rack.scenario_hash &&
+    now - rack.scenario_assigned_at >= pushDelay;
+  return {
+    accepted: true,
+    rackId: rack.id,
+    ...(behind && settled ? { resend: blobBytes(rack.passport) } : {}),
+    ...(partMissed ? { resendScenario: blobBytes(rack.scenario_part) } : {}),
+  };
 }

@@ -30,6 +30,14 @@ export interface RackRow {
   last_heartbeat_boot: number;
   /** Rack clock: `sent_at` of the last enrollment accepted; one not newer is a replay (migrations/0004). */
   last_enroll_sent_at: number;
+  /** The scenario part assigned to the rack and what it reports running (migrations/0006). */
+  scenario_name: string | null;
+  scenario_hash: string | null;
+  scenario_part: number[] | ArrayBuffer | null;
+  scenario_assigned_at: number;
+  scenario_reported_hash: string | null;
+  scenario_state: string | null;
+  scenario_error: string | null;
 }
 
 /** A BLOB column as bytes (empty when NULL); bytes about to be written pass through as they are. */

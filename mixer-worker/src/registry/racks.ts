@@ -176,17 +176,53 @@ export async function storePassport(
 export async function recordHeartbeat(
   db: D1Database,
   id: string,
-  heartbeat: { boot: number; sentAt: number; intervalMs: number; stats: string },
+  heartbeat: {
+    boot: number;
+    sentAt: number;
+    intervalMs: number;
+    stats: string;
+    /** What the rack reports of its scenario part, if it holds one. */
+    scenario?: { hash: string; state: string; error?: string | undefined } | undefined;
+  },
   now: number,
 ): Promise<boolean> {
-  const { boot, sentAt } = heartbeat;
+  const { boot, sentAt, scenario } = heartbeat;
   const result = await db
     .prepare(
       `UPDATE racks SET last_seen = ?, heartbeat_interval_ms = ?, last_heartbeat = ?, last_heartbeat_boot = ?,
-         last_heartbeat_sent_at = ?
+         last_heartbeat_sent_at = ?, scenario_reported_hash = ?, scenario_state = ?, scenario_error = ?
        WHERE id = ? AND (last_heartbeat_boot < ? OR (last_heartbeat_boot = ? AND last_heartbeat_sent_at < ?))`,
     )
-    .bind(now, heartbeat.intervalMs, heartbeat.stats, boot, sentAt, id, boot, boot, sentAt)
+    .bind(
+      now,
+      heartbeat.intervalMs,
+      heartbeat.stats,
+      boot,
+      sentAt,
+      scenario?.hash ?? null,
+      scenario?.state ?? null,
+      scenario?.error ?? null,
+      id,
+      boot,
+      boot,
+      sentAt,
+    )
     .run();
   return result.meta.changes === 1;
+}
+
+/** Gives a rack its signed part of a scenario, replacing any part it had. */
+export async function assignScenarioPart(
+  db: D1Database,
+  id: string,
+  scenario: { name: string; hash: string },
+  part: Uint8Array,
+  now: number,
+): Promise<void> {
+  await db
+    .prepare(
+      "UPDATE racks SET scenario_name = ?, scenario_hash = ?, scenario_part = ?, scenario_assigned_at = ? WHERE id = ?",
+    )
+    .bind(scenario.name, scenario.hash, part, now, id)
+    .run();
 }

@@ -13,6 +13,7 @@ import { deleteRackSecret, setRackSecret } from "../registry/rack-secrets.ts";
 import { rackView } from "../registry/rack-view.ts";
 import { findRack, listRacks, updateStatus } from "../registry/racks.ts";
 import { transition } from "../registry/status-transitions.ts";
+import { assignLatestScenario } from "../scenarios/activate.ts";
 
 type RacksContext = Context<MixerBindings>;
 
@@ -83,7 +84,15 @@ export const racks = new Hono<MixerBindings>()
       });
     }
     const adopted = rack.status === "pending" && step.to === "active";
-    return reissue(c, rack.id, adopted ? mixerConfig(c.env).config.enrollment.push_delay : 0);
+    const delayMs = adopted ? mixerConfig(c.env).config.enrollment.push_delay : 0;
+    const response = await reissue(c, rack.id, delayMs);
+    // A newly active rack gets the scenario part meant for it (its own, or the last activation targeting it).
+    if (step.to === "active") {
+      const fresh = (await findRack(c.env.REGISTRY, "id", rack.id)) as RackRow;
+      if (fresh.scenario_part) await snakeBridge(c.env).deliverScenario(rack.id, delayMs);
+      else await assignLatestScenario(c.env, fresh, delayMs);
+    }
+    return response;
   })
   .put("/:id/secrets/:name", async (c) => {
     const rack = await pathRack(c);

@@ -1,0 +1,126 @@
+import { uuidv7 } from "uuidv7";
+import { signScenarioDelivery } from "../../../shared/control/scenario-delivery.ts";
+import { type RackTarget, type Scenario, scenarioPart } from "../../../shared/scenario/index.ts";
+import { snakeBridge } from "../bridge/bridge-stub.ts";
+import { mixerConfig } from "../config.ts";
+import type { MixerEnv } from "../env.ts";
+import { clusterKey } from "../registry/cluster-key.ts";
+import type { RackRow } from "../registry/rack-row.ts";
+import { assignScenarioPart, findRack, listRacks } from "../registry/racks.ts";
+import {
+  findScenario,
+  insertActivation,
+  latestActivations,
+  type ScenarioRow,
+  scenarioOf,
+} from "../registry/scenarios.ts";
+import { type Convergence, convergence } from "./convergence.ts";
+
+/** A rack an alias of the scenario resolved to, or the name of one that is not enrolled. */
+export interface ActivationTarget {
+  alias: string;
+  /** Absent when a `name:` target matches no enrolled rack. */
+  id?: string;
+  name: string;
+}
+
+/** Whether a rack's labels hold every pair of a selector. */
+function matches(selector: Record<string, string>, labels: Record<string, string>): boolean {
+  return Object.entries(selector).every(([key, value]) => labels[key] === value);
+}
+
+/**
+ * The racks each alias names: one rack by name, or every rack whose labels match a selector. Revoked racks
+ * never run anything.
+ */
+export function resolveTargets(scenario: Scenario, racks: RackRow[]): ActivationTarget[] {
+  const live = racks.filter((rack) => rack.status !== "revoked");
+  return Object.entries(scenario.racks).flatMap(([alias, target]: [string, RackTarget]) => {
+    if ("name" in target) {
+      const rack = live.find((r) => r.name === target.name);
+      return [{ alias, name: target.name, ...(rack ? { id: rack.id } : {}) }];
+    }
+    return live
+      .filter((rack) => matches(target.selector, JSON.parse(rack.labels) as Record<string, string>))
+      .map((rack) => ({ alias, id: rack.id, name: rack.name }));
+  });
+}
+
+/** Signs a rack's part and keeps it on its row, for delivery now and again when a heartbeat shows it missing. */
+async function assign(env: MixerEnv, scenario: Scenario, alias: string, rackId: string, hash: string) {
+  const key = await clusterKey(env);
+  const part = await scenarioPart(scenario, alias);
+  const now = Date.now();
+  const bytes = await signScenarioDelivery({ rack_id: rackId, issued_at: now, part }, key.privateKey);
+  await assignScenarioPart(env.REGISTRY, rackId, { name: scenario.meta.name, hash }, bytes, now);
+}
+
+/**
+ * Activates a stored scenario: each target rack gets its signed part (delivered now to active racks; a
+ * pending rack gets it `enrollment.push_delay` after it is approved), then waits up to `waitMs` (default
+ * `mixer.scenario_wait_timeout`; 0 does not wait) for every target to report running that content hash.
+ *
+ * @example const report = await activateScenario(env, row, { waitMs: 15_000 });
+ */
+export async function activateScenario(
+  env: MixerEnv,
+  row: ScenarioRow,
+  options: { waitMs?: number } = {},
+): Promise<Convergence> {
+  const scenario = scenarioOf(row);
+  const targets = resolveTargets(scenario, await listRacks(env.REGISTRY));
+  const activatedAt = Date.now();
+  for (const target of targets) {
+    if (target.id) await assign(env, scenario, target.alias, target.id, row.hash);
+  }
+  await insertActivation(env.REGISTRY, {
+    id: uuidv7(),
+    name: row.name,
+    version: row.version,
+    hash: row.hash,
+    activated_at: activatedAt,
+    targets: JSON.stringify(targets),
+  });
+  const bridge = snakeBridge(env);
+  for (const target of targets) if (target.id) await bridge.deliverScenario(target.id, 0);
+  const waitMs = options.waitMs ?? mixerConfig(env).config.mixer.scenario_wait_timeout;
+  return waitForConvergence(env, { name: row.name, version: row.version, hash: row.hash, targets }, waitMs);
+}
+
+/** Polls the registry until every target converged or refused, or `waitMs` passed; then says who did what. */
+export async function waitForConvergence(
+  env: MixerEnv,
+  activation: { name: string; version: string; hash: string; targets: ActivationTarget[] },
+  waitMs: number,
+): Promise<Convergence> {
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    const rows = await Promise.all(
+      activation.targets.map((t) => (t.id ? findRack(env.REGISTRY, "id", t.id) : Promise.resolve(null))),
+    );
+    const report = convergence(activation, rows, Date.now());
+    if (report.settled || Date.now() >= deadline) return report;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/**
+ * A rack just approved gets the part of the last activated scenario that targets it (by name or by a
+ * selector its labels match), `enrollment.push_delay` later. Resolves whether it was given one.
+ *
+ * @example await assignLatestScenario(env, rack);
+ */
+export async function assignLatestScenario(env: MixerEnv, rack: RackRow, delayMs: number): Promise<boolean> {
+  const activations = (await latestActivations(env.REGISTRY)).sort((a, b) => b.activated_at - a.activated_at);
+  for (const activation of activations) {
+    const row = await findScenario(env.REGISTRY, activation.name, activation.version);
+    if (!row) continue;
+    const scenario = scenarioOf(row);
+    const target = resolveTargets(scenario, [rack]).find((t) => t.id === rack.id);
+    if (!target) continue;
+    await assign(env, scenario, target.alias, rack.id, row.hash);
+    await snakeBridge(env).deliverScenario(rack.id, delayMs);
+    return true;
+  }
+  return false;
+}
