@@ -30,7 +30,8 @@ export function addMixerApiOptions(command: Command): Command {
 export interface MixerApi {
   readonly url: string;
   get<T>(path: string): Promise<T>;
-  post<T>(path: string, body?: unknown): Promise<T>;
+  /** POSTs `body` as JSON, or as it is with `contentType`; `timeoutMs` (default 15 s) bounds the wait. */
+  post<T>(path: string, body?: unknown, options?: { contentType?: string; timeoutMs?: number }): Promise<T>;
 }
 
 /**
@@ -53,17 +54,25 @@ export async function mixerApi(
       `no API token: pass --token, set FLUXRIG_API_TOKEN, or run this where the local mixer keeps ${tokenFile}`,
     );
   }
-  const call = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
+  const call = async <T>(
+    method: string,
+    path: string,
+    body?: unknown,
+    options: { contentType?: string; timeoutMs?: number } = {},
+  ): Promise<T> => {
     let res: Response;
+    const contentType = options.contentType ?? "application/json";
     try {
       res = await fetch(`${url}${path}`, {
         method,
         headers: {
           authorization: `Bearer ${token}`,
-          ...(body === undefined ? {} : { "content-type": "application/json" }),
+          ...(body === undefined ? {} : { "content-type": contentType }),
         },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-        signal: AbortSignal.timeout(15_000),
+        ...(body === undefined
+          ? {}
+          : { body: options.contentType === undefined ? JSON.stringify(body) : String(body) }),
+        signal: AbortSignal.timeout(options.timeoutMs ?? 15_000),
       });
     } catch (error) {
       const cause = (error as Error & { cause?: Error }).cause?.message ?? (error as Error).message;
@@ -84,5 +93,9 @@ export async function mixerApi(
     }
     return JSON.parse(text) as T;
   };
-  return { url, get: (path) => call("GET", path), post: (path, body) => call("POST", path, body) };
+  return {
+    url,
+    get: (path) => call("GET", path),
+    post: (path, body, options) => call("POST", path, body, options),
+  };
 }
