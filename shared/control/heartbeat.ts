@@ -6,6 +6,13 @@ export const GEAR_STATES = ["running", "stopped"] as const;
 export type GearState = (typeof GEAR_STATES)[number];
 
 /**
+ * One gear's state: `failing` when most of its recent messages failed (they were dead-lettered) while it
+ * keeps running; `starting` and `draining` while a new scenario part is applied.
+ */
+export const GEAR_RUN_STATES = ["starting", "running", "failing", "draining", "stopped"] as const;
+export type GearRunState = (typeof GEAR_RUN_STATES)[number];
+
+/**
  * A rack's heartbeat on `flux.ctl.heartbeat.<rack_id>`: the payload of an envelope signed with the rack's
  * identity key, so no one else on the bus can keep a dead rack looking alive.
  */
@@ -27,6 +34,11 @@ export const heartbeatSchema = z.object({
   /** `issued_at` of the passport the rack holds; an older one than the registry's is sent again. */
   passport_issued_at: z.int().nonnegative(),
   gears: z.enum(GEAR_STATES),
+  /**
+   * Each gear of the running scenario part by name, with the part's scenario hash. Optional, so racks and
+   * mixers from before scenarios still understand each other (zod drops keys it does not know).
+   */
+  scenario: z.object({ hash: z.string(), gears: z.record(z.string(), z.enum(GEAR_RUN_STATES)) }).optional(),
   /** Cumulative counters since the agent started: heartbeats_sent, telemetry records_sent, … */
   counters: z.record(z.string(), z.number()),
 });
