@@ -1,8 +1,10 @@
 import { setTimeout as sleep } from "node:timers/promises";
+import { jetstream } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/nats-core";
 import type { LoadedConfig, RackConfig } from "../../../shared/config/index.ts";
 import { passportSubject } from "../../../shared/fluxmsg/subjects.ts";
 import { PassportError, type PassportPayload } from "../../../shared/passport/index.ts";
+import { businessDeadLetters } from "../flow/dead-letters.ts";
 import { nextBootStamp } from "../identity/boot-stamp.ts";
 import { ClusterPin } from "../identity/cluster-pin.ts";
 import { PassportStore } from "../identity/passport-store.ts";
@@ -129,6 +131,7 @@ class RackAgent {
     this.#heartbeats?.stop();
     this.#gears.stop("the agent is stopping");
     await this.#updates;
+    await this.#gears.settled();
     await this.#telemetry?.close();
     if (this.#nc && !this.#nc.isClosed()) await this.#nc.drain().catch(() => this.#nc?.close());
     this.options.log.info("stopped");
@@ -228,6 +231,19 @@ class RackAgent {
       warn: log.warn,
     });
     this.#telemetry = telemetry;
+    const throttling = this.options.loaded.config.logging.throttling;
+    this.#gears.attach({
+      rackName: passport.name,
+      telemetry,
+      log,
+      limits: { maxHops: config.rack.max_hops, maxPayloadSize: config.rack.max_payload_size },
+      throttle: throttling.enabled ? { rate: throttling.rate, burst: throttling.burst } : undefined,
+      deadLetter: businessDeadLetters(
+        jetstream(nc, { domain: config.snake.domain }),
+        passport.name,
+        log.warn,
+      ),
+    });
     this.#heartbeats = startHeartbeats({
       nc,
       rackId: passport.rack_id,
@@ -236,9 +252,11 @@ class RackAgent {
       intervalMs: config.rack.heartbeat_interval,
       state: () => {
         const stats = telemetry.stats();
+        const scenario = this.#gears.scenario;
         return {
           passport_issued_at: this.#passport?.issued_at ?? 0,
           gears: this.#gears.state,
+          ...(scenario ? { scenario } : {}),
           counters: {
             telemetry_records_sent: stats.recordsSent,
             telemetry_records_dropped: stats.recordsDropped,

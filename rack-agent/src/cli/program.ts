@@ -7,6 +7,7 @@ import { RACK_CONFIG_FLAGS } from "./config-flags.ts";
 import { addEmitCommand } from "./emit-command.ts";
 import { addRacksCommand } from "./racks-command.ts";
 import { addRunCommand } from "./run-command.ts";
+import { addScenarioCommand } from "./scenario-command.ts";
 import { addLogsCommand } from "./telemetry/logs-command.ts";
 import { addMetricsCommand } from "./telemetry/metrics-command.ts";
 import { addTracesCommand } from "./telemetry/traces-command.ts";
@@ -30,6 +31,7 @@ export function buildRackProgram(io: CliIo): Command {
   });
   addEmitCommand(program, loadRack, io);
   addRunCommand(program, loadRack, io);
+  addScenarioCommand(program, io);
   addRacksCommand(program, loadRack, io);
   addLogsCommand(program, loadRack, io);
   addMetricsCommand(program, loadRack, io);
