@@ -1,10 +1,32 @@
 import { z } from "zod";
 import { signEnvelope } from "../passport/envelope.ts";
-import { scenarioReportSchema } from "./scenario-delivery.ts";
 
 /** Whether a rack's gears run; the one piece of gear state the mixer sees until scenarios arrive. */
 export const GEAR_STATES = ["running", "stopped"] as const;
 export type GearState = (typeof GEAR_STATES)[number];
+
+/**
+ * One gear's state: `failing` when most of its recent messages failed (they were dead-lettered) while it
+ * keeps running; `starting` and `draining` while a new scenario part is applied.
+ */
+export const GEAR_RUN_STATES = ["starting", "running", "failing", "draining", "stopped"] as const;
+export type GearRunState = (typeof GEAR_RUN_STATES)[number];
+
+/**
+ * How a rack stands with the scenario part it was given: `starting` while it applies it, `running`, or
+ * `refused` with why (a gear that cannot start: a port taken, a secret missing). Optional in the heartbeat,
+ * so racks and mixers from before scenarios still understand each other (zod drops keys it does not know).
+ */
+export const SCENARIO_STATES = ["starting", "running", "refused"] as const;
+export const scenarioReportSchema = z.object({
+  name: z.string().max(256),
+  hash: z.string().max(128),
+  state: z.enum(SCENARIO_STATES),
+  error: z.string().max(2_000).optional(),
+  /** Each gear of the part by name. */
+  gears: z.record(z.string(), z.enum(GEAR_RUN_STATES)).optional(),
+});
+export type ScenarioReport = z.infer<typeof scenarioReportSchema>;
 
 /**
  * A rack's heartbeat on `flux.ctl.heartbeat.<rack_id>`: the payload of an envelope signed with the rack's
@@ -28,7 +50,7 @@ export const heartbeatSchema = z.object({
   /** `issued_at` of the passport the rack holds; an older one than the registry's is sent again. */
   passport_issued_at: z.int().nonnegative(),
   gears: z.enum(GEAR_STATES),
-  /** The scenario part the rack holds and how it stands; absent while it has none. */
+  /** The scenario part the rack holds, how it stands, and each of its gears; absent while it has none. */
   scenario: scenarioReportSchema.optional(),
   /** Cumulative counters since the agent started: heartbeats_sent, telemetry records_sent, … */
   counters: z.record(z.string(), z.number()),

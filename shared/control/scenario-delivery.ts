@@ -14,17 +14,6 @@ export const scenarioDeliverySchema = z.object({
 });
 export type ScenarioDelivery = z.infer<typeof scenarioDeliverySchema>;
 
-/** How a rack stands with the part it was given, reported in every heartbeat. */
-export const SCENARIO_STATES = ["starting", "running", "refused"] as const;
-export const scenarioReportSchema = z.object({
-  name: z.string(),
-  hash: z.string(),
-  state: z.enum(SCENARIO_STATES),
-  /** Why the rack refused the part or could not start it. */
-  error: z.string().max(2_000).optional(),
-});
-export type ScenarioReport = z.infer<typeof scenarioReportSchema>;
-
 /**
  * Signs a scenario part for one rack with the cluster key.
  *

@@ -5,8 +5,8 @@ import { defineGearType } from "./gear-type.ts";
 /**
  * `tcp-in`: a TCP listener speaking frames with a 2-byte big-endian length prefix, as card switches do. Each
  * frame becomes a message on `out` with the frame in `raw` (and, with `decode: json` or `utf8`, its content in
- * `data`); a message on `reply` with the same flux_id is written back on that connection, framed (its `raw`,
- * else its `data` as JSON).
+ * `data`); a message on `reply` with the same flux_id is written back on that connection, framed, encoded
+ * the same way (`data` as JSON or text, or `raw` with `decode: none`).
  */
 export const tcpInGearType = defineGearType({
   type: "tcp-in",

@@ -12,7 +12,7 @@ export interface HeartbeatOptions {
   /** `rack.heartbeat_interval` in ms. */
   intervalMs: number;
   /** What the rack reports right now: its passport's issue time, its gears, its counters. */
-  state: () => Pick<Heartbeat, "passport_issued_at" | "gears" | "counters">;
+  state: () => Pick<Heartbeat, "passport_issued_at" | "gears" | "counters" | "scenario">;
   /** Told the running count after each heartbeat (to count them as a metric). */
   onSent: (sent: number) => void;
   warn: (message: string) => void;

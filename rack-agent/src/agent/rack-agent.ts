@@ -1,13 +1,17 @@
 import { setTimeout as sleep } from "node:timers/promises";
+import { jetstream } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/nats-core";
 import type { LoadedConfig, RackConfig } from "../../../shared/config/index.ts";
-import { passportSubject } from "../../../shared/fluxmsg/subjects.ts";
+import type { ScenarioDelivery } from "../../../shared/control/scenario-delivery.ts";
+import { passportSubject, scenarioSubject } from "../../../shared/fluxmsg/subjects.ts";
 import { PassportError, type PassportPayload } from "../../../shared/passport/index.ts";
+import { businessDeadLetters } from "../flow/dead-letters.ts";
 import { nextBootStamp } from "../identity/boot-stamp.ts";
 import { ClusterPin } from "../identity/cluster-pin.ts";
 import { PassportStore } from "../identity/passport-store.ts";
 import { loadOrCreateRackKeys, type RackKeys } from "../identity/rack-keys.ts";
 import { primaryIp, rackName } from "../identity/rack-name.ts";
+import { ScenarioStore } from "../identity/scenario-store.ts";
 import { connectSnake } from "../snake/connect.ts";
 import { createTelemetry, type Telemetry } from "../telemetry/index.ts";
 import { enroll } from "./enroll.ts";
@@ -61,7 +65,10 @@ class RackAgent {
   #nc: NatsConnection | undefined;
   #telemetry: Telemetry | undefined;
   #heartbeats: ReturnType<typeof startHeartbeats> | undefined;
-  /** Passport updates apply one at a time, in arrival order. */
+  /** The scenario part held (verified), kept in `<base.state_dir>/scenario.flux`. */
+  #scenario: ScenarioDelivery | undefined;
+  readonly #scenarios: ScenarioStore;
+  /** Passport and scenario updates apply one at a time, in arrival order. */
   #updates: Promise<void> = Promise.resolve();
 
   private constructor(
@@ -75,6 +82,7 @@ class RackAgent {
     private readonly boot: number,
   ) {
     this.#gears = new GearRunner(options.log.info);
+    this.#scenarios = new ScenarioStore(options.loaded.config.base.state_dir);
   }
 
   static async prepare(options: RackAgentOptions): Promise<RackAgent> {
@@ -129,6 +137,7 @@ class RackAgent {
     this.#heartbeats?.stop();
     this.#gears.stop("the agent is stopping");
     await this.#updates;
+    await this.#gears.settled();
     await this.#telemetry?.close();
     if (this.#nc && !this.#nc.isClosed()) await this.#nc.drain().catch(() => this.#nc?.close());
     this.options.log.info("stopped");
@@ -196,6 +205,48 @@ class RackAgent {
       log.info(`waiting for adoption: an operator runs \`fluxrig racks approve ${passport.name}\``);
     }
     this.#gears.follow(passport.status, secrets);
+    if (!this.#scenario) await this.#cachedScenario(passport.rack_id);
+  }
+
+  /** The part kept from an earlier run, so the rack runs its scenario without the mixer. */
+  async #cachedScenario(rackId: string): Promise<void> {
+    const pinned = this.pin.key;
+    if (!pinned) return;
+    try {
+      this.#scenario = await this.#scenarios.load(pinned, rackId);
+    } catch (error) {
+      this.options.log.warn(`refusing the stored scenario part: ${(error as Error).message}`);
+      return;
+    }
+    if (!this.#scenario) return;
+    const { name, version } = this.#scenario.part.scenario;
+    this.options.log.info(
+      `running the stored scenario part of ${name} ${version} until the mixer sends another`,
+    );
+    void this.#gears.runPart(this.#scenario.part);
+  }
+
+  /** A scenario part delivered by the mixer: verified, kept, then run; refused with the last good one kept. */
+  async #receiveScenario(bytes: Uint8Array, subject: string): Promise<void> {
+    const pinned = this.pin.key;
+    const rackId = this.#passport?.rack_id;
+    if (!pinned || !rackId) return;
+    let delivery: ScenarioDelivery;
+    try {
+      delivery = await this.#scenarios.save(bytes, pinned, rackId, this.#scenario);
+    } catch (error) {
+      this.options.log.warn(`refused a scenario part on ${subject}: ${(error as Error).message}`);
+      return;
+    }
+    if (delivery === this.#scenario) {
+      this.#heartbeats?.now();
+      return;
+    }
+    this.#scenario = delivery;
+    const { name, version, hash } = delivery.part.scenario;
+    this.options.log.info(`scenario ${name} ${version} (${hash.slice(0, 12)}) received; applying it`);
+    await this.#gears.runPart(delivery.part);
+    this.#heartbeats?.now();
   }
 
   /** On the bus with a passport: take deliveries, send heartbeats and telemetry. */
@@ -204,18 +255,27 @@ class RackAgent {
     const config = this.#config;
     const { log } = this.options;
     this.#nc = nc;
-    nc.subscribe(passportSubject(passport.rack_id), {
-      callback: (error, msg) => {
-        if (error) log.warn(`passport subscription: ${error.message}`);
-        else {
-          this.#updates = this.#updates
-            .then(() => this.#receive(msg.data, msg.subject))
-            .catch((failure: unknown) =>
-              log.warn(`passport on ${msg.subject}: ${(failure as Error).message}`),
-            );
-        }
-      },
-    });
+    const follow = (
+      subject: string,
+      what: string,
+      receive: (bytes: Uint8Array, on: string) => Promise<void>,
+    ) =>
+      nc.subscribe(subject, {
+        callback: (error, msg) => {
+          if (error) log.warn(`${what} subscription: ${error.message}`);
+          else {
+            this.#updates = this.#updates
+              .then(() => receive(msg.data, msg.subject))
+              .catch((failure: unknown) =>
+                log.warn(`${what} on ${msg.subject}: ${(failure as Error).message}`),
+              );
+          }
+        },
+      });
+    follow(passportSubject(passport.rack_id), "passport", (bytes, on) => this.#receive(bytes, on));
+    follow(scenarioSubject(passport.rack_id), "scenario part", (bytes, on) =>
+      this.#receiveScenario(bytes, on),
+    );
     const telemetry = await createTelemetry({
       nc,
       domain: config.snake.domain,
@@ -228,6 +288,19 @@ class RackAgent {
       warn: log.warn,
     });
     this.#telemetry = telemetry;
+    const throttling = this.options.loaded.config.logging.throttling;
+    this.#gears.attach({
+      rackName: passport.name,
+      telemetry,
+      log,
+      limits: { maxHops: config.rack.max_hops, maxPayloadSize: config.rack.max_payload_size },
+      throttle: throttling.enabled ? { rate: throttling.rate, burst: throttling.burst } : undefined,
+      deadLetter: businessDeadLetters(
+        jetstream(nc, { domain: config.snake.domain }),
+        passport.name,
+        log.warn,
+      ),
+    });
     this.#heartbeats = startHeartbeats({
       nc,
       rackId: passport.rack_id,
@@ -236,9 +309,11 @@ class RackAgent {
       intervalMs: config.rack.heartbeat_interval,
       state: () => {
         const stats = telemetry.stats();
+        const scenario = this.#gears.scenario;
         return {
           passport_issued_at: this.#passport?.issued_at ?? 0,
           gears: this.#gears.state,
+          ...(scenario ? { scenario } : {}),
           counters: {
             telemetry_records_sent: stats.recordsSent,
             telemetry_records_dropped: stats.recordsDropped,

@@ -7,7 +7,8 @@ import { RACK_CONFIG_FLAGS } from "./config-flags.ts";
 import { addEmitCommand } from "./emit-command.ts";
 import { addRacksCommand } from "./racks-command.ts";
 import { addRunCommand } from "./run-command.ts";
-import { addScenarioApiCommands } from "./scenario-command.ts";
+import { addScenarioApiCommands } from "./scenario-api-commands.ts";
+import { addScenarioCommand } from "./scenario-command.ts";
 import { addLogsCommand } from "./telemetry/logs-command.ts";
 import { addMetricsCommand } from "./telemetry/metrics-command.ts";
 import { addTracesCommand } from "./telemetry/traces-command.ts";
@@ -31,14 +32,8 @@ export function buildRackProgram(io: CliIo): Command {
   });
   addEmitCommand(program, loadRack, io);
   addRunCommand(program, loadRack, io);
+  addScenarioApiCommands(addScenarioCommand(program, io), loadRack, io);
   addRacksCommand(program, loadRack, io);
-  addScenarioApiCommands(
-    program
-      .command("scenario")
-      .description("scenarios: import, list, show, activate and follow them on the mixer"),
-    loadRack,
-    io,
-  );
   addLogsCommand(program, loadRack, io);
   addMetricsCommand(program, loadRack, io);
   addTracesCommand(program, loadRack, io);

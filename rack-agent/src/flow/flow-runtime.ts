@@ -1,0 +1,226 @@
+import type { GearRunState } from "../../../shared/control/heartbeat.ts";
+import type { FluxMsg } from "../../../shared/fluxmsg/message.ts";
+import type { PartGear, ScenarioPart } from "../../../shared/scenario/index.ts";
+import { GearHost, type GearServices } from "../gears/gear-host.ts";
+import type { GearRegistry } from "../gears/registry.ts";
+import { upstreamFirst } from "./gear-order.ts";
+
+/** Where guaranteed lanes go: JetStream publishing and consumers (see guaranteed-lanes.ts). */
+export interface GuaranteedLanes {
+  /** Publishes a message on a lane subject; resolves once JetStream stored it. */
+  publish(subject: string, msg: FluxMsg): Promise<void>;
+  /** Consumes the part's guaranteed inputs, delivering to `handle`; replaces what a previous part consumed. */
+  consume(
+    part: ScenarioPart,
+    handle: (gear: string, port: string, msg: FluxMsg) => Promise<void>,
+  ): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** A hot wire's receiving end. */
+interface Target {
+  gear: string;
+  port: string;
+}
+
+/** What applying a part did, by gear name. */
+export interface AppliedPart {
+  started: string[];
+  stopped: string[];
+  kept: string[];
+  /** Gears whose config or `init` failed: they stay stopped, the others run. */
+  failed: { gear: string; error: Error }[];
+}
+
+/**
+ * Runs a scenario part on this rack. Hot wires are direct calls: an emit calls the receiving gear's
+ * `process` at once, in the sender's call stack (no queue, no copy; at most once; a gear holding too many
+ * messages makes its senders wait). Guaranteed wires go through {@link GuaranteedLanes}. A new part
+ * restarts only the gears whose hash changed (their type, config or wiring): they are drained upstream
+ * first and started downstream first; the others keep running and follow the new routes at once.
+ *
+ * @example
+ * const flow = new FlowRuntime(services, GearRegistry.builtIn());
+ * await flow.apply(await scenarioPart(scenario, "edge"));
+ * …
+ * await flow.stop();
+ */
+export class FlowRuntime {
+  readonly #hosts = new Map<string, GearHost>();
+  #routes = new Map<string, Target[]>();
+  #publish = new Map<string, string[]>();
+  #part: ScenarioPart | undefined;
+  /** Applications run one at a time, in order. */
+  #applying: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly services: GearServices,
+    private readonly registry: GearRegistry,
+    private readonly lanes?: GuaranteedLanes,
+  ) {}
+
+  /** The running part's scenario hash and each gear's state, for heartbeats. */
+  get scenario(): { hash: string; gears: Record<string, GearRunState> } | undefined {
+    if (!this.#part) return undefined;
+    const gears = Object.fromEntries(
+      this.#part.gears.map((g) => [g.name, this.#hosts.get(g.name)?.state ?? "stopped"]),
+    );
+    return { hash: this.#part.scenario.hash, gears };
+  }
+
+  /** The gears running now, by name (metrics reports, tests). */
+  get hosts(): ReadonlyMap<string, GearHost> {
+    return this.#hosts;
+  }
+
+  apply(part: ScenarioPart): Promise<AppliedPart> {
+    const next = this.#applying.then(() => this.#apply(part));
+    this.#applying = next.catch(() => undefined);
+    return next;
+  }
+
+  /**
+   * Delivers a message to a gear's input as a hot lane would: how a test or a benchmark feeds a flow.
+   *
+   * @example flow.deliver("parser", "in", msg);
+   */
+  deliver(gear: string, port: string, msg: FluxMsg): undefined | Promise<void> {
+    const host = this.#hosts.get(gear);
+    if (!host) throw new Error(`no gear "${gear}" runs here`);
+    return host.deliver(msg, port);
+  }
+
+  /** Drains and stops every gear (upstream first), and the guaranteed lanes. */
+  stop(): Promise<void> {
+    const done = this.#applying.then(async () => {
+      await this.#stopGears([...this.#hosts.keys()], this.#part?.hot ?? []);
+      this.#part = undefined;
+      await this.lanes?.close();
+    });
+    this.#applying = done.catch(() => undefined);
+    return done;
+  }
+
+  /** Every gear's counters and latency, as telemetry metrics; call it every reporting interval. */
+  reportMetrics(): void {
+    for (const host of this.#hosts.values()) host.metrics.report(this.services.telemetry);
+  }
+
+  async #apply(part: ScenarioPart): Promise<AppliedPart> {
+    const wanted = new Map(part.gears.map((gear) => [gear.name, gear]));
+    const changed = (name: string) => wanted.get(name)?.hash !== this.#hosts.get(name)?.definition.hash;
+    const leaving = [...this.#hosts.keys()].filter(changed);
+    const kept = [...this.#hosts.keys()].filter((name) => !changed(name));
+    await this.#stopGears(leaving, this.#part?.hot ?? []);
+    this.#routes = hotRoutes(part);
+    this.#publish = publishRoutes(part);
+    this.#part = part;
+    const coming = part.gears.filter((gear) => !this.#hosts.has(gear.name));
+    const failed: AppliedPart["failed"] = [];
+    const started: string[] = [];
+    // Receivers first, so that no source emits into a gear not yet running.
+    for (const name of upstreamFirst(
+      coming.map((g) => g.name),
+      part.hot,
+    ).reverse()) {
+      const error = await this.#startGear(wanted.get(name) as PartGear, part);
+      if (error) failed.push({ gear: name, error });
+      else started.push(name);
+    }
+    await this.lanes?.consume(part, (gear, port, msg) => this.#handleGuaranteed(gear, port, msg));
+    const summary = `${started.length} started, ${leaving.length} stopped, ${kept.length} unchanged`;
+    this.services.log.info(
+      `scenario ${part.scenario.name} ${part.scenario.version} (${part.scenario.hash.slice(0, 12)}) on ${part.rack}: ${summary}`,
+    );
+    for (const { gear, error } of failed)
+      this.services.log.warn(`gear ${gear} not started: ${error.message}`);
+    return { started, stopped: leaving, kept, failed };
+  }
+
+  async #startGear(gear: PartGear, part: ScenarioPart): Promise<Error | undefined> {
+    const wiredInputs = new Set([
+      ...part.hot.filter((w) => w.to.gear === gear.name).map((w) => w.to.port),
+      ...part.consume.filter((c) => c.to.gear === gear.name).map((c) => c.to.port),
+    ]);
+    try {
+      const host = new GearHost(this.registry.get(gear.type), gear, this.services, this.#route, wiredInputs);
+      await host.init();
+      this.#hosts.set(gear.name, host);
+      await host.start();
+      return undefined;
+    } catch (error) {
+      return error as Error;
+    }
+  }
+
+  async #stopGears(names: string[], wires: ScenarioPart["hot"]): Promise<void> {
+    for (const name of upstreamFirst(names, wires)) {
+      const host = this.#hosts.get(name);
+      if (!host) continue;
+      await host.drain();
+      await host.stop();
+      this.#hosts.delete(name);
+    }
+  }
+
+  readonly #route = (from: GearHost, port: string, msg: FluxMsg): undefined | Promise<void> => {
+    const key = `${from.name}.${port}`;
+    // Allocated only when a receiver is saturated or a lane publishes: the common hot path makes no array.
+    let wait: Promise<unknown>[] | undefined;
+    for (const target of this.#routes.get(key) ?? []) {
+      const host = this.#hosts.get(target.gear);
+      if (!host) {
+        from.metrics.dropped++;
+        continue;
+      }
+      const pending = host.deliver(msg, target.port);
+      if (pending) {
+        wait ??= [];
+        wait.push(pending);
+      }
+    }
+    for (const subject of this.#publish.get(key) ?? []) {
+      wait ??= [];
+      wait.push(this.#publishGuaranteed(from, subject, msg));
+    }
+    return wait ? Promise.all(wait).then(() => undefined) : undefined;
+  };
+
+  async #publishGuaranteed(from: GearHost, subject: string, msg: FluxMsg): Promise<void> {
+    try {
+      if (!this.lanes) throw new Error("this rack has no guaranteed lanes (no bus connection)");
+      await this.lanes.publish(subject, msg);
+    } catch (error) {
+      from.metrics.errors++;
+      this.services.deadLetter(
+        msg,
+        from.name,
+        `publishing to ${subject} failed: ${(error as Error).message}`,
+      );
+    }
+  }
+
+  #handleGuaranteed(gear: string, port: string, msg: FluxMsg): Promise<void> {
+    const host = this.#hosts.get(gear);
+    if (!host) return Promise.reject(new Error(`gear ${gear} is not running`));
+    return host.handle(msg, port);
+  }
+}
+
+function hotRoutes(part: ScenarioPart): Map<string, Target[]> {
+  const routes = new Map<string, Target[]>();
+  for (const wire of part.hot) {
+    const key = `${wire.from.gear}.${wire.from.port}`;
+    routes.set(key, [...(routes.get(key) ?? []), { gear: wire.to.gear, port: wire.to.port }]);
+  }
+  return routes;
+}
+
+function publishRoutes(part: ScenarioPart): Map<string, string[]> {
+  const routes = new Map<string, string[]>();
+  for (const lane of part.publish) {
+    const key = `${lane.from.gear}.${lane.from.port}`;
+    routes.set(key, [...(routes.get(key) ?? []), lane.subject]);
+  }
+  return routes;
+}

@@ -1,0 +1,76 @@
+import { clearTimeout, setTimeout } from "node:timers";
+import type { FluxData } from "../../../../shared/fluxmsg/message.ts";
+import { generatorGearType } from "../../../../shared/gears/generator.ts";
+import { defineGear } from "../gear.ts";
+
+/** mulberry32: a small seeded generator, so sample data is the same on every run. */
+function seeded(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
+
+const PLACEHOLDER = /^\{\{(seq|random:(-?\d+):(-?\d+)|pick:([^}]+))\}\}$/;
+
+/** Fills a template: `{{seq}}`, `{{random:LO:HI}}` and `{{pick:A,B}}` strings; `{{seq}}` inside text too. */
+function render(template: FluxData, seq: number, random: () => number): FluxData {
+  if (typeof template === "string") {
+    const m = PLACEHOLDER.exec(template);
+    if (!m) return template.replaceAll("{{seq}}", String(seq));
+    if (m[1] === "seq") return seq;
+    if (m[2] !== undefined) {
+      const lo = Number(m[2]);
+      return lo + Math.floor(random() * (Number(m[3]) - lo + 1));
+    }
+    const words = (m[4] as string).split(",");
+    return words[Math.floor(random() * words.length)] as string;
+  }
+  if (Array.isArray(template)) return template.map((item) => render(item, seq, random));
+  if (template && typeof template === "object") {
+    return Object.fromEntries(
+      Object.entries(template).map(([key, item]) => [key, render(item, seq, random)]),
+    );
+  }
+  return template;
+}
+
+/** Timer granularity: at high rates several messages go per tick. */
+const TICK_MS = 10;
+
+/**
+ * `generator`: `rate` messages per second from `template`, `count` in all (0: until stopped). Awaits the
+ * receivers when they are saturated, so it never runs ahead of them.
+ */
+export const generatorGear = defineGear(generatorGearType, (ctx) => {
+  const { rate, count, type, template, seed } = ctx.config;
+  const random = seeded(seed);
+  let seq = 0;
+  let startedAt = 0;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let running = false;
+  const tick = async () => {
+    const due = Math.floor(((performance.now() - startedAt) / 1000) * rate) + 1;
+    while (running && seq < due && (count === 0 || seq < count)) {
+      seq++;
+      const sent = ctx.emit("out", ctx.newMessage({ type, data: render(template, seq, random) }));
+      if (sent) await sent;
+    }
+    if (running && (count === 0 || seq < count)) timer = setTimeout(tick, Math.max(TICK_MS, 1000 / rate));
+  };
+  return {
+    start() {
+      running = true;
+      startedAt = performance.now();
+      void tick();
+    },
+    drain() {
+      running = false;
+      clearTimeout(timer);
+    },
+  };
+});

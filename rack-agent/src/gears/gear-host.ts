@@ -1,0 +1,283 @@
+import { z } from "zod";
+import type { GearRunState } from "../../../shared/control/heartbeat.ts";
+import type { FluxLimits } from "../../../shared/fluxmsg/limits.ts";
+import type { FluxMsg } from "../../../shared/fluxmsg/message.ts";
+import { type FluxMsgDraft, newFluxMsg, produce } from "../../../shared/fluxmsg/produce.ts";
+import { formatTraceparent, parseTraceparent } from "../../../shared/fluxmsg/traceparent.ts";
+import type { Span, Telemetry } from "../telemetry/index.ts";
+import type { Gear, GearContext, GearImplementation, GearLog, GearLogLevel } from "./gear.ts";
+import { GearHealth } from "./gear-health.ts";
+import { GearMetrics } from "./gear-metrics.ts";
+import { LogThrottle } from "./log-throttle.ts";
+import { resolveSecretRefs } from "./secret-refs.ts";
+
+/** What every gear on a rack shares: where it logs, measures and dead-letters, and the rack's limits. */
+export interface GearServices {
+  rackName: string;
+  telemetry: Telemetry;
+  /** The agent's own log (stderr); gear lines go there too, prefixed with rack and gear. */
+  log: { info(message: string): void; warn(message: string): void };
+  limits: FluxLimits;
+  secrets: { get(name: string): string | undefined };
+  /** `logging.throttling` when enabled: lines per second per gear, and burst. */
+  throttle?: { rate: number; burst: number } | undefined;
+  /** Sends a refused message to `flux.dlq.msg.<rack>` with the reason; never throws. */
+  deadLetter(msg: FluxMsgDraft, gear: string, reason: string): void;
+}
+
+/** One gear of a part, as the runtime knows it. */
+export interface GearDefinition {
+  name: string;
+  type: string;
+  config: Record<string, unknown>;
+  /** Changes whenever the gear's type, config or wiring does. */
+  hash: string;
+}
+
+/** Where an emitted message goes next: the runtime's routing (hot lanes, guaranteed publishing). */
+export type Route = (from: GearHost, port: string, msg: FluxMsg) => undefined | Promise<void>;
+
+/** Messages a gear may hold in `process` at once before senders are asked to wait. */
+export const MAX_IN_FLIGHT = 1_024;
+
+/**
+ * Runs one gear: parses its config (secrets resolved), drives its lifecycle, and wraps every message with
+ * a span (a child of the message's traceparent), metrics, and health. A message whose `process` throws is
+ * dead-lettered and the gear keeps running.
+ *
+ * @example
+ * const host = new GearHost(registry.get("router"), definition, services, route, new Set(["in"]));
+ * await host.init(); await host.start();
+ * host.deliver(msg, "in");
+ */
+export class GearHost {
+  readonly metrics: GearMetrics;
+  #gear: Gear | undefined;
+  #state: GearRunState = "starting";
+  #inFlight = 0;
+  #waiting: (() => void)[] = [];
+  readonly #health = new GearHealth();
+  readonly #log: GearLog;
+  readonly #spanName: string;
+  readonly #spanAttributes: Record<string, string>;
+
+  constructor(
+    readonly implementation: GearImplementation,
+    readonly definition: GearDefinition,
+    private readonly services: GearServices,
+    private readonly route: Route,
+    private readonly wiredInputs: ReadonlySet<string>,
+  ) {
+    const labels = { gear_id: definition.name, gear_type: definition.type };
+    this.metrics = new GearMetrics(labels);
+    this.#log = gearLog(services, definition.name, labels);
+    this.#spanName = `gear ${definition.name}`;
+    this.#spanAttributes = labels;
+  }
+
+  get name(): string {
+    return this.definition.name;
+  }
+
+  /** `failing` while most recent messages fail; otherwise where the lifecycle is. */
+  get state(): GearRunState {
+    return this.#state === "running" && this.#health.failing() ? "failing" : this.#state;
+  }
+
+  get inFlight(): number {
+    return this.#inFlight;
+  }
+
+  /** Parses the config and runs the gear's `init`; throws naming the gear and the field at fault. */
+  async init(): Promise<void> {
+    const { name, type, config } = this.definition;
+    const { declaration } = this.implementation;
+    let parsed: unknown;
+    try {
+      const resolved = resolveSecretRefs(config, (secret) => this.services.secrets.get(secret));
+      parsed = declaration.config.parse(resolved);
+    } catch (cause) {
+      const detail = cause instanceof z.ZodError ? describeIssues(cause) : (cause as Error).message;
+      throw new Error(`gear ${name} (${type}): ${detail}`, { cause });
+    }
+    this.#gear = this.implementation.create(this.#context(parsed));
+    try {
+      await this.#gear.init?.();
+    } catch (cause) {
+      throw new Error(`gear ${name} (${type}) failed to start: ${(cause as Error).message}`, { cause });
+    }
+  }
+
+  async start(): Promise<void> {
+    await this.#gear?.start?.();
+    this.#state = "running";
+  }
+
+  /**
+   * A message on an input, from a hot lane: at most once. Failures are dead-lettered here. Returns a
+   * promise only when the gear holds {@link MAX_IN_FLIGHT} messages: the sender should wait on it.
+   */
+  deliver(msg: FluxMsg, port: string): undefined | Promise<void> {
+    if (this.#state !== "running") {
+      this.metrics.dropped++;
+      return undefined;
+    }
+    let pending: void | Promise<void>;
+    try {
+      pending = this.#process(msg, port);
+    } catch {
+      return undefined;
+    }
+    if (!pending) return undefined;
+    this.#inFlight++;
+    pending.catch(() => undefined).finally(() => this.#settled());
+    return this.#inFlight >= MAX_IN_FLIGHT
+      ? new Promise((resolve) => this.#waiting.push(resolve))
+      : undefined;
+  }
+
+  /**
+   * A message from a guaranteed lane: resolves once the gear is done with it, rejects when it failed (the
+   * caller leaves it unacknowledged for redelivery; it is not dead-lettered here).
+   */
+  async handle(msg: FluxMsg, port: string): Promise<void> {
+    if (this.#state !== "running") throw new Error(`gear ${this.name} is ${this.#state}`);
+    this.#inFlight++;
+    try {
+      await this.#process(msg, port, false);
+    } finally {
+      this.#settled();
+    }
+  }
+
+  /** Stops taking new work (the gear's own `drain`), then waits for the messages in hand. */
+  async drain(): Promise<void> {
+    if (this.#state === "stopped") return;
+    this.#state = "draining";
+    await this.#gear?.drain?.();
+    await this.idle();
+  }
+
+  /** Resolves once no message is in `process`. */
+  async idle(): Promise<void> {
+    while (this.#inFlight > 0) await new Promise<void>((resolve) => this.#waiting.push(resolve));
+  }
+
+  async stop(): Promise<void> {
+    if (this.#state === "stopped") return;
+    this.#state = "stopped";
+    await this.#gear?.stop?.();
+  }
+
+  /** Runs `process` inside a span; counts, times and records health. Dead-letters failures when asked. */
+  #process(msg: FluxMsg, port: string, deadLetterFailures = true): void | Promise<void> {
+    const { services, metrics } = this;
+    metrics.messagesIn++;
+    const parent = parseTraceparent(msg.trace);
+    const span = services.telemetry.startSpan(this.#spanName, {
+      ...(parent ? { parent } : {}),
+      fluxId: msg.id,
+      attributes: { ...this.#spanAttributes, port },
+    });
+    // The gear sees its own span as the message's trace: what it emits from this message is a child of it.
+    const seen = { ...msg, trace: formatTraceparent(span.context) };
+    const started = performance.now();
+    const failed = (error: unknown) => {
+      this.#finish(span, started, error);
+      if (deadLetterFailures)
+        this.#refuse(seen, `gear ${this.name} failed on port ${port}: ${errorText(error)}`);
+      throw error;
+    };
+    let result: void | Promise<void>;
+    try {
+      result = this.#gear?.process?.(seen, port);
+    } catch (error) {
+      return failed(error);
+    }
+    if (!result) return this.#finish(span, started);
+    return result.then(() => this.#finish(span, started), failed);
+  }
+
+  #finish(span: Span, started: number, error?: unknown): void {
+    this.metrics.observe(performance.now() - started);
+    this.#health.record(error === undefined);
+    if (error === undefined) void span.end();
+    else void span.end({ status: "error", attributes: { error: errorText(error) } });
+  }
+
+  #refuse(msg: FluxMsgDraft, reason: string): void {
+    this.metrics.errors++;
+    this.services.deadLetter(msg, this.name, reason);
+    this.#log.warn(`dead-lettered ${msg.id}: ${reason}`, {}, msg.id);
+  }
+
+  #settled(): void {
+    this.#inFlight--;
+    const waiting = this.#waiting;
+    this.#waiting = [];
+    for (const wake of waiting) wake();
+  }
+
+  #context(config: unknown): GearContext<never> {
+    const { services, definition } = this;
+    const from = { rack: services.rackName, gear: definition.name, port: "" };
+    return {
+      name: definition.name,
+      rack: services.rackName,
+      config: config as never,
+      log: this.#log,
+      wiredInputs: this.wiredInputs,
+      emit: (port, draft) => {
+        if (this.#state === "stopped") return undefined;
+        const produced = produce(draft, { ...from, port }, services.limits);
+        if (!produced.ok) {
+          this.#refuse(produced.msg, produced.reason);
+          return undefined;
+        }
+        this.metrics.messagesOut++;
+        return this.route(this, port, produced.msg);
+      },
+      newMessage: (init, traceparent) => {
+        const parent = traceparent === undefined ? undefined : parseTraceparent(traceparent);
+        const span = services.telemetry.startSpan(`${this.#spanName} receive`, {
+          ...(parent ? { parent } : {}),
+          attributes: this.#spanAttributes,
+        });
+        const draft = newFluxMsg({ ...init, trace: formatTraceparent(span.context) });
+        void span.setAttributes({ flux_id: draft.id }).end();
+        return draft;
+      },
+      deadLetter: (msg, reason) => this.#refuse(msg, reason),
+    };
+  }
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function describeIssues(error: z.ZodError): string {
+  return error.issues
+    .map((issue) => `config.${issue.path.map(String).join(".")}: ${issue.message}`)
+    .join("; ");
+}
+
+/** A gear's logger: telemetry with `gear_id` and `gear_type`, and the agent's log with `<rack>/<gear>:`. */
+function gearLog(services: GearServices, gear: string, labels: Record<string, string>): GearLog {
+  const throttle = services.throttle
+    ? new LogThrottle(services.throttle.rate, services.throttle.burst)
+    : undefined;
+  const line =
+    (level: GearLogLevel) =>
+    (message: string, attributes: Record<string, unknown> = {}, fluxId?: string) => {
+      if (throttle && !throttle.take()) return;
+      const held = throttle?.drainSuppressed() ?? 0;
+      const text =
+        held > 0 ? `${message} (${held} earlier line(s) held back by logging.throttling)` : message;
+      void services.telemetry.log(level, text, { ...labels, ...attributes }, fluxId ?? null);
+      if (level === "debug") return;
+      const prefix = `${services.rackName}/${gear}: ${level === "error" ? "error: " : ""}`;
+      services.log[level === "info" ? "info" : "warn"](`${prefix}${text}`);
+    };
+  return { debug: line("debug"), info: line("info"), warn: line("warn"), error: line("error") };
+}
