@@ -13,6 +13,11 @@ export interface MixerEnv {
   MIXER_CONFIG_FLAGS?: string;
   /** Secret: the cluster key that signs passports, a private Ed25519 JWK (never in TOML, never logged). */
   MIXER_CLUSTER_KEY?: string;
+  /**
+   * The file `mixer.startup_scenario` names, base64 (any bytes survive the env file), read by
+   * `fluxrig-mixer dev`: a Worker has no file system.
+   */
+  MIXER_STARTUP_SCENARIO_BASE64?: string;
   /** FLUXRIG_* variables and secrets (including FLUXRIG_API_TOKEN) arrive as further string bindings. */
   [name: string]: unknown;
 }

@@ -3,6 +3,7 @@ export type { Lane, RackTarget, Scenario, ScenarioGear, ScenarioWire, WireEnd } 
 export { formatWireEnd, LANES, scenarioSchema } from "./model.ts";
 export type { PartGear, ScenarioPart } from "./part.ts";
 export { laneDurable, scenarioHash, scenarioPart, scenarioPartSchema } from "./part.ts";
+export { parseScenarioReference, type ScenarioReference } from "./reference.ts";
 export type { ScenarioProblem } from "./scenario-error.ts";
 export { formatProblem } from "./scenario-error.ts";
 export type { ScenarioValidation, ValidateScenarioOptions } from "./validate.ts";

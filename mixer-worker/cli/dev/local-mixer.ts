@@ -1,4 +1,4 @@
-import { chmod, mkdir, writeFile } from "node:fs/promises";
+import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { jetstreamManager } from "@nats-io/jetstream";
@@ -6,6 +6,7 @@ import { connect } from "@nats-io/transport-node";
 import type { FlagValue, LoadedConfig, MixerConfig } from "../../../shared/config/index.ts";
 import { referencedVariables } from "../../../shared/config/index.ts";
 import { importPrivateJwk, keyFingerprint, SIGNING_ALGORITHM } from "../../../shared/passport/index.ts";
+import { parseScenarioReference } from "../../../shared/scenario/index.ts";
 import { ensureStreams } from "../../../shared/snake/streams.ts";
 import { drainTelemetry } from "./drain.ts";
 import { API_TOKEN, BOOTSTRAP_TOKEN, clusterKeySecret, localSecret } from "./local-secrets.ts";
@@ -164,6 +165,14 @@ export async function startLocalMixer(input: LocalMixerInput): Promise<LocalMixe
           (entry[0].startsWith("FLUXRIG_") || referenced.has(entry[0])) && entry[1] !== undefined,
       ),
     );
+    const startup = parseScenarioReference(config.mixer.startup_scenario);
+    if (config.mixer.startup_scenario && startup.kind === "file") {
+      const path = resolve(input.cwd, startup.path);
+      const text = await readFile(path).catch((error: Error) => {
+        throw new Error(`mixer.startup_scenario names ${path}, which cannot be read: ${error.message}`);
+      });
+      vars.set("MIXER_STARTUP_SCENARIO_BASE64", text.toString("base64"));
+    }
     vars.set(API_TOKEN.env, token);
     vars.set(BOOTSTRAP_TOKEN.env, bootstrap.value);
     vars.set("MIXER_CLUSTER_KEY", clusterKey.value);

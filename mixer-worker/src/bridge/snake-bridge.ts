@@ -13,6 +13,7 @@ import { flushBatches } from "../ingest/flush-batches.ts";
 import { PendingBatches } from "../ingest/pending-batches.ts";
 import { MAX_ROWS_PER_FILE, storeTelemetryRecords } from "../ingest/store-records.ts";
 import { applyRetention } from "../retention/apply-retention.ts";
+import { activateStartupScenario } from "../scenarios/startup.ts";
 import type { BridgeStatus } from "./bridge-status.ts";
 
 /**
@@ -37,6 +38,8 @@ export class SnakeBridge extends DurableObject<MixerEnv> {
   /** Enrollment and heartbeats on the current connection. */
   private control: ControlPlane | undefined;
   private pumping: Promise<void> | undefined;
+  /** `mixer.startup_scenario`, activated once per start of the bridge, when it first reaches the bus. */
+  private startupScenario: Promise<unknown> | undefined;
   private pending = new PendingBatches();
   /** A moving average of telemetry message sizes, to keep one pull near MAX_FETCH_BYTES. */
   private averageMessageBytes = 64 * 1024;
@@ -143,7 +146,11 @@ export class SnakeBridge extends DurableObject<MixerEnv> {
           `cannot reach NATS at ${snake.websocket_url} (snake.websocket_url): ${(error as Error).message}`,
         );
       });
-      this.control = startControlPlane(this.nc, this.env);
+      const control = startControlPlane(this.nc, this.env);
+      this.control = control;
+      this.startupScenario ??= activateStartupScenario(this.env, (rackId) => control.deliverScenario(rackId))
+        .then((outcome) => outcome && console.log(`scenarios: ${outcome}`))
+        .catch((error: Error) => console.error(`scenarios: mixer.startup_scenario failed: ${error.message}`));
     }
     const jsm = await jetstreamManager(this.nc, { domain: snake.domain });
     await ensureStreams(jsm, snake);

@@ -65,7 +65,11 @@ async function assign(env: MixerEnv, scenario: Scenario, alias: string, rackId: 
 export async function activateScenario(
   env: MixerEnv,
   row: ScenarioRow,
-  options: { waitMs?: number } = {},
+  options: {
+    waitMs?: number;
+    /** How a part reaches a rack; default through the Snake bridge (the bridge itself passes its own). */
+    deliver?: (rackId: string) => Promise<void>;
+  } = {},
 ): Promise<Convergence> {
   const scenario = scenarioOf(row);
   const targets = resolveTargets(scenario, await listRacks(env.REGISTRY));
@@ -81,8 +85,8 @@ export async function activateScenario(
     activated_at: activatedAt,
     targets: JSON.stringify(targets),
   });
-  const bridge = snakeBridge(env);
-  for (const target of targets) if (target.id) await bridge.deliverScenario(target.id, 0);
+  const deliver = options.deliver ?? ((rackId: string) => snakeBridge(env).deliverScenario(rackId, 0));
+  for (const target of targets) if (target.id) await deliver(target.id);
   const waitMs = options.waitMs ?? mixerConfig(env).config.mixer.scenario_wait_timeout;
   return waitForConvergence(env, { name: row.name, version: row.version, hash: row.hash, targets }, waitMs);
 }

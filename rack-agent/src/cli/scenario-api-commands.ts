@@ -2,6 +2,7 @@ import { readFile } from "node:fs/promises";
 import { basename } from "node:path";
 import { type Command, Option } from "commander";
 import type { LoadedConfig, RackConfig } from "../../../shared/config/index.ts";
+import { parseScenarioReference } from "../../../shared/scenario/index.ts";
 import { addMixerApiOptions, type MixerApi, type MixerApiOptions, mixerApi } from "./mixer-api.ts";
 import { OUTPUTS, type Output } from "./telemetry/query-command.ts";
 import { textTable as table } from "./text-table.ts";
@@ -45,10 +46,12 @@ function print(
   else io.out(text());
 }
 
-/** `card-auth:1.0.0` → ["card-auth", "1.0.0"]; `card-auth` → ["card-auth", undefined]. */
-function splitReference(reference: string): [string, string | undefined] {
-  const at = reference.indexOf(":");
-  return at < 0 ? [reference, undefined] : [reference.slice(0, at), reference.slice(at + 1) || undefined];
+/** A stored scenario's `name[:version]`; a file path is an error here (import it first). */
+function storedReference(text: string): { name: string; version?: string } {
+  const reference = parseScenarioReference(text);
+  if (reference.kind === "file")
+    throw new Error(`${text} is a file: fluxrig scenario import it, then name it`);
+  return reference;
 }
 
 function convergenceTable(report: Convergence): string {
@@ -81,7 +84,7 @@ export function addScenarioApiCommands(
   };
   // A version is named as `NAME:VERSION` (as mixer.startup_scenario names one): `--version` is the program's.
   const named = (reference: string, path = "", query: Record<string, string> = {}) => {
-    const [name, version] = splitReference(reference);
+    const { name, version } = storedReference(reference);
     const params = new URLSearchParams({ ...query, ...(version ? { version } : {}) }).toString();
     return `/api/v1/scenarios/${encodeURIComponent(name)}${path}${params ? `?${params}` : ""}`;
   };
@@ -162,7 +165,7 @@ export function addScenarioApiCommands(
     )
     .addOption(outputOption())
     .action(async (reference: string, options: { wait?: boolean; output: Output }, command: Command) => {
-      const [name] = splitReference(reference);
+      const { name } = storedReference(reference);
       const report = await (await api(command)).post<Convergence>(
         named(reference, "/activate", { wait: options.wait ? "true" : "false" }),
         undefined,
