@@ -97,7 +97,10 @@ describe("produce and checkLimits", () => {
         /^max_payload_size exceeded: \d+ bytes encoded, rack.max_payload_size is 1024$/,
       ),
     });
-    expect(checkLimits(msg, LIMITS)).toEqual({ ok: true, bytes: encodeFluxMsg(msg).byteLength });
+    expect(checkLimits(msg, LIMITS)).toEqual({ ok: true });
+    const exact = encodeFluxMsg(msg).byteLength;
+    expect(checkLimits(msg, { ...LIMITS, maxPayloadSize: exact })).toEqual({ ok: true });
+    expect(checkLimits(msg, { ...LIMITS, maxPayloadSize: exact - 1 }).ok).toBe(false);
   });
 });
 

@@ -18,9 +18,7 @@ export function newFluxMsg(init: FluxMsgInit): FluxMsgDraft {
   return { id: uuidv7(), ts: Date.now(), meta: {}, ...init };
 }
 
-export type Produced =
-  | { ok: true; msg: FluxMsg; bytes: number }
-  | { ok: false; msg: FluxMsg; reason: string };
+export type Produced = { ok: true; msg: FluxMsg } | { ok: false; msg: FluxMsg; reason: string };
 
 /**
  * Emits a message from a gear's output port: `src` becomes that port and a hop is added to `path`, then the
@@ -43,5 +41,5 @@ export function produce(
     path: [...(draft.path ?? []), { rack: from.rack, gear: from.gear, port: from.port, ts: now }],
   };
   const check = checkLimits(msg, limits);
-  return check.ok ? { ok: true, msg, bytes: check.bytes } : { ok: false, msg, reason: check.reason };
+  return check.ok ? { ok: true, msg } : { ok: false, msg, reason: check.reason };
 }

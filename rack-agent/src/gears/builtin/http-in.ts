@@ -1,9 +1,9 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
 import type { FluxData } from "../../../../shared/fluxmsg/message.ts";
 import { httpInGearType } from "../../../../shared/gears/http-in.ts";
 import { defineGear } from "../gear.ts";
 import { PendingReplies } from "../pending-replies.ts";
+import { listen } from "./listen.ts";
 
 function answer(res: ServerResponse, status: number, body: unknown): void {
   if (res.writableEnded) return;
@@ -64,14 +64,7 @@ export const httpInGear = defineGear(httpInGearType, (ctx) => {
     await ctx.emit("out", msg);
   });
   return {
-    async init() {
-      await new Promise<void>((resolve, reject) => {
-        server.once("error", reject);
-        server.listen(port, host, () => resolve());
-      });
-      const bound = server.address() as AddressInfo;
-      ctx.log.info(`listening on http://${bound.address}:${bound.port}${path}`, { port: bound.port });
-    },
+    init: () => listen(server, host, port, ctx.log, (address) => `http://${address}${path}`),
     start() {
       open = true;
     },

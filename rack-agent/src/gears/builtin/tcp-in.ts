@@ -1,10 +1,10 @@
-import type { AddressInfo } from "node:net";
 import { createServer, type Socket } from "node:net";
 import type { FluxData, FluxMsg } from "../../../../shared/fluxmsg/message.ts";
 import { tcpInGearType } from "../../../../shared/gears/tcp-in.ts";
 import { defineGear } from "../gear.ts";
 import { PendingReplies } from "../pending-replies.ts";
 import { FrameReader, frame } from "./length-prefixed.ts";
+import { listen } from "./listen.ts";
 
 /**
  * `tcp-in`: frames with a 2-byte big-endian length prefix on `host:port`. Each frame is a message on `out`
@@ -65,14 +65,7 @@ export const tcpInGear = defineGear(tcpInGearType, (ctx) => {
     socket.on("close", () => sockets.delete(socket));
   });
   return {
-    async init() {
-      await new Promise<void>((resolve, reject) => {
-        server.once("error", reject);
-        server.listen(port, host, () => resolve());
-      });
-      const bound = server.address() as AddressInfo;
-      ctx.log.info(`listening on tcp://${bound.address}:${bound.port}`, { port: bound.port });
-    },
+    init: () => listen(server, host, port, ctx.log, (address) => `tcp://${address}`),
     start() {
       open = true;
     },
