@@ -27,7 +27,8 @@ describe("GearRunner", () => {
     await runner.runPart(part);
     runner.follow("active", secrets);
     await runner.settled();
-    expect(runner.scenario).toBeUndefined(); // not online yet
+    // Held but not running yet (not online): reported as starting, so activation waits for it.
+    expect(runner.scenario).toEqual({ name: "demo", hash: part.scenario.hash, state: "starting" });
 
     runner.attach({
       rackName: "rack-local",
@@ -38,7 +39,9 @@ describe("GearRunner", () => {
     });
     await runner.settled();
     expect(runner.scenario).toEqual({
+      name: "demo",
       hash: part.scenario.hash,
+      state: "running",
       gears: { log: "running", samples: "running" },
     });
     await expect
@@ -47,7 +50,7 @@ describe("GearRunner", () => {
 
     runner.follow("suspended", secrets);
     await runner.settled();
-    expect(runner.scenario).toBeUndefined();
+    expect(runner.scenario).toEqual({ name: "demo", hash: part.scenario.hash, state: "starting" });
     expect(lines).toContain("gears stopped: the rack is suspended");
     expect(
       telemetry.metrics.some((m) => m.name === "fluxrig.gear.messages_in" && m.labels.gear_id === "log"),
