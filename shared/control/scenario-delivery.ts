@@ -10,6 +10,8 @@ import { scenarioPartSchema } from "../scenario/index.ts";
 export const scenarioDeliverySchema = z.object({
   rack_id: z.uuid(),
   issued_at: z.int().positive(),
+  /** `mixer.max_hops`: the global cap on hops; a rack applies the lower of it and its `rack.max_hops`. */
+  max_hops: z.int().positive().max(1024).optional(),
   part: scenarioPartSchema,
 });
 export type ScenarioDelivery = z.infer<typeof scenarioDeliverySchema>;

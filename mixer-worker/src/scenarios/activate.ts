@@ -51,7 +51,11 @@ async function assign(env: MixerEnv, scenario: Scenario, alias: string, rackId: 
   const key = await clusterKey(env);
   const part = await scenarioPart(scenario, alias);
   const now = Date.now();
-  const bytes = await signScenarioDelivery({ rack_id: rackId, issued_at: now, part }, key.privateKey);
+  const maxHops = mixerConfig(env).config.mixer.max_hops;
+  const bytes = await signScenarioDelivery(
+    { rack_id: rackId, issued_at: now, max_hops: maxHops, part },
+    key.privateKey,
+  );
   await assignScenarioPart(env.REGISTRY, rackId, { name: scenario.meta.name, hash }, bytes, now);
 }
 

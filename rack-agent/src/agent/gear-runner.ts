@@ -28,6 +28,8 @@ export class GearRunner {
   #metrics: ReturnType<typeof setInterval> | undefined;
   /** Changes to the running flow apply one at a time, in order. */
   #syncing: Promise<void> = Promise.resolve();
+  /** `mixer.max_hops`, delivered with the part: the global cap over the rack's own `rack.max_hops`. */
+  #mixerMaxHops = Number.POSITIVE_INFINITY;
   /** How the last application of a part went, for the scenario report. */
   #outcome: { hash: string; state: "running" | "refused"; error?: string } | undefined;
 
@@ -85,8 +87,9 @@ export class GearRunner {
    *
    * @example await gears.runPart(await scenarioPart(scenario, "edge"));
    */
-  runPart(part: ScenarioPart | undefined): Promise<void> {
+  runPart(part: ScenarioPart | undefined, options: { maxHops?: number } = {}): Promise<void> {
     this.#part = part;
+    this.#mixerMaxHops = options.maxHops ?? Number.POSITIVE_INFINITY;
     return this.#sync();
   }
 
@@ -145,7 +148,15 @@ export class GearRunner {
   #newFlow(services: RackGearServices): FlowRuntime {
     // Secrets are read when a gear starts, from the latest passport's.
     const secrets = { get: (name: string) => this.#secrets?.get(name) };
-    const flow = new FlowRuntime({ ...services, secrets }, this.registry, services.lanes);
+    // Read per message produced, so a later part's cap applies to the running flow too.
+    const runner = this;
+    const limits = {
+      get maxHops() {
+        return Math.min(services.limits.maxHops, runner.#mixerMaxHops);
+      },
+      maxPayloadSize: services.limits.maxPayloadSize,
+    };
+    const flow = new FlowRuntime({ ...services, secrets, limits }, this.registry, services.lanes);
     this.#metrics = setInterval(() => flow.reportMetrics(), METRICS_INTERVAL_MS);
     this.#metrics.unref();
     return flow;

@@ -223,7 +223,7 @@ class RackAgent {
     this.options.log.info(
       `running the stored scenario part of ${name} ${version} until the mixer sends another`,
     );
-    void this.#gears.runPart(this.#scenario.part);
+    void this.#gears.runPart(this.#scenario.part, partLimits(this.#scenario));
   }
 
   /** A scenario part delivered by the mixer: verified, kept, then run; refused with the last good one kept. */
@@ -245,7 +245,7 @@ class RackAgent {
     this.#scenario = delivery;
     const { name, version, hash } = delivery.part.scenario;
     this.options.log.info(`scenario ${name} ${version} (${hash.slice(0, 12)}) received; applying it`);
-    await this.#gears.runPart(delivery.part);
+    await this.#gears.runPart(delivery.part, partLimits(delivery));
     this.#heartbeats?.now();
   }
 
@@ -365,4 +365,9 @@ class RackAgent {
       return;
     }
   }
+}
+
+/** What the mixer's delivery adds to a part: its global hop cap. */
+function partLimits(delivery: ScenarioDelivery): { maxHops?: number } {
+  return delivery.max_hops === undefined ? {} : { maxHops: delivery.max_hops };
 }
