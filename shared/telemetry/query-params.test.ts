@@ -38,6 +38,44 @@ describe("metricInterval", () => {
   });
 });
 
+describe("time bounds", () => {
+  const parses = (since: string) => logsQuerySchema.safeParse({ since }).success;
+
+  it("takes times from 1970 through 9999 and durations up to 3650d", () => {
+    for (const ok of [
+      "1970-01-01T00:00:00Z",
+      "9999-12-31T23:59:59.999Z",
+      "2025-06-10T12:00:00+14:00",
+      "3650d",
+      "1h30m",
+    ]) {
+      expect([ok, parses(ok)]).toEqual([ok, true]);
+    }
+  });
+
+  it("refuses times past them, however they are written, instead of failing later", () => {
+    const refused = [
+      "1969-12-31T23:59:59Z",
+      "1970-01-01T00:00:00+00:01",
+      "9999-12-31T23:59:59-00:01",
+      "+275760-09-13T00:00:00Z",
+      "275760-09-13T00:00:00Z",
+      "3651d",
+      "99999999d",
+      "9999999999999999999999999d",
+      `${"9".repeat(400)}d`,
+      "1e400",
+      `2025-06-10T12:00:00${"0".repeat(60)}Z`,
+    ];
+    for (const bad of refused) expect([bad, parses(bad)]).toEqual([bad, false]);
+  });
+
+  it("keeps a default since inside the range", () => {
+    const until = { at: QUERY_LIMITS.earliestMs };
+    expect(resolveWindow({ until }, now, HOUR)).toEqual({ ok: true, window: { since: 0, until: 0 } });
+  });
+});
+
 describe("cursor", () => {
   it("round-trips through the logs schema, lower-casing the id", () => {
     const cursor = { since: 1, until: 2, ts: 3, id: "0190A0B0-0000-7000-8000-00000000000F" };

@@ -26,6 +26,16 @@ export const QUERY_LIMITS = {
   maxPoints: 100_000,
   /** Spans of one trace. */
   maxSpans: 10_000,
+  /**
+   * Times a query may name: past them dates stop being four-digit years (and Date's range ends at ±275760), so
+   * the partition paths, SQL and answers could not be written.
+   */
+  earliestMs: Date.UTC(1970, 0, 1),
+  latestMs: Date.UTC(10_000, 0, 1) - 1,
+  /** The longest duration back from now (about ten years); an RFC 3339 time reaches further back. */
+  maxAgoMs: 3_650 * DAY,
+  /** since/until text: RFC 3339 with nanoseconds and an offset fits in 35 characters. */
+  maxTimeLength: 64,
 } as const;
 
 /** `interval` values and their length; the default is the finest that gives at most 60 buckets. */
@@ -42,15 +52,20 @@ const TRACE_ID = /^[0-9a-f]{32}$/;
 const METRIC_NAME = /^[A-Za-z_][A-Za-z0-9_.:-]{0,254}$/;
 const LABEL_KEY = /^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/;
 
-const timeSpec = z.string().transform((text, ctx): TimeSpec => {
-  if (rfc3339.safeParse(text).success) return { at: Date.parse(text) };
-  const duration = /^\d/.test(text) ? parseDuration(text) : undefined;
-  if (duration?.ok) return { ago: duration.ms };
-  ctx.addIssue({ code: "custom", message: "not RFC 3339 nor a duration" });
-  return z.NEVER;
-});
-const TIME_ALLOWED =
-  "an RFC 3339 time with a zone (2025-12-21T00:00:00Z, 2025-12-21T01:00:00+01:00) or a duration back from now (30s, 15m, 1h, 1h30m, 7d)";
+const inTimeRange = (ms: number) => ms >= QUERY_LIMITS.earliestMs && ms <= QUERY_LIMITS.latestMs;
+
+const timeSpec = z
+  .string()
+  .max(QUERY_LIMITS.maxTimeLength)
+  .transform((text, ctx): TimeSpec => {
+    const at = rfc3339.safeParse(text).success ? Date.parse(text) : Number.NaN;
+    if (inTimeRange(at)) return { at };
+    const duration = /^\d/.test(text) ? parseDuration(text) : undefined;
+    if (duration?.ok && duration.ms <= QUERY_LIMITS.maxAgoMs) return { ago: duration.ms };
+    ctx.addIssue({ code: "custom", message: "not RFC 3339 in range nor a duration in range" });
+    return z.NEVER;
+  });
+const TIME_ALLOWED = `an RFC 3339 time with a zone from ${new Date(QUERY_LIMITS.earliestMs).toISOString()} to ${new Date(QUERY_LIMITS.latestMs).toISOString()} (2025-12-21T00:00:00Z, 2025-12-21T01:00:00+01:00) or a duration back from now up to ${QUERY_LIMITS.maxAgoMs / DAY}d (30s, 15m, 1h, 1h30m, 7d)`;
 
 const wholeNumber = (min: number, max: number) =>
   z
@@ -229,7 +244,10 @@ export function resolveWindow(
   raw: { since?: string | undefined; until?: string | undefined } = {},
 ): { ok: true; window: TimeWindow } | { ok: false; problem: ParameterProblem } {
   const until = given.until ? resolve(given.until, now) : now;
-  const since = given.since ? resolve(given.since, now) : until - defaultMs;
+  // A default since stays in the time range too: `until=1970-01-01T00:00:00Z` reads from that instant.
+  const since = given.since
+    ? resolve(given.since, now)
+    : Math.max(QUERY_LIMITS.earliestMs, until - defaultMs);
   if (since > until) {
     return {
       ok: false,
