@@ -1,12 +1,14 @@
 import { describe, expect, it } from "vitest";
-import { encodeCursor } from "../../../shared/telemetry/query-params.ts";
 import { apiGet } from "../../test-helpers/telemetry-api.ts";
+import { mixerEnv } from "../../test-helpers/test-rack.ts";
+import { sealPageCursor } from "../http/page-cursor.ts";
 
 const LOGS = "/api/v1/telemetry/logs";
 const TRACES = "/api/v1/telemetry/traces";
 const METRICS = "/api/v1/telemetry/metrics";
 const TRACE = `${TRACES}/${"a".repeat(32)}`;
-const cursor = encodeCursor({ since: 0, until: 1_000, ts: 500, id: "0190a0b0-0000-7000-8000-000000000001" });
+const position = { since: 0, until: 1_000, ts: 500, id: "0190a0b0-0000-7000-8000-000000000001" };
+const cursor = await sealPageCursor(mixerEnv, "logs", {}, position);
 
 /** Each request, and the parameter its 400 must name. */
 const BAD: [path: string, parameter: string][] = [
