@@ -26,6 +26,16 @@ export const QUERY_LIMITS = {
   maxPoints: 100_000,
   /** Spans of one trace. */
   maxSpans: 10_000,
+  /**
+   * Times a query may name: past them dates stop being four-digit years (and Date's range ends at ±275760), so
+   * the partition paths, SQL and answers could not be written.
+   */
+  earliestMs: Date.UTC(1970, 0, 1),
+  latestMs: Date.UTC(10_000, 0, 1) - 1,
+  /** The longest duration back from now (about ten years); an RFC 3339 time reaches further back. */
+  maxAgoMs: 3_650 * DAY,
+  /** since/until text: RFC 3339 with nanoseconds and an offset fits in 35 characters. */
+  maxTimeLength: 64,
 } as const;
 
 /** `interval` values and their length; the default is the finest that gives at most 60 buckets. */
@@ -42,15 +52,20 @@ const TRACE_ID = /^[0-9a-f]{32}$/;
 const METRIC_NAME = /^[A-Za-z_][A-Za-z0-9_.:-]{0,254}$/;
 const LABEL_KEY = /^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/;
 
-const timeSpec = z.string().transform((text, ctx): TimeSpec => {
-  if (rfc3339.safeParse(text).success) return { at: Date.parse(text) };
-  const duration = /^\d/.test(text) ? parseDuration(text) : undefined;
-  if (duration?.ok) return { ago: duration.ms };
-  ctx.addIssue({ code: "custom", message: "not RFC 3339 nor a duration" });
-  return z.NEVER;
-});
-const TIME_ALLOWED =
-  "an RFC 3339 time with a zone (2025-12-21T00:00:00Z, 2025-12-21T01:00:00+01:00) or a duration back from now (30s, 15m, 1h, 1h30m, 7d)";
+const inTimeRange = (ms: number) => ms >= QUERY_LIMITS.earliestMs && ms <= QUERY_LIMITS.latestMs;
+
+const timeSpec = z
+  .string()
+  .max(QUERY_LIMITS.maxTimeLength)
+  .transform((text, ctx): TimeSpec => {
+    const at = rfc3339.safeParse(text).success ? Date.parse(text) : Number.NaN;
+    if (inTimeRange(at)) return { at };
+    const duration = /^\d/.test(text) ? parseDuration(text) : undefined;
+    if (duration?.ok && duration.ms <= QUERY_LIMITS.maxAgoMs) return { ago: duration.ms };
+    ctx.addIssue({ code: "custom", message: "not RFC 3339 in range nor a duration in range" });
+    return z.NEVER;
+  });
+const TIME_ALLOWED = `an RFC 3339 time with a zone from ${new Date(QUERY_LIMITS.earliestMs).toISOString()} to ${new Date(QUERY_LIMITS.latestMs).toISOString()} (2025-12-21T00:00:00Z, 2025-12-21T01:00:00+01:00) or a duration back from now up to ${QUERY_LIMITS.maxAgoMs / DAY}d (30s, 15m, 1h, 1h30m, 7d)`;
 
 const wholeNumber = (min: number, max: number) =>
   z
@@ -83,49 +98,19 @@ const limitField = wholeNumber(1, QUERY_LIMITS.maxLimit)
   .default(QUERY_LIMITS.defaultLimit)
   .describe(`a whole number from 1 to ${QUERY_LIMITS.maxLimit} (default ${QUERY_LIMITS.defaultLimit})`);
 
-/** A position in a newest-first listing; rows strictly older (by ts, then record id) come next. */
-export interface ListCursor {
-  since: number;
-  until: number;
-  ts: number;
-  id: string;
-}
-
-const cursorSchema = z.object({
-  s: z.number().int(),
-  u: z.number().int(),
-  t: z.number().int(),
-  i: z.string().regex(UUID),
-});
+/** What a cursor may be, as a 400 says it. */
+export const CURSOR_ALLOWED =
+  "the `next` value of a previous page of this endpoint with the same filters, unchanged (the mixer signs it)";
 
 /**
- * Encodes the `next` cursor of a page. It carries the window, so a relative `since` does not move under
- * a client paging through.
- *
- * @example encodeCursor({ since: 0, until: 3_600_000, ts: 1_000, id: "0190a0b0-…" }) // "eyJzIjowLC…"
+ * A page's `next` as the client sends it back: opaque here (a payload and a MAC, base64url); the mixer checks
+ * its signature, and that it was made for the same endpoint and filters, before reading what it holds.
  */
-export function encodeCursor(cursor: ListCursor): string {
-  const json = JSON.stringify({ s: cursor.since, u: cursor.until, t: cursor.ts, i: cursor.id });
-  return btoa(json).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
-}
-
 const cursorField = z
   .string()
-  .max(512)
-  .transform((token, ctx): ListCursor => {
-    try {
-      const json = atob(token.replaceAll("-", "+").replaceAll("_", "/"));
-      const c = cursorSchema.parse(JSON.parse(json));
-      // A cursor carries its window: one made by hand must not widen the scan past the bound.
-      if (c.s > c.u || c.u - c.s > QUERY_LIMITS.maxWindowMs) throw new RangeError("window");
-      return { since: c.s, until: c.u, ts: c.t, id: c.i.toLowerCase() };
-    } catch {
-      ctx.addIssue({ code: "custom", message: "not a cursor" });
-      return z.NEVER;
-    }
-  })
+  .regex(/^[A-Za-z0-9_-]{1,400}\.[A-Za-z0-9_-]{43}$/)
   .optional()
-  .describe("the `next` value of a previous page, unchanged");
+  .describe(CURSOR_ALLOWED);
 
 const offsetField = wholeNumber(0, QUERY_LIMITS.maxOffset)
   .default(0)
@@ -229,7 +214,10 @@ export function resolveWindow(
   raw: { since?: string | undefined; until?: string | undefined } = {},
 ): { ok: true; window: TimeWindow } | { ok: false; problem: ParameterProblem } {
   const until = given.until ? resolve(given.until, now) : now;
-  const since = given.since ? resolve(given.since, now) : until - defaultMs;
+  // A default since stays in the time range too: `until=1970-01-01T00:00:00Z` reads from that instant.
+  const since = given.since
+    ? resolve(given.since, now)
+    : Math.max(QUERY_LIMITS.earliestMs, until - defaultMs);
   if (since > until) {
     return {
       ok: false,

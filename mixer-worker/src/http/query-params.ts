@@ -3,19 +3,26 @@ import type { z } from "zod";
 import type { ParameterProblem } from "../../../shared/telemetry/query-params.ts";
 import { ProblemError } from "./problem.ts";
 
+/** The most of a bad name or value a problem repeats: a 2000-character key is named, not echoed whole. */
+const MAX_ECHO = 200;
+const cut = (text: string) =>
+  text.length > MAX_ECHO ? `${text.slice(0, MAX_ECHO)}… (${text.length} characters)` : text;
+
 /**
  * A 400 problem naming the parameter, what was given and what is allowed (also as `value` and `allowed`).
+ * A name or value longer than 200 characters is cut, saying how long it was.
  *
  * @example throw badParameter({ parameter: "level", value: "fatal", allowed: "one of debug, info, warn, error" });
  */
 export function badParameter({ parameter, value, allowed }: ParameterProblem): ProblemError {
+  const [name, shown] = [cut(parameter), cut(value)];
   return new ProblemError({
     title: "Bad Request",
     status: 400,
-    parameter,
-    value,
+    parameter: name,
+    value: shown,
     allowed,
-    detail: `${parameter} must be ${allowed}; got "${value}"`,
+    detail: `${name} must be ${allowed}; got "${shown}"`,
   });
 }
 

@@ -75,4 +75,38 @@ describe("GET /api/v1/telemetry/files", () => {
     const malformed = await get("/api/v1/telemetry/files/telemetry/%zz", TOKEN);
     expect(malformed.status).toBe(400);
   });
+
+  it("pages with a next token bound to its prefix", async () => {
+    const bucket = (env as unknown as MixerEnv).TELEMETRY;
+    const prefix = "telemetry/logs/2026/11/28/";
+    await Promise.all(Array.from({ length: 1_001 }, (_, i) => bucket.put(`${prefix}${i}.parquet`, "x")));
+    const first = (await (await get(`/api/v1/telemetry/files?prefix=${prefix}`, TOKEN)).json()) as {
+      files: unknown[];
+      next: string;
+    };
+    expect(first.files).toHaveLength(1_000);
+    const query = (p: string) =>
+      `/api/v1/telemetry/files?${new URLSearchParams({ prefix: p, cursor: first.next })}`;
+    const second = (await (await get(query(prefix), TOKEN)).json()) as { files: unknown[]; next: null };
+    expect(second).toMatchObject({ files: [expect.anything()], next: null });
+    expect(await (await get(query("telemetry/"), TOKEN)).json()).toMatchObject({
+      status: 400,
+      parameter: "cursor",
+    });
+  });
+
+  it("refuses keys past R2's 1024-byte limit and cursors it did not make, naming the parameter", async () => {
+    const long = await get(`/api/v1/telemetry/files/telemetry/logs/${"k".repeat(2_000)}`, TOKEN);
+    expect(long.status).toBe(400);
+    expect(await long.json()).toMatchObject({
+      parameter: "key",
+      value: expect.stringMatching(/… \(2015 characters\)$/),
+    });
+    const prefix = await get(`/api/v1/telemetry/files?prefix=telemetry/${"p".repeat(1_100)}`, TOKEN);
+    expect(await prefix.json()).toMatchObject({ status: 400, parameter: "prefix" });
+    const control = await get("/api/v1/telemetry/files/telemetry/a%0Ab.parquet", TOKEN);
+    expect(await control.json()).toMatchObject({ status: 400, parameter: "key" });
+    const cursor = await get("/api/v1/telemetry/files?cursor=bm90LWEtY3Vyc29y", TOKEN);
+    expect(await cursor.json()).toMatchObject({ status: 400, parameter: "cursor" });
+  });
 });

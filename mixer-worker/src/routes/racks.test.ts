@@ -117,7 +117,9 @@ describe("/api/v1/racks", () => {
     expect(bad.status).toBe(400);
     expect(await bad.json()).toMatchObject({
       parameter: "id",
-      detail: 'id must be a rack id (a UUID), got "not-a-uuid"',
+      value: "not-a-uuid",
+      allowed: "a rack id (a UUID)",
+      detail: 'id must be a rack id (a UUID); got "not-a-uuid"',
     });
     const unknown = await post("/api/v1/racks/0190a4c2-0000-7000-8000-00000000dead/approve");
     expect(unknown.status).toBe(404);
@@ -129,6 +131,8 @@ describe("/api/v1/racks", () => {
     const status = await api("/api/v1/racks?status=gone");
     expect(status.status).toBe(400);
     expect(await status.json()).toMatchObject({ parameter: "status" });
+    const unknownParameter = await api("/api/v1/racks?stauts=active");
+    expect(await unknownParameter.json()).toMatchObject({ status: 400, parameter: "stauts" });
     expect((await SELF.fetch(`http://mixer/api/v1/racks/${id}`)).status).toBe(401);
   });
 
@@ -149,6 +153,11 @@ describe("/api/v1/racks", () => {
     expect(await badName.json()).toMatchObject({ status: 400, parameter: "name" });
     const badBody = await api(`/api/v1/racks/${id}/secrets/x`, { method: "PUT", body: "nope" });
     expect(await badBody.json()).toMatchObject({ status: 400, parameter: "value" });
+    // Read no further than the longest value could take: a huge body is refused, not buffered and parsed.
+    const huge = await api(`/api/v1/racks/${id}/secrets/x`, { method: "PUT", body: "x".repeat(600_000) });
+    expect(await huge.json()).toMatchObject({ status: 413, parameter: "value" });
+    const badDelete = await api(`/api/v1/racks/${id}/secrets/${"n".repeat(129)}`, { method: "DELETE" });
+    expect(await badDelete.json()).toMatchObject({ status: 400, parameter: "name" });
     expect((await api(`/api/v1/racks/${id}/secrets/db_password`, { method: "DELETE" })).status).toBe(200);
     expect(Object.keys((await currentPassport(id)).secrets)).toEqual([]);
   });

@@ -1,4 +1,5 @@
 import { type Context, Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
 import { z } from "zod";
 import { ENROLLMENT_ONLY_SECRETS } from "../../../shared/control/enrollment.ts";
 import { RACK_ACTIONS, type RackAction } from "../../../shared/control/rack-actions.ts";
@@ -6,7 +7,8 @@ import { RACK_STATUSES, SECRET_NAME } from "../../../shared/passport/index.ts";
 import { snakeBridge } from "../bridge/bridge-stub.ts";
 import { mixerConfig } from "../config.ts";
 import type { MixerBindings } from "../env.ts";
-import { ProblemError } from "../http/problem.ts";
+import { ProblemError, problemResponse } from "../http/problem.ts";
+import { badParameter, parseQuery, pathParam } from "../http/query-params.ts";
 import { issueRackPassport } from "../registry/rack-passport.ts";
 import type { RackRow } from "../registry/rack-row.ts";
 import { deleteRackSecret, setRackSecret } from "../registry/rack-secrets.ts";
@@ -17,14 +19,21 @@ import { assignLatestScenario } from "../scenarios/activate.ts";
 
 type RacksContext = Context<MixerBindings>;
 
-function badRequest(parameter: string, detail: string): ProblemError {
-  return new ProblemError({ title: "Bad Request", status: 400, parameter, detail });
-}
+const rackId = z.uuid().describe("a rack id (a UUID)");
+const rackAction = z
+  .enum(Object.keys(RACK_ACTIONS) as [RackAction, ...RackAction[]])
+  .describe(`one of ${Object.keys(RACK_ACTIONS).join(", ")}`);
+const secretName = z.string().regex(SECRET_NAME).describe('1 to 128 letters, digits, "_", "." or "-"');
+const listQuerySchema = z.strictObject({
+  status: z
+    .enum(RACK_STATUSES)
+    .optional()
+    .describe(`one of ${RACK_STATUSES.join(", ")}`),
+});
 
 /** The rack named by the `id` path parameter; 400 when it is not a UUID, 404 when there is none. */
 async function pathRack(c: RacksContext): Promise<RackRow> {
-  const id = c.req.param("id") ?? "";
-  if (!z.uuid().safeParse(id).success) throw badRequest("id", `id must be a rack id (a UUID), got "${id}"`);
+  const id = pathParam(c, "id", rackId);
   const rack = await findRack(c.env.REGISTRY, "id", id);
   if (!rack)
     throw new ProblemError({ title: "Not Found", status: 404, parameter: "id", detail: `no rack ${id}` });
@@ -39,6 +48,9 @@ async function reissue(c: RacksContext, id: string, delayMs: number): Promise<Re
 }
 
 const secretBody = z.object({ value: z.string().min(1).max(65_536) });
+const SECRET_BODY_ALLOWED = 'JSON {"value": "<1 to 65536 characters>"}';
+/** Room for the longest value with every character escaped (`\uXXXX`), read no further. */
+const MAX_SECRET_BODY_BYTES = 512 * 1024;
 
 /**
  * The registry over HTTP: `GET /api/v1/racks[?status=]`, `GET /api/v1/racks/{id}`,
@@ -48,32 +60,23 @@ const secretBody = z.object({ value: z.string().min(1).max(65_536) });
  */
 export const racks = new Hono<MixerBindings>()
   .get("/", async (c) => {
-    const status = c.req.query("status");
-    if (status !== undefined && !(RACK_STATUSES as readonly string[]).includes(status)) {
-      throw badRequest("status", `status must be one of ${RACK_STATUSES.join(", ")}, got "${status}"`);
-    }
-    const rows = await listRacks(c.env.REGISTRY, status as (typeof RACK_STATUSES)[number] | undefined);
+    const { status } = parseQuery(c, listQuerySchema);
+    const rows = await listRacks(c.env.REGISTRY, status);
     const now = Date.now();
     return c.json({ racks: rows.map((row) => rackView(row, now)) });
   })
   .get("/:id", async (c) => c.json(rackView(await pathRack(c), Date.now())))
   .post("/:id/:action", async (c) => {
-    const action = c.req.param("action");
-    if (!Object.hasOwn(RACK_ACTIONS, action)) {
-      throw badRequest(
-        "action",
-        `action must be one of ${Object.keys(RACK_ACTIONS).join(", ")}, got "${action}"`,
-      );
-    }
+    const action = pathParam(c, "action", rackAction);
     const rack = await pathRack(c);
-    const step = transition(action as RackAction, rack.status);
+    const step = transition(action, rack.status);
     if ("same" in step) return c.json(rackView(rack, Date.now()));
     if ("impossible" in step) {
       throw new ProblemError({
         title: "Conflict",
         status: 409,
         parameter: "action",
-        detail: `rack ${rack.name} (${rack.id}) is ${rack.status}: it cannot be moved to ${RACK_ACTIONS[action as RackAction]}`,
+        detail: `rack ${rack.name} (${rack.id}) is ${rack.status}: it cannot be moved to ${RACK_ACTIONS[action]}`,
       });
     }
     if (!(await updateStatus(c.env.REGISTRY, rack.id, rack.status, step.to, Date.now()))) {
@@ -94,26 +97,44 @@ export const racks = new Hono<MixerBindings>()
     }
     return response;
   })
-  .put("/:id/secrets/:name", async (c) => {
-    const rack = await pathRack(c);
-    const name = c.req.param("name");
-    if (!SECRET_NAME.test(name)) {
-      throw badRequest("name", `name must be 1 to 128 letters, digits, "_", "." or "-", got "${name}"`);
-    }
-    if (ENROLLMENT_ONLY_SECRETS.has(name)) {
-      throw badRequest(
-        "name",
-        `${name} only admits a rack at enrollment: it is never sealed into a passport`,
-      );
-    }
-    const body = secretBody.safeParse(await c.req.json().catch(() => undefined));
-    if (!body.success)
-      throw badRequest("value", 'the body must be JSON {"value": "<1 to 65536 characters>"}');
-    await setRackSecret(c.env.REGISTRY, rack, name, body.data.value);
-    return reissue(c, rack.id, 0);
-  })
+  .put(
+    "/:id/secrets/:name",
+    bodyLimit({
+      maxSize: MAX_SECRET_BODY_BYTES,
+      onError: (c) =>
+        problemResponse(c, {
+          title: "Content Too Large",
+          status: 413,
+          parameter: "value",
+          detail: `the body must be at most ${MAX_SECRET_BODY_BYTES} bytes: ${SECRET_BODY_ALLOWED}`,
+        }),
+    }),
+    async (c) => {
+      const rack = await pathRack(c);
+      const name = pathParam(c, "name", secretName);
+      if (ENROLLMENT_ONLY_SECRETS.has(name)) {
+        throw badParameter({
+          parameter: "name",
+          value: name,
+          allowed:
+            "a secret name other than an enrollment-only one, which only admits a rack at enrollment and is never sealed into a passport",
+        });
+      }
+      const body = secretBody.safeParse(await c.req.json().catch(() => undefined));
+      if (!body.success) {
+        // The body may hold the secret: the problem says what it lacks, never what it was.
+        throw badParameter({
+          parameter: "value",
+          value: "(the body, not repeated)",
+          allowed: SECRET_BODY_ALLOWED,
+        });
+      }
+      await setRackSecret(c.env.REGISTRY, rack, name, body.data.value);
+      return reissue(c, rack.id, 0);
+    },
+  )
   .delete("/:id/secrets/:name", async (c) => {
     const rack = await pathRack(c);
-    await deleteRackSecret(c.env.REGISTRY, rack, c.req.param("name"));
+    await deleteRackSecret(c.env.REGISTRY, rack, pathParam(c, "name", secretName));
     return reissue(c, rack.id, 0);
   });

@@ -13,13 +13,22 @@ import {
   traceQuerySchema,
   tracesQuerySchema,
 } from "../../../shared/telemetry/query-params.ts";
+import type { PageAnswer } from "../../../shared/telemetry/query-results.ts";
 import type { MixerBindings } from "../env.ts";
+import { openPageCursor, sealPageCursor } from "../http/page-cursor.ts";
 import { ProblemError } from "../http/problem.ts";
 import { badParameter, parseQuery, pathParam } from "../http/query-params.ts";
-import { queryLogs, queryMetrics, queryTrace, queryTraces } from "../store/index.ts";
+import {
+  type PagedRequest,
+  queryLogs,
+  queryMetrics,
+  queryTrace,
+  queryTraces,
+  type StoredPage,
+} from "../store/index.ts";
 
 type Windowed = { since?: TimeSpec | undefined; until?: TimeSpec | undefined };
-type Paged = Windowed & { offset: number; cursor?: unknown };
+type Paged = Windowed & { offset: number; cursor?: string | undefined };
 
 /** The window of a request, from its since/until (see resolveWindow), or a 400 naming the culprit. */
 function windowOf(c: Context, given: Windowed, defaultMs: number): TimeWindow {
@@ -29,8 +38,17 @@ function windowOf(c: Context, given: Windowed, defaultMs: number): TimeWindow {
   return resolved.window;
 }
 
-/** Offset counts from the start of the window; a cursor already says where the page starts. */
-function checkPaging(query: Paged): void {
+/**
+ * One newest-first page of `endpoint`: checks paging and the window, opens the request's cursor, and signs
+ * the answer's `next` for the same endpoint and filters.
+ */
+async function page<Q extends Paged, A extends PageAnswer>(
+  c: Context<MixerBindings>,
+  endpoint: string,
+  query: Q,
+  read: (query: PagedRequest<Q>, window: TimeWindow) => Promise<StoredPage<A>>,
+): Promise<Response> {
+  // Offset counts from the start of the window; a cursor already says where the page starts.
   if (query.cursor !== undefined && query.offset > 0) {
     throw badParameter({
       parameter: "offset",
@@ -38,6 +56,10 @@ function checkPaging(query: Paged): void {
       allowed: "0 (or absent) together with cursor: the cursor already says where the page starts",
     });
   }
+  const window = windowOf(c, query, QUERY_LIMITS.defaultListWindowMs);
+  const cursor = await openPageCursor(c.env, endpoint, query);
+  const answer = await read({ ...query, cursor }, window);
+  return c.json({ ...answer, next: await sealPageCursor(c.env, endpoint, query, answer.next) });
 }
 
 /**
@@ -45,18 +67,16 @@ function checkPaging(query: Paged): void {
  * under `/api/v1/telemetry`. Parameters are validated here; the store's query module does the reading.
  */
 export const telemetryQueries = new Hono<MixerBindings>()
-  .get("/logs", async (c) => {
-    const query = parseQuery(c, logsQuerySchema);
-    checkPaging(query);
-    const window = windowOf(c, query, QUERY_LIMITS.defaultListWindowMs);
-    return c.json(await queryLogs(c.env.TELEMETRY, query, window));
-  })
-  .get("/traces", async (c) => {
-    const query = parseQuery(c, tracesQuerySchema);
-    checkPaging(query);
-    const window = windowOf(c, query, QUERY_LIMITS.defaultListWindowMs);
-    return c.json(await queryTraces(c.env.TELEMETRY, query, window));
-  })
+  .get("/logs", (c) =>
+    page(c, "logs", parseQuery(c, logsQuerySchema), (query, window) =>
+      queryLogs(c.env.TELEMETRY, query, window),
+    ),
+  )
+  .get("/traces", (c) =>
+    page(c, "traces", parseQuery(c, tracesQuerySchema), (query, window) =>
+      queryTraces(c.env.TELEMETRY, query, window),
+    ),
+  )
   .get("/traces/:trace_id", async (c) => {
     const traceId = pathParam(c, "trace_id", traceIdSchema);
     const window = windowOf(c, parseQuery(c, traceQuerySchema), QUERY_LIMITS.defaultListWindowMs);

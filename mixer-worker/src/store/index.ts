@@ -19,4 +19,12 @@ export {
   telemetryFileId,
   telemetryObjectKey,
 } from "./partition-path.ts";
-export { queryLogs, queryMetrics, queryTrace, queryTraces } from "./query/index.ts";
+export {
+  type ListCursor,
+  type PagedRequest,
+  queryLogs,
+  queryMetrics,
+  queryTrace,
+  queryTraces,
+  type StoredPage,
+} from "./query/index.ts";

@@ -6,5 +6,11 @@
 export { SCAN_BUDGET } from "./budget.ts";
 export { logsSelection, queryLogs } from "./logs.ts";
 export { type MetricsRequest, metricsSql, queryMetrics } from "./metrics.ts";
-export { type PageSelection, pageSql } from "./newest-page.ts";
+export {
+  type ListCursor,
+  type PagedRequest,
+  type PageSelection,
+  pageSql,
+  type StoredPage,
+} from "./newest-page.ts";
 export { queryTrace, queryTraces, traceSql, tracesSelection } from "./traces.ts";

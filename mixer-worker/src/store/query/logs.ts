@@ -2,7 +2,13 @@ import type { LogsQuery, TimeWindow } from "../../../../shared/telemetry/query-p
 import type { LogEntry, LogsAnswer } from "../../../../shared/telemetry/query-results.ts";
 import { LOG_RECORD_LEVELS } from "../../../../shared/telemetry/records.ts";
 import { iso, jsonObject } from "./answer.ts";
-import { type ListedRow, newestPage, type PageSelection } from "./newest-page.ts";
+import {
+  type ListedRow,
+  newestPage,
+  type PagedRequest,
+  type PageSelection,
+  type StoredPage,
+} from "./newest-page.ts";
 import { jsonStringMemberPattern, sqlString } from "./sql.ts";
 
 type LogRow = ListedRow & Omit<LogEntry, "ts" | "attributes"> & { attributes: string };
@@ -23,7 +29,10 @@ const SELECT = [
  *
  * @example pageSql(logsSelection(query, window), from, 51)
  */
-export function logsSelection(query: Omit<LogsQuery, "limit" | "offset">, window: TimeWindow): PageSelection {
+export function logsSelection(
+  query: Omit<PagedRequest<LogsQuery>, "limit" | "offset">,
+  window: TimeWindow,
+): PageSelection {
   const filters: string[] = [];
   if (query.level) {
     const levels = LOG_RECORD_LEVELS.slice(LOG_RECORD_LEVELS.indexOf(query.level));
@@ -45,7 +54,11 @@ export function logsSelection(query: Omit<LogsQuery, "limit" | "offset">, window
  *
  * @example const answer = await queryLogs(env.TELEMETRY, { level: "error", limit: 50, offset: 0 }, window);
  */
-export async function queryLogs(bucket: R2Bucket, query: LogsQuery, window: TimeWindow): Promise<LogsAnswer> {
+export async function queryLogs(
+  bucket: R2Bucket,
+  query: PagedRequest<LogsQuery>,
+  window: TimeWindow,
+): Promise<StoredPage<LogsAnswer>> {
   const { rows, answer } = await newestPage<LogRow>({
     ...logsSelection(query, window),
     bucket,

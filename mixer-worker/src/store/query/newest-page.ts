@@ -1,9 +1,28 @@
-import { encodeCursor, type ListCursor, type TimeWindow } from "../../../../shared/telemetry/query-params.ts";
+import type { TimeWindow } from "../../../../shared/telemetry/query-params.ts";
 import type { PageAnswer } from "../../../../shared/telemetry/query-results.ts";
 import type { TelemetryKind } from "../../../../shared/telemetry/records.ts";
 import { appliedWindow, scanAnswer } from "./answer.ts";
 import { scanWindow } from "./scan.ts";
 import { sqlString, sqlTimestamp } from "./sql.ts";
+
+/**
+ * A position in a newest-first listing, with the window it pages through: rows strictly older (by ts, then
+ * record id) come next. The API hands it out as a signed token (mixer-worker/src/http/page-cursor.ts).
+ */
+export interface ListCursor {
+  since: number;
+  until: number;
+  ts: number;
+  id: string;
+}
+
+/** A list query as the store takes it: its `cursor` already opened (checked and decoded) by the API. */
+export type PagedRequest<Q extends { cursor?: string | undefined }> = Omit<Q, "cursor"> & {
+  cursor?: ListCursor | undefined;
+};
+
+/** A page's answer as the store gives it: `next` is where the following page starts, null on the last. */
+export type StoredPage<A extends PageAnswer> = Omit<A, "next"> & { next: ListCursor | null };
 
 /** What every listed row carries: its time (epoch ms) and record id, the listing's order and dedupe key. */
 export interface ListedRow {
@@ -103,7 +122,7 @@ const newestFirst = (a: ListedRow, b: ListedRow) =>
  */
 export async function newestPage<Row extends ListedRow>(
   query: PageQuery<Row>,
-): Promise<{ rows: Row[]; answer: PageAnswer }> {
+): Promise<{ rows: Row[]; answer: StoredPage<PageAnswer> }> {
   const { cursor, offset, limit } = query;
   const window = windowOf(query);
   const need = offset + limit + 1;
@@ -162,7 +181,7 @@ export async function newestPage<Row extends ListedRow>(
       ...scanAnswer(outcome),
       limit,
       offset,
-      next: more && position ? encodeCursor({ ...window, ...position }) : null,
+      next: more && position ? { ...window, ...position } : null,
     },
   };
 }

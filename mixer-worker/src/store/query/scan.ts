@@ -71,7 +71,6 @@ export async function scanWindow<Row>(options: ScanOptions<Row>): Promise<ScanOu
     }
   };
   const peekNewest = () => carried?.newest ?? source.peekNewest();
-  const db = await getDuckDb();
 
   for (;;) {
     const newest = peekNewest();
@@ -117,6 +116,8 @@ export async function scanWindow<Row>(options: ScanOptions<Row>): Promise<ScanOu
     outcome.objects += files.length;
     outcome.bytes += files.reduce((sum, file) => sum + file.bytes.byteLength, 0);
     const rows = batch.reduce((sum, object) => sum + object.rows, 0);
+    // The engine starts at the first batch: a window without objects never pays for it.
+    const db = await getDuckDb();
     try {
       options.collect(queryBatch(db, files, (from, run) => options.query(from, run, rows), skip));
     } catch (error) {

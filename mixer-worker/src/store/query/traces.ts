@@ -6,7 +6,13 @@ import {
 import type { TraceAnswer, TraceSummary, TracesAnswer } from "../../../../shared/telemetry/query-results.ts";
 import type { SpanRecord } from "../../../../shared/telemetry/records.ts";
 import { appliedWindow, iso, jsonObject, scanAnswer } from "./answer.ts";
-import { type ListedRow, newestPage, type PageSelection } from "./newest-page.ts";
+import {
+  type ListedRow,
+  newestPage,
+  type PagedRequest,
+  type PageSelection,
+  type StoredPage,
+} from "./newest-page.ts";
 import { scanWindow } from "./scan.ts";
 import { sqlString, sqlTimestamp } from "./sql.ts";
 import { traceTree } from "./trace-tree.ts";
@@ -33,7 +39,7 @@ type SpanRow = ListedRow & Omit<SpanRecord, "ts" | "attributes"> & { attributes:
  * @example pageSql(tracesSelection({ status: "error" }, window), from, 51)
  */
 export function tracesSelection(
-  query: Omit<TracesQuery, "limit" | "offset">,
+  query: Omit<PagedRequest<TracesQuery>, "limit" | "offset">,
   window: TimeWindow,
 ): PageSelection {
   const filters = ["parent_span_id IS NULL"];
@@ -67,9 +73,9 @@ export function traceSql(traceId: string, window: TimeWindow, from: string): str
  */
 export async function queryTraces(
   bucket: R2Bucket,
-  query: TracesQuery,
+  query: PagedRequest<TracesQuery>,
   window: TimeWindow,
-): Promise<TracesAnswer> {
+): Promise<StoredPage<TracesAnswer>> {
   const { rows, answer } = await newestPage<SummaryRow>({
     ...tracesSelection(query, window),
     bucket,
