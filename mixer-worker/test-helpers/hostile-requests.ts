@@ -207,6 +207,21 @@ const methodOr = (usual: string) =>
   );
 
 const HUGE_VALUE = "v".repeat(70_000);
+
+/** Scenario files: broken YAML, YAML of the wrong shape, over-long, and bytes that are not text. */
+const scenarioBody = fc.oneof(
+  hostileText,
+  fc.jsonValue().map((value) => JSON.stringify(value)),
+  fc.constantFrom(
+    "",
+    "meta: [",
+    "meta: {name: x}\nracks: 7",
+    "meta: {name: '../../etc', version: 1}\nracks: {}\ngears: []\nwires: []",
+    "a: &a [*a]",
+    `${"- ".repeat(5_000)}x`,
+    `# ${"x".repeat(300_000)}`,
+  ),
+);
 const HUGE_BODY = `{"value":"${"\\u0041".repeat(200_000)}"}`;
 
 const secretBody = fc.oneof(
@@ -292,6 +307,11 @@ export function hostileRequest(known: KnownValues): fc.Arbitrary<HostileRequest>
       .map(({ body, ...rest }) => ({ endpoint, ...rest, ...(body === undefined ? {} : { body }) }));
 
   const T = "/api/v1/telemetry";
+  const S = "/api/v1/scenarios";
+  const scenarioName = fc.oneof(
+    { arbitrary: fc.constantFrom("demo", "no-such-flow"), weight: 2 },
+    { arbitrary: pathSegment, weight: 3 },
+  );
   return fc.oneof(
     request(
       "health",
@@ -367,6 +387,24 @@ export function hostileRequest(known: KnownValues): fc.Arbitrary<HostileRequest>
       "file",
       methodOr("GET"),
       fileKey.map((key) => `${T}/files/${key}`),
+    ),
+    request(
+      "scenarios",
+      fc.oneof(methodOr("GET"), fc.constant("POST")),
+      query(["version"]).map((q) => `${S}${q}`),
+      scenarioBody,
+    ),
+    request(
+      "scenario",
+      methodOr("GET"),
+      fc.tuple(scenarioName, query(["version"])).map(([name, q]) => `${S}/${name}${q}`),
+    ),
+    request(
+      "scenario action",
+      methodOr("POST"),
+      fc
+        .tuple(scenarioName, fc.oneof(fc.constantFrom("activate", "status"), pathSegment), query(["version"]))
+        .map(([name, action, q]) => `${S}/${name}/${action}${q}`),
     ),
   );
 }
