@@ -10,6 +10,9 @@ import type { MixerConfig } from "../config/index.ts";
 import { streamSubjectProblem } from "../fluxmsg/stream-subjects.ts";
 import { DEAD_LETTER_FILTER, TELEMETRY_FILTER, TELEMETRY_STREAM } from "../fluxmsg/subjects.ts";
 
+/** Every dead-letter subject, which the telemetry stream keeps; defined beside the other subject names. */
+export { DEAD_LETTER_FILTER };
+
 /** The `[snake]` fields that shape the streams. Durations are milliseconds, as the config loader gives them. */
 export type SnakeStreamSettings = Pick<
   MixerConfig["snake"],
