@@ -1,4 +1,4 @@
-import { readFile } from "node:fs/promises";
+import { readFile, stat } from "node:fs/promises";
 import { Command, InvalidArgumentError } from "commander";
 import pkg from "../../package.json" with { type: "json" };
 import { flagValues } from "../../shared/cli/config-flags.ts";
@@ -20,7 +20,7 @@ export function buildMixerProgram(io: CliIo): Command {
     flags: MIXER_CONFIG_FLAGS,
     version: pkg.version,
     io,
-    readText: (path) => readFile(path, "utf8"),
+    files: { stat, readText: (path) => readFile(path, "utf8") },
   });
   program
     .command("dev")

@@ -1,8 +1,9 @@
 import type { Command } from "commander";
 import type { z } from "zod";
-import type { ConfigSpec } from "../config/config-file.ts";
+import type { ConfigFiles, ConfigSpec } from "../config/config-file.ts";
 import { loadConfigFile } from "../config/config-file.ts";
 import type { LoadedConfig } from "../config/load.ts";
+import { redactUrls } from "../redact/url-credentials.ts";
 import { addConfigCommand } from "./config-command.ts";
 import { type ConfigFlag, flagValues } from "./config-flags.ts";
 
@@ -17,7 +18,7 @@ export interface ProgramIo {
  * config keys, usage errors that exit 2 with a suggestion, `config show`, and a help text on precedence.
  * Returns the loader commands call; it reads the config lazily, so `--help` never fails on a bad file.
  *
- * @example const loadRack = configureProgram(new Command("fluxrig"), { spec: rackConfigSpec, flags, version, io, readText });
+ * @example const loadRack = configureProgram(new Command("fluxrig"), { spec: rackConfigSpec, flags, version, io, files });
  */
 export function configureProgram<S extends z.ZodObject>(
   program: Command,
@@ -26,7 +27,8 @@ export function configureProgram<S extends z.ZodObject>(
     flags: readonly ConfigFlag[];
     version: string;
     io: ProgramIo;
-    readText: (path: string) => Promise<string>;
+    /** How the config file is found and read (stat first, so a FIFO or a device is never opened). */
+    files: ConfigFiles;
   },
 ): () => Promise<LoadedConfig<z.infer<S>> & { file?: string }> {
   const { spec, flags, io } = options;
@@ -34,7 +36,8 @@ export function configureProgram<S extends z.ZodObject>(
     .version(options.version, "-V, --version")
     .option("-c, --config <path>", `config file (default: ./${spec.fileName}, or FLUXRIG_CONFIG)`)
     .showSuggestionAfterError(true)
-    .configureOutput({ writeOut: io.out, writeErr: io.err })
+    // Usage errors quote what was typed, which may be a URL with credentials in it.
+    .configureOutput({ writeOut: io.out, writeErr: (text) => io.err(redactUrls(text)) })
     .exitOverride();
   for (const flag of flags) program.option(flag.syntax, flag.description);
   program.addHelpText(
@@ -52,7 +55,7 @@ export function configureProgram<S extends z.ZodObject>(
       configFlag: values.config as string | undefined,
       env: io.env,
       flags: flagValues(flags, values),
-      readText: options.readText,
+      files: options.files,
     });
   };
   addConfigCommand(program, load, io);

@@ -1,9 +1,11 @@
 import type { Command } from "commander";
 import { ConfigError } from "../config/provenance.ts";
+import { redactUrls } from "../redact/url-credentials.ts";
 
 /**
  * Runs a commander program and turns failures into one readable message and an exit status:
- * 2 for configuration and usage errors, 1 for anything else.
+ * 2 for configuration and usage errors, 1 for anything else. Only the message is printed, never a stack,
+ * and URL credentials in it are masked (a failure to connect quotes the URL it dialled).
  */
 export async function runCli(
   program: Command,
@@ -20,7 +22,7 @@ export async function runCli(
       // commander already printed its message; help and version exit 0, usage errors are status 2.
       io.exit(Number(error.exitCode) === 0 ? 0 : 2);
     } else {
-      io.err(`${program.name()}: ${error instanceof Error ? error.message : String(error)}\n`);
+      io.err(`${program.name()}: ${redactUrls(error instanceof Error ? error.message : String(error))}\n`);
       io.exit(1);
     }
   }

@@ -168,7 +168,7 @@ const MIXER_CASES: [string, ConfigInput, string[]][] = [
   [
     "zero flush interval",
     mixer("[ingest]\nflush_interval = '0s'\n"),
-    ["fluxrig-mixer.toml:2", "ingest.flush_interval: expected at least 1s", 'got "0s"'],
+    ["fluxrig-mixer.toml:2", "ingest.flush_interval: expected a duration from 1s to 24h", 'got "0s"'],
   ],
   [
     "payload size beyond what NATS carries",

@@ -47,30 +47,27 @@ export function parseBoolean(text: string): boolean | undefined {
 }
 
 /**
- * Turns the text of an env var or flag into the value a leaf expects. Errors say what was expected, so
- * the caller only adds the key and the source.
+ * Turns the text of an env var or flag into the value a leaf expects. Errors say what was expected and never
+ * quote the text, so the caller adds the key, the source and the value (masked where it must be).
  */
 export function coerceText(
   kind: LeafKind,
   text: string,
 ): { ok: true; value: unknown } | { ok: false; error: string } {
-  const got = `got "${text}"`;
   switch (kind) {
     case "int":
       return /^[+-]?\d+$/.test(text.trim())
         ? { ok: true, value: Number(text) }
-        : { ok: false, error: `expected a whole number, ${got}` };
+        : { ok: false, error: "expected a whole number" };
     case "number": {
       const n = Number(text);
       return text.trim() !== "" && Number.isFinite(n)
         ? { ok: true, value: n }
-        : { ok: false, error: `expected a number, ${got}` };
+        : { ok: false, error: "expected a number" };
     }
     case "boolean": {
       const b = parseBoolean(text);
-      return b === undefined
-        ? { ok: false, error: `expected true or false, ${got}` }
-        : { ok: true, value: b };
+      return b === undefined ? { ok: false, error: "expected true or false" } : { ok: true, value: b };
     }
     case "size":
       return { ok: true, value: /^\d+$/.test(text.trim()) ? Number(text) : text };
@@ -81,7 +78,7 @@ export function coerceText(
           if (Array.isArray(parsed) && parsed.every((x) => typeof x === "string"))
             return { ok: true, value: parsed };
         } catch {}
-        return { ok: false, error: `expected a JSON array of strings or a comma-separated list, ${got}` };
+        return { ok: false, error: "expected a JSON array of strings or a comma-separated list" };
       }
       return {
         ok: true,
@@ -98,12 +95,12 @@ export function coerceText(
           if (parsed && typeof parsed === "object" && !Array.isArray(parsed))
             return { ok: true, value: parsed };
         } catch {}
-        return { ok: false, error: `expected a JSON object or name=value pairs separated by commas, ${got}` };
+        return { ok: false, error: "expected a JSON object or name=value pairs separated by commas" };
       }
       const entries: [string, string][] = [];
       for (const pair of text.split(",").filter((s) => s.trim() !== "")) {
         const eq = pair.indexOf("=");
-        if (eq <= 0) return { ok: false, error: `expected name=value pairs separated by commas, ${got}` };
+        if (eq <= 0) return { ok: false, error: "expected name=value pairs separated by commas" };
         entries.push([pair.slice(0, eq).trim(), pair.slice(eq + 1).trim()]);
       }
       return { ok: true, value: Object.fromEntries(entries) };

@@ -3,7 +3,14 @@ import type { z } from "zod";
 import { buildEnvMap, coerceText, ENV_PREFIX, envVarName, parseBoolean, RESERVED_ENV } from "./env-map.ts";
 import { ConfigError, type ConfigProblem, type Source } from "./provenance.ts";
 import { type ConfigLeaf, configLeaves, configSections } from "./schema-walk.ts";
-import { expandReferences, isPureReference, looksSecret } from "./secrets.ts";
+import {
+  expandReferences,
+  isPureReference,
+  looksSecret,
+  refersToCredential,
+  refersToEnvironment,
+} from "./secrets.ts";
+import { quoteValue } from "./shown-value.ts";
 import { closest } from "./suggest.ts";
 import { locateTomlKeys } from "./toml-locate.ts";
 import { setAtKey } from "./tree.ts";
@@ -27,9 +34,13 @@ export interface ConfigEntry {
   key: string;
   value: unknown;
   source: Source;
+  /** A secret leaf, or a value filled from a credential-named `${VAR}`: masked when shown, sealed by a rack. */
   secret: boolean;
-  /** For a map: the entries whose values came from credential-named `${VAR}`s, masked when shown. */
-  secretEntries?: string[];
+  /**
+   * The value as the file wrote it, when it refers to the environment (`"${DB_PASSWORD}"`): errors and
+   * `config show` print this, never the expansion, as a variable may hold a credential whatever its name.
+   */
+  written?: unknown;
 }
 
 export interface LoadedConfig<T> {
@@ -40,14 +51,17 @@ export interface LoadedConfig<T> {
   warnings: string[];
 }
 
-type Layer = Map<string, { value: unknown; source: Source }>;
+/** A value in the making; `written` and `secret` as in {@link ConfigEntry}. */
+interface LayerValue {
+  value: unknown;
+  source: Source;
+  written?: unknown;
+  secret?: boolean;
+}
+type Layer = Map<string, LayerValue>;
 
 function isTable(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value) && !(value instanceof Date);
-}
-
-function describeValue(value: unknown): string {
-  return typeof value === "string" ? `"${value}"` : (JSON.stringify(value) ?? String(value));
 }
 
 /**
@@ -69,9 +83,7 @@ export function loadConfig<S extends z.ZodObject>(schema: S, input: ConfigInput)
   const merged: Layer = new Map();
   for (const leaf of leaves) merged.set(leaf.key, { value: leaf.default, source: { kind: "default" } });
 
-  const fileSensitive = new Set<string>();
-  if (input.file)
-    readFileLayer(input.file, { byKey, sections, leaves, env, problems, merged, sensitive: fileSensitive });
+  if (input.file) readFileLayer(input.file, { byKey, sections, leaves, env, problems, merged });
   readEnvLayer(env, leaves, problems, warnings, merged);
   for (const flag of input.flags ?? []) {
     const leaf = byKey.get(flag.key);
@@ -79,7 +91,7 @@ export function loadConfig<S extends z.ZodObject>(schema: S, input: ConfigInput)
     const source: Source = { kind: "flag", flag: flag.flag };
     if (typeof flag.value === "string") {
       const coerced = coerceText(leaf.kind, flag.value);
-      if (!coerced.ok) problems.push({ key: leaf.key, source, message: `${flag.flag}: ${coerced.error}` });
+      if (!coerced.ok) problems.push(coercionProblem(leaf, source, coerced.error, flag.value));
       else merged.set(leaf.key, { value: coerced.value, source });
     } else merged.set(leaf.key, { value: flag.value, source });
   }
@@ -90,40 +102,57 @@ export function loadConfig<S extends z.ZodObject>(schema: S, input: ConfigInput)
     if (value !== undefined) setAtKey(tree, key, value);
   }
   const parsed = schema.safeParse(tree);
-  if (!parsed.success) {
-    for (const issue of parsed.error.issues) {
-      const key = findLeafKey(issue.path.map(String), byKey);
-      const entry = key ? merged.get(key) : undefined;
-      const leaf = key ? byKey.get(key) : undefined;
-      const expectation = leaf ? explain(leaf, issue) : issue.message;
-      // A parse error (duration, size) already quotes what it was given.
-      const got =
-        issue.code === "custom" && issue.message.includes(", got ")
-          ? ""
-          : `, got ${describeValue(entry?.value)}`;
-      problems.push({
-        key: key ?? issue.path.join("."),
-        ...(entry ? { source: entry.source } : {}),
-        message: `${key ?? issue.path.join(".")}: ${expectation}${got}`,
-      });
-    }
-  }
+  if (!parsed.success) problems.push(...schemaProblems(parsed.error.issues, byKey, merged));
   if (problems.length > 0) throw new ConfigError(problems, warnings);
 
-  const entries = leaves.map((leaf) => {
-    const { value, source } = merged.get(leaf.key) as { value: unknown; source: Source };
-    const secretEntries = [...fileSensitive]
-      .filter((k) => k.startsWith(`${leaf.key}.`))
-      .map((k) => k.slice(leaf.key.length + 1));
+  const entries = leaves.map((leaf): ConfigEntry => {
+    const { value, source, written, secret } = merged.get(leaf.key) as LayerValue;
     return {
       key: leaf.key,
       value,
       source,
-      secret: leaf.secret || fileSensitive.has(leaf.key),
-      ...(secretEntries.length ? { secretEntries } : {}),
+      secret: leaf.secret || secret === true,
+      ...(written !== undefined ? { written } : {}),
     };
   });
   return { config: parsed.data as z.infer<S>, entries, warnings };
+}
+
+/**
+ * One problem per key, with every expectation it missed and the value it got: as written when it came from a
+ * `${VAR}`, URL credentials masked.
+ */
+function schemaProblems(
+  issues: z.core.$ZodIssue[],
+  byKey: Map<string, ConfigLeaf>,
+  merged: Layer,
+): ConfigProblem[] {
+  const expectations = new Map<string, string[]>();
+  for (const issue of issues) {
+    const key = findLeafKey(issue.path.map(String), byKey) ?? issue.path.join(".");
+    const leaf = byKey.get(key);
+    const expected = leaf ? explain(leaf, issue) : issue.message;
+    const list = expectations.get(key) ?? [];
+    if (!list.includes(expected)) list.push(expected);
+    expectations.set(key, list);
+  }
+  return [...expectations].map(([key, expected]) => {
+    const entry = merged.get(key);
+    const got = entry && !byKey.get(key)?.secret ? `, got ${quoteValue(entry.written ?? entry.value)}` : "";
+    return {
+      key,
+      ...(entry ? { source: entry.source } : {}),
+      message: `${key}: ${expected.join("; ")}${got}`,
+    };
+  });
+}
+
+/** Kinds whose values a string can spell: what env vars, flags and `${VAR}`s are turned into. */
+const COERCED_FROM_TEXT = new Set<ConfigLeaf["kind"]>(["int", "number", "boolean", "list", "map"]);
+
+/** A value from the environment, a flag or a `${VAR}` that is not of the leaf's kind; `shown` is what to quote. */
+function coercionProblem(leaf: ConfigLeaf, source: Source, error: string, shown: unknown): ConfigProblem {
+  return { key: leaf.key, source, message: `${leaf.key}: ${error}, got ${quoteValue(shown)}` };
 }
 
 function findLeafKey(path: string[], byKey: Map<string, ConfigLeaf>): string | undefined {
@@ -144,6 +173,7 @@ const EXPECTED: Record<ConfigLeaf["kind"], string> = {
   map: "expected a table of string values",
   duration: 'expected a duration such as "100ms", "15s" or "1h"',
   size: 'expected a byte count such as 2097152 or a size such as "2MiB"',
+  url: "expected a URL",
 };
 
 function explain(leaf: ConfigLeaf, issue: z.core.$ZodIssue): string {
@@ -165,8 +195,6 @@ interface FileContext {
   env: Record<string, string | undefined>;
   problems: ConfigProblem[];
   merged: Layer;
-  /** Keys (or map entries, `key.name`) whose value came from a credential-named `${VAR}`. */
-  sensitive: Set<string>;
 }
 
 function readFileLayer(file: { path: string; text: string }, ctx: FileContext): void {
@@ -187,9 +215,7 @@ function readFileLayer(file: { path: string; text: string }, ctx: FileContext): 
   const sourceOf = (key: string): Source => ({ kind: "file", file: file.path, line: lines.get(key) ?? 1 });
 
   const expand = (key: string, value: string): string => {
-    const { value: out, missing, names } = expandReferences(value, ctx.env);
-    // A value filled from a credential-named variable is masked wherever it is shown.
-    if (names.some(looksSecret)) ctx.sensitive.add(key);
+    const { value: out, missing } = expandReferences(value, ctx.env);
     for (const name of missing) {
       ctx.problems.push({
         key,
@@ -227,7 +253,21 @@ function readFileLayer(file: { path: string; text: string }, ctx: FileContext): 
         });
         continue;
       }
-      ctx.merged.set(key, { value: expandValue(leaf, key, value, ctx, source, expand), source });
+      if (!refersToEnvironment(value)) {
+        ctx.merged.set(key, { value: expandValue(leaf, key, value, ctx, source, expand), source });
+        continue;
+      }
+      let expanded = expandValue(leaf, key, value, ctx, source, expand);
+      // `port = "${PORT}"` reads the variable as FLUXRIG_SNAKE_PORT would be read: a string becomes the key's kind.
+      if (typeof expanded === "string" && COERCED_FROM_TEXT.has(leaf.kind)) {
+        const coerced = coerceText(leaf.kind, expanded);
+        if (!coerced.ok) {
+          ctx.problems.push(coercionProblem(leaf, source, coerced.error, value));
+          continue;
+        }
+        expanded = coerced.value;
+      }
+      ctx.merged.set(key, { value: expanded, source, written: value, secret: refersToCredential(value) });
     }
   };
   walk(document, "");
@@ -304,7 +344,7 @@ function readEnvLayer(
     }
     const source: Source = { kind: "env", name };
     const coerced = coerceText(leaf.kind, text);
-    if (!coerced.ok) problems.push({ key: leaf.key, source, message: `${leaf.key}: ${coerced.error}` });
+    if (!coerced.ok) problems.push(coercionProblem(leaf, source, coerced.error, text));
     else merged.set(leaf.key, { value: coerced.value, source });
   }
 }
@@ -327,7 +367,7 @@ function applyOverrides(
     if (value === undefined) {
       problems.push({
         source: { kind: "env", name },
-        message: `${name}: expected true or false, got "${text}"`,
+        message: `${name}: expected true or false, got ${quoteValue(text)}`,
       });
       return false;
     }

@@ -1,13 +1,34 @@
 import { z } from "zod";
-import { bool, duration, int, oneOf, port, secret, section, size, str } from "./fields.ts";
+import {
+  bool,
+  duration,
+  int,
+  oneOf,
+  port,
+  secret,
+  section,
+  size,
+  str,
+  streamSubjects,
+  stringMap,
+  url,
+} from "./fields.ts";
 import { baseSection, logLevel, observabilityShape, snakeClientShape } from "./sections.ts";
+import type { UrlRule } from "./url-rule.ts";
+
+/** An OTLP collector: HTTP(S), or host:port for gRPC as the reference writes it; "" leaves OTLP off. */
+const OTLP_ENDPOINT_RULE: UrlRule = { schemes: ["http", "https"], hostPort: true, empty: true };
+/** A stream's age is not a timer: JetStream keeps nanoseconds in 64 bits. Ten years is plenty. */
+const STREAM_MAX_AGE_MAX = "87600h";
+/** An HTTP header name: RFC 9110 token characters. */
+const HTTP_TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,256}$/;
 
 /** `fluxrig-mixer.toml`: the mixer's configuration, field for field as the reference's mixer tables. */
 export const mixerConfigSchema = z.object({
   logging: section({
     level: logLevel(),
     filename: str("logs/mixer.log", "Path to log file."),
-    max_backups: int(7),
+    max_backups: int(7, 0, 1_000),
   }),
   base: baseSection,
   mixer: section({
@@ -25,7 +46,7 @@ export const mixerConfigSchema = z.object({
   }),
   ingest: section({
     flush_interval: duration("5s", "1s"),
-    buffer_size: int(1024, 1),
+    buffer_size: int(1024, 1, 65_536),
   }),
   api: section({
     port: port(8090),
@@ -35,17 +56,18 @@ export const mixerConfigSchema = z.object({
     dir: str("./data", "Root directory for data storage."),
     database_file: str("fluxrig.duckdb", "DB filename (relative to store dir)."),
     cluster_key_file: str("cluster.key", "Key filename (relative to store dir)."),
-    wal_max_size_mb: int(512, 1),
+    wal_max_size_mb: int(512, 1, 1_048_576),
   }),
   snake: section({
     port: port(4222),
     ...snakeClientShape,
-    stream_subjects: z.array(z.string().min(1)).min(1).default(["flux.msg.>", "flux.gear.>", "fluxrig.>"]),
-    business_stream_max_age: duration("720h", "1m"),
-    telemetry_stream_max_age: duration("24h", "1m"),
+    stream_subjects: streamSubjects(["flux.msg.>", "flux.gear.>", "fluxrig.>"]),
+    business_stream_max_age: duration("720h", "1m", STREAM_MAX_AGE_MAX),
+    telemetry_stream_max_age: duration("24h", "1m", STREAM_MAX_AGE_MAX),
     durable: bool(false),
-    websocket_url: str(
+    websocket_url: url(
       "ws://127.0.0.1:4223",
+      { schemes: ["ws", "wss"] },
       "Websocket URL of the NATS server that the mixer's Snake bridge dials (Workers cannot speak raw TCP).",
     ),
   }),
@@ -66,22 +88,26 @@ export const mixerConfigSchema = z.object({
             ctx.addIssue({
               code: "custom",
               path: ["compression"],
-              message: `with format = "json" only "none" is possible (zstd and snappy are Parquet codecs), got "${storage.compression}"`,
+              message: 'with format = "json" only "none" is possible (zstd and snappy are Parquet codecs)',
             });
           }
         })
         .prefault({} as never),
       rotation: section({
         policy: oneOf(["time", "size", "both"], "time"),
-        max_age_days: int(30, 1),
-        max_size_gb: int(10, 1),
+        max_age_days: int(30, 1, 36_500),
+        max_size_gb: int(10, 1, 1_048_576),
         check_interval: duration("1h", "1m"),
       }),
     }),
     otlp: section({
-      endpoint: str("", "OTLP gRPC endpoint (e.g., 127.0.0.1:4317)."),
-      endpoint_http: str("", "OTLP HTTP endpoint (alternative to gRPC)."),
-      headers: z.record(z.string(), z.string()).default({}),
+      endpoint: url("", OTLP_ENDPOINT_RULE, "OTLP gRPC endpoint (e.g., 127.0.0.1:4317)."),
+      endpoint_http: url("", OTLP_ENDPOINT_RULE, "OTLP HTTP endpoint (alternative to gRPC)."),
+      headers: stringMap(
+        // Values without CR or LF, which would split a header.
+        { name: (name) => HTTP_TOKEN.test(name), nameAllowed: "an HTTP header name", valueMax: 8_192 },
+        "Headers sent to the collector; a credential is a reference to the environment, never a literal.",
+      ),
       insecure: bool(false),
       timeout: duration("30s", "100ms"),
       messages: section({

@@ -1,5 +1,17 @@
 import { z } from "zod";
-import { bool, duration, int, secret, section, size, str } from "./fields.ts";
+import { isEntityName } from "../telemetry/entity-name.ts";
+import {
+  bool,
+  duration,
+  entityNamePrefix,
+  int,
+  ipAddress,
+  secret,
+  section,
+  size,
+  str,
+  stringMap,
+} from "./fields.ts";
 import {
   baseSection,
   connectSection,
@@ -16,8 +28,8 @@ export const rackConfigSchema = z.object({
   logging: section({
     level: logLevel(),
     filename: str("logs/fluxrig.log", "Path to log file."),
-    max_size_mb: int(100, 1),
-    max_backups: int(7),
+    max_size_mb: int(100, 1, 1_048_576),
+    max_backups: int(7, 0, 1_000),
     compress: bool(true),
     trace: bool(false),
     debug: bool(false),
@@ -25,8 +37,8 @@ export const rackConfigSchema = z.object({
   }),
   base: baseSection,
   rack: section({
-    name_prefix: str("node-", "Ephemeral Prefix. Used if base.name is empty."),
-    ip: str("", "Manual IP Override. If empty, the Rack autodetects its local primary IP."),
+    name_prefix: entityNamePrefix("node-", "Ephemeral Prefix. Used if base.name is empty."),
+    ip: ipAddress("Manual IP Override. If empty, the Rack autodetects its local primary IP."),
     max_hops: int(64, 1, 1024),
     max_payload_size: size(2_097_152, 1_024, 64 * 1_048_576),
     enrollment_timeout: duration("15s", "100ms"),
@@ -44,10 +56,14 @@ export const rackConfigSchema = z.object({
         description:
           "Pins the mixer's cluster key (SHA256:<hex>); empty trusts the key met at first enrollment.",
       }),
-    labels: z
-      .record(z.string(), z.string())
-      .default({})
-      .meta({ description: 'Labels the registry shows for this rack, e.g. { site = "nyc" }.' }),
+    labels: stringMap(
+      {
+        name: (name) => name.length <= 63 && isEntityName(name),
+        nameAllowed: '1 to 63 letters, digits, ".", "_" or "-"',
+        valueMax: 253,
+      },
+      'Labels the registry shows for this rack, e.g. { site = "nyc" }.',
+    ),
   }),
   store: section({
     dir: str("./data", "Root directory for data storage."),

@@ -1,20 +1,25 @@
 import type { ConfigEntry } from "./load.ts";
 import { describeSource } from "./provenance.ts";
 import { looksSecret, MASK } from "./secrets.ts";
+import { redactValue } from "./shown-value.ts";
 import { setAtKey } from "./tree.ts";
 
-/** Hides secret values: secret leaves, and map entries named like credentials or filled from one. */
+/**
+ * What `config show` and `GET /api/v1/config` print for a value: secret leaves and credential-named map
+ * entries masked, a value filled from `${VAR}` as written, and URL credentials (userinfo, query) masked in
+ * every string.
+ */
 export function maskEntry(entry: ConfigEntry): unknown {
   if (entry.secret) return entry.value === undefined ? undefined : MASK;
-  if (entry.value && typeof entry.value === "object" && !Array.isArray(entry.value)) {
-    return Object.fromEntries(
-      Object.entries(entry.value).map(([name, value]) => [
-        name,
-        looksSecret(name) || entry.secretEntries?.includes(name) ? MASK : value,
-      ]),
+  const shown = entry.written ?? entry.value;
+  if (shown && typeof shown === "object" && !Array.isArray(shown)) {
+    return redactValue(
+      Object.fromEntries(
+        Object.entries(shown).map(([name, value]) => [name, looksSecret(name) ? MASK : value]),
+      ),
     );
   }
-  return entry.value;
+  return redactValue(shown);
 }
 
 function tomlValue(value: unknown): string {

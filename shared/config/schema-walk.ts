@@ -10,7 +10,8 @@ export type LeafKind =
   | "list"
   | "map"
   | "duration"
-  | "size";
+  | "size"
+  | "url";
 
 export interface ConfigLeaf {
   /** Dotted key path, e.g. `observability.embedded.storage.compression`. */

@@ -1,5 +1,6 @@
 import type { z } from "zod";
-import { bool, duration, int, num, oneOf, section, str } from "./fields.ts";
+import { bool, busName, duration, entityName, int, num, oneOf, section, str, url } from "./fields.ts";
+import type { UrlRule } from "./url-rule.ts";
 
 /** Sections and fields the rack and the mixer share (reference: [Base] (Common), [Logging], [Observability]). */
 
@@ -12,7 +13,7 @@ export const logLevel = () =>
   });
 
 export const baseSection = section({
-  name: str("node-01", "Unique Name. Claims this specific identity."),
+  name: entityName("node-01", "Unique Name. Claims this specific identity."),
   state_dir: str("./data", "Root directory for state and WAL."),
   state_file: str("rack.flux", "Signed State Bundle (CBOR). Persists Identity, Config, and Secrets."),
 });
@@ -24,16 +25,25 @@ export const observabilityShape = {
   sampling_rate: num(1.0, 0, 1),
 };
 
+/**
+ * Where a client dials NATS: TCP (`nats://`, `tls://`) or a websocket. One URL: a NATS client learns the
+ * cluster's other servers from the one it reaches, and the client here takes a single URL.
+ */
+export const SNAKE_URL_RULE: UrlRule = {
+  schemes: ["nats", "tls", "ws", "wss"],
+  listHint: "a client learns the other servers of a NATS cluster from the one it reaches",
+};
+
 export const snakeClientShape = {
-  url: str("nats://localhost:4222", "NATS Server URL."),
-  domain: str("flux", "JetStream Domain. Must match Mixer cluster name."),
-  stream_name: str("flux-msg", "Primary JetStream stream name."),
+  url: url("nats://localhost:4222", SNAKE_URL_RULE, "NATS Server URL."),
+  domain: busName("flux", "JetStream Domain. Must match Mixer cluster name."),
+  stream_name: busName("flux-msg", "Primary JetStream stream name."),
 };
 
 export const throttlingSection = section({
   enabled: bool(true),
-  rate: num(500.0, 0),
-  burst: int(50),
+  rate: num(500.0, 0, 1_000_000),
+  burst: int(50, 0, 1_000_000),
 });
 
 export const observabilitySection = section(observabilityShape);

@@ -12,7 +12,8 @@ const UNITS: Record<string, number> = {
 const SIZE = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i;
 
 /**
- * Parses a byte size: a whole number of bytes, or a number with a unit (B, KB, MB, GB, KiB, MiB, GiB).
+ * Parses a byte size: a whole number of bytes, or a number with a unit (B, KB, MB, GB, KiB, MiB, GiB). Like
+ * parseDuration's, the error does not quote the input.
  *
  * @example parseSize("2MiB") // { ok: true, bytes: 2097152 }
  */
@@ -23,12 +24,14 @@ export function parseSize(
   if (typeof input === "number") {
     return Number.isInteger(input) && input >= 0
       ? { ok: true, bytes: input }
-      : { ok: false, error: `${expected}, got ${input}` };
+      : { ok: false, error: expected };
   }
   const m = SIZE.exec(input.trim());
   const unit = UNITS[(m?.[2] || "b").toLowerCase()];
-  if (!m || unit === undefined) return { ok: false, error: `${expected}, got "${input}"` };
-  return { ok: true, bytes: Math.round(Number(m[1]) * unit) };
+  if (!m || unit === undefined) return { ok: false, error: expected };
+  const bytes = Math.round(Number(m[1]) * unit);
+  // Thousands of digits overflow to Infinity, which no bound check can compare.
+  return Number.isFinite(bytes) ? { ok: true, bytes } : { ok: false, error: expected };
 }
 
 /** A config field holding a byte size; parses to a number of bytes. */

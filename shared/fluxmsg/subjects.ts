@@ -9,6 +9,8 @@ export const TELEMETRY_STREAM = "flux-telemetry";
 /** Everything the telemetry stream captures; the mixer's consumer reads only the telemetry part. */
 export const TELEMETRY_FILTER = `${TELEMETRY_PREFIX}.>`;
 export const DEAD_LETTER_PREFIX = "flux.dlq";
+/** Every dead-letter subject; the telemetry stream keeps them so a bad message is never lost. */
+export const DEAD_LETTER_FILTER = `${DEAD_LETTER_PREFIX}.>`;
 export const TELEMETRY_DEAD_LETTER = `${DEAD_LETTER_PREFIX}.telemetry`;
 /** The mixer's durable consumer on the telemetry stream. */
 export const TELEMETRY_CONSUMER = "mixer-ingest";

@@ -81,12 +81,16 @@ it("names the other stream and the setting when subjects overlap", async () => {
   );
 });
 
-it("refuses business subjects that swallow the telemetry subjects", async () => {
+it("refuses business subjects another stream captures, naming that stream", async () => {
   const jsm = await jsmOnFreshServer();
+  await jsm.streams.add({ name: "orders", subjects: ["orders.>"] });
 
-  // (A wider "flux.>" is refused before JetStream is asked: it would capture the control subjects too.)
-  await expect(ensureStreams(jsm, snakeConfig('stream_subjects = ["flux.telemetry.>"]'))).rejects.toThrow(
-    /overlap "flux-msg" \(subjects flux\.telemetry\.>\).*snake\.stream_subjects/,
+  await expect(ensureStreams(jsm, snakeConfig('stream_subjects = ["orders.>"]'))).rejects.toThrow(
+    /overlap "orders" \(subjects orders\.>\).*snake\.stream_subjects/,
+  );
+  // The telemetry stream's own subjects are refused before JetStream is asked.
+  expect(() => snakeStreamSpecs({ ...snakeConfig(), stream_subjects: ["flux.telemetry.>"] })).toThrow(
+    /entry "flux\.telemetry\.>": it would capture flux\.telemetry\.>/,
   );
 });
 
@@ -100,14 +104,16 @@ it("explains that snake.durable cannot change an existing stream's storage", asy
 });
 
 it("refuses stream subjects that would capture the control plane's subjects, naming the entry", () => {
-  expect(() => snakeStreamSpecs(snakeConfig('stream_subjects = ["flux.msg.>", "flux.>"]'))).toThrow(
-    /snake\.stream_subjects entry "flux\.>" captures the control subject flux\.ctl\.enroll/,
+  // The loader refuses these too; stream creation checks again for settings made another way.
+  const withSubjects = (stream_subjects: string[]) => ({ ...snakeConfig(), stream_subjects });
+  expect(() => snakeStreamSpecs(withSubjects(["flux.msg.>", "flux.>"]))).toThrow(
+    /snake\.stream_subjects entry "flux\.>": it would capture flux\.ctl\.>: the control plane/,
   );
-  expect(() => snakeStreamSpecs(snakeConfig('stream_subjects = ["flux.ctl.heartbeat.*"]'))).toThrow(
-    /captures the control subject flux\.ctl\.heartbeat\.rack/,
+  expect(() => snakeStreamSpecs(withSubjects(["flux.ctl.heartbeat.*"]))).toThrow(
+    /entry "flux\.ctl\.heartbeat\.\*": it would capture flux\.ctl\.>/,
   );
-  expect(snakeStreamSpecs(snakeConfig('stream_subjects = ["flux.ctlx.>", "flux.*.x"]'))[0].subjects).toEqual([
+  expect(snakeStreamSpecs(snakeConfig('stream_subjects = ["flux.ctlx.>", "flux.x.*"]'))[0].subjects).toEqual([
     "flux.ctlx.>",
-    "flux.*.x",
+    "flux.x.*",
   ]);
 });

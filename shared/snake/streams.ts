@@ -7,17 +7,11 @@ import {
 } from "@nats-io/jetstream";
 import { nanos } from "@nats-io/nats-core";
 import type { MixerConfig } from "../config/index.ts";
-import {
-  DEAD_LETTER_PREFIX,
-  ENROLL_SUBJECT,
-  heartbeatSubject,
-  passportSubject,
-  TELEMETRY_FILTER,
-  TELEMETRY_STREAM,
-} from "../fluxmsg/subjects.ts";
+import { streamSubjectProblem } from "../fluxmsg/stream-subjects.ts";
+import { DEAD_LETTER_FILTER, TELEMETRY_FILTER, TELEMETRY_STREAM } from "../fluxmsg/subjects.ts";
 
-/** Every dead-letter subject; the telemetry stream keeps them so a bad message is never lost. */
-export const DEAD_LETTER_FILTER = `${DEAD_LETTER_PREFIX}.>`;
+/** Every dead-letter subject, which the telemetry stream keeps; defined beside the other subject names. */
+export { DEAD_LETTER_FILTER };
 
 /** The `[snake]` fields that shape the streams. Durations are milliseconds, as the config loader gives them. */
 export type SnakeStreamSettings = Pick<
@@ -48,7 +42,7 @@ const STREAM_NOT_FOUND = 10059;
 export function snakeStreamSpecs(
   settings: SnakeStreamSettings,
 ): [business: StreamSpec, telemetry: StreamSpec] {
-  assertControlSubjectsFree(settings.stream_subjects);
+  assertStreamSubjects(settings.stream_subjects);
   const storage = settings.durable ? StorageType.File : StorageType.Memory;
   return [
     {
@@ -66,31 +60,14 @@ export function snakeStreamSpecs(
   ];
 }
 
-/** Whether a NATS subject pattern (`*` one token, `>` all the rest) matches a subject. */
-function subjectMatches(pattern: string, subject: string): boolean {
-  const want = pattern.split(".");
-  const got = subject.split(".");
-  for (const [i, token] of want.entries()) {
-    if (token === ">") return got.length > i;
-    if (i >= got.length || (token !== "*" && token !== got[i])) return false;
-  }
-  return want.length === got.length;
-}
-
 /**
- * The control plane's request/reply must stay outside every stream: JetStream would store a request on a
- * captured subject and answer it with a publish ack, racing the mixer's real answer.
+ * The config loader refuses these already; settings built another way (a test, a future caller) get the same
+ * check, as a stream capturing the control plane would break enrollment and heartbeats.
  */
-function assertControlSubjectsFree(subjects: readonly string[]): void {
-  const control = [ENROLL_SUBJECT, heartbeatSubject("rack"), passportSubject("rack")];
+function assertStreamSubjects(subjects: readonly string[]): void {
   for (const pattern of subjects) {
-    const captured = control.find((subject) => subjectMatches(pattern, subject));
-    if (captured) {
-      throw new Error(
-        `snake.stream_subjects entry "${pattern}" captures the control subject ${captured}: enrollment and ` +
-          "heartbeats would race JetStream's publish acks; list narrower subjects (the default is flux.msg.>, flux.gear.>, fluxrig.>)",
-      );
-    }
+    const problem = streamSubjectProblem(pattern);
+    if (problem) throw new Error(`snake.stream_subjects entry "${pattern}": ${problem}`);
   }
 }
 

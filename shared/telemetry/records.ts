@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { entityNameSchema } from "./entity-name.ts";
 
 /**
  * Telemetry records as the rack emits them and the mixer stores them: one definition for the writer, the
@@ -18,7 +19,7 @@ const common = {
   record_id: uuid,
   ts: epochMs,
   entity_id: uuid,
-  entity_name: z.string().min(1).max(253),
+  entity_name: entityNameSchema,
   flux_id: uuid.nullable().default(null),
 };
 

@@ -1,8 +1,8 @@
 import { Hono } from "hono";
 import pkg from "../../../package.json" with { type: "json" };
+import { redactUrls } from "../../../shared/redact/url-credentials.ts";
 import { snakeBridge } from "../bridge/bridge-stub.ts";
 import type { MixerBindings } from "../env.ts";
-import { redactUrls } from "../http/redact.ts";
 import { mixerId } from "../registry/mixer-identity.ts";
 
 /** `GET /health`: unauthenticated liveness and ingest state, for operators and the dev launcher. */

@@ -2,6 +2,7 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { type Command, InvalidArgumentError } from "commander";
 import type { LoadedConfig, RackConfig } from "../../../shared/config/index.ts";
+import { redactUrl } from "../../../shared/redact/url-credentials.ts";
 import { connectSnake } from "../snake/connect.ts";
 import { createTelemetry, type Telemetry } from "../telemetry/index.ts";
 import { nameBasedEntityId } from "./entity-id.ts";
@@ -114,7 +115,7 @@ export function addEmitCommand(
       const stats = telemetry.stats();
       const seconds = (performance.now() - started) / 1_000;
       io.out(
-        `${kind}: ${options.count} emitted as ${name} to ${config.snake.url}: ${stats.recordsSent} acknowledged in ${stats.batchesSent} batches, ` +
+        `${kind}: ${options.count} emitted as ${name} to ${redactUrl(config.snake.url)}: ${stats.recordsSent} acknowledged in ${stats.batchesSent} batches, ` +
           `${stats.recordsSpooled} spooled, ${stats.recordsDropped} dropped, ${seconds.toFixed(2)} s (${Math.round(options.count / seconds)} records/s)\n`,
       );
       if (stats.recordsSent < options.count) {

@@ -1,4 +1,4 @@
-import { readFile } from "node:fs/promises";
+import { readFile, stat } from "node:fs/promises";
 import { Command } from "commander";
 import pkg from "../../../package.json" with { type: "json" };
 import { configureProgram, type ProgramIo } from "../../../shared/cli/configured-program.ts";
@@ -28,7 +28,7 @@ export function buildRackProgram(io: CliIo): Command {
     flags: RACK_CONFIG_FLAGS,
     version: pkg.version,
     io,
-    readText: (path) => readFile(path, "utf8"),
+    files: { stat, readText: (path) => readFile(path, "utf8") },
   });
   addEmitCommand(program, loadRack, io);
   addRunCommand(program, loadRack, io);

@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import pkg from "../../../package.json" with { type: "json" };
 import type { LoadedConfig, RackConfig } from "../../../shared/config/index.ts";
+import { redactUrls } from "../../../shared/redact/url-credentials.ts";
 import { runRackAgent } from "../agent/rack-agent.ts";
 
 /**
@@ -17,8 +18,9 @@ export function addRunCommand(
     .description("run the rack agent: enroll with the mixer, follow its passport, send heartbeats")
     .action(async () => {
       const loaded = await loadRack();
+      // Lines quote snake.url, which may carry credentials (nats://user:pass@host).
       const line = (level: string) => (message: string) =>
-        io.err(`${new Date().toISOString()} ${level} ${message}\n`);
+        io.err(`${new Date().toISOString()} ${level} ${redactUrls(message)}\n`);
       const log = { info: line("info"), warn: line("warn") };
       for (const warning of loaded.warnings) log.warn(warning);
       const controller = new AbortController();

@@ -5,6 +5,7 @@ import type { NatsConnection } from "@nats-io/nats-core";
 import { uuidv7 } from "uuidv7";
 import { cbor } from "../../../shared/fluxmsg/cbor.ts";
 import { telemetrySubject } from "../../../shared/fluxmsg/subjects.ts";
+import { ENTITY_NAME_ALLOWED } from "../../../shared/telemetry/entity-name.ts";
 import {
   type LogRecord,
   logRecordSchema,
@@ -122,7 +123,9 @@ export async function createTelemetry(options: TelemetryOptions): Promise<Teleme
     throw new Error(`telemetry: entity.id must be a UUID, got "${entity.id}"`);
   }
   if (!logRecordSchema.shape.entity_name.safeParse(entity.name).success) {
-    throw new Error(`telemetry: entity.name must be 1 to 253 characters, got "${entity.name}"`);
+    throw new Error(
+      `telemetry: entity.name must be ${ENTITY_NAME_ALLOWED}, got ${JSON.stringify(entity.name)}`,
+    );
   }
   const warn = options.warn ?? console.warn;
   const stats = emptyStats();
