@@ -3,8 +3,9 @@
  * transform, into a probe gear), against baselines in the same run: the same number of plain function
  * calls, and of Promise hops (what a queue per wire would cost at least). Spans get ids on every hop
  * (trace context propagates) but are recorded only when sampled: runs at sampling 0 and 1 (into memory).
+ * Then one guaranteed wire across two racks against raw JetStream publishing (bench/guaranteed-lane.ts).
  *
- *   npm run bench:flow -- --messages 200000
+ *   npm run bench:flow -- --messages 200000 --lane-messages 50000
  */
 import { parseArgs } from "node:util";
 import { z } from "zod";
@@ -15,8 +16,14 @@ import { GearRegistry } from "../rack-agent/src/gears/registry.ts";
 import type { FluxMsg } from "../shared/fluxmsg/message.ts";
 import { defineGearType } from "../shared/gears/gear-type.ts";
 import { scenarioPart, validateScenario } from "../shared/scenario/index.ts";
+import { guaranteedLaneBench } from "./guaranteed-lane.ts";
 
-const { values } = parseArgs({ options: { messages: { type: "string", default: "200000" } } });
+const { values } = parseArgs({
+  options: {
+    messages: { type: "string", default: "200000" },
+    "lane-messages": { type: "string", default: "50000" },
+  },
+});
 const N = Number(values.messages);
 
 /** A user gear type: records each message's latency since it entered the chain (data.t0). */
@@ -54,12 +61,16 @@ function quantile(sorted: Float64Array, q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] as number;
 }
 
-function report(name: string, elapsedMs: number, lat?: Float64Array) {
-  const rate = Math.round(N / (elapsedMs / 1000));
+function report(name: string, elapsedMs: number, lat?: Float64Array, count = N) {
+  const rate = Math.round(count / (elapsedMs / 1000));
   let tail = "";
   if (lat) {
-    const sorted = lat.slice(0, N).sort();
-    tail = `  p50 ${(quantile(sorted, 0.5) * 1000).toFixed(1)} µs  p99 ${(quantile(sorted, 0.99) * 1000).toFixed(1)} µs`;
+    const sorted = lat.slice(0, count).sort();
+    const ms = (q: number) => quantile(sorted, q);
+    tail =
+      ms(0.99) < 1
+        ? `  p50 ${(ms(0.5) * 1000).toFixed(1)} µs  p99 ${(ms(0.99) * 1000).toFixed(1)} µs`
+        : `  p50 ${ms(0.5).toFixed(2)} ms  p99 ${ms(0.99).toFixed(2)} ms`;
   }
   console.log(`${name.padEnd(44)} ${rate.toLocaleString("en").padStart(11)} msg/s${tail}`);
   return rate;
@@ -137,3 +148,5 @@ console.log(
   `\nflow (sampling 0) = ${(flow0 / plain).toFixed(3)}× plain calls, ${(flow0 / promises).toFixed(2)}× Promise hops; ` +
     `sampling 1 = ${(flow1 / flow0).toFixed(2)}× sampling 0`,
 );
+const lane = await guaranteedLaneBench(Number(values["lane-messages"]), report);
+console.log(`guaranteed lane (flood) = ${(lane.lane / lane.raw).toFixed(2)}× raw JetStream publish + ack`);

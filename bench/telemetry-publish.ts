@@ -18,7 +18,7 @@ import { join } from "node:path";
 import { type JetStreamClient, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import { uuidv7 } from "uuidv7";
-import { AckWindow } from "../rack-agent/src/telemetry/ack-window.ts";
+import { AckWindow } from "../rack-agent/src/snake/ack-window.ts";
 import { MSG_ID_HEADER_BYTES } from "../rack-agent/src/telemetry/batch-publisher.ts";
 import { createTelemetry } from "../rack-agent/src/telemetry/index.ts";
 import { RecordBatch, type SealedBatch } from "../rack-agent/src/telemetry/record-batch.ts";

@@ -6,6 +6,7 @@ import type { ScenarioDelivery } from "../../../shared/control/scenario-delivery
 import { passportSubject, scenarioSubject } from "../../../shared/fluxmsg/subjects.ts";
 import { PassportError, type PassportPayload } from "../../../shared/passport/index.ts";
 import { businessDeadLetters } from "../flow/dead-letters.ts";
+import { JetStreamLanes } from "../flow/guaranteed-lanes.ts";
 import { nextBootStamp } from "../identity/boot-stamp.ts";
 import { ClusterPin } from "../identity/cluster-pin.ts";
 import { PassportStore } from "../identity/passport-store.ts";
@@ -18,6 +19,9 @@ import { enroll } from "./enroll.ts";
 import { GearRunner } from "./gear-runner.ts";
 import { startHeartbeats } from "./heartbeats.ts";
 import { environmentSecrets, RackSecrets } from "./rack-secrets.ts";
+
+/** How long a stop waits for gears to drain before giving up lane publishes the bus has not taken. */
+const LANE_DRAIN_GRACE_MS = 5_000;
 
 /** Where the agent says what it does (the run command writes it to stderr). */
 export interface AgentLog {
@@ -64,6 +68,7 @@ class RackAgent {
   #passport: PassportPayload | undefined;
   #nc: NatsConnection | undefined;
   #telemetry: Telemetry | undefined;
+  #lanes: JetStreamLanes | undefined;
   #heartbeats: ReturnType<typeof startHeartbeats> | undefined;
   /** The scenario part held (verified), kept in `<base.state_dir>/scenario.flux`. */
   #scenario: ScenarioDelivery | undefined;
@@ -137,7 +142,12 @@ class RackAgent {
     this.#heartbeats?.stop();
     this.#gears.stop("the agent is stopping");
     await this.#updates;
-    await this.#gears.settled();
+    const settled = this.#gears.settled();
+    // With the bus down, draining gears wait on lane publishes being retried: after a grace, give those up
+    // (their messages fail, and what came from a lane stays unacked for redelivery).
+    await Promise.race([settled, sleep(LANE_DRAIN_GRACE_MS)]);
+    await this.#lanes?.close();
+    await settled;
     await this.#telemetry?.close();
     if (this.#nc && !this.#nc.isClosed()) await this.#nc.drain().catch(() => this.#nc?.close());
     this.options.log.info("stopped");
@@ -289,7 +299,17 @@ class RackAgent {
     });
     this.#telemetry = telemetry;
     const throttling = this.options.loaded.config.logging.throttling;
+    this.#lanes = new JetStreamLanes({
+      nc,
+      domain: config.snake.domain,
+      stream: config.snake.stream_name,
+      rackName: passport.name,
+      convergenceDelayMs: config.snake.convergence_delay,
+      retryMs: config.snake.reconnect_wait,
+      warn: log.warn,
+    });
     this.#gears.attach({
+      lanes: this.#lanes,
       rackName: passport.name,
       telemetry,
       log,

@@ -120,7 +120,7 @@ gears:
     await flow.stop();
   });
 
-  it("dead-letters what a guaranteed wire carries when the rack has no bus", async () => {
+  it("dead-letters, at the emitting gear, what a guaranteed wire carries when the rack has no bus", async () => {
     const { flow, deadLetters } = runtime();
     await flow.apply(
       await partOf(`
@@ -136,7 +136,7 @@ wires: [{from: t.out, to: s.in}]
     await expect
       .poll(() => deadLetters.map((d) => d.reason))
       .toEqual([
-        "publishing to flux.msg.b.s.in failed: this rack has no guaranteed lanes (no bus connection)",
+        "gear t failed on port in: publishing to flux.msg.b.s.in failed: this rack has no guaranteed lanes (no bus connection)",
       ]);
     await flow.stop();
   });

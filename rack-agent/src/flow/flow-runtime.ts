@@ -4,17 +4,17 @@ import type { PartGear, ScenarioPart } from "../../../shared/scenario/index.ts";
 import { GearHost, type GearServices } from "../gears/gear-host.ts";
 import type { GearRegistry } from "../gears/registry.ts";
 import { upstreamFirst } from "./gear-order.ts";
+import type { LaneHandler, LaneInput } from "./lane-consumer.ts";
 
-/** Where guaranteed lanes go: JetStream publishing and consumers (see guaranteed-lanes.ts). */
+/** Where guaranteed lanes go: JetStream publishing and durable consumers (guaranteed-lanes.ts). */
 export interface GuaranteedLanes {
-  /** Publishes a message on a lane subject; resolves once JetStream stored it. */
+  /** Publishes a message on a lane subject; resolves once JetStream stored it, rejects if it never will. */
   publish(subject: string, msg: FluxMsg): Promise<void>;
-  /** Consumes the part's guaranteed inputs, delivering to `handle`; replaces what a previous part consumed. */
-  consume(
-    part: ScenarioPart,
-    handle: (gear: string, port: string, msg: FluxMsg) => Promise<void>,
-  ): Promise<void>;
-  close(): Promise<void>;
+  /**
+   * Consumes exactly these inputs from now on, delivering to `handle` (acked once it resolves); inputs no
+   * longer listed stop, and resolve once what they held is finished.
+   */
+  consume(inputs: LaneInput[], handle: LaneHandler): Promise<void>;
 }
 
 /** A hot wire's receiving end. */
@@ -35,9 +35,12 @@ export interface AppliedPart {
 /**
  * Runs a scenario part on this rack. Hot wires are direct calls: an emit calls the receiving gear's
  * `process` at once, in the sender's call stack (no queue, no copy; at most once; a gear holding too many
- * messages makes its senders wait). Guaranteed wires go through {@link GuaranteedLanes}. A new part
- * restarts only the gears whose hash changed (their type, config or wiring): they are drained upstream
- * first and started downstream first; the others keep running and follow the new routes at once.
+ * messages makes its senders wait). Guaranteed wires go through {@link GuaranteedLanes}: an emit onto one
+ * resolves once the message is stored, and a message from one is acked once its gear (and every emit it
+ * awaited) is done. A new part restarts only the gears whose hash changed (their type, config or wiring):
+ * they are drained upstream first and started downstream first; the others keep running and follow the new
+ * routes at once. Lane messages for a restarting gear wait for it instead of failing; a lane that leaves the
+ * part stops before its gear does, so what it holds finishes and is acked.
  *
  * @example
  * const flow = new FlowRuntime(services, GearRegistry.builtIn());
@@ -49,9 +52,13 @@ export class FlowRuntime {
   readonly #hosts = new Map<string, GearHost>();
   #routes = new Map<string, Target[]>();
   #publish = new Map<string, string[]>();
+  /** The guaranteed inputs being consumed. */
+  #consumed: LaneInput[] = [];
   #part: ScenarioPart | undefined;
   /** Applications run one at a time, in order. */
   #applying: Promise<unknown> = Promise.resolve();
+  /** Settles once the part being applied has started its gears: lane messages for a restarting gear wait. */
+  #ready: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly services: GearServices,
@@ -90,12 +97,12 @@ export class FlowRuntime {
     return host.deliver(msg, port);
   }
 
-  /** Drains and stops every gear (upstream first), and the guaranteed lanes. */
+  /** Stops the guaranteed inputs (what they hold finishes), then drains and stops every gear, upstream first. */
   stop(): Promise<void> {
     const done = this.#applying.then(async () => {
+      await this.lanes?.consume([], this.#handleGuaranteed);
       await this.#stopGears([...this.#hosts.keys()], this.#part?.hot ?? []);
       this.#part = undefined;
-      await this.lanes?.close();
     });
     this.#applying = done.catch(() => undefined);
     return done;
@@ -111,6 +118,17 @@ export class FlowRuntime {
     const changed = (name: string) => wanted.get(name)?.hash !== this.#hosts.get(name)?.definition.hash;
     const leaving = [...this.#hosts.keys()].filter(changed);
     const kept = [...this.#hosts.keys()].filter((name) => !changed(name));
+    let ready = () => {};
+    this.#ready = new Promise((resolve) => {
+      ready = resolve;
+    });
+    // Lanes of gears that stay (restarting or not) go on pulling; the others finish what they hold first.
+    await this.lanes?.consume(
+      this.#consumed.filter(
+        (input) => part.consume.some((next) => sameInput(input, next)) && wanted.has(input.to.gear),
+      ),
+      this.#handleGuaranteed,
+    );
     await this.#stopGears(leaving, this.#part?.hot ?? []);
     this.#routes = hotRoutes(part);
     this.#publish = publishRoutes(part);
@@ -127,7 +145,10 @@ export class FlowRuntime {
       if (error) failed.push({ gear: name, error });
       else started.push(name);
     }
-    await this.lanes?.consume(part, (gear, port, msg) => this.#handleGuaranteed(gear, port, msg));
+    ready();
+    // A gear that could not start takes nothing from its lanes: its messages wait in the stream for a fix.
+    this.#consumed = part.consume.filter((input) => this.#hosts.has(input.to.gear));
+    await this.lanes?.consume(this.#consumed, this.#handleGuaranteed);
     const summary = `${started.length} started, ${leaving.length} stopped, ${kept.length} unchanged`;
     this.services.log.info(
       `scenario ${part.scenario.name} ${part.scenario.version} (${part.scenario.hash.slice(0, 12)}) on ${part.rack}: ${summary}`,
@@ -181,30 +202,36 @@ export class FlowRuntime {
     }
     for (const subject of this.#publish.get(key) ?? []) {
       wait ??= [];
-      wait.push(this.#publishGuaranteed(from, subject, msg));
+      wait.push(this.#publishGuaranteed(subject, msg));
     }
     return wait ? Promise.all(wait).then(() => undefined) : undefined;
   };
 
-  async #publishGuaranteed(from: GearHost, subject: string, msg: FluxMsg): Promise<void> {
-    try {
-      if (!this.lanes) throw new Error("this rack has no guaranteed lanes (no bus connection)");
-      await this.lanes.publish(subject, msg);
-    } catch (error) {
-      from.metrics.errors++;
-      this.services.deadLetter(
-        msg,
-        from.name,
-        `publishing to ${subject} failed: ${(error as Error).message}`,
+  /** Rejects when the message will not be stored: the emitting gear's message fails, and is not acked. */
+  #publishGuaranteed(subject: string, msg: FluxMsg): Promise<void> {
+    if (!this.lanes) {
+      return Promise.reject(
+        new Error(`publishing to ${subject} failed: this rack has no guaranteed lanes (no bus connection)`),
       );
     }
+    return this.lanes.publish(subject, msg);
   }
 
-  #handleGuaranteed(gear: string, port: string, msg: FluxMsg): Promise<void> {
-    const host = this.#hosts.get(gear);
-    if (!host) return Promise.reject(new Error(`gear ${gear} is not running`));
+  readonly #handleGuaranteed = async (gear: string, port: string, msg: FluxMsg): Promise<void> => {
+    let host = this.#hosts.get(gear);
+    if (host?.state !== "running" && host?.state !== "failing") {
+      await this.#ready;
+      host = this.#hosts.get(gear);
+    }
+    if (!host) throw new Error(`gear ${gear} is not running`);
     return host.handle(msg, port);
-  }
+  };
+}
+
+function sameInput(a: LaneInput, b: LaneInput): boolean {
+  return (
+    a.durable === b.durable && a.subject === b.subject && a.to.gear === b.to.gear && a.to.port === b.to.port
+  );
 }
 
 function hotRoutes(part: ScenarioPart): Map<string, Target[]> {

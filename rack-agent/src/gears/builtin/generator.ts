@@ -57,8 +57,9 @@ export const generatorGear = defineGear(generatorGearType, (ctx) => {
     const due = Math.floor(((performance.now() - startedAt) / 1000) * rate) + 1;
     while (running && seq < due && (count === 0 || seq < count)) {
       seq++;
-      const sent = ctx.emit("out", ctx.newMessage({ type, data: render(template, seq, random) }));
-      if (sent) await sent;
+      const msg = ctx.newMessage({ type, data: render(template, seq, random) });
+      const sent = ctx.emit("out", msg);
+      if (sent) await sent.catch((error: Error) => ctx.deadLetter(msg, error.message));
     }
     if (running && (count === 0 || seq < count)) timer = setTimeout(tick, Math.max(TICK_MS, 1000 / rate));
   };

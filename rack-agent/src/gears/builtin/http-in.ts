@@ -58,10 +58,18 @@ export const httpInGear = defineGear(httpInGearType, (ctx) => {
       },
       req.headers.traceparent as string | undefined,
     );
-    if (ctx.wiredInputs.has("reply"))
-      pending.add(msg.id, res, reply_timeout, (late) => accepted(late, msg.id));
-    else accepted(res, msg.id);
-    await ctx.emit("out", msg);
+    const replying = ctx.wiredInputs.has("reply");
+    if (replying) pending.add(msg.id, res, reply_timeout, (late) => accepted(late, msg.id));
+    try {
+      await ctx.emit("out", msg);
+    } catch (error) {
+      // A guaranteed lane will never store it: the client hears so, and can send it again.
+      const waiting = replying ? pending.take(msg.id) : res;
+      if (waiting) answer(waiting, 503, { error: (error as Error).message, flux_id: msg.id });
+      return;
+    }
+    // Accepted once the flow took it: on a guaranteed lane, once JetStream stored it.
+    if (!replying) accepted(res, msg.id);
   });
   return {
     init: () => listen(server, host, port, ctx.log, (address) => `http://${address}${path}`),

@@ -48,7 +48,13 @@ export const tcpInGear = defineGear(tcpInGearType, (ctx) => {
         ctx.log.warn(`no reply within ${reply_timeout} ms for the frame ${msg.id}`, {}, msg.id),
       );
     }
-    await ctx.emit("out", msg);
+    try {
+      await ctx.emit("out", msg);
+    } catch (error) {
+      // Only a guaranteed lane that will never store it gets here: no reply will come.
+      pending.take(msg.id);
+      ctx.deadLetter(msg, (error as Error).message);
+    }
   };
   const server = createServer((socket) => {
     if (!open) return void socket.destroy();

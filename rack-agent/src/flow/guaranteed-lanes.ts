@@ -1,0 +1,274 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import {
+  AckPolicy,
+  type ConsumerConfig,
+  DeliverPolicy,
+  JetStreamApiCodes,
+  JetStreamApiError,
+  type JetStreamClient,
+  type JetStreamManager,
+  jetstream,
+  jetstreamManager,
+} from "@nats-io/jetstream";
+import { errors, type NatsConnection, nanos } from "@nats-io/nats-core";
+import { encodeFluxMsg } from "../../../shared/fluxmsg/codec.ts";
+import type { FluxMsg } from "../../../shared/fluxmsg/message.ts";
+import { AckWindow } from "../snake/ack-window.ts";
+import type { GuaranteedLanes } from "./flow-runtime.ts";
+import { LaneConsumer, type LaneHandler, type LaneInput, type LaneStats } from "./lane-consumer.ts";
+import { laneMsgId } from "./lane-msg-id.ts";
+
+export interface GuaranteedLanesOptions {
+  nc: NatsConnection;
+  /** `snake.domain` */
+  domain: string;
+  /** `snake.stream_name`: the business stream that captures `flux.msg.>`. */
+  stream: string;
+  /** Dead letters go to `flux.dlq.msg.<rackName>`. */
+  rackName: string;
+  /** `snake.convergence_delay`: the pause between creating or changing consumers and pulling from them. */
+  convergenceDelayMs: number;
+  /** `snake.reconnect_wait`: the pause between attempts of a publish that failed. */
+  retryMs: number;
+  warn(message: string): void;
+  /** How long JetStream waits for an ack before redelivering; slow gears are kept alive with `working()`. */
+  ackWaitMs?: number;
+  /** Unacknowledged messages a durable may have out, across every rack of the alias. */
+  maxAckPending?: number;
+  /** Deliveries of a failing message before it is dead-lettered. */
+  maxDeliveries?: number;
+  /** Pause before the first redelivery of a failed message; doubles with each further one. */
+  nakDelayMs?: number;
+  /** Publishes awaiting their ack at once. */
+  window?: number;
+}
+
+const DEFAULTS = {
+  ackWaitMs: 10_000,
+  maxAckPending: 1_024,
+  maxDeliveries: 5,
+  nakDelayMs: 1_000,
+  window: 256,
+};
+/** Bytes awaiting acks: a bound on memory when the bus is slow, far above what the count allows normally. */
+const WINDOW_BYTES = 64 * 2 ** 20;
+
+/** Errors that say the same publish can never succeed: retrying would only hold the gear forever. */
+function permanent(error: unknown): boolean {
+  return (
+    error instanceof errors.InvalidArgumentError ||
+    error instanceof errors.InvalidSubjectError ||
+    error instanceof errors.PermissionViolationError ||
+    error instanceof errors.ClosedConnectionError ||
+    error instanceof errors.DrainingConnectionError ||
+    error instanceof JetStreamApiError
+  );
+}
+
+/**
+ * Guaranteed lanes on JetStream: at least once from an emitting gear to the receiving gear on any rack.
+ *
+ * Publishing: a fluxMsg as CBOR on its lane subject with `Nats-Msg-Id` {@link laneMsgId}, many acks in
+ * flight at once (an {@link AckWindow}), and each caller's promise resolves only once JetStream stored the
+ * message. While the bus is down a publish is tried again every `retryMs` until it is stored (the flow waits:
+ * sources are held back, nothing is dropped); it rejects only when the lanes close first or the server
+ * refuses it for good, and then the emitting gear's message fails as any failure does: dead-lettered on a
+ * hot input, handed back for redelivery on a guaranteed one. So a message that came on a guaranteed lane is
+ * acked only after everything its gear emitted onto lanes was stored.
+ *
+ * Consuming: one durable pull consumer per guaranteed input, shared by every rack of the alias (JetStream
+ * spreads the messages), acked after the gear finished, nak'ed with a growing delay when it failed, and
+ * dead-lettered to `flux.dlq.msg.<rack>` on its `maxDeliveries`-th failure. A rack never deletes a durable
+ * (another rack of the alias may use it): each durable has `inactive_threshold` = the stream's `max_age`,
+ * so JetStream removes one nobody pulled for that long, when every message it acked has expired too.
+ *
+ * @example
+ * const lanes = new JetStreamLanes({ nc, domain: "flux", stream: "flux-msg", rackName: "rack-core-01",
+ *   convergenceDelayMs: 100, retryMs: 1_000, warn: console.warn });
+ * await lanes.consume(part.consume, (gear, port, msg) => flow.handle(gear, port, msg));
+ * await lanes.publish("flux.msg.core.authorizer.in", msg);
+ * await lanes.close();
+ */
+export class JetStreamLanes implements GuaranteedLanes {
+  readonly stats: LaneStats = {
+    published: 0,
+    duplicates: 0,
+    publishRetries: 0,
+    delivered: 0,
+    redelivered: 0,
+    acked: 0,
+    naked: 0,
+    deadLettered: 0,
+  };
+  readonly #o: GuaranteedLanesOptions & typeof DEFAULTS;
+  readonly #js: JetStreamClient;
+  readonly #window: AckWindow;
+  readonly #closing = new AbortController();
+  readonly #consumers = new Map<string, LaneConsumer>();
+  readonly #keepAlive: ReturnType<typeof setInterval>;
+  #handler: LaneHandler = () => Promise.reject(new Error("no gear takes this lane yet"));
+  #jsm: JetStreamManager | undefined;
+  /** Changes of the consumed inputs run one at a time. */
+  #changing: Promise<unknown> = Promise.resolve();
+  #outage = false;
+
+  constructor(options: GuaranteedLanesOptions) {
+    this.#o = { ...DEFAULTS, ...options };
+    this.#js = jetstream(options.nc, { domain: options.domain });
+    this.#window = new AckWindow(this.#o.window, WINDOW_BYTES);
+    const every = Math.max(100, Math.floor(this.#o.ackWaitMs / 3));
+    this.#keepAlive = setInterval(() => {
+      for (const consumer of this.#consumers.values()) consumer.keepAlive(every);
+    }, every);
+    this.#keepAlive.unref();
+  }
+
+  /** Resolves once JetStream stored the message on `subject` (see the class notes for failures). */
+  async publish(subject: string, msg: FluxMsg): Promise<void> {
+    const data = encodeFluxMsg(msg);
+    const msgID = laneMsgId(msg);
+    if (!this.#window.tryAcquire(data.length)) await this.#window.acquire(data.length);
+    try {
+      for (;;) {
+        try {
+          const ack = await this.#js.publish(subject, data, { msgID });
+          this.stats.published++;
+          if (ack.duplicate) this.stats.duplicates++;
+          if (this.#outage) {
+            this.#outage = false;
+            this.#o.warn(`guaranteed lanes: publishing again (${subject})`);
+          }
+          return;
+        } catch (error) {
+          if (permanent(error) || this.#closing.signal.aborted) {
+            throw new Error(`publishing ${msg.id} to ${subject} failed: ${(error as Error).message}`, {
+              cause: error,
+            });
+          }
+          this.stats.publishRetries++;
+          if (!this.#outage) {
+            this.#outage = true;
+            this.#o.warn(
+              `guaranteed lanes: publishing to ${subject} failed (${(error as Error).message}); trying again every ${this.#o.retryMs} ms`,
+            );
+          }
+          await sleep(this.#o.retryMs, undefined, { signal: this.#closing.signal }).catch(() => undefined);
+        }
+      }
+    } finally {
+      this.#window.release(data.length);
+    }
+  }
+
+  /**
+   * Consumes exactly `inputs` from now on, handing their messages to `handle`. Inputs that left are stopped
+   * first (what they hold finishes and is acked); inputs kept go on pulling undisturbed; new ones get their
+   * durable created or brought up to date, then, after `snake.convergence_delay`, pulled.
+   *
+   * @example await lanes.consume(part.consume, handle);
+   */
+  consume(inputs: LaneInput[], handle: LaneHandler): Promise<void> {
+    const next = this.#changing.then(() => this.#consume(inputs, handle));
+    this.#changing = next.catch(() => undefined);
+    return next;
+  }
+
+  /** Stops every consumer (messages in hand finish) and gives up publishes still being retried. */
+  async close(): Promise<void> {
+    this.#closing.abort();
+    clearInterval(this.#keepAlive);
+    await this.consume([], this.#handler);
+  }
+
+  async #consume(inputs: LaneInput[], handle: LaneHandler): Promise<void> {
+    this.#handler = handle;
+    const wanted = new Map(inputs.map((input) => [input.durable, input]));
+    const leaving = [...this.#consumers.values()].filter(
+      (c) => wanted.get(c.input.durable)?.subject !== c.input.subject || !sameTarget(c.input, wanted),
+    );
+    for (const consumer of leaving) this.#consumers.delete(consumer.input.durable);
+    await Promise.all(leaving.map((consumer) => consumer.stop()));
+    // Acks are core publishes: make sure the server has them before anyone else takes over these durables.
+    if (leaving.length > 0) await this.#o.nc.flush().catch(() => undefined);
+    const coming = inputs.filter((input) => !this.#consumers.has(input.durable));
+    if (coming.length === 0 || this.#closing.signal.aborted) return;
+    // Without the bus the flow runs on and its lanes start when it is back (or the lanes close).
+    let changed: boolean | undefined;
+    while (changed === undefined) {
+      changed = await this.#ensureDurables(coming).catch(async (error: Error) => {
+        this.#o.warn(
+          `guaranteed lanes: cannot set up ${coming.map((i) => i.durable).join(", ")}: ${error.message}; trying again`,
+        );
+        await sleep(this.#o.retryMs, undefined, { signal: this.#closing.signal }).catch(() => undefined);
+        return undefined;
+      });
+      if (this.#closing.signal.aborted) return;
+    }
+    // On a clustered JetStream a consumer just added or changed is assigned through the meta leader; a pull
+    // sent at once can reach a server that does not have it yet, or still has the old config.
+    if (changed) await sleep(this.#o.convergenceDelayMs);
+    for (const input of coming) {
+      const consumer = new LaneConsumer(input, {
+        js: this.#js,
+        stream: this.#o.stream,
+        rackName: this.#o.rackName,
+        maxDeliveries: this.#o.maxDeliveries,
+        nakDelayMs: this.#o.nakDelayMs,
+        batch: Math.min(256, this.#o.maxAckPending),
+        retryMs: this.#o.retryMs,
+        stats: this.stats,
+        handler: () => this.#handler,
+        warn: this.#o.warn,
+      });
+      await consumer.start();
+      this.#consumers.set(input.durable, consumer);
+    }
+  }
+
+  /** Adds each input's durable or updates its config; true when any was added or changed. */
+  async #ensureDurables(inputs: LaneInput[]): Promise<boolean> {
+    this.#jsm ??= await jetstreamManager(this.#o.nc, { domain: this.#o.domain });
+    const jsm = this.#jsm;
+    const maxAge = (await jsm.streams.info(this.#o.stream)).config.max_age;
+    let changed = false;
+    for (const input of inputs) {
+      const config = {
+        durable_name: input.durable,
+        filter_subject: input.subject,
+        ack_policy: AckPolicy.Explicit,
+        deliver_policy: DeliverPolicy.All,
+        ack_wait: nanos(this.#o.ackWaitMs),
+        max_ack_pending: this.#o.maxAckPending,
+        // Redeliveries are counted here and end in a dead letter, not in a silent stop.
+        max_deliver: -1,
+        ...(maxAge > 0 ? { inactive_threshold: maxAge } : {}),
+      } satisfies Partial<ConsumerConfig>;
+      const existing = await jsm.consumers.info(this.#o.stream, input.durable).catch((error: unknown) => {
+        if (error instanceof JetStreamApiError && error.code === JetStreamApiCodes.ConsumerNotFound)
+          return undefined;
+        throw error;
+      });
+      if (!existing) {
+        await jsm.consumers.add(this.#o.stream, config);
+        changed = true;
+      } else if (differs(existing.config, config)) {
+        const { durable_name: _, deliver_policy: __, filter_subject: ___, ...editable } = config;
+        await jsm.consumers.update(this.#o.stream, input.durable, {
+          ...editable,
+          filter_subject: input.subject,
+        });
+        changed = true;
+      }
+    }
+    return changed;
+  }
+}
+
+function sameTarget(input: LaneInput, wanted: Map<string, LaneInput>): boolean {
+  const next = wanted.get(input.durable);
+  return next?.to.gear === input.to.gear && next.to.port === input.to.port;
+}
+
+function differs(existing: Partial<ConsumerConfig>, wanted: Partial<ConsumerConfig>): boolean {
+  return Object.entries(wanted).some(([key, value]) => existing[key as keyof ConsumerConfig] !== value);
+}
