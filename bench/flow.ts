@@ -1,8 +1,8 @@
 /**
  * `npm run bench:flow`: messages/s and latency through a hot in-rack chain of 3 gears (transform → router →
  * transform, into a probe gear), against baselines in the same run: the same number of plain function
- * calls, and of Promise hops (what a queue per wire would cost at least). Spans get ids on every hop
- * (trace context propagates) but are recorded only when sampled: runs at sampling 0 and 1 (into memory).
+ * calls, and of Promise hops (what a queue per wire would cost at least). At sampling 1 every hop records a
+ * span (into memory); at sampling 0 the message's unsampled traceparent passes through unchanged.
  *
  * Figures per round: msg/s by the wall clock, this process's CPU µs per message (less disturbed by other
  * tenants of a shared machine), p50 and p99 latency; then medians of the per-round ratios.
