@@ -1,6 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { fieldPath, readField, writeField } from "./field-path.ts";
+import type { FluxMsgDraft } from "../../../shared/fluxmsg/produce.ts";
+import { type FieldPath, FieldWriter, fieldPath, readField } from "./field-path.ts";
 import { sampleMessage } from "./gear-harness.ts";
+
+const writeField = (msg: FluxMsgDraft, path: FieldPath, value: unknown) =>
+  new FieldWriter(msg).write(path, value).msg;
 
 describe("field paths", () => {
   it("keeps dots in a meta key", () => {
@@ -25,5 +29,21 @@ describe("field paths", () => {
     expect(writeField(input, fieldPath("data.new.deep"), "v").data).toMatchObject({ new: { deep: "v" } });
     expect(input.data).toEqual({ items: [{ a: 1 }, { a: 2 }], keep: true, drop: "x" });
     expect(readField(input, fieldPath("data.keep.deeper"))).toBeUndefined();
+  });
+
+  it("copies the message and each container once however many writes go through them", () => {
+    const input = sampleMessage({ data: { card: { pan: "4111" }, track2: "x" }, meta: { a: "1" } });
+    const writer = new FieldWriter(input)
+      .write(fieldPath("data.card.scheme"), "visa")
+      .write(fieldPath("data.card.bin"), "411111")
+      .write(fieldPath("data.track2"), undefined)
+      .write(fieldPath("data.checked"), true)
+      .write(fieldPath("meta.b"), "2")
+      .write(fieldPath("meta.c"), "3");
+    expect(writer.msg.data).toEqual({ card: { pan: "4111", scheme: "visa", bin: "411111" }, checked: true });
+    expect(writer.msg.meta).toEqual({ a: "1", b: "2", c: "3" });
+    expect(input.data).toEqual({ card: { pan: "4111" }, track2: "x" });
+    expect(input.meta).toEqual({ a: "1" });
+    expect(new FieldWriter(input).msg).toBe(input);
   });
 });

@@ -39,40 +39,71 @@ export function readField(msg: FluxMsgDraft, path: FieldPath): unknown {
 }
 
 /**
- * A copy of `msg` with the field at `path` set (undefined deletes it); objects missing along a `data` path
- * are created. `meta` values are strings: others are written as JSON.
+ * Writes fields of one message without changing it: the message, its `meta` and each container along a
+ * `data` path are copied once, on the first write through them, however many writes follow (a transform's
+ * ops). Undefined deletes a field; objects missing along a `data` path are created; `meta` values are
+ * strings, others are written as JSON.
  *
- * @example writeField(msg, fieldPath("data.response_code"), "05")
+ * @example new FieldWriter(msg).write(fieldPath("data.response_code"), "05").msg
  */
-export function writeField(msg: FluxMsgDraft, path: FieldPath, value: unknown): FluxMsgDraft {
-  const root = path[0];
-  if (root === "type") return value === undefined ? msg : { ...msg, type: String(value) };
-  if (root === "meta") {
-    const key = path[1] as string;
-    if (value === undefined) return { ...msg, meta: without(msg.meta, key) as Record<string, string> };
-    return {
-      ...msg,
-      meta: { ...msg.meta, [key]: typeof value === "string" ? value : JSON.stringify(value) },
-    };
-  }
-  return { ...msg, data: writeIn(msg.data, path, 1, value as FluxData | undefined) as FluxData };
-}
+export class FieldWriter {
+  #msg: FluxMsgDraft;
+  #copied = false;
+  /** Containers this writer made: written in place from then on. */
+  readonly #owned: object[] = [];
 
-/** `node` copied with `keys[at…]` set to `value` (or deleted when undefined). */
-function writeIn(node: unknown, keys: FieldPath, at: number, value: FluxData | undefined): unknown {
-  if (at === keys.length) return value ?? null;
-  const key = keys[at] as string;
-  const last = at === keys.length - 1;
-  if (Array.isArray(node)) {
-    const copy = [...node];
-    const slot = copy as unknown as Record<string, unknown>;
-    if (last && value === undefined) copy.splice(Number(key), 1);
-    else slot[key] = writeIn(slot[key], keys, at + 1, value);
+  constructor(msg: FluxMsgDraft) {
+    this.#msg = msg;
+  }
+
+  /** The message as written so far (the one given, while nothing was written). */
+  get msg(): FluxMsgDraft {
+    return this.#msg;
+  }
+
+  write(path: FieldPath, value: unknown): this {
+    const root = path[0];
+    if (root === "type" && value === undefined) return this;
+    if (!this.#copied) {
+      this.#msg = { ...this.#msg };
+      this.#copied = true;
+    }
+    const msg = this.#msg;
+    if (root === "type") msg.type = String(value);
+    else if (root === "meta") {
+      const key = path[1] as string;
+      if (value === undefined) msg.meta = this.#mine(without(msg.meta, key)) as Record<string, string>;
+      else {
+        msg.meta = this.#own(msg.meta);
+        msg.meta[key] = typeof value === "string" ? value : JSON.stringify(value);
+      }
+    } else msg.data = this.#writeIn(msg.data, path, 1, value as FluxData | undefined) as FluxData;
+    return this;
+  }
+
+  /** `node` with `keys[at…]` set to `value` (or deleted when undefined), copied unless this writer made it. */
+  #writeIn(node: unknown, keys: FieldPath, at: number, value: FluxData | undefined): unknown {
+    if (at === keys.length) return value ?? null;
+    const key = keys[at] as string;
+    const last = at === keys.length - 1;
+    if (last && value === undefined && !Array.isArray(node))
+      return this.#mine(isContainer(node) ? without(node as Record<string, unknown>, key) : {});
+    const copy = this.#own(isContainer(node) ? node : {}) as Record<string, unknown>;
+    if (last && value === undefined) (copy as unknown as unknown[]).splice(Number(key), 1);
+    else copy[key] = this.#writeIn(copy[key], keys, at + 1, value);
     return copy;
   }
-  const source = isContainer(node) ? (node as Record<string, unknown>) : {};
-  if (last && value === undefined) return without(source, key);
-  return { ...source, [key]: writeIn(source[key], keys, at + 1, value) };
+
+  /** `node` itself when this writer made it, else a shallow copy that it now owns. */
+  #own<T extends object>(node: T): T {
+    if (this.#owned.includes(node)) return node;
+    return this.#mine((Array.isArray(node) ? [...node] : { ...node }) as T);
+  }
+
+  #mine<T extends object>(node: T): T {
+    this.#owned.push(node);
+    return node;
+  }
 }
 
 /** A copy without `key`, built rather than `delete`d: deleting leaves an object in V8's slow dictionary mode. */
