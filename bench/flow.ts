@@ -1,11 +1,16 @@
 /**
  * `npm run bench:flow`: messages/s and latency through a hot in-rack chain of 3 gears (transform → router →
  * transform, into a probe gear), against baselines in the same run: the same number of plain function
- * calls, and of Promise hops (what a queue per wire would cost at least). Spans get ids on every hop
- * (trace context propagates) but are recorded only when sampled: runs at sampling 0 and 1 (into memory).
+ * calls, and of Promise hops (what a queue per wire would cost at least). At sampling 1 every hop records a
+ * span (into memory); at sampling 0 the message's unsampled traceparent passes through unchanged.
+ *
+ * Figures per round: msg/s by the wall clock, this process's CPU µs per message (less disturbed by other
+ * tenants of a shared machine), p50 and p99 latency; then medians of the per-round ratios.
+ *
  * Then one guaranteed wire across two racks against raw JetStream publishing (bench/guaranteed-lane.ts).
  *
- *   npm run bench:flow -- --messages 200000 --lane-messages 50000
+ *   npm run bench:flow -- --messages 100000 --rounds 3 --lane-messages 50000
+ *   npm run bench:flow:bundled      (the same, precompiled by esbuild as the rack ships: no tsx at run time)
  */
 import { parseArgs } from "node:util";
 import { z } from "zod";
@@ -20,11 +25,13 @@ import { guaranteedLaneBench } from "./guaranteed-lane.ts";
 
 const { values } = parseArgs({
   options: {
-    messages: { type: "string", default: "200000" },
+    messages: { type: "string", default: "100000" },
+    rounds: { type: "string", default: "3" },
     "lane-messages": { type: "string", default: "50000" },
   },
 });
 const N = Number(values.messages);
+const ROUNDS = Number(values.rounds);
 
 /** A user gear type: records each message's latency since it entered the chain (data.t0). */
 const latencies = new Float64Array(N);
@@ -61,22 +68,42 @@ function quantile(sorted: Float64Array, q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] as number;
 }
 
-function report(name: string, elapsedMs: number, lat?: Float64Array, count = N) {
-  const rate = Math.round(count / (elapsedMs / 1000));
-  let tail = "";
-  if (lat) {
-    const sorted = lat.slice(0, count).sort();
-    const ms = (q: number) => quantile(sorted, q);
-    tail =
-      ms(0.99) < 1
-        ? `  p50 ${(ms(0.5) * 1000).toFixed(1)} µs  p99 ${(ms(0.99) * 1000).toFixed(1)} µs`
-        : `  p50 ${ms(0.5).toFixed(2)} ms  p99 ${ms(0.99).toFixed(2)} ms`;
-  }
-  console.log(`${name.padEnd(44)} ${rate.toLocaleString("en").padStart(11)} msg/s${tail}`);
-  return rate;
+/** One run's figures: throughput by the wall clock, CPU time of this process per message, latency. */
+interface Figures {
+  rate: number;
+  cpuUs: number;
+  p50Us: number;
+  p99Us: number;
 }
 
-async function flowRun(samplingRate: number): Promise<number> {
+/** Times `run` by the wall clock and by this process's CPU time (less disturbed by the other tenants). */
+async function measure(name: string, run: () => Promise<void> | void): Promise<Figures> {
+  const cpu = process.cpuUsage();
+  const started = performance.now();
+  await run();
+  const elapsed = performance.now() - started;
+  const { user, system } = process.cpuUsage(cpu);
+  const sorted = latencies.slice(0, N).sort();
+  const figures = {
+    rate: N / (elapsed / 1000),
+    cpuUs: (user + system) / N,
+    p50Us: quantile(sorted, 0.5) * 1000,
+    p99Us: quantile(sorted, 0.99) * 1000,
+  };
+  const cells = [
+    Math.round(figures.rate).toLocaleString("en").padStart(10),
+    figures.cpuUs.toFixed(2).padStart(8),
+    figures.p50Us.toFixed(1).padStart(8),
+    figures.p99Us.toFixed(1).padStart(9),
+  ];
+  console.log(`${name.padEnd(36)}${cells.join("")}`);
+  return figures;
+}
+
+/** Builds the chain at this sampling rate; `run` feeds it N messages. */
+async function flowAt(
+  samplingRate: number,
+): Promise<{ run: () => Promise<void>; stop: () => Promise<void> }> {
   const result = validateScenario(SCENARIO, {
     catalogue: GearRegistry.builtIn().register(probeGear).catalogue(),
   });
@@ -100,53 +127,95 @@ async function flowRun(samplingRate: number): Promise<number> {
   });
   // The entering message carries the sampling decision (its traceparent flag), as one from a client would.
   if (samplingRate === 0) base.trace = `${base.trace.slice(0, -2)}00`;
-  seen = 0;
-  const started = performance.now();
+  const run = async () => {
+    seen = 0;
+    telemetry.spans.length = 0; // kept in memory one run at a time, as a telemetry client's batches would be
+
+    for (let i = 0; i < N; i++) {
+      const msg: FluxMsg = { ...base, data: { ...(base.data as object), t0: performance.now() } };
+      const wait = flow.deliver("enrich", "in", msg);
+      if (wait) await wait;
+      // Yield now and then, as a source with I/O would, so timers and the event loop run.
+      if ((i & 1023) === 1023) await new Promise((resolve) => setImmediate(resolve));
+    }
+    if (seen !== N) throw new Error(`the probe saw ${seen} of ${N} messages`);
+  };
+  return { run, stop: () => flow.stop() };
+}
+
+type Hop = (m: { data: Record<string, unknown> }) => { data: Record<string, unknown> };
+const hop: Hop = (m) => ({ ...m, data: { ...m.data, hop: true } });
+
+function plainCalls(): void {
   for (let i = 0; i < N; i++) {
-    const msg: FluxMsg = { ...base, data: { ...(base.data as object), t0: performance.now() } };
-    const wait = flow.deliver("enrich", "in", msg);
-    if (wait) await wait;
-    // Yield now and then, as a source with I/O would, so timers and the event loop run.
-    if ((i & 1023) === 1023) await new Promise((resolve) => setImmediate(resolve));
+    const t0 = performance.now();
+    hop(hop(hop({ data: { amt: i } })));
+    latencies[i] = performance.now() - t0;
   }
-  const elapsed = performance.now() - started;
-  await flow.stop();
-  if (seen !== N) throw new Error(`the probe saw ${seen} of ${N} messages`);
-  return report(`flow, 3 gears + probe, sampling ${samplingRate}`, elapsed, latencies);
 }
 
-function plainCalls(): number {
-  const hop = (m: { data: Record<string, unknown> }): { data: Record<string, unknown> } => ({
-    ...m,
-    data: { ...m.data, hop: true },
-  });
-  let sink = 0;
-  const started = performance.now();
+async function promiseHops(): Promise<void> {
+  const asyncHop = async (m: { data: Record<string, unknown> }) => hop(m);
   for (let i = 0; i < N; i++) {
-    const m = hop(hop(hop({ data: { amt: i } })));
-    sink += m.data.amt as number;
+    const t0 = performance.now();
+    await asyncHop(await asyncHop(await asyncHop({ data: { amt: i } })));
+    latencies[i] = performance.now() - t0;
   }
-  const elapsed = performance.now() - started;
-  if (sink < 0) console.log(sink);
-  return report("baseline: 3 plain function calls", elapsed);
 }
 
-async function promiseHops(): Promise<number> {
-  const hop = async (m: { data: Record<string, unknown> }) => ({ ...m, data: { ...m.data, hop: true } });
-  const started = performance.now();
-  for (let i = 0; i < N; i++) await hop(await hop(await hop({ data: { amt: i } })));
-  return report("baseline: 3 awaited Promise hops", performance.now() - started);
+function median(values: number[]): number {
+  return [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;
 }
 
-console.log(`${N.toLocaleString("en")} messages, Node ${process.version}`);
-const plain = plainCalls();
-const promises = await promiseHops();
-await flowRun(0); // warm-up of the JIT, not reported separately
-const flow0 = await flowRun(0);
-const flow1 = await flowRun(1);
+// import.meta.url names the .ts file under tsx and the bundle when precompiled (npm run bench:flow:bundled).
+const build = import.meta.url.endsWith(".ts") ? "TypeScript through tsx" : "precompiled bundle";
+console.log(`${N.toLocaleString("en")} messages × ${ROUNDS} rounds, Node ${process.version}, ${build}`);
 console.log(
-  `\nflow (sampling 0) = ${(flow0 / plain).toFixed(3)}× plain calls, ${(flow0 / promises).toFixed(2)}× Promise hops; ` +
-    `sampling 1 = ${(flow1 / flow0).toFixed(2)}× sampling 0`,
+  `${"".padEnd(36)}${"msg/s".padStart(10)}${"cpu µs".padStart(8)}${"p50 µs".padStart(8)}${"p99 µs".padStart(9)}`,
 );
-const lane = await guaranteedLaneBench(Number(values["lane-messages"]), report);
+const flows = [await flowAt(0), await flowAt(1)] as const;
+await flows[0].run(); // warm-up of the JIT, not reported
+const runs = {
+  plain: [] as Figures[],
+  promises: [] as Figures[],
+  flow0: [] as Figures[],
+  flow1: [] as Figures[],
+};
+for (let round = 0; round < ROUNDS; round++) {
+  runs.plain.push(await measure("baseline: 3 plain function calls", plainCalls));
+  runs.promises.push(await measure("baseline: 3 awaited Promise hops", promiseHops));
+  runs.flow0.push(await measure("flow, 3 gears + probe, sampling 0", flows[0].run));
+  runs.flow1.push(await measure("flow, 3 gears + probe, sampling 1", flows[1].run));
+}
+for (const flow of flows) await flow.stop();
+
+// Medians over the rounds of each round's own ratio, so that a busy moment weighs on both sides alike.
+const ratio = (of: Figures[], to: Figures[], key: keyof Figures) =>
+  median(of.map((figures, i) => figures[key] / (to[i] as Figures)[key])).toFixed(3);
+const p = (runs: Figures[], key: keyof Figures) => median(runs.map((figures) => figures[key])).toFixed(1);
+console.log(`\nmedians of ${ROUNDS} rounds:`);
+for (const rate of [0, 1] as const) {
+  const flow = rate === 0 ? runs.flow0 : runs.flow1;
+  console.log(
+    `flow, sampling ${rate}: p50 ${p(flow, "p50Us")} µs, p99 ${p(flow, "p99Us")} µs; msg/s ${ratio(flow, runs.plain, "rate")}× plain calls, ` +
+      `${ratio(flow, runs.promises, "rate")}× Promise hops; cpu per message ${ratio(flow, runs.plain, "cpuUs")}× plain calls`,
+  );
+}
+console.log(
+  `sampling 1 vs 0: msg/s ${ratio(runs.flow1, runs.flow0, "rate")}×, cpu per message ${ratio(runs.flow1, runs.flow0, "cpuUs")}×`,
+);
+
+/** A lane run's line: msg/s and, when latencies are given, p50/p99. */
+function laneReport(name: string, elapsedMs: number, lat: Float64Array | undefined, count: number): number {
+  const rate = Math.round(count / (elapsedMs / 1000));
+  const sorted = lat?.slice(0, count).sort();
+  const tail = sorted
+    ? `  p50 ${quantile(sorted, 0.5).toFixed(2)} ms  p99 ${quantile(sorted, 0.99).toFixed(2)} ms`
+    : "";
+  console.log(`${name.padEnd(44)} ${rate.toLocaleString("en").padStart(11)} msg/s${tail}`);
+  return rate;
+}
+
+console.log("");
+const lane = await guaranteedLaneBench(Number(values["lane-messages"]), laneReport);
 console.log(`guaranteed lane (flood) = ${(lane.lane / lane.raw).toFixed(2)}× raw JetStream publish + ack`);

@@ -54,11 +54,28 @@ describe("traceparent", () => {
   });
 
   it.each([
+    ["00", false],
+    ["01", true],
+    ["0a", false],
+    ["0b", true],
+    ["ff", true],
+  ])("reads the sampled bit of flags %s", (flags, sampled) => {
+    expect(parseTraceparent(`${TRACE.slice(0, -2)}${flags}`)?.sampled).toBe(sampled);
+  });
+
+  it.each([
     "00-00000000000000000000000000000000-00f067aa0ba902b7-01",
     "00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01",
     "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01",
     "01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
     "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7",
+    "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01 ",
+    "00-4bf92f3577b34da6a3ce929d0e0e4736_00f067aa0ba902b7-01",
+    "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7_01",
+    "00-4bf92f3577b34da6a3ce929d0e0e473g-00f067aa0ba902b7-01",
+    "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902bz-01",
+    "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-0g",
+    "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-g1",
   ])("refuses %s", (text) => {
     expect(parseTraceparent(text)).toBeUndefined();
   });
@@ -98,6 +115,18 @@ describe("produce and checkLimits", () => {
       ),
     });
     expect(checkLimits(msg, LIMITS)).toEqual({ ok: true });
+    const exact = encodeFluxMsg(msg).byteLength;
+    expect(checkLimits(msg, { ...LIMITS, maxPayloadSize: exact })).toEqual({ ok: true });
+    expect(checkLimits(msg, { ...LIMITS, maxPayloadSize: exact - 1 }).ok).toBe(false);
+  });
+
+  it("bounds data of every JSON shape from above, exactly at the limit", () => {
+    const data = {
+      text: "é€😀".repeat(50),
+      list: [1, -(2 ** 40), 0.1, true, null, [{ ключ: "значение" }]],
+      nested: { a: { b: { c: "x".repeat(300) } } },
+    };
+    const msg = message({ data, meta: { "http.status": "200" } });
     const exact = encodeFluxMsg(msg).byteLength;
     expect(checkLimits(msg, { ...LIMITS, maxPayloadSize: exact })).toEqual({ ok: true });
     expect(checkLimits(msg, { ...LIMITS, maxPayloadSize: exact - 1 }).ok).toBe(false);

@@ -1,4 +1,3 @@
-import { cbor } from "./cbor.ts";
 import { encodeFluxMsg } from "./codec.ts";
 import type { FluxMsg } from "./message.ts";
 
@@ -10,37 +9,48 @@ export interface FluxLimits {
 
 export type LimitCheck = { ok: true } | { ok: false; reason: string };
 
-/** Encoded sizes of `data` values already measured: a hop that passes `data` on unchanged costs nothing. */
-const dataSizes = new WeakMap<object, number>();
+/**
+ * Size bounds of large `data` values already walked, so that a hop passing one on unchanged does not walk
+ * it again. Small ones are walked each time: a WeakMap entry per message cost more, in scavenges, than that.
+ */
+const dataBounds = new WeakMap<object, number>();
+const CACHED_FROM = 4_096;
 
 /** At most this many CBOR bytes for a string (UTF-8 takes at most 3 bytes per UTF-16 unit, a header 9). */
 const stringBound = (text: string | undefined) => (text === undefined ? 0 : 3 * text.length + 9);
 
+/** At most this many CBOR bytes for a JSON-like value: a walk, far cheaper than encoding it. */
+function valueBound(value: unknown): number {
+  if (typeof value === "string") return stringBound(value);
+  if (value === null || typeof value !== "object") return 9;
+  if (value instanceof Uint8Array) return value.byteLength + 9;
+  let size = 9;
+  if (Array.isArray(value)) for (const item of value) size += valueBound(item);
+  else
+    for (const key in value) size += stringBound(key) + valueBound((value as Record<string, unknown>)[key]);
+  return size;
+}
+
 /**
- * An upper bound of a message's encoded size, without encoding it: the exact size of `data` (measured once
- * per data value), bounds for the small fields. Encoding the whole message on every hop cost more than all
- * the rest of a hop.
+ * An upper bound of a message's encoded size, without encoding it (encoding the whole message on every hop
+ * cost more than all the rest of a hop; so did encoding each new `data`).
  */
 function sizeBound(msg: FluxMsg): number {
   let size = 128; // map headers and the field names
   size += stringBound(msg.id) + stringBound(msg.ref_id) + stringBound(msg.trace) + stringBound(msg.type);
   size += stringBound(msg.src.rack) + stringBound(msg.src.gear) + stringBound(msg.src.port);
-  for (const [key, value] of Object.entries(msg.meta)) size += stringBound(key) + stringBound(value);
+  for (const key in msg.meta) size += stringBound(key) + stringBound(msg.meta[key]);
   for (const hop of msg.path)
     size += 32 + stringBound(hop.rack) + stringBound(hop.gear) + stringBound(hop.port);
   if (msg.raw) size += msg.raw.byteLength + 9;
   const { data } = msg;
-  if (data !== null && typeof data === "object") {
-    let known = dataSizes.get(data);
-    if (known === undefined) {
-      known = cbor.encode(data).byteLength;
-      dataSizes.set(data, known);
-    }
-    size += known;
-  } else {
-    size += typeof data === "string" ? stringBound(data) : 9;
+  if (data === null || typeof data !== "object") return size + valueBound(data);
+  let known = dataBounds.get(data);
+  if (known === undefined) {
+    known = valueBound(data);
+    if (known >= CACHED_FROM) dataBounds.set(data, known);
   }
-  return size;
+  return size + known;
 }
 
 /**

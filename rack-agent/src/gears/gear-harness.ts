@@ -29,6 +29,7 @@ export function recordingTelemetry(samplingRate = 1): RecordingTelemetry {
     list.push(item);
     return done;
   };
+  const recordSpan = (span: FinishedSpan) => keep(telemetry.spans, span);
   const telemetry: RecordingTelemetry = {
     logs: [],
     metrics: [],
@@ -39,8 +40,7 @@ export function recordingTelemetry(samplingRate = 1): RecordingTelemetry {
     gauge: (name, value, labels = {}) => keep(telemetry.metrics, { name, type: "gauge", value, labels }),
     histogram: (name, value, labels = {}) =>
       keep(telemetry.metrics, { name, type: "histogram", value, labels }),
-    startSpan: (name, options = {}) =>
-      startSpan(name, options, samplingRate, (span) => keep(telemetry.spans, span)),
+    startSpan: (name, options = {}) => startSpan(name, options, samplingRate, recordSpan),
     flush: () => done,
     close: () => done,
     stats: () => {

@@ -45,6 +45,18 @@ describe("GearHost", () => {
     await gear.stop();
   });
 
+  it("passes an unsampled message's traceparent on unchanged, recording no span, still counting it", async () => {
+    const gear = await startGear(flakyGear, {});
+    const msg = sampleMessage();
+    msg.trace = `${msg.trace.slice(0, -2)}00`;
+    await gear.send("in", msg);
+    expect(gear.telemetry.spans).toEqual([]);
+    expect(gear.emitted[0]?.msg.trace).toBe(msg.trace);
+    expect(gear.host.metrics.messagesIn).toBe(1);
+    expect(gear.host.metrics.quantiles()).toBeDefined();
+    await gear.stop();
+  });
+
   it("dead-letters a message that throws, keeps running, and turns failing when most messages fail", async () => {
     const gear = await startGear(flakyGear, {});
     await gear.send("in", sampleMessage({ data: { fail: true } }));

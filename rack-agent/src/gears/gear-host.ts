@@ -1,7 +1,7 @@
 import { z } from "zod";
 import type { GearRunState } from "../../../shared/control/heartbeat.ts";
 import type { FluxLimits } from "../../../shared/fluxmsg/limits.ts";
-import type { FluxMsg } from "../../../shared/fluxmsg/message.ts";
+import type { FluxEndpoint, FluxMsg } from "../../../shared/fluxmsg/message.ts";
 import { type FluxMsgDraft, newFluxMsg, produce } from "../../../shared/fluxmsg/produce.ts";
 import { formatTraceparent, parseTraceparent } from "../../../shared/fluxmsg/traceparent.ts";
 import type { Span, Telemetry } from "../telemetry/index.ts";
@@ -60,6 +60,10 @@ export class GearHost {
   readonly #log: GearLog;
   readonly #spanName: string;
   readonly #spanAttributes: Record<string, string>;
+  /** Span attributes by input port, made once: spans read them only when recorded. */
+  readonly #portAttributes = new Map<string, Record<string, string>>();
+  /** `src` of what the gear emits, by output port, made once. */
+  readonly #sources = new Map<string, FluxEndpoint>();
 
   constructor(
     readonly implementation: GearImplementation,
@@ -175,12 +179,14 @@ export class GearHost {
     metrics.messagesIn++;
     const parent = parseTraceparent(msg.trace);
     const span = services.telemetry.startSpan(this.#spanName, {
-      ...(parent ? { parent } : {}),
+      parent,
       fluxId: msg.id,
-      attributes: { ...this.#spanAttributes, port },
+      attributes: this.#attributesOn(port),
     });
     // The gear sees its own span as the message's trace: what it emits from this message is a child of it.
-    const seen = { ...msg, trace: formatTraceparent(span.context) };
+    // An unsampled span keeps its parent's ids, so the message goes on as it came, uncopied.
+    const seen =
+      span.context.spanId === parent?.spanId ? msg : { ...msg, trace: formatTraceparent(span.context) };
     const started = performance.now();
     // No closure per message: under tsx every named closure is renamed with defineProperty, costing more
     // than the rest of the hop.
@@ -195,6 +201,24 @@ export class GearHost {
       () => this.#finish(span, started),
       (error: unknown) => this.#failed(seen, port, span, started, error, deadLetterFailures),
     );
+  }
+
+  #attributesOn(port: string): Record<string, string> {
+    let attributes = this.#portAttributes.get(port);
+    if (!attributes) {
+      attributes = { ...this.#spanAttributes, port };
+      this.#portAttributes.set(port, attributes);
+    }
+    return attributes;
+  }
+
+  #source(port: string): FluxEndpoint {
+    let source = this.#sources.get(port);
+    if (!source) {
+      source = { rack: this.services.rackName, gear: this.definition.name, port };
+      this.#sources.set(port, source);
+    }
+    return source;
   }
 
   #failed(
@@ -232,7 +256,6 @@ export class GearHost {
 
   #context(config: unknown): GearContext<never> {
     const { services, definition } = this;
-    const from = { rack: services.rackName, gear: definition.name, port: "" };
     return {
       name: definition.name,
       rack: services.rackName,
@@ -241,7 +264,7 @@ export class GearHost {
       wiredInputs: this.wiredInputs,
       emit: (port, draft) => {
         if (this.#state === "stopped") return undefined;
-        const produced = produce(draft, { ...from, port }, services.limits);
+        const produced = produce(draft, this.#source(port), services.limits);
         if (!produced.ok) {
           this.#refuse(produced.msg, produced.reason);
           return undefined;

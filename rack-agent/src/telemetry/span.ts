@@ -13,6 +13,7 @@ export interface SpanContext {
 export interface SpanOptions {
   /** The parent span's context; without `sampled` (e.g. ids received from elsewhere) the trace id decides. */
   parent?: Omit<SpanContext, "sampled"> & { sampled?: boolean };
+  /** Read when the span ends: not copied at the start, so callers may share one object between spans. */
   attributes?: Record<string, unknown>;
   fluxId?: string | null;
 }
@@ -36,7 +37,9 @@ const RESOLVED = Promise.resolve();
 
 /**
  * Starts a span now: a new trace unless `options.parent` is given, sampled by trace id at `samplingRate`
- * unless the parent already decided.
+ * unless the parent already decided. A span of an unsampled trace is never recorded, so it makes no record,
+ * reads no clock, and keeps its parent's ids when it has a parent (W3C lets a participant pass the parent id
+ * on): a hot lane then hands the message on unchanged.
  *
  * @example
  * const span = startSpan("gear.process", { parent }, 1, (finished) => emit(finished));
@@ -48,39 +51,59 @@ export function startSpan(
   samplingRate: number,
   finish: (span: FinishedSpan) => Promise<void>,
 ): Span {
-  const traceId = options.parent?.traceId ?? newTraceId();
-  const context = {
-    traceId,
-    spanId: newSpanId(),
-    sampled: options.parent?.sampled ?? isTraceSampled(traceId, samplingRate),
-  };
-  const startedAt = performance.now();
-  const ts = Date.now();
-  const attributes = { ...options.attributes };
-  let ended = false;
-  return {
-    context,
-    setAttributes(more) {
-      Object.assign(attributes, more);
-      return this;
-    },
-    end({ status = "ok", attributes: last } = {}) {
-      if (ended || !context.sampled) {
-        ended = true;
-        return RESOLVED;
-      }
-      ended = true;
-      return finish({
-        ts,
-        trace_id: traceId,
-        span_id: context.spanId,
-        parent_span_id: options.parent?.spanId ?? null,
-        span_name: name,
-        duration_ms: performance.now() - startedAt,
-        status,
-        attributes: { ...attributes, ...last },
-        flux_id: options.fluxId ?? null,
-      });
-    },
-  };
+  const { parent } = options;
+  const traceId = parent?.traceId ?? newTraceId();
+  const sampled = parent?.sampled ?? isTraceSampled(traceId, samplingRate);
+  if (!sampled) return new UnsampledSpan({ traceId, spanId: parent?.spanId ?? newSpanId(), sampled });
+  return new SampledSpan(name, { traceId, spanId: newSpanId(), sampled }, options, finish);
+}
+
+class UnsampledSpan implements Span {
+  constructor(readonly context: SpanContext) {}
+
+  setAttributes(): Span {
+    return this;
+  }
+
+  end(): Promise<void> {
+    return RESOLVED;
+  }
+}
+
+/** A class rather than closures: one object per span, on every hop of a sampled message. */
+class SampledSpan implements Span {
+  readonly #startedAt = performance.now();
+  readonly #ts = Date.now();
+  /** Attributes set after the start, merged over the options' ones when the span ends. */
+  #added: Record<string, unknown> | undefined;
+  #ended = false;
+
+  constructor(
+    readonly name: string,
+    readonly context: SpanContext,
+    readonly options: SpanOptions,
+    readonly finish: (span: FinishedSpan) => Promise<void>,
+  ) {}
+
+  setAttributes(attributes: Record<string, unknown>): Span {
+    this.#added = { ...this.#added, ...attributes };
+    return this;
+  }
+
+  end({ status = "ok", attributes: last }: SpanEndOptions = {}): Promise<void> {
+    if (this.#ended) return RESOLVED;
+    this.#ended = true;
+    const { options, context } = this;
+    return this.finish({
+      ts: this.#ts,
+      trace_id: context.traceId,
+      span_id: context.spanId,
+      parent_span_id: options.parent?.spanId ?? null,
+      span_name: this.name,
+      duration_ms: performance.now() - this.#startedAt,
+      status,
+      attributes: { ...options.attributes, ...this.#added, ...last },
+      flux_id: options.fluxId ?? null,
+    });
+  }
 }

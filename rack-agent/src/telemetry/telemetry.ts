@@ -17,7 +17,7 @@ import {
 import { batchFrameSize } from "./batch-frame.ts";
 import { BatchPublisher } from "./batch-publisher.ts";
 import { RecordBatch } from "./record-batch.ts";
-import { type Span, type SpanOptions, startSpan } from "./span.ts";
+import { type FinishedSpan, type Span, type SpanOptions, startSpan } from "./span.ts";
 import { Spool } from "./spool.ts";
 import { type DropHandler, emptyStats, type TelemetryStats } from "./stats.ts";
 
@@ -203,10 +203,11 @@ class TelemetryClient implements Telemetry {
   }
 
   startSpan(name: string, options: SpanOptions = {}): Span {
-    return startSpan(name, options, this.#options.samplingRate, ({ ts, flux_id, ...span }) =>
-      this.#emit("traces", ts, flux_id, span),
-    );
+    return startSpan(name, options, this.#options.samplingRate, this.#recordSpan);
   }
+
+  /** One function for every span (not a closure per span: gears start one per message). */
+  readonly #recordSpan = ({ ts, flux_id, ...span }: FinishedSpan) => this.#emit("traces", ts, flux_id, span);
 
   async flush(): Promise<void> {
     this.#sealAll();

@@ -1,5 +1,5 @@
 import { DEFAULT_ROUTE, type RouteCondition, routerGearType } from "../../../../shared/gears/router.ts";
-import { readField } from "../field-path.ts";
+import { fieldPath, readField } from "../field-path.ts";
 import { defineGear } from "../gear.ts";
 
 type Test = (value: unknown) => boolean;
@@ -17,7 +17,7 @@ function same(a: unknown, b: unknown): boolean {
 }
 
 function compile(condition: RouteCondition): (msg: Parameters<typeof readField>[0]) => boolean {
-  const { field } = condition;
+  const field = fieldPath(condition.field);
   let test: Test;
   if (condition.eq !== undefined) test = (v) => same(v, condition.eq);
   else if (condition.ne !== undefined) test = (v) => !same(v, condition.ne);
@@ -38,8 +38,10 @@ export const routerGear = defineGear(routerGearType, (ctx) => {
   const routes = ctx.config.routes.map((route) => ({ to: route.to, when: route.when.map(compile) }));
   return {
     process(msg) {
-      const route = routes.find((r) => r.when.every((holds) => holds(msg)));
-      return ctx.emit(route?.to ?? DEFAULT_ROUTE, msg);
+      return ctx.emit(
+        routes.find((route) => route.when.every((holds) => holds(msg)))?.to ?? DEFAULT_ROUTE,
+        msg,
+      );
     },
   };
 });

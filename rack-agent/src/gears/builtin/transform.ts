@@ -1,21 +1,38 @@
-import type { FluxMsgDraft } from "../../../../shared/fluxmsg/produce.ts";
 import { type TransformOp, transformGearType } from "../../../../shared/gears/transform.ts";
-import { readField, writeField } from "../field-path.ts";
+import { FieldWriter, fieldPath, readField } from "../field-path.ts";
 import { defineGear } from "../gear.ts";
 
-function apply(msg: FluxMsgDraft, op: TransformOp): FluxMsgDraft {
-  if ("set" in op) return writeField(msg, op.set, op.value);
-  if ("delete" in op) return writeField(msg, op.delete, undefined);
-  const from = "copy" in op ? op.copy : op.rename;
-  const value = readField(msg, from);
-  if (value === undefined) return msg;
-  const copied = writeField(msg, op.to, value);
-  return "rename" in op ? writeField(copied, from, undefined) : copied;
+type Op = (writer: FieldWriter) => void;
+
+/** An op with its paths split once, at start. */
+function compile(op: TransformOp): Op {
+  if ("set" in op) {
+    const path = fieldPath(op.set);
+    return (writer) => void writer.write(path, op.value);
+  }
+  if ("delete" in op) {
+    const path = fieldPath(op.delete);
+    return (writer) => void writer.write(path, undefined);
+  }
+  const from = fieldPath("copy" in op ? op.copy : op.rename);
+  const to = fieldPath(op.to);
+  const rename = "rename" in op;
+  return (writer) => {
+    const value = readField(writer.msg, from);
+    if (value === undefined) return;
+    writer.write(to, value);
+    if (rename) writer.write(from, undefined);
+  };
 }
 
-/** `transform`: applies its ops in order to a copy of each message and emits it on `out`. */
-export const transformGear = defineGear(transformGearType, (ctx) => ({
-  process(msg) {
-    return ctx.emit("out", ctx.config.ops.reduce(apply, msg as FluxMsgDraft));
-  },
-}));
+/** `transform`: applies its ops in order to a copy of each message (copied once, not per op) and emits it on `out`. */
+export const transformGear = defineGear(transformGearType, (ctx) => {
+  const ops = ctx.config.ops.map(compile);
+  return {
+    process(msg) {
+      const writer = new FieldWriter(msg);
+      for (const op of ops) op(writer);
+      return ctx.emit("out", writer.msg);
+    },
+  };
+});
