@@ -79,6 +79,10 @@ it("import, activate --wait, status: the rack runs its part, reports it, and kee
 
   const status = await cli(["scenario", "status", "flow", "-o", "json"]);
   expect(JSON.parse(status.stdout)).toMatchObject({ converged: true, racks: [{ state: "converged" }] });
+  // The rack's heartbeats carry each gear's state, and `racks show` prints them.
+  const shown = await cli(["racks", "show", "rack-flow-01"]);
+  expect(shown.stdout).toMatch(/scenario\s+flow \([0-9a-f]{12}\) running/);
+  expect(shown.stdout).toMatch(/ {2}gen\s+running/);
 
   // A gear that cannot start (its port is taken): activation reports the rack refused it, and why.
   const taken = await freePort();

@@ -58,7 +58,9 @@ async function accept(env: MixerEnv, subject: string, bytes: Uint8Array): Promis
   if (subject !== heartbeatSubject(rack.id)) {
     return { accepted: false, reason: `heartbeat of rack ${rack.id} arrived on ${subject}` };
   }
-  const { rack_id: _, interval_ms: intervalMs, sent_at: sentAt, scenario, ...stats } = heartbeat;
+  // The scenario report stays in the stats too: `racks show` prints each gear's state from them.
+  const { rack_id: _, interval_ms: intervalMs, sent_at: sentAt, ...stats } = heartbeat;
+  const { scenario } = heartbeat;
   const now = Date.now();
   const ahead = clockAheadReason(`the heartbeat of rack ${rack.id}`, sentAt, now);
   if (ahead) return { accepted: false, reason: ahead };

@@ -17,7 +17,12 @@ interface Rack {
   first_seen: string;
   last_seen: string;
   heartbeat_interval: string;
-  last_heartbeat: { uptime_ms?: number; gears?: string; counters?: Record<string, number> } | null;
+  last_heartbeat: {
+    uptime_ms?: number;
+    gears?: string;
+    counters?: Record<string, number>;
+    scenario?: { name: string; hash: string; state: string; error?: string; gears?: Record<string, string> };
+  } | null;
   passport_issued_at: string | null;
   secrets: string[];
 }
@@ -36,6 +41,16 @@ async function findRack(api: MixerApi, which: string): Promise<Rack> {
   const rack = racks.find((r) => r.name === which);
   if (!rack) throw new Error(`no rack named ${which} at ${api.url} (fluxrig racks list shows them)`);
   return rack;
+}
+
+function scenarioLine(scenario: NonNullable<Rack["last_heartbeat"]>["scenario"]): string {
+  if (!scenario) return "-";
+  const failing = Object.values(scenario.gears ?? {}).filter((state) => state === "failing").length;
+  return [
+    `${scenario.name} (${scenario.hash.slice(0, 12)}) ${scenario.state}`,
+    scenario.error ? `: ${scenario.error}` : "",
+    failing ? `; ${failing} gear${failing === 1 ? "" : "s"} failing` : "",
+  ].join("");
 }
 
 function describe(rack: Rack): string {
@@ -60,6 +75,11 @@ function describe(rack: Rack): string {
       "heartbeat",
       `every ${rack.heartbeat_interval}${hb ? `; uptime ${formatDuration(hb.uptime_ms ?? 0)}, gears ${hb.gears}, ${hb.counters?.heartbeats_sent ?? 0} sent` : "; none yet"}`,
     ],
+    ["scenario", scenarioLine(hb?.scenario)],
+    ...Object.entries(hb?.scenario?.gears ?? {}).map(([gear, state]): [string, string] => [
+      `  ${gear}`,
+      state,
+    ]),
     ["passport", rack.passport_issued_at ? `issued ${rack.passport_issued_at}` : "-"],
     ["secrets", rack.secrets.join(", ") || "-"],
   ];
