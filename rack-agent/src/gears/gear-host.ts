@@ -274,11 +274,14 @@ export class GearHost {
       },
       newMessage: (init, traceparent) => {
         const parent = traceparent === undefined ? undefined : parseTraceparent(traceparent);
+        // The id first: the root span of a business signal carries its flux_id, so traces are found by it.
+        const draft = newFluxMsg({ ...init, trace: "" });
         const span = services.telemetry.startSpan(`${this.#spanName} receive`, {
           ...(parent ? { parent } : {}),
+          fluxId: draft.id,
           attributes: this.#spanAttributes,
         });
-        const draft = newFluxMsg({ ...init, trace: formatTraceparent(span.context) });
+        draft.trace = formatTraceparent(span.context);
         void span.setAttributes({ flux_id: draft.id }).end();
         return draft;
       },

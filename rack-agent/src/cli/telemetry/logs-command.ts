@@ -20,6 +20,7 @@ interface LogsOptions extends QueryOptions {
   minLevel?: string;
   entity?: string;
   gear?: string;
+  fluxId?: string;
   query?: string;
   follow?: boolean;
 }
@@ -30,7 +31,13 @@ const FOLLOW_EVERY_MS = 2_000;
 const FOLLOW_LAG_MS = 60_000;
 
 function filters(options: LogsOptions) {
-  return { level: options.minLevel, entity: options.entity, gear_id: options.gear, q: options.query };
+  return {
+    level: options.minLevel,
+    entity: options.entity,
+    gear_id: options.gear,
+    flux_id: options.fluxId,
+    q: options.query,
+  };
 }
 
 /** One line a record: time, level, entity, message (its line breaks shown as ⏎), then its attributes. */
@@ -120,6 +127,7 @@ export function addLogsCommand(
       .addOption(new Option("--min-level <level>", "this level and above").choices(LOG_RECORD_LEVELS))
       .option("--entity <name>", "only this entity (rack or host name)")
       .option("--gear <gear_id>", "only records whose attributes.gear_id is this")
+      .option("--flux-id <uuid>", "only records of this business signal (a fluxMsg's id)")
       .option("-q, --query <text>", "only messages containing this text (any case)")
       .option("-f, --follow", "keep printing new records until Ctrl-C"),
     "records",
