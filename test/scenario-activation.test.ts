@@ -1,6 +1,7 @@
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { connect } from "@nats-io/transport-node";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { freePort } from "./helpers/free-port.ts";
 import { startNatsServer } from "./helpers/nats-server.ts";
@@ -14,7 +15,12 @@ const running: RunningBin[] = [];
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "fluxrig-scenario-"));
   mixer = await startTestMixer({
-    env: { FLUXRIG_ENROLLMENT_AUTO_ADOPT: "true", FLUXRIG_MIXER_SCENARIO_WAIT_TIMEOUT: "20s" },
+    env: {
+      FLUXRIG_ENROLLMENT_AUTO_ADOPT: "true",
+      FLUXRIG_MIXER_SCENARIO_WAIT_TIMEOUT: "20s",
+      // The global cap travels with each part, below the racks' own rack.max_hops (64).
+      FLUXRIG_MIXER_MAX_HOPS: "8",
+    },
   });
 }, 180_000);
 
@@ -30,9 +36,10 @@ const cli = (args: string[]) =>
     timeoutMs: 60_000,
   });
 
-function startRack(name: string, snakeUrl = mixer.natsUrl): RunningBin {
+function startRack(name: string, snakeUrl = mixer.natsUrl, env: Record<string, string> = {}): RunningBin {
   const rack = startBin("fluxrig", ["run"], {
     env: {
+      ...env,
       FLUXRIG_BASE_NAME: name,
       FLUXRIG_BASE_STATE_DIR: join(dir, name),
       FLUXRIG_SNAKE_URL: snakeUrl,
@@ -137,3 +144,52 @@ it("names every problem of a broken file at its line, and an unknown scenario", 
   expect(unknown.code).toBe(1);
   expect(unknown.stderr).toContain("404");
 });
+
+it("a routing loop dies at max_hops and an oversized message is refused, each in the dead-letter subject with why", async () => {
+  const rack = startRack("rack-loop-01", mixer.natsUrl, { FLUXRIG_RACK_MAX_PAYLOAD_SIZE: "4KiB" });
+  await rack.waitFor(/connected to/);
+  const port = await freePort();
+  const file = join(dir, "loop.yaml");
+  await writeFile(
+    file,
+    `meta: { name: loop, version: "1" }
+allow_cycles: true
+racks:
+  edge: { name: rack-loop-01 }
+gears:
+  api: { type: http-in, rack: edge, config: { port: ${port}, reply_timeout: 1s } }
+  a: { type: transform, rack: edge, config: { ops: [{ set: meta.lap, value: "a" }] } }
+  b: { type: transform, rack: edge, config: { ops: [{ set: meta.lap, value: "b" }] } }
+wires:
+  - { from: api.out, to: a.in }
+  - { from: a.out, to: b.in }
+  - { from: b.out, to: a.in }
+`,
+  );
+  expect((await cli(["scenario", "import", file])).code).toBe(0);
+  expect((await cli(["scenario", "activate", "loop", "--wait"])).code).toBe(0);
+
+  const nc = await connect({ servers: mixer.natsUrl });
+  try {
+    const letters = nc.subscribe("flux.dlq.msg.rack-loop-01", { max: 2 });
+    const post = (body: string) =>
+      fetch(`http://127.0.0.1:${port}/`, {
+        method: "POST",
+        body,
+        headers: { "content-type": "application/json" },
+      });
+    await post(JSON.stringify({ lap: 0 }));
+    await post(JSON.stringify({ blob: "x".repeat(8_000) }));
+    const reasons: string[] = [];
+    for await (const letter of letters) reasons.push(letter.headers?.get("Fluxrig-Dead-Letter-Reason") ?? "");
+    expect(reasons).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^max_hops exceeded: 9 hops, .* is 8 \(a routing loop\?\)/),
+        expect.stringMatching(/^max_payload_size exceeded: \d+ bytes encoded, rack.max_payload_size is 4096/),
+      ]),
+    );
+  } finally {
+    await nc.close();
+    expect(await rack.stop()).toBe(0);
+  }
+}, 120_000);
