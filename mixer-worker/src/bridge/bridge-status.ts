@@ -1,3 +1,5 @@
+import type { ControlStats } from "../control/control-plane.ts";
+
 /** What the Snake bridge reports to /health and operators. */
 export interface BridgeStatus {
   connected: boolean;
@@ -16,4 +18,6 @@ export interface BridgeStatus {
   messagesDeadLettered: number;
   recordsDeadLettered: number;
   lastError: string | null;
+  /** The control plane's counters since the connection opened; null before it first connects. */
+  control: ControlStats | null;
 }

@@ -40,6 +40,8 @@ export class SnakeBridge extends DurableObject<MixerEnv> {
   private pumping: Promise<void> | undefined;
   /** `mixer.startup_scenario`, activated once per start of the bridge, when it first reaches the bus. */
   private startupScenario: Promise<unknown> | undefined;
+  /** Settled once the alarm is known to be set; alarm() keeps it set from then on. */
+  private alarmArmed: Promise<void> | undefined;
   private pending = new PendingBatches();
   /** A moving average of telemetry message sizes, to keep one pull near MAX_FETCH_BYTES. */
   private averageMessageBytes = 64 * 1024;
@@ -59,9 +61,16 @@ export class SnakeBridge extends DurableObject<MixerEnv> {
     return mixerConfig(this.env).config;
   }
 
-  /** Starts the bridge if it is not running and reports its state. */
+  /**
+   * Starts the bridge if it is not running and reports its state. Counters only after the first call (which
+   * arms the alarm): `/health` must answer at once even while the control plane works off a flood.
+   */
   async status(): Promise<BridgeStatus> {
-    await this.ensureAlarm();
+    this.alarmArmed ??= this.ensureAlarm().catch((error: unknown) => {
+      this.alarmArmed = undefined;
+      throw error;
+    });
+    await this.alarmArmed;
     this.ensurePumping();
     return {
       connected: this.nc !== undefined && !this.nc.isClosed(),
@@ -70,6 +79,7 @@ export class SnakeBridge extends DurableObject<MixerEnv> {
       pendingRecords: this.pending.recordCount,
       pendingMessages: this.pending.messageCount,
       ...this.stats,
+      control: this.control?.stats() ?? null,
     };
   }
 

@@ -18,6 +18,8 @@ describe("auth and errors", () => {
     expect(body).toHaveProperty("ingest.pending_records", 0);
     // No NATS in this project: the bridge reports itself disconnected rather than failing the request.
     expect(body).toHaveProperty("nats.connected", false);
+    // Nor a control plane, which lives on the bridge's connection.
+    expect(body).toHaveProperty("control", null);
     const again = (await (await get("/health")).json()) as Record<string, unknown>;
     expect(again.mixer_id).toBe(body.mixer_id);
   });

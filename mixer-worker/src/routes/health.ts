@@ -34,5 +34,7 @@ export const health = new Hono<MixerBindings>().get("/", async (c) => {
       messages_dead_lettered: bridge.messagesDeadLettered,
       records_dead_lettered: bridge.recordsDeadLettered,
     },
+    // Per lane (enroll, heartbeat): received = processed + shed + queue_depth + in_flight.
+    control: bridge.control,
   });
 });
