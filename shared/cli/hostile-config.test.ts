@@ -9,6 +9,7 @@ import type { ConfigFiles, ConfigSpec } from "../config/config-file.ts";
 import { envVarName } from "../config/env-map.ts";
 import { type ConfigLeaf, configLeaves } from "../config/schema-walk.ts";
 import { mixerConfigSpec, rackConfigSpec } from "../config/specs.ts";
+import { seededRandom } from "../random/seeded-random.ts";
 import { COMMON_CONFIG_FLAGS, type ConfigFlag } from "./config-flags.ts";
 import { configureProgram } from "./configured-program.ts";
 import { runCli } from "./run-cli.ts";
@@ -127,16 +128,6 @@ interface Case {
   flags: string[];
   bad: BadItem[];
   viaEnvVar: boolean;
-}
-
-function mulberry32(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
 }
 
 /** A flag for every key, so the flag layer is exercised for every kind (the binaries have only a few). */
@@ -280,7 +271,7 @@ const SPECS: Record<
 };
 
 function generateCases(): Case[] {
-  const random = mulberry32(SEED);
+  const random = seededRandom(SEED);
   const cases: Case[] = [];
   for (const binary of ["fluxrig", "fluxrig-mixer"] as const) {
     const leaves = configLeaves(SPECS[binary].schema);

@@ -1,3 +1,4 @@
+import { seededRandom } from "../../../shared/random/seeded-random.ts";
 import type {
   LogRecord,
   MetricRecord,
@@ -150,16 +151,4 @@ export function syntheticLogs(count: number, startMs = at): LogRecord[] {
       attributes: { gear: `gear-${i % 9}`, attempt: i % 5, amount: Math.floor(next() * 100_000) / 100 },
     };
   });
-}
-
-/** mulberry32: a small seeded generator, so benchmark data is the same on every run. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }

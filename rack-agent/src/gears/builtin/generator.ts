@@ -1,19 +1,8 @@
 import { clearTimeout, setTimeout } from "node:timers";
 import type { FluxData } from "../../../../shared/fluxmsg/message.ts";
 import { generatorGearType } from "../../../../shared/gears/generator.ts";
+import { seededRandom as seeded } from "../../../../shared/random/seeded-random.ts";
 import { defineGear } from "../gear.ts";
-
-/** mulberry32: a small seeded generator, so sample data is the same on every run. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 const PLACEHOLDER = /^\{\{(seq|random:(-?\d+):(-?\d+)|pick:([^}]+))\}\}$/;
 
