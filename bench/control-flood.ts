@@ -18,6 +18,7 @@ import { parseArgs } from "node:util";
 import { connect } from "@nats-io/transport-node";
 import {
   controlFlood,
+  controlIdle,
   controlTotals,
   natsMonitoringUrl,
   pollHealth,
@@ -123,13 +124,9 @@ try {
     const { ms: floodMs, replies } = await publishFlood(nc, messages);
     // Until the bridge has worked off what it took (received = processed + shed), at most 60 s.
     const settleStarted = performance.now();
-    let totals = controlTotals(undefined);
-    while (performance.now() - settleStarted < 60_000) {
-      totals = controlTotals(during.polls.at(-1)?.body?.control);
-      if (totals.received > before.received && totals.busy === 0) break;
-      await sleep(100);
-    }
-    const workedOffMs = performance.now() - settleStarted + floodMs;
+    await controlIdle(during.polls, 1_000, 60_000);
+    // Less the second of quiet it waited for.
+    const workedOffMs = performance.now() - settleStarted + floodMs - 1_000;
     const polls = await during.stop();
     clearInterval(sampler);
     const rssIdleAgain = await rssMiB(pid);

@@ -5,6 +5,7 @@ import { connect } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import {
   controlFlood,
+  controlIdle,
   controlTotals,
   natsMonitoringUrl,
   pollHealth,
@@ -57,15 +58,9 @@ describe("the control plane under a flood of heartbeats and enrollments", { time
     const duringFlood = runRack("rack-during-flood");
     const health = pollHealth(mixer.apiUrl);
     const { replies } = await publishFlood(nc, messages);
-    const idle = await eventually(
-      "the bridge to work off what it took in",
-      async () => {
-        const totals = controlTotals(health.polls.at(-1)?.body?.control);
-        return totals.received > 0 && totals.busy === 0 ? totals : undefined;
-      },
-      120_000,
-    );
+    const idle = await controlIdle(health.polls);
     const polls = await health.stop();
+    if (!idle) throw new Error("the bridge did not work off what it took in within 120 s");
 
     // On the bus all along, never cut off by nats-server as a slow consumer.
     const offBus = polls.filter((p) => p.body?.nats.connected !== true);

@@ -218,6 +218,26 @@ export function pollHealth(apiUrl: string, pauseMs = 50) {
   };
 }
 
+/**
+ * Waits until the bridge has worked off what it took: nothing queued or in flight, and nothing more received,
+ * for `quietMs` of `polls` (answers of a running {@link pollHealth}), at most `timeoutMs`. Resolves with the
+ * totals then, or undefined on timeout.
+ */
+export async function controlIdle(polls: TimedHealth[], quietMs = 1_000, timeoutMs = 120_000) {
+  const deadline = performance.now() + timeoutMs;
+  let quietSince: { at: number; received: number } | undefined;
+  while (performance.now() < deadline) {
+    const totals = controlTotals(polls.at(-1)?.body?.control);
+    const now = performance.now();
+    if (totals.received === 0 || totals.busy > 0 || totals.received !== quietSince?.received) {
+      quietSince =
+        totals.received > 0 && totals.busy === 0 ? { at: now, received: totals.received } : undefined;
+    } else if (now - quietSince.at >= quietMs) return totals;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return undefined;
+}
+
 /** Totals of both control lanes. */
 export function controlTotals(control: ControlStats | null | undefined) {
   const lanes = control ? [control.enroll, control.heartbeat] : [];
