@@ -12,6 +12,7 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type DuckDBConnection, DuckDBInstance } from "@duckdb/node-api";
+import { TELEMETRY_COLUMNS } from "../mixer-worker/src/store/parquet-schema.ts";
 import { planParquetWrite } from "../mixer-worker/src/store/parquet-writer.ts";
 import { syntheticLogs } from "../mixer-worker/src/store/sample-records.ts";
 import { startWriterWorker } from "../test/helpers/writer-worker.ts";
@@ -67,7 +68,7 @@ async function nativeWrite(
 ): Promise<{ total: number; js: number }> {
   const records = syntheticLogs(rows);
   const started = performance.now();
-  const plan = planParquetWrite("logs", records, "zstd");
+  const plan = planParquetWrite(TELEMETRY_COLUMNS.logs, records, "zstd");
   const js = performance.now() - started;
   await writeFile(join(dir, "in.csv"), plan.csv);
   await duck.run(plan.copySql(join(dir, "in.csv"), join(dir, "out.parquet")));

@@ -40,6 +40,7 @@ const NATIVE_TYPE = {
   VARCHAR: "VARCHAR",
   FLOAT: "FLOAT",
   DOUBLE: "DOUBLE",
+  BLOB: "BLOB",
   JSON: "JSON",
 };
 

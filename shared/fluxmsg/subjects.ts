@@ -15,6 +15,16 @@ export const TELEMETRY_DEAD_LETTER = `${DEAD_LETTER_PREFIX}.telemetry`;
 /** The mixer's durable consumer on the telemetry stream. */
 export const TELEMETRY_CONSUMER = "mixer-ingest";
 
+/**
+ * Journal records (business messages as they crossed gears, bound for `messages/` in storage): their own
+ * prefix, so bus permissions and the stream can tell business records from telemetry. The telemetry stream
+ * captures it; the mixer reads it with its own durable consumer.
+ */
+export const JOURNAL_PREFIX = "flux.journal";
+export const JOURNAL_FILTER = `${JOURNAL_PREFIX}.>`;
+/** The mixer's durable consumer of journal records on the telemetry stream. */
+export const JOURNAL_CONSUMER = "mixer-journal";
+
 /** Reduces a name to one valid subject token (no dots, spaces or wildcards). */
 export function subjectToken(name: string): string {
   const token = name.replace(/[^A-Za-z0-9_-]/g, "_");
@@ -24,6 +34,11 @@ export function subjectToken(name: string): string {
 /** `flux.telemetry.logs.rack-nyc-01` */
 export function telemetrySubject(kind: TelemetryKind, entityName: string): string {
   return `${TELEMETRY_PREFIX}.${kind}.${subjectToken(entityName)}`;
+}
+
+/** `flux.journal.rack-nyc-01`: one rack's journal record batches. */
+export function journalSubject(entityName: string): string {
+  return `${JOURNAL_PREFIX}.${subjectToken(entityName)}`;
 }
 
 /**

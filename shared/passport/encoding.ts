@@ -9,11 +9,22 @@ export function toHex(bytes: Uint8Array): string {
   return out;
 }
 
+/**
+ * Standard base64 with padding, built in chunks so a large payload does not overflow the stack.
+ *
+ * @example toBase64(new Uint8Array([251, 255])) // "+/8="
+ */
+export function toBase64(bytes: Uint8Array): string {
+  let binary = "";
+  for (let at = 0; at < bytes.length; at += 0x8000) {
+    binary += String.fromCharCode(...bytes.subarray(at, at + 0x8000));
+  }
+  return btoa(binary);
+}
+
 /** @example toBase64Url(new Uint8Array([251, 255])) // "-_8" */
 export function toBase64Url(bytes: Uint8Array): string {
-  let binary = "";
-  for (const byte of bytes) binary += String.fromCharCode(byte);
-  return btoa(binary).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+  return toBase64(bytes).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
 }
 
 /**

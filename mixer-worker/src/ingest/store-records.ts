@@ -1,10 +1,15 @@
 import type { MixerConfig } from "../../../shared/config/index.ts";
-import type { RecordOf, TelemetryKind, TelemetryRecord } from "../../../shared/telemetry/records.ts";
+import type { JournalRecord } from "../../../shared/journal/record.ts";
+import type { TelemetryKind, TelemetryRecord } from "../../../shared/telemetry/records.ts";
 import {
   groupByPartition,
+  MESSAGE_COLUMNS,
+  messagesObjectKey,
+  type StoredColumn,
+  TELEMETRY_COLUMNS,
   telemetryObjectKey,
   timeRangeMetadata,
-  writeTelemetryFile,
+  writeRecordsFile,
 } from "../store/index.ts";
 
 type Storage = MixerConfig["observability"]["embedded"]["storage"];
@@ -42,15 +47,70 @@ export async function storeTelemetryRecords(
   records: TelemetryRecord[],
   storage: Storage,
 ): Promise<StoreResult> {
-  const result: StoreResult = { keys: [], bytes: 0, encodeMs: 0, putMs: 0 };
+  const result = emptyResult();
+  await storePartitioned(bucket, records, storage, result, {
+    what: kind,
+    columns: TELEMETRY_COLUMNS[kind],
+    key: (start) => telemetryObjectKey(kind, start, { partitionBy: storage.partition_by, ...storage }),
+  });
+  return result;
+}
+
+/**
+ * Writes one flush of journal records to R2 under `messages/`: one object per spec (generic for none) and
+ * partition, with the same guarantees as {@link storeTelemetryRecords}.
+ *
+ * @example await storeJournalRecords(env.TELEMETRY, records, config.observability.embedded.storage);
+ */
+export async function storeJournalRecords(
+  bucket: R2Bucket,
+  records: JournalRecord[],
+  storage: Storage,
+): Promise<StoreResult> {
+  const result = emptyResult();
+  const bySpec = new Map<string | null, JournalRecord[]>();
+  for (const record of records) {
+    const group = bySpec.get(record.spec);
+    if (group) group.push(record);
+    else bySpec.set(record.spec, [record]);
+  }
+  for (const [spec, group] of bySpec) {
+    await storePartitioned(bucket, group, storage, result, {
+      what: spec === null ? "generic messages" : `${spec} messages`,
+      columns: MESSAGE_COLUMNS,
+      key: (start) => messagesObjectKey(spec, start, { partitionBy: storage.partition_by, ...storage }),
+    });
+  }
+  return result;
+}
+
+const emptyResult = (): StoreResult => ({ keys: [], bytes: 0, encodeMs: 0, putMs: 0 });
+
+interface Layout {
+  /** Names the records in errors. */
+  what: string;
+  columns: readonly StoredColumn[];
+  /** A new object key in the partition starting at `start`. */
+  key(start: number): string;
+}
+
+async function storePartitioned(
+  bucket: R2Bucket,
+  records: readonly { ts: number }[],
+  storage: Storage,
+  result: StoreResult,
+  layout: Layout,
+): Promise<void> {
   for (const [start, partition] of groupByPartition(records, storage.partition_by)) {
     for (let from = 0; from < partition.length; from += MAX_ROWS_PER_FILE) {
       const group = partition.slice(from, from + MAX_ROWS_PER_FILE);
-      const key = telemetryObjectKey(kind, start, { partitionBy: storage.partition_by, ...storage });
+      const key = layout.key(start);
       const t0 = performance.now();
-      const bytes = await writeTelemetryFile(kind, group as RecordOf<typeof kind>[], storage).catch(
+      const bytes = await writeRecordsFile(layout.what, layout.columns, group, storage).catch(
         (error: Error) => {
-          throw new TelemetryEncodeError(`cannot write ${kind} as ${storage.format}: ${error.message}`);
+          throw new TelemetryEncodeError(
+            `cannot write ${layout.what} as ${storage.format}: ${error.message}`,
+          );
         },
       );
       const t1 = performance.now();
@@ -63,5 +123,4 @@ export async function storeTelemetryRecords(
       result.keys.push(key);
     }
   }
-  return result;
 }

@@ -4,20 +4,29 @@
  */
 export { type DuckDb, type DuckDbRow, getDuckDb } from "./duckdb.ts";
 export { timeRangeMetadata } from "./object-time-range.ts";
-export { type ColumnType, TELEMETRY_COLUMNS, type TelemetryColumn } from "./parquet-schema.ts";
+export {
+  type ColumnType,
+  MESSAGE_COLUMNS,
+  type StoredColumn,
+  TELEMETRY_COLUMNS,
+} from "./parquet-schema.ts";
 export {
   type TelemetryCompression,
   type TelemetryFileOptions,
   type TelemetryFormat,
+  writeRecordsFile,
   writeTelemetryFile,
 } from "./parquet-writer.ts";
 export {
   groupByPartition,
+  messagesObjectKey,
+  messagesRoot,
   type ObjectKeyOptions,
   type PartitionBy,
   partitionStart,
   telemetryFileId,
   telemetryObjectKey,
+  telemetryRoot,
 } from "./partition-path.ts";
 export {
   type ListCursor,

@@ -1,3 +1,4 @@
+import { JOURNAL_DIRECTIONS, JOURNAL_STATUSES } from "../../../shared/journal/record.ts";
 import {
   LOG_RECORD_LEVELS,
   METRIC_TYPES,
@@ -9,15 +10,23 @@ import {
  * A stored column's type. `TEXT` is DuckDB's alias of `VARCHAR`; an array is an `ENUM` of those strings.
  * `JSON` is a string column marked with Parquet's JSON annotation.
  */
-export type ColumnType = "TIMESTAMP" | "UUID" | "VARCHAR" | "FLOAT" | "DOUBLE" | "JSON" | readonly string[];
+export type ColumnType =
+  | "TIMESTAMP"
+  | "UUID"
+  | "VARCHAR"
+  | "FLOAT"
+  | "DOUBLE"
+  | "JSON"
+  | "BLOB"
+  | readonly string[];
 
-export interface TelemetryColumn {
+export interface StoredColumn {
   /** The column's name, also the record's property it is read from. */
   readonly name: string;
   readonly type: ColumnType;
 }
 
-const column = (name: string, type: ColumnType): TelemetryColumn => ({ name, type });
+const column = (name: string, type: ColumnType): StoredColumn => ({ name, type });
 
 /** Ours, not the reference's: the dedupe key of at-least-once ingest, always the last column. */
 const recordId = column("record_id", "UUID");
@@ -26,7 +35,7 @@ const recordId = column("record_id", "UUID");
  * The stored columns of each signal kind: the reference's "Embedded storage schema" tables in their order,
  * then `record_id`.
  */
-export const TELEMETRY_COLUMNS: Readonly<Record<TelemetryKind, readonly TelemetryColumn[]>> = {
+export const TELEMETRY_COLUMNS: Readonly<Record<TelemetryKind, readonly StoredColumn[]>> = {
   traces: [
     column("ts", "TIMESTAMP"),
     column("trace_id", "VARCHAR"),
@@ -62,6 +71,26 @@ export const TELEMETRY_COLUMNS: Readonly<Record<TelemetryKind, readonly Telemetr
     recordId,
   ],
 };
+
+/**
+ * The stored columns of journal records (`messages/`): the reference's "Parquet Schema (fluxMsg / Data)" in
+ * its order, then `record_id`. `raw_msg` is the masked fluxMsg as CBOR.
+ */
+export const MESSAGE_COLUMNS: readonly StoredColumn[] = [
+  column("ts", "TIMESTAMP"),
+  column("trace_id", "VARCHAR"),
+  column("flux_id", "UUID"),
+  column("entity_id", "UUID"),
+  column("entity_name", "VARCHAR"),
+  column("src_gear_id", "VARCHAR"),
+  column("dst_gear_id", "VARCHAR"),
+  column("msg_type", "VARCHAR"),
+  column("direction", JOURNAL_DIRECTIONS),
+  column("status", JOURNAL_STATUSES),
+  column("raw_msg", "BLOB"),
+  column("promoted", "JSON"),
+  recordId,
+];
 
 /**
  * The DuckDB type a column holds while the file is written.

@@ -13,6 +13,7 @@ const READ_BACK_TYPE = {
   VARCHAR: "VARCHAR",
   FLOAT: "FLOAT",
   DOUBLE: "DOUBLE",
+  BLOB: "BLOB",
 };
 
 let db: DuckDb;

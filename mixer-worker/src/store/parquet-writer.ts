@@ -1,7 +1,8 @@
+import { toBase64 } from "../../../shared/passport/encoding.ts";
 import type { RecordOf, TelemetryKind } from "../../../shared/telemetry/records.ts";
 import { type DuckDb, getDuckDb } from "./duckdb.ts";
 import { annotateJsonColumns } from "./parquet-json-annotation.ts";
-import { duckDbType, TELEMETRY_COLUMNS, type TelemetryColumn } from "./parquet-schema.ts";
+import { duckDbType, type StoredColumn, TELEMETRY_COLUMNS } from "./parquet-schema.ts";
 import { Utf8Sink } from "./utf8-sink.ts";
 
 /** `observability.embedded.storage.format`. */
@@ -41,17 +42,33 @@ export async function writeTelemetryFile<K extends TelemetryKind>(
   records: readonly RecordOf<K>[],
   options: TelemetryFileOptions,
 ): Promise<Uint8Array> {
+  return writeRecordsFile(kind, TELEMETRY_COLUMNS[kind], records, options);
+}
+
+/**
+ * Writes one stored object of any record set: Parquet with `columns` in their order and types, or NDJSON
+ * with the same columns (BLOB values as base64). `what` names the records in errors.
+ *
+ * @example
+ * const bytes = await writeRecordsFile("messages", MESSAGE_COLUMNS, records, { format: "parquet", compression: "zstd" });
+ */
+export async function writeRecordsFile(
+  what: string,
+  columns: readonly StoredColumn[],
+  records: readonly object[],
+  options: TelemetryFileOptions,
+): Promise<Uint8Array> {
   if (records.length === 0)
-    throw new RangeError(`no ${kind} records to write: a stored file holds at least one`);
+    throw new RangeError(`no ${what} records to write: a stored file holds at least one`);
   if (options.format === "json") {
     if (options.compression !== "none") {
       throw new RangeError(
         `compression "${options.compression}" is not available for format "json" in the mixer; use "none" (or format "parquet")`,
       );
     }
-    return toNdjson(TELEMETRY_COLUMNS[kind], records);
+    return toNdjson(columns, records);
   }
-  return runParquetWrite(await getDuckDb(), planParquetWrite(kind, records, options.compression));
+  return runParquetWrite(await getDuckDb(), planParquetWrite(columns, records, options.compression));
 }
 
 interface Csv {
@@ -77,15 +94,14 @@ export interface ParquetWritePlan {
  * NULL stays an empty cell, "" becomes `"."`.
  *
  * @example
- * const plan = planParquetWrite("logs", records, "zstd");
+ * const plan = planParquetWrite(TELEMETRY_COLUMNS.logs, records, "zstd");
  * await native.run(plan.copySql("/tmp/in.csv", "/tmp/out.parquet"));
  */
-export function planParquetWrite<K extends TelemetryKind>(
-  kind: K,
-  records: readonly RecordOf<K>[],
+export function planParquetWrite(
+  columns: readonly StoredColumn[],
+  records: readonly object[],
   compression: TelemetryCompression,
 ): ParquetWritePlan {
-  const columns = TELEMETRY_COLUMNS[kind];
   const csv = toCsv(columns, records);
   const staged = columns.map((column) => `'${column.name}': '${stagedType(column)}'`).join(", ");
   const select = columns.map(selectExpression).join(", ");
@@ -119,21 +135,27 @@ function csvDialect({ longestLine }: Csv): string {
 }
 
 /** The type `read_csv` parses a column as; the SELECT then casts it to the stored type. */
-function stagedType({ type }: TelemetryColumn): string {
+function stagedType({ type }: StoredColumn): string {
   if (type === "TIMESTAMP") return "BIGINT";
   // Parsed as DOUBLE, then rounded once to FLOAT: the same value as Math.fround of the record's number.
   if (type === "FLOAT" || type === "DOUBLE") return "DOUBLE";
   return type === "UUID" ? "UUID" : "VARCHAR";
 }
 
-function selectExpression(column: TelemetryColumn): string {
+/** BLOB cells travel as base64 text (CSV cannot hold bytes) and are decoded by the SELECT. */
+function selectValue(column: StoredColumn): string {
   const { name, type } = column;
-  if (type === "TIMESTAMP") return `epoch_ms("${name}") AS "${name}"`;
-  const value = stagedType(column) === "VARCHAR" ? `substr("${name}", 2)` : `"${name}"`;
-  return `CAST(${value} AS ${duckDbType(type)}) AS "${name}"`;
+  if (type === "BLOB") return `from_base64(substr("${name}", 2))`;
+  return stagedType(column) === "VARCHAR" ? `substr("${name}", 2)` : `"${name}"`;
 }
 
-function toCsv(columns: readonly TelemetryColumn[], records: readonly object[]): Csv {
+function selectExpression(column: StoredColumn): string {
+  const { name, type } = column;
+  if (type === "TIMESTAMP") return `epoch_ms("${name}") AS "${name}"`;
+  return `CAST(${selectValue(column)} AS ${duckDbType(type)}) AS "${name}"`;
+}
+
+function toCsv(columns: readonly StoredColumn[], records: readonly object[]): Csv {
   const sink = new Utf8Sink(records.length * 256);
   let longestLine = 0;
   for (const record of records) {
@@ -149,23 +171,29 @@ function toCsv(columns: readonly TelemetryColumn[], records: readonly object[]):
   return { bytes: sink.bytes(), longestLine };
 }
 
-function csvCell({ type }: TelemetryColumn, value: unknown): string {
+function csvCell({ type }: StoredColumn, value: unknown): string {
   if (value === null || value === undefined) return "";
   if (type === "JSON") return text(JSON.stringify(value));
+  if (type === "BLOB") return text(toBase64(value as Uint8Array));
   if (typeof value === "string") return type === "UUID" ? value : text(value);
   return String(value);
 }
 
 const text = (value: string) => `".${value.replaceAll('"', '""')}"`;
 
-function toNdjson(columns: readonly TelemetryColumn[], records: readonly object[]): Uint8Array {
+function toNdjson(columns: readonly StoredColumn[], records: readonly object[]): Uint8Array {
   const sink = new Utf8Sink(records.length * 256);
   for (const record of records) {
     const values = record as Record<string, unknown>;
     const row: Record<string, unknown> = {};
     for (const { name, type } of columns) {
       const value = values[name] ?? null;
-      row[name] = type === "TIMESTAMP" ? new Date(value as number).toISOString() : value;
+      row[name] =
+        type === "TIMESTAMP"
+          ? new Date(value as number).toISOString()
+          : type === "BLOB" && value !== null
+            ? toBase64(value as Uint8Array)
+            : value;
     }
     sink.write(`${JSON.stringify(row)}\n`);
   }

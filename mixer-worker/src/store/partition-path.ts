@@ -59,20 +59,48 @@ export interface ObjectKeyOptions extends Pick<TelemetryFileOptions, "format"> {
  * }) // "telemetry/logs/2025/12/21/14/logs_01KD0KBFR0ABCDEFGHJKMNPQRS.parquet"
  */
 export function telemetryObjectKey(kind: TelemetryKind, timeMs: number, options: ObjectKeyOptions): string {
-  const folder = partitionFolder(kind, timeMs, options.partitionBy);
-  return `${folder}${kind}_${options.fileId ?? telemetryFileId()}${EXTENSION[options.format]}`;
+  return objectKey(telemetryRoot(kind), kind, timeMs, options);
 }
 
 /**
- * The folder (an object key prefix, ending in `/`) of the partition that holds `timeMs`, UTC.
+ * The object key of one stored file of journal records: `messages/generic/…/fluxmsg_{fileId}.parquet` without
+ * a spec, `messages/fluxSpec/{spec}/…/{stem}_{fileId}.parquet` with one, where the stem is the spec id without
+ * its version suffix (`visa-v1` → `visa`, as the reference's `visa_001.parquet`).
  *
- * @example partitionFolder("logs", Date.UTC(2025, 11, 21, 14, 5), "hour") // "telemetry/logs/2025/12/21/14/"
+ * @example
+ * messagesObjectKey("visa-v1", Date.UTC(2025, 11, 21, 14, 5), { partitionBy: "hour", format: "parquet", fileId: "01KD…" })
+ * // "messages/fluxSpec/visa-v1/2025/12/21/14/visa_01KD….parquet"
  */
-export function partitionFolder(kind: TelemetryKind, timeMs: number, partitionBy: PartitionBy): string {
+export function messagesObjectKey(spec: string | null, timeMs: number, options: ObjectKeyOptions): string {
+  const stem = spec === null ? "fluxmsg" : spec.replace(/[-_.]?v\d+$/i, "") || spec;
+  return objectKey(messagesRoot(spec), stem, timeMs, options);
+}
+
+/** @example telemetryRoot("logs") // "telemetry/logs" */
+export function telemetryRoot(kind: TelemetryKind): string {
+  return `telemetry/${kind}`;
+}
+
+/** @example messagesRoot(null) // "messages/generic"; messagesRoot("visa-v1") // "messages/fluxSpec/visa-v1" */
+export function messagesRoot(spec: string | null): string {
+  return spec === null ? "messages/generic" : `messages/fluxSpec/${spec}`;
+}
+
+function objectKey(root: string, stem: string, timeMs: number, options: ObjectKeyOptions): string {
+  const folder = partitionFolder(root, timeMs, options.partitionBy);
+  return `${folder}${stem}_${options.fileId ?? telemetryFileId()}${EXTENSION[options.format]}`;
+}
+
+/**
+ * The folder (an object key prefix, ending in `/`) of the partition under `root` that holds `timeMs`, UTC.
+ *
+ * @example partitionFolder("telemetry/logs", Date.UTC(2025, 11, 21, 14, 5), "hour") // "telemetry/logs/2025/12/21/14/"
+ */
+export function partitionFolder(root: string, timeMs: number, partitionBy: PartitionBy): string {
   const start = new Date(partitionStart(timeMs, partitionBy));
   const two = (n: number) => String(n).padStart(2, "0");
   const day = `${start.getUTCFullYear()}/${two(start.getUTCMonth() + 1)}/${two(start.getUTCDate())}`;
-  return `telemetry/${kind}/${partitionBy === "hour" ? `${day}/${two(start.getUTCHours())}` : day}/`;
+  return `${root}/${partitionBy === "hour" ? `${day}/${two(start.getUTCHours())}` : day}/`;
 }
 
 const CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";

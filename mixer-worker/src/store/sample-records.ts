@@ -1,3 +1,4 @@
+import type { JournalRecord } from "../../../shared/journal/record.ts";
 import { seededRandom } from "../../../shared/random/seeded-random.ts";
 import type {
   LogRecord,
@@ -121,6 +122,58 @@ export const SAMPLE_RECORDS: { readonly [K in TelemetryKind]: readonly RecordOf<
   metrics,
   traces,
 };
+
+/** Journal records: one per spec folder and generic, NULL raw_msg and promoted, bytes of every value. */
+export const SAMPLE_JOURNAL_RECORDS: readonly JournalRecord[] = [
+  {
+    record_id: uuid(31),
+    ts: at,
+    trace_id: "4bf92f3577b34da6a3ce929d0e0e4736",
+    flux_id: uuid(203),
+    entity_id: uuid(100),
+    entity_name: "rack-sfo-01",
+    src_gear_id: null,
+    dst_gear_id: "decode",
+    msg_type: "0100",
+    direction: "inbound",
+    status: "ok",
+    raw_msg: Uint8Array.from({ length: 256 }, (_, i) => i),
+    promoted: { pan: "411111******1111", amount: 1250, merchant: 'Café "Zürich", 2nd' },
+    spec: "visa-v1",
+  },
+  {
+    record_id: uuid(32),
+    ts: at + 5,
+    trace_id: "4bf92f3577b34da6a3ce929d0e0e4736",
+    flux_id: uuid(203),
+    entity_id: uuid(101),
+    entity_name: "rack-nyc-02",
+    src_gear_id: "router",
+    dst_gear_id: null,
+    msg_type: "0110",
+    direction: "outbound",
+    status: "error",
+    raw_msg: null,
+    promoted: null,
+    spec: "visa-v1",
+  },
+  {
+    record_id: uuid(33),
+    ts: at + 3_600_000,
+    trace_id: "0af7651916cd43dd8448eb211c80319c",
+    flux_id: uuid(204),
+    entity_id: uuid(100),
+    entity_name: "rack-sfo-01",
+    src_gear_id: "gen",
+    dst_gear_id: "sink",
+    msg_type: "reading",
+    direction: "internal",
+    status: "ok",
+    raw_msg: new Uint8Array(0),
+    promoted: {},
+    spec: null,
+  },
+];
 
 /**
  * `count` log records shaped like real traffic, the same on every call: random UUID v7 record and flux ids

@@ -2,7 +2,7 @@ import type { TimeWindow } from "../../../../shared/telemetry/query-params.ts";
 import type { TelemetryKind } from "../../../../shared/telemetry/records.ts";
 import { partitionSpan } from "../../retention/partition-time.ts";
 import { objectTimeRange } from "../object-time-range.ts";
-import { partitionFolder, partitionStart } from "../partition-path.ts";
+import { partitionFolder, partitionStart, telemetryRoot } from "../partition-path.ts";
 
 /** A stored object that may hold rows of the window, with the newest and oldest time it can hold. */
 export interface StoredObject {
@@ -47,7 +47,11 @@ export class WindowObjects {
   ) {
     if (window.since >= window.until) return;
     for (let day = partitionStart(window.until - 1, "day"); day >= window.since - 86_399_999; ) {
-      this.push({ newest: day + 86_399_999, folder: partitionFolder(kind, day, "day"), day: true });
+      this.push({
+        newest: day + 86_399_999,
+        folder: partitionFolder(telemetryRoot(kind), day, "day"),
+        day: true,
+      });
       day -= 86_400_000;
     }
   }
