@@ -3,6 +3,7 @@ import { HTTPException } from "hono/http-exception";
 import { snakeBridge } from "./bridge/bridge-stub.ts";
 import { mixerConfig } from "./config.ts";
 import type { MixerBindings, MixerEnv } from "./env.ts";
+import { allowedMethods } from "./http/allowed-methods.ts";
 import { bearerAuth } from "./http/bearer-auth.ts";
 import { ProblemError, problemResponse } from "./http/problem.ts";
 import { clusterKeyRoute } from "./routes/cluster-key.ts";
@@ -31,13 +32,25 @@ app.route("/api/v1/config", configRoute);
 app.route("/api/v1/racks", racks);
 app.route("/api/v1/scenarios", scenarios);
 
-app.notFound((c) =>
-  problemResponse(c, {
+app.notFound((c) => {
+  const allowed = allowedMethods(app.routes, c.req.path);
+  if (allowed.length > 0) {
+    return problemResponse(
+      c,
+      {
+        title: "Method Not Allowed",
+        status: 405,
+        detail: `${c.req.path} answers ${allowed.join(", ")}, not ${c.req.method}`,
+      },
+      { allow: allowed.join(", ") },
+    );
+  }
+  return problemResponse(c, {
     title: "Not Found",
     status: 404,
     detail: `no route for ${c.req.method} ${c.req.path}`,
-  }),
-);
+  });
+});
 app.onError((error, c) => {
   if (error instanceof ProblemError) return problemResponse(c, error.problem, error.headers);
   if (error instanceof HTTPException)

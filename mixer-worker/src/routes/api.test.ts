@@ -48,6 +48,17 @@ describe("auth and errors", () => {
     expect(res.status).toBe(404);
     expect(await res.json()).toMatchObject({ status: 404, detail: "no route for GET /api/v1/nothing" });
   });
+
+  it("answers a wrong method on a route that exists with 405 and the Allow header", async () => {
+    const headers = { authorization: `Bearer ${TOKEN}` };
+    const del = await SELF.fetch("http://mixer/api/v1/scenarios", { method: "DELETE", headers });
+    expect(del.status).toBe(405);
+    expect(del.headers.get("allow")).toBe("GET, HEAD, POST");
+    expect(await del.json()).toMatchObject({ status: 405, title: "Method Not Allowed" });
+    const approve = await SELF.fetch("http://mixer/api/v1/racks/some-rack/approve", { headers });
+    expect(approve.status).toBe(405);
+    expect(approve.headers.get("allow")).toBe("POST");
+  });
 });
 
 describe("GET /api/v1/telemetry/files", () => {
