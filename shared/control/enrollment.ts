@@ -4,6 +4,7 @@ import { type Bytes, byteString } from "../passport/encoding.ts";
 import { signEnvelope } from "../passport/envelope.ts";
 import type { KeyPair } from "../passport/keys.ts";
 import { sealedSecretSchema } from "../passport/seal.ts";
+import { entityNameSchema } from "../telemetry/entity-name.ts";
 
 /** The enrollment handshake's layout; another version is refused with a message saying so. */
 export const ENROLL_VERSION = 2;
@@ -20,7 +21,7 @@ export const enrollRequestSchema = z.object({
    * accepted from this rack (a replay would revert its ip, config and keys) or far ahead of its own clock.
    */
   sent_at: z.int().positive(),
-  name: z.string().min(1).max(253),
+  name: entityNameSchema,
   ip: z.string().max(64),
   agent_version: z.string().min(1).max(64),
   /** Raw Ed25519 public key: the rack's identity. */

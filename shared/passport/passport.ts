@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { entityNameSchema } from "../telemetry/entity-name.ts";
 import { EnvelopeError, openEnvelope, signEnvelope } from "./envelope.ts";
 import { sealedSecretSchema } from "./seal.ts";
 
@@ -17,7 +18,7 @@ export type RackStatus = (typeof RACK_STATUSES)[number];
 export const passportPayloadSchema = z.strictObject({
   version: z.literal(PASSPORT_VERSION),
   rack_id: z.uuid(),
-  name: z.string().min(1).max(253),
+  name: entityNameSchema,
   mixer_id: z.uuid(),
   status: z.enum(RACK_STATUSES),
   /** Milliseconds since the epoch; strictly increasing per rack, so a replayed older passport is refused. */
