@@ -50,19 +50,9 @@ interface ApiLog {
   message: string;
   ts: string;
 }
-async function storedLogs(args: string[]): Promise<ApiLog[]> {
-  const answer = await cli([
-    "logs",
-    "--entity",
-    RACK,
-    "--since",
-    "30m",
-    "--limit",
-    "1000",
-    "-o",
-    "json",
-    ...args,
-  ]);
+async function storedLogs(args: string[], since = "30m"): Promise<ApiLog[]> {
+  const query = ["logs", "--entity", RACK, "--since", since, "--limit", "1000", "-o", "json"];
+  const answer = await cli([...query, ...args]);
   if (answer.code !== 0) throw new Error(answer.stderr);
   return (JSON.parse(answer.stdout) as { logs: ApiLog[] }).logs;
 }
@@ -135,49 +125,70 @@ wires:
 `,
   );
   const rack = startBin("fluxrig", ["run"], { env: rackEnv() });
-  await rack.waitFor(/connected to nats:/);
-  expect((await cli(["scenario", "import", scenario])).code).toBe(0);
-  const activated = await cli(["scenario", "activate", "ticks", "--wait"]);
-  expect(activated.code, activated.stdout + activated.stderr).toBe(0);
-
-  // The outage: nats-server frozen (a partition: connections hang, nothing is refused).
-  const nats = (mixer as TestMixer).natsServerPid();
-  process.kill(nats, "SIGSTOP");
-  let frozen = true;
+  let again: ReturnType<typeof startBin> | undefined;
+  const stage = (what: string) => console.log(`${new Date().toISOString()} ${what}`);
   try {
-    // Publishes time out, then their batches go to the spool.
-    const spooled = await eventually("gear lines in the spool", async () => {
-      const ids = await spooledLogIds().catch(() => []);
-      return ids.length >= 40 ? ids : undefined;
-    });
-    rack.stop("SIGKILL");
-    await rack.exited;
-    const left = await spooledLogIds();
-    expect(left.length).toBeGreaterThanOrEqual(spooled.length);
+    await rack.waitFor(/connected to nats:/);
+    stage("rack online");
+    expect((await cli(["scenario", "import", scenario])).code).toBe(0);
+    const activated = await cli(["scenario", "activate", "ticks", "--wait"]);
+    expect(activated.code, activated.stdout + activated.stderr).toBe(0);
 
-    // Restarted while the bus is still down: it runs on its cached passport, then the bus comes back.
-    const again = startBin("fluxrig", ["run"], { env: rackEnv() });
+    // The outage: nats-server frozen (a partition: connections hang, nothing is refused).
+    const nats = (mixer as TestMixer).natsServerPid();
+    stage("activated");
+    // The window the spooled lines lie in; the generator goes on after, and the query's limit is 1000.
+    const since = new Date(Date.now() - 30_000).toISOString();
+    process.kill(nats, "SIGSTOP");
+    let frozen = true;
     try {
-      await again.waitFor(/starting on the cached passport/);
-      process.kill(nats, "SIGCONT");
-      frozen = false;
-      await again.waitFor(/connected to nats:/, { timeoutMs: 30_000 });
-      const ids = await eventually(
-        "every spooled record stored",
-        async () => {
-          const stored = new Set((await storedLogs(["-q", "tick"])).map((l) => l.record_id));
-          return left.every((id) => stored.has(id)) ? stored : undefined;
-        },
-        40_000,
-      );
-      expect(ids.size).toBeGreaterThanOrEqual(left.length);
-      await eventually("an empty spool", async () =>
-        (await spooledLogIds()).length === 0 ? true : undefined,
-      );
+      // Publishes time out, then their batches go to the spool.
+      const spooled = await eventually("gear lines in the spool", async () => {
+        const ids = await spooledLogIds().catch(() => []);
+        return ids.length >= 40 ? ids : undefined;
+      });
+      stage(`spooled ${spooled.length}`);
+      rack.stop("SIGKILL");
+      await rack.exited;
+      const until = new Date(Date.now() + 1_000).toISOString();
+      const left = await spooledLogIds();
+      expect(left.length).toBeGreaterThanOrEqual(spooled.length);
+
+      // Restarted while the bus is still down: it runs on its cached passport, then the bus comes back.
+      again = startBin("fluxrig", ["run"], { env: rackEnv() });
+      try {
+        await again.waitFor(/starting on the cached passport/);
+        process.kill(nats, "SIGCONT");
+        frozen = false;
+        await again.waitFor(/connected to nats:/, { timeoutMs: 30_000 });
+        stage("restarted rack online");
+        const ids = await eventually(
+          "every spooled record stored",
+          async () => {
+            const stored = new Set(
+              (await storedLogs(["-q", "tick", "--until", until], since)).map((l) => l.record_id),
+            );
+            stage(`stored ${left.filter((id) => stored.has(id)).length} of ${left.length} spooled`);
+            return left.every((id) => stored.has(id)) ? stored : undefined;
+          },
+          30_000,
+        );
+        expect(ids.size).toBeGreaterThanOrEqual(left.length);
+        stage("all stored");
+        await eventually("an empty spool", async () =>
+          (await spooledLogIds()).length === 0 ? true : undefined,
+        );
+      } finally {
+        expect(await again.stop()).toBe(0);
+      }
     } finally {
-      expect(await again.stop()).toBe(0);
+      if (frozen) process.kill(nats, "SIGCONT");
     }
+  } catch (error) {
+    throw new Error(
+      `${(error as Error).message}\n--- rack ---\n${rack.output}\n--- restarted ---\n${again?.output ?? ""}`,
+    );
   } finally {
-    if (frozen) process.kill(nats, "SIGCONT");
+    await rack.stop();
   }
-});
+}, 120_000);
