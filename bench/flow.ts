@@ -16,7 +16,7 @@ import { parseArgs } from "node:util";
 import { z } from "zod";
 import { FlowRuntime } from "../rack-agent/src/flow/flow-runtime.ts";
 import { defineGear } from "../rack-agent/src/gears/gear.ts";
-import { recordingTelemetry, sampleMessage } from "../rack-agent/src/gears/gear-harness.ts";
+import { recordingLog, recordingTelemetry, sampleMessage } from "../rack-agent/src/gears/gear-harness.ts";
 import { GearRegistry } from "../rack-agent/src/gears/registry.ts";
 import type { FluxMsg } from "../shared/fluxmsg/message.ts";
 import { defineGearType } from "../shared/gears/gear-type.ts";
@@ -113,7 +113,7 @@ async function flowAt(
     {
       rackName: "rack-bench",
       telemetry,
-      log: { info: () => undefined, warn: console.warn },
+      log: recordingLog(telemetry),
       limits: { maxHops: 64, maxPayloadSize: 2_097_152 },
       secrets: { get: () => undefined },
       deadLetter: (_msg, gear, reason) => console.warn(`dead letter from ${gear}: ${reason}`),

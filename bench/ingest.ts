@@ -53,6 +53,7 @@ async function runRack(natsUrl: string, index: number, rate: number, stateDir: s
     samplingRate: 1,
     enabled: true,
     stateDir: join(stateDir, `rack-${index}`),
+    warn: console.warn,
     selfMetricsIntervalMs: 3_600_000,
   });
   const total = Math.round(rate * SECONDS);

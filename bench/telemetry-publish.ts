@@ -64,6 +64,7 @@ try {
     stateDir,
     window: WINDOW,
     maxInFlightBytes: IN_FLIGHT_BYTES,
+    warn: console.warn,
     selfMetricsIntervalMs: 3_600_000,
   });
   let started = performance.now();

@@ -30,6 +30,7 @@ it("loses nothing when the mixer dies between the R2 write and the ack", async (
     samplingRate: 1,
     enabled: true,
     stateDir: join(dir, "rack-state"),
+    warn: console.warn,
     selfMetricsIntervalMs: 3_600_000,
   });
   for (let i = 0; i < 200; i++) await telemetry.log("info", `txn ${i}`, { i });

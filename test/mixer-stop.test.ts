@@ -51,6 +51,7 @@ async function rackTelemetry(nc: NatsConnection, stateDir: string): Promise<Tele
     enabled: true,
     stateDir,
     retryIntervalMs: 250,
+    warn: console.warn,
     selfMetricsIntervalMs: 3_600_000,
   });
 }

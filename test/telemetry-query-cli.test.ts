@@ -50,6 +50,7 @@ describe("fluxrig logs, metrics and traces against a real mixer", { timeout: 60_
       samplingRate: 1,
       enabled: true,
       stateDir: stateDir("tracer"),
+      warn: console.warn,
       selfMetricsIntervalMs: 3_600_000,
     });
     const root = telemetry.startSpan("authorize");

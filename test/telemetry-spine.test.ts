@@ -107,6 +107,7 @@ describe("telemetry spine: rack client → nats-server → mixer in workerd → 
       samplingRate: 1,
       enabled: true,
       stateDir: join(dir, "rack-state"),
+      warn: console.warn,
       selfMetricsIntervalMs: 3_600_000,
     });
     const fluxId = uuidv7();

@@ -29,6 +29,8 @@ const RACK_DEFAULTS: Record<string, unknown> = {
   "rack.cluster_key_fingerprint": "",
   "rack.labels": {},
   "store.dir": "./data",
+  // The reference names it under [Store] (embedded) without a default; the mixer's 512 holds for the rack.
+  "store.wal_max_size_mb": 512,
   "snake.url": "nats://localhost:4222",
   "snake.domain": "flux",
   "snake.stream_name": "flux-msg",

@@ -14,5 +14,7 @@ export { maskEntry, renderConfigJson, renderConfigSources, renderConfigToml } fr
 export type { ConfigLeaf } from "./schema-walk.ts";
 export { configLeaves } from "./schema-walk.ts";
 export { MASK, referencedVariables } from "./secrets.ts";
+export type { LogLevel } from "./sections.ts";
+export { LOG_LEVELS } from "./sections.ts";
 export { parseSize } from "./size.ts";
 export { mixerConfigSpec, rackConfigSpec } from "./specs.ts";

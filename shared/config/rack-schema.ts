@@ -27,7 +27,10 @@ import {
 export const rackConfigSchema = z.object({
   logging: section({
     level: logLevel(),
-    filename: str("logs/fluxrig.log", "Path to log file."),
+    filename: str(
+      "logs/fluxrig.log",
+      'Path to log file; relative to base.state_dir; left at the default the rack writes logs/fluxrig-rack.log; "" for none.',
+    ),
     max_size_mb: int(100, 1, 1_048_576),
     max_backups: int(7, 0, 1_000),
     compress: bool(true),
@@ -67,6 +70,10 @@ export const rackConfigSchema = z.object({
   }),
   store: section({
     dir: str("./data", "Root directory for data storage."),
+    wal_max_size_mb: int(512, 1, 1_048_576).meta({
+      description:
+        "Max size of the rack's spool (write-ahead log) in MiB; the oldest records are dropped past it.",
+    }),
   }),
   snake: connectSection,
   observability: observabilitySection,

@@ -101,6 +101,7 @@ export async function startTelemetryRig(options: TelemetryRigOptions = {}): Prom
       enabled: config.observability.enabled,
       stateDir: config.base.state_dir,
       retryIntervalMs: config.snake.reconnect_wait,
+      spoolMaxBytes: config.store.wal_max_size_mb * 2 ** 20,
       warn: (message) => warnings.push(message),
       ...options.telemetry,
       ...overrides,

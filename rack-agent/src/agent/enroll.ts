@@ -30,10 +30,15 @@ export interface EnrollResult {
   mixerId: string;
 }
 
+/** No mixer answered within `rack.enrollment_timeout`: worth trying again later, unlike a refusal. */
+export class EnrollmentUnanswered extends Error {
+  override name = "EnrollmentUnanswered";
+}
+
 /**
  * Enrolls over NATS request/reply on `flux.ctl.enroll`, retrying while no mixer listens (it may be
- * reconnecting) until `timeoutMs` is spent. Throws an error that says what to check when no mixer answers,
- * and the mixer's own reason when it refuses.
+ * reconnecting) until `timeoutMs` is spent. Throws {@link EnrollmentUnanswered}, saying what to check, when no
+ * mixer answers, and an error with the mixer's own reason when it refuses.
  *
  * @example const result = await enroll({ nc, keys, claims, secrets, token, timeoutMs: 15_000, retryMs: 1_000 });
  */
@@ -63,7 +68,7 @@ export async function enroll(input: EnrollInput): Promise<EnrollResult> {
       const unanswered = error instanceof errors.RequestError && error.isNoResponders();
       if (!unanswered && !(error instanceof errors.TimeoutError)) throw error;
       if (Date.now() + input.retryMs >= deadline) {
-        throw new Error(
+        throw new EnrollmentUnanswered(
           `no mixer answered the enrollment on ${ENROLL_SUBJECT} within ${input.timeoutMs} ms (rack.enrollment_timeout): ` +
             "is the mixer running and connected to the same NATS as snake.url?",
         );

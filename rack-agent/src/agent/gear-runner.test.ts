@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { generateKeyPair, SEALING_ALGORITHM } from "../../../shared/passport/index.ts";
 import { scenarioPart, validateScenario } from "../../../shared/scenario/index.ts";
-import { recordingTelemetry } from "../gears/gear-harness.ts";
+import { recordingLog, recordingTelemetry } from "../gears/gear-harness.ts";
 import { GearRunner } from "./gear-runner.ts";
 import { RackSecrets } from "./rack-secrets.ts";
 
@@ -33,7 +33,7 @@ describe("GearRunner", () => {
     runner.attach({
       rackName: "rack-local",
       telemetry,
-      log: { info: (l) => lines.push(l), warn: (l) => lines.push(l) },
+      log: recordingLog(telemetry, lines),
       limits: { maxHops: 64, maxPayloadSize: 1 << 20 },
       deadLetter: () => undefined,
     });

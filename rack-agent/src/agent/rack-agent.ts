@@ -13,9 +13,10 @@ import { PassportStore } from "../identity/passport-store.ts";
 import { loadOrCreateRackKeys, type RackKeys } from "../identity/rack-keys.ts";
 import { primaryIp, rackName } from "../identity/rack-name.ts";
 import { ScenarioStore } from "../identity/scenario-store.ts";
+import type { RackLogger } from "../log/index.ts";
 import { connectSnake } from "../snake/connect.ts";
 import { createTelemetry, type Telemetry } from "../telemetry/index.ts";
-import { enroll } from "./enroll.ts";
+import { EnrollmentUnanswered, enroll } from "./enroll.ts";
 import { GearRunner } from "./gear-runner.ts";
 import { startHeartbeats } from "./heartbeats.ts";
 import { environmentSecrets, RackSecrets } from "./rack-secrets.ts";
@@ -23,15 +24,13 @@ import { environmentSecrets, RackSecrets } from "./rack-secrets.ts";
 /** How long a stop waits for gears to drain before giving up lane publishes the bus has not taken. */
 const LANE_DRAIN_GRACE_MS = 5_000;
 
-/** Where the agent says what it does (the run command writes it to stderr). */
-export interface AgentLog {
-  info(message: string): void;
-  warn(message: string): void;
-}
+/** While the bus stays unreachable, a reminder that the rack still tries, this often. */
+const STILL_TRYING_EVERY_MS = 60_000;
 
 export interface RackAgentOptions {
   loaded: LoadedConfig<RackConfig>;
-  log: AgentLog;
+  /** Every line the agent and its gears say; once online, the agent attaches its telemetry to it. */
+  log: RackLogger;
   /** Aborting stops the agent: gears, heartbeats and telemetry end, the connection drains. */
   signal: AbortSignal;
   agentVersion: string;
@@ -42,7 +41,9 @@ export interface RackAgentOptions {
  * pinned cluster key), then the bus; a rack without a usable passport enrolls within
  * `rack.enrollment_timeout`. The passport's status decides whether gears run; the mixer's re-signed
  * passports arrive on `flux.ctl.passport.<rack_id>`; heartbeats go out every `rack.heartbeat_interval`.
- * With a good cached passport and no bus, the rack starts on its cached state and connects when it can.
+ * With a good cached passport and no bus, the rack starts on its cached state and connects when it can;
+ * without one it retries the bus every `snake.reconnect_wait` (and enrollment while no mixer answers) until
+ * it enrolls or is stopped.
  * Resolves once `signal` aborts and everything stopped.
  *
  * @example await runRackAgent({ loaded, log, signal: controller.signal, agentVersion: pkg.version });
@@ -110,13 +111,15 @@ class RackAgent {
   async start(): Promise<void> {
     const { log, signal } = this.options;
     const cached = await this.#cachedPassport();
-    const nc = await connectSnake(this.#config.snake, { name: `fluxrig-rack-${this.name}` }).catch(
-      (error: Error) => {
-        if (!cached) throw error;
-        log.warn(`${error.message}; starting on the cached passport, and connecting in the background`);
-        return undefined;
-      },
-    );
+    if (!cached) this.#bootstrapToken();
+    const nc = cached
+      ? await connectSnake(this.#config.snake, { name: `fluxrig-rack-${this.name}` }).catch(
+          (error: Error) => {
+            log.warn(`${error.message}; starting on the cached passport, and connecting in the background`);
+            return undefined;
+          },
+        )
+      : await this.#connectPatiently();
     this.#nc = nc;
     if (signal.aborted) return;
     if (!nc) {
@@ -129,9 +132,52 @@ class RackAgent {
       await this.#apply(cached);
     } else {
       if (cached) log.info(`base.name changed from ${cached.name} to ${this.name}: enrolling again`);
-      await this.#apply(await this.#enroll(nc));
+      await this.#apply(await this.#enrollPatiently(nc));
     }
     await this.#online(nc);
+  }
+
+  /**
+   * A rack without a passport can do nothing but reach the bus: it tries every `snake.reconnect_wait`, each
+   * attempt bounded by `snake.connect_timeout`, saying so at the first failure and every minute after, so a
+   * service manager never has to restart it. Undefined once stopped.
+   */
+  async #connectPatiently(): Promise<NatsConnection | undefined> {
+    const { log, signal } = this.options;
+    const snake = this.#config.snake;
+    let failures = 0;
+    let saidAt = 0;
+    while (!signal.aborted) {
+      try {
+        const nc = await connectSnake(snake, { name: `fluxrig-rack-${this.name}` });
+        if (failures > 0) log.info(`reached ${snake.url} after ${failures} failed attempt(s)`);
+        return nc;
+      } catch (error) {
+        failures++;
+        if (failures === 1 || Date.now() - saidAt >= STILL_TRYING_EVERY_MS) {
+          saidAt = Date.now();
+          log.warn(
+            `${(error as Error).message}; this rack has no passport yet and must enroll over the bus: ` +
+              `trying again every ${snake.reconnect_wait} ms (snake.reconnect_wait), ${failures} attempt(s) so far`,
+          );
+        }
+        await sleep(snake.reconnect_wait, undefined, { signal }).catch(() => undefined);
+      }
+    }
+    return undefined;
+  }
+
+  /** Enrolls, trying again while no mixer answers (it may start after the rack); a refusal ends the rack. */
+  async #enrollPatiently(nc: NatsConnection): Promise<PassportPayload> {
+    for (;;) {
+      try {
+        return await this.#enroll(nc);
+      } catch (error) {
+        if (!(error instanceof EnrollmentUnanswered) || this.options.signal.aborted) throw error;
+        this.options.log.warn(`${error.message}; trying again`);
+        await sleep(this.#config.snake.reconnect_wait, undefined, { signal: this.options.signal });
+      }
+    }
   }
 
   interrupt(): void {
@@ -149,6 +195,7 @@ class RackAgent {
     await this.#lanes?.close();
     await settled;
     await this.#telemetry?.close();
+    this.options.log.attach(undefined);
     if (this.#nc && !this.#nc.isClosed()) await this.#nc.drain().catch(() => this.#nc?.close());
     this.options.log.info("stopped");
   }
@@ -166,15 +213,21 @@ class RackAgent {
     }
   }
 
-  async #enroll(nc: NatsConnection): Promise<PassportPayload> {
-    const { config, entries } = this.options.loaded;
-    const token = config.rack.bootstrap_token;
+  /** The token enrollment proves; checked before waiting for the bus, so a rack that cannot enroll says so at once. */
+  #bootstrapToken(): string {
+    const token = this.#config.rack.bootstrap_token;
     if (!token) {
       throw new Error(
         "this rack has no passport yet and rack.bootstrap_token is not set: set FLUXRIG_RACK_BOOTSTRAP_TOKEN " +
           "to the token the mixer printed at start (fluxrig-mixer dev keeps it in <store.dir>/bootstrap-token)",
       );
     }
+    return token;
+  }
+
+  async #enroll(nc: NatsConnection): Promise<PassportPayload> {
+    const { config, entries } = this.options.loaded;
+    const token = this.#bootstrapToken();
     this.options.log.info(`enrolling as ${this.name} on ${config.snake.url}`);
     const result = await enroll({
       nc,
@@ -295,9 +348,12 @@ class RackAgent {
       enabled: config.observability.enabled,
       stateDir: config.base.state_dir,
       retryIntervalMs: config.snake.reconnect_wait,
-      warn: log.warn,
+      spoolMaxBytes: config.store.wal_max_size_mb * 2 ** 20,
+      // What telemetry says about itself must not become telemetry: a failing pipeline would feed itself.
+      warn: log.local.warn,
     });
     this.#telemetry = telemetry;
+    log.attach(telemetry);
     const throttling = this.options.loaded.config.logging.throttling;
     this.#lanes = new JetStreamLanes({
       nc,

@@ -1,27 +1,25 @@
 import type { Command } from "commander";
 import pkg from "../../../package.json" with { type: "json" };
 import type { LoadedConfig, RackConfig } from "../../../shared/config/index.ts";
-import { redactUrls } from "../../../shared/redact/url-credentials.ts";
 import { runRackAgent } from "../agent/rack-agent.ts";
+import { rackLoggerFromConfig } from "../log/index.ts";
 
 /**
  * `fluxrig run`: starts the rack agent in the foreground and runs it until Ctrl-C (SIGINT) or SIGTERM,
- * then stops it cleanly (exit 0). Log lines go to stderr.
+ * then stops it cleanly (exit 0). Log lines go to stderr (human lines on a terminal), as JSON lines to the
+ * rotated `logging.filename`, and into the rack's telemetry.
  */
 export function addRunCommand(
   program: Command,
   loadRack: () => Promise<LoadedConfig<RackConfig>>,
-  io: { err: (text: string) => void },
+  io: { err: (text: string) => void; isTTY: boolean; env: Record<string, string | undefined> },
 ): void {
   program
     .command("run")
     .description("run the rack agent: enroll with the mixer, follow its passport, send heartbeats")
     .action(async () => {
       const loaded = await loadRack();
-      // Lines quote snake.url, which may carry credentials (nats://user:pass@host).
-      const line = (level: string) => (message: string) =>
-        io.err(`${new Date().toISOString()} ${level} ${redactUrls(message)}\n`);
-      const log = { info: line("info"), warn: line("warn") };
+      const log = rackLoggerFromConfig(loaded, { write: io.err, tty: io.isTTY, env: io.env });
       for (const warning of loaded.warnings) log.warn(warning);
       const controller = new AbortController();
       const stop = (signal: NodeJS.Signals) => {
@@ -38,6 +36,7 @@ export function addRunCommand(
       } finally {
         process.off("SIGINT", stop);
         process.off("SIGTERM", stop);
+        await log.close();
       }
     });
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { FluxMsgDraft } from "../../../shared/fluxmsg/produce.ts";
 import { scenarioPart, validateScenario } from "../../../shared/scenario/index.ts";
-import { recordingTelemetry, sampleMessage } from "../gears/gear-harness.ts";
+import { recordingLog, recordingTelemetry, sampleMessage } from "../gears/gear-harness.ts";
 import type { GearServices } from "../gears/gear-host.ts";
 import { GearRegistry } from "../gears/registry.ts";
 import { FlowRuntime } from "./flow-runtime.ts";
@@ -19,7 +19,7 @@ function runtime(maxHops = 64) {
   const services: GearServices = {
     rackName: "rack-a",
     telemetry,
-    log: { info: (l) => lines.push(l), warn: (l) => lines.push(l) },
+    log: recordingLog(telemetry, lines),
     limits: { maxHops, maxPayloadSize: 1 << 20 },
     secrets: { get: () => undefined },
     deadLetter: (msg, gear, reason) => void deadLetters.push({ msg, gear, reason }),

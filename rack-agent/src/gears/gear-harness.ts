@@ -4,6 +4,7 @@ import type { FluxMsg } from "../../../shared/fluxmsg/message.ts";
 import { type FluxMsgDraft, newFluxMsg, produce } from "../../../shared/fluxmsg/produce.ts";
 import { formatTraceparent } from "../../../shared/fluxmsg/traceparent.ts";
 import type { LogRecord, MetricRecord } from "../../../shared/telemetry/records.ts";
+import { createRackLogger, type RackLogger } from "../log/index.ts";
 import type { Telemetry } from "../telemetry/index.ts";
 import { type FinishedSpan, startSpan } from "../telemetry/span.ts";
 import { newSpanId, newTraceId } from "../telemetry/trace-ids.ts";
@@ -50,6 +51,26 @@ export function recordingTelemetry(samplingRate = 1): RecordingTelemetry {
   return telemetry;
 }
 
+/**
+ * A rack log at trace level whose records reach `telemetry` (as the rack's do) and whose console lines, without
+ * their time and level, go to `lines`: for tests and benchmarks.
+ *
+ * @example const lines: string[] = []; const log = recordingLog(telemetry, lines); // "rack-1/gear: seen"
+ */
+export function recordingLog(telemetry: Pick<Telemetry, "log">, lines?: string[]): RackLogger {
+  const log = createRackLogger({
+    level: "trace",
+    telemetry: true,
+    console: lines && {
+      write: (text) => void lines.push(text.replace(/^\S+ \S+ /, "").trimEnd()),
+      tty: false,
+      color: false,
+    },
+  });
+  log.attach(telemetry);
+  return log;
+}
+
 export interface GearHarnessOptions {
   name?: string;
   rackName?: string;
@@ -94,7 +115,7 @@ export async function startGear<S extends z.ZodType>(
   const services: GearServices = {
     rackName: options.rackName ?? "rack-test",
     telemetry,
-    log: { info: () => undefined, warn: () => undefined },
+    log: recordingLog(telemetry),
     limits: { maxHops: 64, maxPayloadSize: 2_097_152, ...options.limits },
     secrets: { get: (name) => options.secrets?.[name] },
     deadLetter: (msg, _gear, reason) => void deadLetters.push({ msg, reason }),

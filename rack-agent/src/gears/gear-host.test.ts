@@ -123,7 +123,7 @@ describe("GearHost", () => {
   it("logs with the gear id in telemetry and the rack and gear on the agent's log", async () => {
     const lines: string[] = [];
     const { GearHost } = await import("./gear-host.ts");
-    const { recordingTelemetry } = await import("./gear-harness.ts");
+    const { recordingLog, recordingTelemetry } = await import("./gear-harness.ts");
     const telemetry = recordingTelemetry();
     const logGear = defineGear(flakyType, (ctx) => ({
       process: (msg) => ctx.log.warn("seen", { n: 1 }, msg.id),
@@ -134,7 +134,7 @@ describe("GearHost", () => {
       {
         rackName: "rack-nyc-01",
         telemetry,
-        log: { info: (l) => lines.push(l), warn: (l) => lines.push(l) },
+        log: recordingLog(telemetry, lines),
         limits: { maxHops: 64, maxPayloadSize: 1 << 20 },
         secrets: { get: () => undefined },
         deadLetter: () => undefined,

@@ -4,6 +4,7 @@ import type { FluxLimits } from "../../../shared/fluxmsg/limits.ts";
 import type { FluxEndpoint, FluxMsg } from "../../../shared/fluxmsg/message.ts";
 import { type FluxMsgDraft, newFluxMsg, produce } from "../../../shared/fluxmsg/produce.ts";
 import { formatTraceparent, parseTraceparent } from "../../../shared/fluxmsg/traceparent.ts";
+import type { Logger } from "../log/index.ts";
 import type { Span, Telemetry } from "../telemetry/index.ts";
 import type { Gear, GearContext, GearImplementation, GearLog, GearLogLevel } from "./gear.ts";
 import { GearHealth } from "./gear-health.ts";
@@ -15,8 +16,8 @@ import { resolveSecretRefs } from "./secret-refs.ts";
 export interface GearServices {
   rackName: string;
   telemetry: Telemetry;
-  /** The agent's own log (stderr); gear lines go there too, prefixed with rack and gear. */
-  log: { info(message: string): void; warn(message: string): void };
+  /** The rack's log (console, file, telemetry); gear lines go there too, scoped `<rack>/<gear>`. */
+  log: Logger;
   limits: FluxLimits;
   secrets: { get(name: string): string | undefined };
   /** `logging.throttling` when enabled: lines per second per gear, and burst. */
@@ -58,6 +59,7 @@ export class GearHost {
   #waiting: (() => void)[] = [];
   readonly #health = new GearHealth();
   readonly #log: GearLog;
+  readonly #throttle: LogThrottle | undefined;
   readonly #spanName: string;
   readonly #spanAttributes: Record<string, string>;
   /** Span attributes by input port, made once: spans read them only when recorded. */
@@ -74,7 +76,17 @@ export class GearHost {
   ) {
     const labels = { gear_id: definition.name, gear_type: definition.type };
     this.metrics = new GearMetrics(labels);
-    this.#log = gearLog(services, definition.name, labels);
+    const log = services.log.child(`${services.rackName}/${definition.name}`, labels);
+    const { throttle } = services;
+    this.#throttle = throttle
+      ? new LogThrottle(throttle.rate, throttle.burst, (count) =>
+          log.warn(
+            `${count} log line(s) dropped by logging.throttling (rate ${throttle.rate}/s, burst ${throttle.burst})`,
+            { dropped_lines: count },
+          ),
+        )
+      : undefined;
+    this.#log = gearLog(log, this.#throttle);
     this.#spanName = `gear ${definition.name}`;
     this.#spanAttributes = labels;
   }
@@ -171,6 +183,7 @@ export class GearHost {
     if (this.#state === "stopped") return;
     this.#state = "stopped";
     await this.#gear?.stop?.();
+    this.#throttle?.flush();
   }
 
   /** Runs `process` inside a span; counts, times and records health. Dead-letters failures when asked. */
@@ -300,22 +313,13 @@ function describeIssues(error: z.ZodError): string {
     .join("; ");
 }
 
-/** A gear's logger: telemetry with `gear_id` and `gear_type`, and the agent's log with `<rack>/<gear>:`. */
-function gearLog(services: GearServices, gear: string, labels: Record<string, string>): GearLog {
-  const throttle = services.throttle
-    ? new LogThrottle(services.throttle.rate, services.throttle.burst)
-    : undefined;
+/** A gear's logger: the rack's log scoped to the gear (`gear_id`, `gear_type`), within its throttle. */
+function gearLog(log: Logger, throttle: LogThrottle | undefined): GearLog {
   const line =
     (level: GearLogLevel) =>
     (message: string, attributes: Record<string, unknown> = {}, fluxId?: string) => {
-      if (throttle && !throttle.take()) return;
-      const held = throttle?.drainSuppressed() ?? 0;
-      const text =
-        held > 0 ? `${message} (${held} earlier line(s) held back by logging.throttling)` : message;
-      void services.telemetry.log(level, text, { ...labels, ...attributes }, fluxId ?? null);
-      if (level === "debug") return;
-      const prefix = `${services.rackName}/${gear}: ${level === "error" ? "error: " : ""}`;
-      services.log[level === "info" ? "info" : "warn"](`${prefix}${text}`);
+      if (!log.enabled(level) || (throttle && !throttle.take())) return;
+      log.write(level, message, attributes, fluxId ?? null);
     };
   return { debug: line("debug"), info: line("info"), warn: line("warn"), error: line("error") };
 }

@@ -1,3 +1,4 @@
+import { createConnection } from "node:net";
 import { type ConnectionOptions, errors, type NatsConnection, wsconnect } from "@nats-io/nats-core";
 import { connect } from "@nats-io/transport-node";
 import type { RackConfig } from "../../../shared/config/index.ts";
@@ -27,7 +28,10 @@ export async function connectSnake(
     ...options,
   };
   try {
-    if (!/^wss?:\/\//i.test(url)) return await connect(connectionOptions);
+    if (!/^wss?:\/\//i.test(url)) {
+      await serverGreets(url, timeout);
+      return await connect(connectionOptions);
+    }
     // Node 20 has no global WebSocket, and without one wsconnect never settles.
     globalThis.WebSocket ??= (await import("ws")).WebSocket as unknown as typeof WebSocket;
     return await wsconnect(connectionOptions);
@@ -38,4 +42,29 @@ export async function connectSnake(
         : `${error instanceof Error ? error.message : String(error)} (check snake.url)`;
     throw new Error(`cannot connect to Snake at ${url}: ${hint}`, { cause: error });
   }
+}
+
+/**
+ * Waits for a NATS server's INFO line on a socket of our own, closed either way. The client's own connect
+ * timeout leaves its socket open when a server accepts TCP but does not answer (a frozen or partitioned
+ * server): that socket finishes its handshake later and keeps the process alive. Probing first means such
+ * attempts leak nothing; the client only dials a server that answered a moment ago.
+ */
+function serverGreets(url: string, timeoutMs: number): Promise<void> {
+  const { hostname, port } = new URL(url.replace(/^tls:/i, "nats:"));
+  return new Promise((resolve, reject) => {
+    const socket = createConnection({ host: hostname.replace(/^\[|\]$/g, ""), port: Number(port || 4222) });
+    const done = (error?: Error) => {
+      clearTimeout(timer);
+      socket.destroy();
+      if (error) reject(error);
+      else resolve();
+    };
+    const timer = setTimeout(() => done(new errors.TimeoutError()), timeoutMs);
+    socket.once("data", (chunk) =>
+      done(chunk.toString("latin1").startsWith("INFO") ? undefined : new Error("not a NATS server")),
+    );
+    socket.once("error", (error) => done(error));
+    socket.once("close", () => done(new Error("connection closed before the server said INFO")));
+  });
 }

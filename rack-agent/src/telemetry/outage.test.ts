@@ -127,3 +127,37 @@ it("holds a caller that does not await to bounded memory: it spills to the spool
   expect(dropped.overloaded).toBeLessThan(2_000);
   await expectExactlyOnce(rig, 2_000 - dropped.overloaded);
 });
+
+it("keeps the spool within store.wal_max_size_mb: the oldest records are dropped, counted exactly and told", async () => {
+  const rig = await startTelemetryRig({
+    durable: true,
+    env: { FLUXRIG_STORE_WAL_MAX_SIZE_MB: "1", FLUXRIG_RACK_MAX_PAYLOAD_SIZE: "16KiB" },
+  });
+  const { telemetry } = rig;
+  await rig.stopServer();
+  // ~3 MB of records into a 1 MiB spool.
+  const EMITTED = 12_000;
+  for (let i = 0; i < EMITTED; i++) await telemetry.log("info", `outage ${i} ${"x".repeat(200)}`, { i });
+  await telemetry.flush();
+
+  const { dropped, recordsDropped, spool } = telemetry.stats();
+  expect(spool.bytes).toBeLessThanOrEqual(2 ** 20);
+  expect(dropped.spool_full).toBeGreaterThan(0);
+  expect(recordsDropped).toBe(dropped.spool_full);
+  // Told, but not once per dropped batch.
+  const told = rig.warnings.filter((w) => w.includes("spool_full"));
+  expect(told[0]).toMatch(
+    /telemetry: dropped \d+ record\(s\), spool_full: spool \S+ is full \(1048576 bytes\)/,
+  );
+  expect(told.length).toBeLessThan(5);
+
+  await rig.startServer();
+  // Exactly the newest EMITTED - dropped records arrive: the counter is exact and the oldest went first.
+  await expectExactlyOnce(rig, EMITTED - dropped.spool_full);
+  const arrived = (await rig.records())
+    .filter((r) => r.kind === "logs")
+    .map((r) => (r.record.attributes as { i: number }).i)
+    .sort((a, b) => a - b);
+  expect(arrived[0]).toBe(dropped.spool_full);
+  expect(arrived.at(-1)).toBe(EMITTED - 1);
+});

@@ -19,7 +19,7 @@ import { BatchPublisher } from "./batch-publisher.ts";
 import { RecordBatch } from "./record-batch.ts";
 import { type FinishedSpan, type Span, type SpanOptions, startSpan } from "./span.ts";
 import { Spool } from "./spool.ts";
-import { type DropHandler, emptyStats, type TelemetryStats } from "./stats.ts";
+import { type DropHandler, type DropReason, emptyStats, type TelemetryStats } from "./stats.ts";
 
 export interface TelemetryOptions {
   /** An open Snake connection; the client never closes it. */
@@ -36,7 +36,7 @@ export interface TelemetryOptions {
   enabled: boolean;
   /** `base.state_dir`; the spool lives in `<stateDir>/spool/telemetry`. */
   stateDir: string;
-  /** Spool bound in bytes; the oldest batches are dropped past it. Default 64 MiB. */
+  /** Spool bound in bytes (`store.wal_max_size_mb`); the oldest batches are dropped past it. Default 512 MiB. */
   spoolMaxBytes?: number;
   /** A batch that is not full is published after this long. Default 200 ms. */
   flushIntervalMs?: number;
@@ -48,8 +48,13 @@ export interface TelemetryOptions {
   retryIntervalMs?: number;
   /** How often the pipeline reports its own counters as `fluxrig.telemetry.*` metrics. Default 10 s. */
   selfMetricsIntervalMs?: number;
-  /** Where the client says what went wrong (dropped records, failing publishes). Default console.warn. */
-  warn?: (message: string) => void;
+  /**
+   * Where the client says what went wrong (dropped records, failing publishes); it must not log back into this
+   * client. Drops are told at once, then at most once per reason every `dropWarningEveryMs` with their sum.
+   */
+  warn: (message: string) => void;
+  /** Default 10 s. */
+  dropWarningEveryMs?: number;
 }
 
 type Attributes = Record<string, unknown>;
@@ -65,11 +70,13 @@ type Labels = Record<string, string>;
  * case it resolves when there is room again: await it to slow down with the bus instead of piling up memory.
  */
 export interface Telemetry {
+  /** `ts` (epoch ms) defaults to now; a line logged before telemetry existed keeps its own time. */
   log(
     level: LogRecord["level"],
     message: string,
     attributes?: Attributes,
     fluxId?: string | null,
+    ts?: number,
   ): Promise<void>;
   counter(name: string, value: number, labels?: Labels): Promise<void>;
   gauge(name: string, value: number, labels?: Labels): Promise<void>;
@@ -93,6 +100,8 @@ const SELF_COUNTERS = {
   publish_errors: (s: TelemetryStats) => s.publishErrors,
   records_spooled: (s: TelemetryStats) => s.recordsSpooled,
   records_dropped: (s: TelemetryStats) => s.recordsDropped,
+  /** Of those, the oldest spooled records dropped to keep the spool within `store.wal_max_size_mb`. */
+  spool_records_dropped: (s: TelemetryStats) => s.dropped.spool_full,
 };
 const SELF_GAUGES = {
   spool_batches: (s: TelemetryStats) => s.spool.batches,
@@ -127,16 +136,17 @@ export async function createTelemetry(options: TelemetryOptions): Promise<Teleme
       `telemetry: entity.name must be ${ENTITY_NAME_ALLOWED}, got ${JSON.stringify(entity.name)}`,
     );
   }
-  const warn = options.warn ?? console.warn;
+  const { warn } = options;
   const stats = emptyStats();
+  const warnings = new DropWarnings(warn, options.dropWarningEveryMs ?? 10_000);
   const drop: DropHandler = (records, reason, detail) => {
     stats.recordsDropped += records;
     stats.dropped[reason] += records;
-    warn(`telemetry: dropped ${records} record(s), ${reason}: ${detail}`);
+    warnings.dropped(records, reason, detail);
   };
   const spool = await Spool.open(
     join(options.stateDir, "spool", "telemetry"),
-    options.spoolMaxBytes ?? 64 * 2 ** 20,
+    options.spoolMaxBytes ?? 512 * 2 ** 20,
     drop,
   );
   const publisher = new BatchPublisher({
@@ -150,7 +160,48 @@ export async function createTelemetry(options: TelemetryOptions): Promise<Teleme
     maxInFlightBytes: options.maxInFlightBytes ?? 16 * 2 ** 20,
     retryIntervalMs: options.retryIntervalMs ?? 1_000,
   });
-  return new TelemetryClient(options, publisher, spool, stats, drop);
+  return new TelemetryClient(options, publisher, spool, stats, drop, warnings);
+}
+
+/**
+ * Drops are counted at once but told at most once per reason every `everyMs`, with their sum: a full spool
+ * drops a batch per flush, and a line per batch would bury everything else the rack says.
+ */
+class DropWarnings {
+  readonly #lastTold = new Map<DropReason, number>();
+  readonly #untold = new Map<DropReason, { records: number; times: number; detail: string }>();
+  #timer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(
+    private readonly warn: (message: string) => void,
+    private readonly everyMs: number,
+  ) {}
+
+  dropped(records: number, reason: DropReason, detail: string): void {
+    const now = Date.now();
+    if (now - (this.#lastTold.get(reason) ?? Number.NEGATIVE_INFINITY) >= this.everyMs) {
+      this.#lastTold.set(reason, now);
+      this.warn(`telemetry: dropped ${records} record(s), ${reason}: ${detail}`);
+      return;
+    }
+    const untold = this.#untold.get(reason) ?? { records: 0, times: 0, detail };
+    this.#untold.set(reason, { records: untold.records + records, times: untold.times + 1, detail });
+    if (this.#timer === undefined) {
+      this.#timer = setTimeout(() => this.flush(), this.everyMs);
+      this.#timer.unref();
+    }
+  }
+
+  /** Tells what was held back now (also at close, so no drop goes untold). */
+  flush(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    for (const [reason, { records, times, detail }] of this.#untold) {
+      this.#lastTold.set(reason, Date.now());
+      this.warn(`telemetry: dropped ${records} more record(s) in ${times} drop(s), ${reason}: ${detail}`);
+    }
+    this.#untold.clear();
+  }
 }
 
 class TelemetryClient implements Telemetry {
@@ -173,6 +224,7 @@ class TelemetryClient implements Telemetry {
     spool: Spool,
     stats: TelemetryStats,
     drop: DropHandler,
+    private readonly warnings: DropWarnings,
   ) {
     this.#options = options;
     this.#publisher = publisher;
@@ -186,8 +238,14 @@ class TelemetryClient implements Telemetry {
     this.#selfMetrics.unref();
   }
 
-  log(level: LogRecord["level"], message: string, attributes: Attributes = {}, fluxId: string | null = null) {
-    return this.#emit("logs", Date.now(), fluxId, { level, message, attributes });
+  log(
+    level: LogRecord["level"],
+    message: string,
+    attributes: Attributes = {},
+    fluxId: string | null = null,
+    ts = Date.now(),
+  ) {
+    return this.#emit("logs", ts, fluxId, { level, message, attributes });
   }
 
   counter(name: string, value: number, labels?: Labels) {
@@ -220,6 +278,7 @@ class TelemetryClient implements Telemetry {
     clearInterval(this.#selfMetrics);
     this.#sealAll();
     await this.#publisher.close();
+    this.warnings.flush();
   }
 
   stats(): TelemetryStats {

@@ -1,0 +1,194 @@
+import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { decode } from "cbor-x";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { telemetryBatchSchema } from "../shared/telemetry/batch.ts";
+import { freePort } from "./helpers/free-port.ts";
+import { runBin, startBin } from "./helpers/run-bin.ts";
+import { eventually, startTestMixer, type TestMixer } from "./helpers/test-mixer.ts";
+
+/**
+ * The rack as an operator meets it on real hardware: started before its bus exists, logging to a file and to
+ * telemetry, and killed mid-outage. One mixer for the file (its start is the slow part).
+ */
+const RACK = "rack-ops-01";
+const TOKEN = "ops-bootstrap-token-0123456789";
+
+let dir: string;
+let mixer: TestMixer | undefined;
+let natsPort: number;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "fluxrig-outage-"));
+  natsPort = await freePort();
+});
+
+afterAll(async () => {
+  if (mixer) process.kill(mixer.natsServerPid(), "SIGCONT");
+  await mixer?.dispose();
+  await rm(dir, { recursive: true, force: true });
+});
+
+const stateDir = () => join(dir, RACK);
+const rackEnv = () => ({
+  FLUXRIG_BASE_NAME: RACK,
+  FLUXRIG_BASE_STATE_DIR: stateDir(),
+  FLUXRIG_SNAKE_URL: `nats://127.0.0.1:${natsPort}`,
+  FLUXRIG_SNAKE_CONNECT_TIMEOUT: "1s",
+  FLUXRIG_SNAKE_RECONNECT_WAIT: "200ms",
+  FLUXRIG_RACK_BOOTSTRAP_TOKEN: TOKEN,
+  FLUXRIG_RACK_HEARTBEAT_INTERVAL: "2s",
+});
+const cli = (args: string[]) =>
+  runBin("fluxrig", [...args, "--api-url", (mixer as TestMixer).apiUrl], {
+    env: { FLUXRIG_API_TOKEN: (mixer as TestMixer).env.FLUXRIG_API_TOKEN as string },
+  });
+
+interface ApiLog {
+  record_id: string;
+  message: string;
+  ts: string;
+}
+async function storedLogs(args: string[], since = "30m"): Promise<ApiLog[]> {
+  const query = ["logs", "--entity", RACK, "--since", since, "--limit", "1000", "-o", "json"];
+  const answer = await cli([...query, ...args]);
+  if (answer.code !== 0) throw new Error(answer.stderr);
+  return (JSON.parse(answer.stdout) as { logs: ApiLog[] }).logs;
+}
+
+/** Record ids of the log records in the rack's spool files, as the next start will send them. */
+async function spooledLogIds(): Promise<string[]> {
+  const spool = join(stateDir(), "spool", "telemetry");
+  const ids: string[] = [];
+  for (const name of (await readdir(spool)).filter((n) => n.endsWith(".cbor"))) {
+    const { data } = decode(await readFile(join(spool, name))) as { data: Uint8Array };
+    const batch = telemetryBatchSchema.parse(decode(data));
+    if (batch.kind === "logs") ids.push(...batch.records.map((r) => (r as { record_id: string }).record_id));
+  }
+  return ids;
+}
+
+it("a first start without a passport waits for the bus, then enrolls; its own lines reach the log file and `fluxrig logs`", async () => {
+  const rack = startBin("fluxrig", ["run"], { env: rackEnv() });
+  try {
+    await rack.waitFor(
+      /warn cannot connect to Snake at nats:\/\/127\.0\.0\.1:\d+: .*this rack has no passport yet and must enroll over the bus: trying again every 200 ms/,
+    );
+    mixer = await startTestMixer({
+      env: {
+        FLUXRIG_SNAKE_PORT: String(natsPort),
+        FLUXRIG_SNAKE_DURABLE: "true",
+        FLUXRIG_ENROLLMENT_AUTO_ADOPT: "true",
+        FLUXRIG_ENROLLMENT_BOOTSTRAP_TOKEN: TOKEN,
+        FLUXRIG_INGEST_FLUSH_INTERVAL: "1s",
+      },
+    });
+    await rack.waitFor(/reached nats:\/\/127\.0\.0\.1:\d+ after \d+ failed attempt/);
+    await rack.waitFor(/passport: rack \S+ is active/);
+    await rack.waitFor(/connected to nats:/);
+    expect(rack.output).not.toMatch(/exited|error/);
+
+    // The file: JSON lines with the level and message (the default path, under the state dir).
+    const file = (await readFile(join(stateDir(), "logs", "fluxrig-rack.log"), "utf8")).trim().split("\n");
+    const lines = file.map((line) => JSON.parse(line) as { level: string; msg: string; time: string });
+    expect(lines.find((l) => l.msg.startsWith("enrolled as rack"))).toMatchObject({ level: "info" });
+
+    // Telemetry: lines from before the rack had telemetry (no passport, no bus) are there too.
+    const stored = await eventually("the rack's own lines in the logs table", async () => {
+      const logs = await storedLogs(["-q", "passport"]);
+      return logs.some((l) => l.message.includes("no passport yet")) &&
+        logs.some((l) => l.message.includes("is active"))
+        ? logs
+        : undefined;
+    });
+    expect(stored.length).toBeGreaterThanOrEqual(2);
+  } catch (error) {
+    throw new Error(`${(error as Error).message}\n--- rack ---\n${rack.output}`);
+  } finally {
+    expect(await rack.stop()).toBe(0);
+  }
+}, 150_000);
+
+it("a rack killed with SIGKILL during a bus outage sends what it spooled when it comes back", async () => {
+  const scenario = join(dir, "ticks.yaml");
+  await writeFile(
+    scenario,
+    `meta: {name: ticks, version: "1"}
+racks:
+  edge: { name: ${RACK} }
+gears:
+  gen: { type: generator, config: { rate: 20, type: tick } }
+  sink: { type: log-sink, config: {} }
+wires:
+  - { from: gen.out, to: sink.in }
+`,
+  );
+  const rack = startBin("fluxrig", ["run"], { env: rackEnv() });
+  let again: ReturnType<typeof startBin> | undefined;
+  const stage = (what: string) => console.log(`${new Date().toISOString()} ${what}`);
+  try {
+    await rack.waitFor(/connected to nats:/);
+    stage("rack online");
+    expect((await cli(["scenario", "import", scenario])).code).toBe(0);
+    const activated = await cli(["scenario", "activate", "ticks", "--wait"]);
+    expect(activated.code, activated.stdout + activated.stderr).toBe(0);
+
+    // The outage: nats-server frozen (a partition: connections hang, nothing is refused).
+    const nats = (mixer as TestMixer).natsServerPid();
+    stage("activated");
+    // The window the spooled lines lie in; the generator goes on after, and the query's limit is 1000.
+    const since = new Date(Date.now() - 30_000).toISOString();
+    process.kill(nats, "SIGSTOP");
+    let frozen = true;
+    try {
+      // Publishes time out, then their batches go to the spool.
+      const spooled = await eventually("gear lines in the spool", async () => {
+        const ids = await spooledLogIds().catch(() => []);
+        return ids.length >= 40 ? ids : undefined;
+      });
+      stage(`spooled ${spooled.length}`);
+      rack.stop("SIGKILL");
+      await rack.exited;
+      const until = new Date(Date.now() + 1_000).toISOString();
+      const left = await spooledLogIds();
+      expect(left.length).toBeGreaterThanOrEqual(spooled.length);
+
+      // Restarted while the bus is still down: it runs on its cached passport, then the bus comes back.
+      again = startBin("fluxrig", ["run"], { env: rackEnv() });
+      try {
+        await again.waitFor(/starting on the cached passport/);
+        process.kill(nats, "SIGCONT");
+        frozen = false;
+        await again.waitFor(/connected to nats:/, { timeoutMs: 30_000 });
+        stage("restarted rack online");
+        const ids = await eventually(
+          "every spooled record stored",
+          async () => {
+            const stored = new Set(
+              (await storedLogs(["-q", "tick", "--until", until], since)).map((l) => l.record_id),
+            );
+            stage(`stored ${left.filter((id) => stored.has(id)).length} of ${left.length} spooled`);
+            return left.every((id) => stored.has(id)) ? stored : undefined;
+          },
+          30_000,
+        );
+        expect(ids.size).toBeGreaterThanOrEqual(left.length);
+        stage("all stored");
+        await eventually("an empty spool", async () =>
+          (await spooledLogIds()).length === 0 ? true : undefined,
+        );
+      } finally {
+        expect(await again.stop()).toBe(0);
+      }
+    } finally {
+      if (frozen) process.kill(nats, "SIGCONT");
+    }
+  } catch (error) {
+    throw new Error(
+      `${(error as Error).message}\n--- rack ---\n${rack.output}\n--- restarted ---\n${again?.output ?? ""}`,
+    );
+  } finally {
+    await rack.stop();
+  }
+}, 120_000);
