@@ -4,6 +4,7 @@ import type { FluxMsg } from "../../../shared/fluxmsg/message.ts";
 import { type FluxMsgDraft, newFluxMsg, produce } from "../../../shared/fluxmsg/produce.ts";
 import { formatTraceparent } from "../../../shared/fluxmsg/traceparent.ts";
 import type { LogRecord, MetricRecord } from "../../../shared/telemetry/records.ts";
+import type { JournalEntry } from "../journal/journal-record.ts";
 import type { Telemetry } from "../telemetry/index.ts";
 import { type FinishedSpan, startSpan } from "../telemetry/span.ts";
 import { newSpanId, newTraceId } from "../telemetry/trace-ids.ts";
@@ -18,6 +19,7 @@ export interface RecordingTelemetry extends Telemetry {
   logs: Logged[];
   metrics: Measured[];
   spans: FinishedSpan[];
+  journaled: JournalEntry[];
 }
 
 /**
@@ -34,6 +36,7 @@ export function recordingTelemetry(samplingRate = 1): RecordingTelemetry {
     logs: [],
     metrics: [],
     spans: [],
+    journaled: [],
     log: (level, message, attributes = {}, fluxId = null) =>
       keep(telemetry.logs, { level, message, attributes, fluxId }),
     counter: (name, value, labels = {}) => keep(telemetry.metrics, { name, type: "counter", value, labels }),
@@ -41,9 +44,13 @@ export function recordingTelemetry(samplingRate = 1): RecordingTelemetry {
     histogram: (name, value, labels = {}) =>
       keep(telemetry.metrics, { name, type: "histogram", value, labels }),
     startSpan: (name, options = {}) => startSpan(name, options, samplingRate, recordSpan),
+    journal: (entry) => keep(telemetry.journaled, entry),
     flush: () => done,
     close: () => done,
     stats: () => {
+      throw new Error("a recording telemetry client keeps no pipeline stats");
+    },
+    journalStats: () => {
       throw new Error("a recording telemetry client keeps no pipeline stats");
     },
   };

@@ -4,6 +4,7 @@ import type { FluxLimits } from "../../../shared/fluxmsg/limits.ts";
 import type { FluxEndpoint, FluxMsg } from "../../../shared/fluxmsg/message.ts";
 import { type FluxMsgDraft, newFluxMsg, produce } from "../../../shared/fluxmsg/produce.ts";
 import { formatTraceparent, parseTraceparent } from "../../../shared/fluxmsg/traceparent.ts";
+import { Journal } from "../journal/journal.ts";
 import type { Span, Telemetry } from "../telemetry/index.ts";
 import type { Gear, GearContext, GearImplementation, GearLog, GearLogLevel } from "./gear.ts";
 import { GearHealth } from "./gear-health.ts";
@@ -23,6 +24,8 @@ export interface GearServices {
   throttle?: { rate: number; burst: number } | undefined;
   /** Sends a refused message to `flux.dlq.msg.<rack>` with the reason; never throws. */
   deadLetter(msg: FluxMsgDraft, gear: string, reason: string): void;
+  /** The rack's journal (one for every gear, so its counters are the rack's); default one over `telemetry`. */
+  journal?: Journal | undefined;
 }
 
 /** One gear of a part, as the runtime knows it. */
@@ -58,6 +61,7 @@ export class GearHost {
   #waiting: (() => void)[] = [];
   readonly #health = new GearHealth();
   readonly #log: GearLog;
+  readonly #journal: Journal;
   readonly #spanName: string;
   readonly #spanAttributes: Record<string, string>;
   /** Span attributes by input port, made once: spans read them only when recorded. */
@@ -75,6 +79,7 @@ export class GearHost {
     const labels = { gear_id: definition.name, gear_type: definition.type };
     this.metrics = new GearMetrics(labels);
     this.#log = gearLog(services, definition.name, labels);
+    this.#journal = rackJournal(services);
     this.#spanName = `gear ${definition.name}`;
     this.#spanAttributes = labels;
   }
@@ -286,8 +291,14 @@ export class GearHost {
         return draft;
       },
       deadLetter: (msg, reason) => this.#refuse(msg, reason),
+      journal: (msg, crossing) => this.#journal.record(msg, crossing),
     };
   }
+}
+
+/** The services' journal, or one over their telemetry client. */
+export function rackJournal(services: GearServices): Journal {
+  return services.journal ?? new Journal(services.telemetry, { warn: services.log.warn });
 }
 
 function errorText(error: unknown): string {
