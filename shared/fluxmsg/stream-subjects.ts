@@ -1,4 +1,4 @@
-import { CONTROL_PREFIX, DEAD_LETTER_FILTER, TELEMETRY_FILTER } from "./subjects.ts";
+import { CONTROL_PREFIX, DEAD_LETTER_FILTER, JOURNAL_FILTER, TELEMETRY_FILTER } from "./subjects.ts";
 
 /** A NATS subject is short in practice; this bounds what a config can ask the server to match. */
 const MAX_SUBJECT_LENGTH = 255;
@@ -14,6 +14,7 @@ const RESERVED: readonly { filter: string; what: string }[] = [
     what: "the control plane (enrollment, heartbeats and passports are request/reply on core NATS)",
   },
   { filter: TELEMETRY_FILTER, what: "telemetry, which the telemetry stream captures" },
+  { filter: JOURNAL_FILTER, what: "journal records, which the telemetry stream captures" },
   { filter: DEAD_LETTER_FILTER, what: "dead letters, which the telemetry stream captures" },
   { filter: "_INBOX.>", what: "request replies" },
 ];

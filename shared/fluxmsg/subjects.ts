@@ -24,6 +24,8 @@ export const JOURNAL_PREFIX = "flux.journal";
 export const JOURNAL_FILTER = `${JOURNAL_PREFIX}.>`;
 /** The mixer's durable consumer of journal records on the telemetry stream. */
 export const JOURNAL_CONSUMER = "mixer-journal";
+/** Where the mixer puts journal batches and records it refuses: `flux.dlq.journal.<rack>`. */
+export const JOURNAL_DEAD_LETTER = `${DEAD_LETTER_PREFIX}.journal`;
 
 /** Reduces a name to one valid subject token (no dots, spaces or wildcards). */
 export function subjectToken(name: string): string {

@@ -2,6 +2,7 @@ import type { AnyGearTypeDeclaration } from "./gear-type.ts";
 import { generatorGearType } from "./generator.ts";
 import { httpInGearType } from "./http-in.ts";
 import { httpOutGearType } from "./http-out.ts";
+import { journalGearType } from "./journal.ts";
 import { logSinkGearType } from "./log-sink.ts";
 import { routerGearType } from "./router.ts";
 import { tcpInGearType } from "./tcp-in.ts";
@@ -24,5 +25,6 @@ export const BUILT_IN_GEAR_TYPES: GearCatalogue = new Map(
     routerGearType,
     httpOutGearType,
     logSinkGearType,
+    journalGearType,
   ].map((declaration) => [declaration.type, declaration as AnyGearTypeDeclaration]),
 );

@@ -11,7 +11,7 @@ import { MAX_EPOCH_MS } from "../telemetry/records.ts";
  */
 
 /** The batch kind and the storage root journal records travel and live under. */
-export const JOURNAL_KIND = "messages";
+export const JOURNAL_KIND = "messages" as const;
 
 /** `inbound` at an ingress gear, `outbound` at an egress gear, `internal` between gears. */
 export const JOURNAL_DIRECTIONS = ["inbound", "outbound", "internal"] as const;

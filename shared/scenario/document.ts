@@ -13,6 +13,8 @@ export const documentSchema = z.strictObject({
   }),
   /** Deliberate loops: without it a cycle of wires is refused (see the validator). */
   allow_cycles: z.boolean().default(false),
+  /** What the rack journals besides `journal` gears: every message crossing a guaranteed wire. */
+  journal: z.strictObject({ guaranteed_wires: z.boolean().default(false) }).optional(),
   racks: z.record(
     scenarioName,
     z.strictObject({

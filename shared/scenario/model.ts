@@ -33,6 +33,10 @@ export type WireEnd = z.infer<typeof wireEndSchema>;
 export const scenarioWireSchema = z.object({ from: wireEndSchema, to: wireEndSchema, lane: z.enum(LANES) });
 export type ScenarioWire = z.infer<typeof scenarioWireSchema>;
 
+/** `journal: {guaranteed_wires: true}`: every message crossing a guaranteed wire is journaled. */
+export const journalSwitchSchema = z.object({ guaranteed_wires: z.literal(true) });
+export type JournalSwitch = z.infer<typeof journalSwitchSchema>;
+
 /**
  * A validated scenario in normal form: gears as a list with their rack alias filled in, wires with both
  * ends' racks and their lane decided. What the content hash is taken over and parts are cut from.
@@ -40,6 +44,11 @@ export type ScenarioWire = z.infer<typeof scenarioWireSchema>;
 export const scenarioSchema = z.object({
   meta: z.object({ name: scenarioName, version: z.string().min(1), description: z.string().optional() }),
   allow_cycles: z.boolean(),
+  /**
+   * Present only when switched on (`guaranteed_wires: true`), so scenarios without it keep the content hash
+   * they had before the switch existed.
+   */
+  journal: journalSwitchSchema.optional(),
   racks: z.record(scenarioName, rackTargetSchema),
   gears: z.array(scenarioGearSchema),
   wires: z.array(scenarioWireSchema),

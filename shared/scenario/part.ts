@@ -3,6 +3,7 @@ import { fluxMsgSubject } from "../fluxmsg/subjects.ts";
 import { canonicalJson, contentHash } from "./content-hash.ts";
 import {
   formatWireEnd,
+  journalSwitchSchema,
   type Scenario,
   scenarioGearSchema,
   scenarioName,
@@ -27,6 +28,8 @@ export const scenarioPartSchema = z.object({
   publish: z.array(z.object({ from: gearPort, subject: z.string() })),
   /** Guaranteed inputs of gears here: one durable pull consumer each. */
   consume: z.array(z.object({ subject: z.string(), durable: z.string(), to: gearPort })),
+  /** The scenario's journal switch, when on: the rack journals what its guaranteed inputs deliver. */
+  journal: journalSwitchSchema.optional(),
 });
 export type ScenarioPart = z.infer<typeof scenarioPartSchema>;
 export type PartGear = ScenarioPart["gears"][number];
@@ -99,5 +102,6 @@ export async function scenarioPart(scenario: Scenario, rack: string): Promise<Sc
       .filter((w) => names.has(w.from.gear))
       .map((w) => ({ from: { gear: w.from.gear, port: w.from.port }, subject: subjectOf(w) })),
     consume: [...consume.values()],
+    ...(scenario.journal ? { journal: scenario.journal } : {}),
   };
 }

@@ -68,6 +68,7 @@ export function validateScenario(text: string, options: ValidateScenarioOptions 
       | undefined;
   const meta = section("meta");
   const allowCycles = section("allow_cycles") ?? false;
+  const journal = section("journal");
   const racks = checkRacks(source, section("racks"), problems);
   const gears = checkGears(
     source,
@@ -98,6 +99,7 @@ export function validateScenario(text: string, options: ValidateScenarioOptions 
     scenario: {
       meta,
       allow_cycles: allowCycles,
+      ...(journal?.guaranteed_wires ? { journal: { guaranteed_wires: true as const } } : {}),
       racks,
       gears: [...gears.values()].map((checked) => checked.gear),
       wires: wires.map((wire) => wire.wire),

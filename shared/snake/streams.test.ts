@@ -35,7 +35,7 @@ it("creates the business and telemetry streams from [snake], in memory unless du
   });
   expect(telemetry.config).toMatchObject({
     name: TELEMETRY_STREAM,
-    subjects: ["flux.telemetry.>", "flux.dlq.>"],
+    subjects: ["flux.telemetry.>", "flux.journal.>", "flux.dlq.>"],
     max_age: nanos(24 * 3_600_000),
     storage: StorageType.Memory,
   });

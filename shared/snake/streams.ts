@@ -8,7 +8,12 @@ import {
 import { nanos } from "@nats-io/nats-core";
 import type { MixerConfig } from "../config/index.ts";
 import { streamSubjectProblem } from "../fluxmsg/stream-subjects.ts";
-import { DEAD_LETTER_FILTER, TELEMETRY_FILTER, TELEMETRY_STREAM } from "../fluxmsg/subjects.ts";
+import {
+  DEAD_LETTER_FILTER,
+  JOURNAL_FILTER,
+  TELEMETRY_FILTER,
+  TELEMETRY_STREAM,
+} from "../fluxmsg/subjects.ts";
 
 /** Every dead-letter subject, which the telemetry stream keeps; defined beside the other subject names. */
 export { DEAD_LETTER_FILTER };
@@ -53,7 +58,8 @@ export function snakeStreamSpecs(
     },
     {
       name: TELEMETRY_STREAM,
-      subjects: [TELEMETRY_FILTER, DEAD_LETTER_FILTER],
+      // Journal records ride with telemetry (same max age and storage); the mixer reads them with its own consumer.
+      subjects: [TELEMETRY_FILTER, JOURNAL_FILTER, DEAD_LETTER_FILTER],
       maxAgeMs: settings.telemetry_stream_max_age,
       storage,
     },

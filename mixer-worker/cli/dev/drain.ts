@@ -1,6 +1,6 @@
 import { JetStreamApiError, type JetStreamManager, jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
-import { TELEMETRY_CONSUMER, TELEMETRY_STREAM } from "../../../shared/fluxmsg/subjects.ts";
+import { JOURNAL_CONSUMER, TELEMETRY_CONSUMER, TELEMETRY_STREAM } from "../../../shared/fluxmsg/subjects.ts";
 import { DEAD_LETTER_FILTER } from "../../../shared/snake/streams.ts";
 
 export interface DrainOptions {
@@ -18,7 +18,7 @@ export interface DrainOptions {
 
 export interface DrainOutcome {
   drained: boolean;
-  /** Telemetry messages acknowledged to racks and not yet in R2 when the wait ended. */
+  /** Telemetry and journal messages acknowledged to racks and not yet in R2 when the wait ended. */
   left: number;
 }
 
@@ -26,9 +26,10 @@ export interface DrainOutcome {
 const CONSUMER_NOT_FOUND = 10014;
 
 /**
- * The first half of an orderly stop: closes the telemetry stream's intake (racks' publishes then fail and
- * they spool to their write-ahead logs, to send again at the next start), then waits until the mixer's
- * bridge has written to R2 and acknowledged every message the bus holds for it, printing progress. On a
+ * The first half of an orderly stop: closes the telemetry stream's intake of telemetry and journal records
+ * (racks' publishes then fail and they spool to their write-ahead logs, to send again at the next start), then
+ * waits until the mixer's bridge has written to R2 and acknowledged every message the bus holds for either of
+ * its consumers (`mixer-ingest`, `mixer-journal`), printing progress. On a
  * timeout it says loudly what is lost (memory streams) or kept for the next start (durable ones).
  *
  * @example
@@ -38,15 +39,18 @@ export async function drainTelemetry(options: DrainOptions): Promise<DrainOutcom
   const nc = await connect({ servers: options.natsUrl, timeout: 5_000 });
   try {
     const jsm = await jetstreamManager(nc, { domain: options.domain });
-    // Dead letters stay captured: the bridge still publishes them while it flushes.
+    // Dead letters stay captured: the bridge still publishes them while it flushes. Narrowing to them closes
+    // both flux.telemetry.> and flux.journal.>.
     await jsm.streams.update(TELEMETRY_STREAM, { subjects: [DEAD_LETTER_FILTER] });
-    options.log("stopping: telemetry intake closed (racks spool until the next start); draining the bridge");
+    options.log(
+      "stopping: telemetry and journal intake closed (racks spool until the next start); draining the bridge",
+    );
     const deadline = Date.now() + options.timeoutMs;
     let lastReport = 0;
     for (;;) {
       const waiting = await waitingForBridge(jsm);
       if (waiting.total === 0) {
-        options.log("stopping: every acknowledged telemetry message is in R2");
+        options.log("stopping: every acknowledged telemetry and journal message is in R2");
         return { drained: true, left: 0 };
       }
       if (Date.now() >= deadline || options.signal?.aborted) {
@@ -56,7 +60,7 @@ export async function drainTelemetry(options: DrainOptions): Promise<DrainOutcom
       if (Date.now() - lastReport >= 1_000) {
         lastReport = Date.now();
         options.log(
-          `stopping: ${waiting.queued} telemetry messages waiting for the bridge, ${waiting.held} held by it until its next R2 write`,
+          `stopping: ${waiting.queued} telemetry and journal messages waiting for the bridge, ${waiting.held} held by it until its next R2 write`,
         );
       }
       await new Promise((r) => setTimeout(r, 200));
@@ -66,19 +70,28 @@ export async function drainTelemetry(options: DrainOptions): Promise<DrainOutcom
   }
 }
 
+/** What the bus still holds for the bridge's two consumers, summed. */
 async function waitingForBridge(jsm: JetStreamManager) {
-  try {
-    const info = await jsm.consumers.info(TELEMETRY_STREAM, TELEMETRY_CONSUMER);
-    return {
-      queued: info.num_pending,
-      held: info.num_ack_pending,
-      total: info.num_pending + info.num_ack_pending,
-    };
-  } catch (error) {
-    // The bridge never connected: everything in the stream is still waiting for it.
-    if (!(error instanceof JetStreamApiError) || error.code !== CONSUMER_NOT_FOUND) throw error;
+  const [telemetry, journal] = await Promise.all([
+    waitingFor(jsm, TELEMETRY_CONSUMER),
+    waitingFor(jsm, JOURNAL_CONSUMER),
+  ]);
+  if (!telemetry || !journal) {
+    // A consumer the bridge never created: everything in the stream may still be waiting for it.
     const { state } = await jsm.streams.info(TELEMETRY_STREAM);
     return { queued: state.messages, held: 0, total: state.messages };
+  }
+  const queued = telemetry.num_pending + journal.num_pending;
+  const held = telemetry.num_ack_pending + journal.num_ack_pending;
+  return { queued, held, total: queued + held };
+}
+
+async function waitingFor(jsm: JetStreamManager, consumer: string) {
+  try {
+    return await jsm.consumers.info(TELEMETRY_STREAM, consumer);
+  } catch (error) {
+    if (!(error instanceof JetStreamApiError) || error.code !== CONSUMER_NOT_FOUND) throw error;
+    return undefined;
   }
 }
 
@@ -90,7 +103,7 @@ function warnLeft(options: DrainOptions, left: number, cause: string): void {
       "Set snake.durable = true to keep them across stops.";
   options.log(line);
   options.log(
-    `WARNING: stopped waiting (${cause}) with ${left} telemetry messages acknowledged to racks but not yet in R2.`,
+    `WARNING: stopped waiting (${cause}) with ${left} telemetry and journal messages acknowledged to racks but not yet in R2.`,
   );
   options.log(detail);
   options.log(line);

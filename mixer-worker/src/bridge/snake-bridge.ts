@@ -1,35 +1,39 @@
 import { DurableObject } from "cloudflare:workers";
-import { AckPolicy, type Consumer, type JsMsg, jetstream, jetstreamManager } from "@nats-io/jetstream";
-import { type NatsConnection, nanos, wsconnect } from "@nats-io/nats-core";
-import { cbor } from "../../../shared/fluxmsg/cbor.ts";
-import { TELEMETRY_CONSUMER, TELEMETRY_FILTER, TELEMETRY_STREAM } from "../../../shared/fluxmsg/subjects.ts";
+import { jetstream, jetstreamManager } from "@nats-io/jetstream";
+import { type NatsConnection, wsconnect } from "@nats-io/nats-core";
+import {
+  JOURNAL_CONSUMER,
+  JOURNAL_DEAD_LETTER,
+  JOURNAL_FILTER,
+  TELEMETRY_CONSUMER,
+  TELEMETRY_DEAD_LETTER,
+  TELEMETRY_FILTER,
+  TELEMETRY_STREAM,
+} from "../../../shared/fluxmsg/subjects.ts";
+import { JOURNAL_KIND } from "../../../shared/journal/record.ts";
 import { ensureStreams } from "../../../shared/snake/streams.ts";
+import type { BatchKind } from "../../../shared/telemetry/batch.ts";
+import { TELEMETRY_KINDS } from "../../../shared/telemetry/records.ts";
 import { mixerConfig } from "../config.ts";
 import { type ControlPlane, startControlPlane } from "../control/control-plane.ts";
 import type { MixerEnv } from "../env.ts";
-import { type DeadLetter, deadLetterSink } from "../ingest/dead-letter.ts";
-import { decodeTelemetryBatch } from "../ingest/decode-batch.ts";
-import { flushBatches } from "../ingest/flush-batches.ts";
-import { PendingBatches } from "../ingest/pending-batches.ts";
-import { MAX_ROWS_PER_FILE, storeTelemetryRecords } from "../ingest/store-records.ts";
+import { deadLetterSink } from "../ingest/dead-letter.ts";
+import type { IngestRecord } from "../ingest/decode-batch.ts";
+import { IngestPump } from "../ingest/ingest-pump.ts";
+import { storeIngestRecords } from "../ingest/store-records.ts";
 import { applyRetention } from "../retention/apply-retention.ts";
 import { activateStartupScenario } from "../scenarios/startup.ts";
 import type { BridgeStatus } from "./bridge-status.ts";
-
-/**
- * Bounds on one flush, for the isolate's 128 MB: a flush holds at most one object's worth of records, and one
- * pull at most this many bytes of CBOR.
- */
-const MAX_RECORDS_PER_FLUSH = MAX_ROWS_PER_FILE;
-const MAX_FETCH_BYTES = 8 * 1024 * 1024;
 
 /** Test-only fault: hang after the R2 write and before the ack, so a test can kill the mixer right there. */
 const FAULT_HANG_BEFORE_ACK = "MIXER_FAULT_HANG_BEFORE_ACK";
 
 /**
- * Holds the mixer's NATS connection (Workers cannot keep one outside a Durable Object), pulls telemetry from
- * a durable JetStream consumer, buffers up to `ingest.buffer_size` messages, and every
- * `ingest.flush_interval` (or when the buffer is full) writes Parquet to R2 and only then acks. A crash
+ * Holds the mixer's NATS connection (Workers cannot keep one outside a Durable Object) and drains two durable
+ * JetStream consumers of the telemetry stream into R2, each with its own {@link IngestPump}: `mixer-ingest`
+ * (telemetry, to `telemetry/`) and `mixer-journal` (journal records, to `messages/`). Each buffers up to
+ * `ingest.buffer_size` messages, and every `ingest.flush_interval` (or when full) writes Parquet and only then
+ * acks. A crash
  * between write and ack redelivers the messages: duplicates, never loss (queries dedupe by record_id).
  * An alarm every flush interval keeps it alive, reconnected and pumping.
  */
@@ -42,20 +46,21 @@ export class SnakeBridge extends DurableObject<MixerEnv> {
   private startupScenario: Promise<unknown> | undefined;
   /** Settled once the alarm is known to be set; alarm() keeps it set from then on. */
   private alarmArmed: Promise<void> | undefined;
-  private pending = new PendingBatches();
-  /** A moving average of telemetry message sizes, to keep one pull near MAX_FETCH_BYTES. */
-  private averageMessageBytes = 64 * 1024;
-  private lastFlushAt = 0;
-  private stats = {
-    recordsStored: 0,
-    objectsWritten: 0,
-    bytesWritten: 0,
-    flushes: 0,
-    timing: { decodeMs: 0, encodeMs: 0, putMs: 0, ackMs: 0 },
-    messagesDeadLettered: 0,
-    recordsDeadLettered: 0,
-    lastError: null as string | null,
-  };
+  private lastError: string | null = null;
+  private readonly telemetryPump = new IngestPump({
+    stream: TELEMETRY_STREAM,
+    consumer: TELEMETRY_CONSUMER,
+    filter: TELEMETRY_FILTER,
+    kinds: TELEMETRY_KINDS,
+    store: (kind, records) => this.store(kind, records),
+  });
+  private readonly journalPump = new IngestPump({
+    stream: TELEMETRY_STREAM,
+    consumer: JOURNAL_CONSUMER,
+    filter: JOURNAL_FILTER,
+    kinds: [JOURNAL_KIND],
+    store: (kind, records) => this.store(kind, records),
+  });
 
   private get config() {
     return mixerConfig(this.env).config;
@@ -75,10 +80,9 @@ export class SnakeBridge extends DurableObject<MixerEnv> {
     return {
       connected: this.nc !== undefined && !this.nc.isClosed(),
       url: this.config.snake.websocket_url,
-      lastFlushAt: this.lastFlushAt ? new Date(this.lastFlushAt).toISOString() : null,
-      pendingRecords: this.pending.recordCount,
-      pendingMessages: this.pending.messageCount,
-      ...this.stats,
+      lastError: this.lastError,
+      telemetry: this.telemetryPump.counters(),
+      journal: this.journalPump.counters(),
       control: this.control?.stats() ?? null,
     };
   }
@@ -134,7 +138,7 @@ export class SnakeBridge extends DurableObject<MixerEnv> {
   private ensurePumping(): void {
     this.pumping ??= this.pump()
       .catch((error: unknown) => {
-        this.stats.lastError = `${new Date().toISOString()} ${(error as Error).message}`;
+        this.lastError = `${new Date().toISOString()} ${(error as Error).message}`;
         console.error(`snake bridge: ${(error as Error).message}`);
       })
       .finally(() => {
@@ -142,7 +146,8 @@ export class SnakeBridge extends DurableObject<MixerEnv> {
       });
   }
 
-  private async openConsumer(): Promise<Consumer> {
+  /** Connects (once per connection: control plane, startup scenario), ensures the streams and both consumers. */
+  private async connectBus(): Promise<NatsConnection> {
     const { snake, ingest } = this.config;
     if (!this.nc || this.nc.isClosed()) {
       this.nc = await wsconnect({
@@ -164,124 +169,42 @@ export class SnakeBridge extends DurableObject<MixerEnv> {
     }
     const jsm = await jetstreamManager(this.nc, { domain: snake.domain });
     await ensureStreams(jsm, snake);
-    // Long enough to survive a slow flush; working() pings extend it while a write is under way.
-    const ackWait = nanos(2 * ingest.flush_interval + 5_000);
-    const consumer = {
-      durable_name: TELEMETRY_CONSUMER,
-      ack_policy: AckPolicy.Explicit,
-      filter_subject: TELEMETRY_FILTER,
-      ack_wait: ackWait,
-      max_ack_pending: Math.max(ingest.buffer_size * 4, 1_000),
-    };
-    // Adding an existing durable with other settings fails; then update it, and say both causes if that fails.
-    await jsm.consumers.add(TELEMETRY_STREAM, consumer).catch(async (addError: Error) => {
-      await jsm.consumers
-        .update(TELEMETRY_STREAM, TELEMETRY_CONSUMER, consumer)
-        .catch((updateError: Error) => {
-          throw new Error(
-            `cannot create the ${TELEMETRY_CONSUMER} consumer on ${TELEMETRY_STREAM} (${addError.message}) nor update it (${updateError.message})`,
-          );
-        });
-    });
-    return jetstream(this.nc, { domain: snake.domain }).consumers.get(TELEMETRY_STREAM, TELEMETRY_CONSUMER);
+    await this.telemetryPump.ensureConsumer(jsm, ingest);
+    await this.journalPump.ensureConsumer(jsm, ingest);
+    return this.nc;
   }
 
+  /** Runs both pumps until the connection closes or one fails (a pump still running is not started twice). */
   private async pump(): Promise<void> {
-    const consumer = await this.openConsumer();
-    const deadLetter = deadLetterSink(
-      this.nc as NatsConnection,
-      jetstream(this.nc as NatsConnection, { domain: this.config.snake.domain }),
+    const nc = await this.connectBus();
+    const { domain } = this.config.snake;
+    const js = jetstream(nc, { domain });
+    this.lastError = null;
+    const settings = () => this.config;
+    await Promise.all([
+      this.telemetryPump.run(
+        nc,
+        domain,
+        settings,
+        deadLetterSink(nc, js, this.env.TELEMETRY, TELEMETRY_DEAD_LETTER),
+      ),
+      this.journalPump.run(
+        nc,
+        domain,
+        settings,
+        deadLetterSink(nc, js, this.env.TELEMETRY, JOURNAL_DEAD_LETTER),
+      ),
+    ]);
+  }
+
+  private async store(kind: BatchKind, records: IngestRecord[]) {
+    const stored = await storeIngestRecords(
       this.env.TELEMETRY,
+      kind,
+      records,
+      this.config.observability.embedded.storage,
     );
-    this.stats.lastError = null;
-    const { flush_interval: flushInterval, buffer_size: bufferSize } = this.config.ingest;
-    if (!this.lastFlushAt) this.lastFlushAt = Date.now();
-    while (this.nc && !this.nc.isClosed()) {
-      const untilFlush = this.lastFlushAt + flushInterval - Date.now();
-      const room = bufferSize - this.pending.messageCount;
-      if (room > 0 && untilFlush > 0 && this.pending.recordCount < MAX_RECORDS_PER_FLUSH) {
-        // JetStream takes a message count or a byte budget, not both: size the count from what messages weigh.
-        const byBytes = Math.max(1, Math.floor(MAX_FETCH_BYTES / this.averageMessageBytes));
-        const messages = await consumer.fetch({
-          max_messages: Math.min(room, byBytes),
-          expires: Math.max(1_000, untilFlush),
-        });
-        for await (const message of messages) await this.accept(message, deadLetter);
-      }
-      const full =
-        this.pending.messageCount >= bufferSize || this.pending.recordCount >= MAX_RECORDS_PER_FLUSH;
-      if (full || Date.now() >= this.lastFlushAt + flushInterval) await this.flush(deadLetter);
-    }
-  }
-
-  /** Takes one message: its good records are held for the next flush, what is refused is dead-lettered. */
-  private async accept(message: JsMsg, deadLetter: DeadLetter): Promise<void> {
-    this.averageMessageBytes = 0.8 * this.averageMessageBytes + 0.2 * message.data.byteLength;
-    const { mixer, observability } = this.config;
-    const t0 = performance.now();
-    const decoded = decodeTelemetryBatch(message.data, {
-      maxPayloadSize: mixer.max_payload_size,
-      now: Date.now(),
-      maxAgeMs: observability.embedded.rotation.max_age_days * 86_400_000,
-    });
-    this.stats.timing.decodeMs += performance.now() - t0;
-    try {
-      if (!decoded.ok) {
-        await deadLetter(message.subject, decoded.reason, message.data);
-        this.stats.messagesDeadLettered++;
-        message.ack();
-        return;
-      }
-      if (decoded.rejected.length > 0) {
-        const reason = decoded.rejected.map((r) => r.reason).join("; ");
-        await deadLetter(
-          message.subject,
-          reason,
-          cbor.encode({ kind: decoded.kind, rejected: decoded.rejected }),
-        );
-        this.stats.recordsDeadLettered += decoded.rejected.length;
-      }
-    } catch (error) {
-      // The dead letter is not stored yet: keep the original and try again shortly.
-      console.error(
-        `snake bridge: dead-lettering from ${message.subject} failed: ${(error as Error).message}`,
-      );
-      message.nak(1_000);
-      return;
-    }
-    if (decoded.records.length === 0) message.ack();
-    else this.pending.add({ message, kind: decoded.kind, records: decoded.records });
-  }
-
-  private async flush(deadLetter: DeadLetter): Promise<void> {
-    const batches = this.pending.take();
-    this.lastFlushAt = Date.now();
-    if (batches.length === 0) return;
-    for (const batch of batches) batch.message.working();
-    const { storage } = this.config.observability.embedded;
-    const hang = this.env[FAULT_HANG_BEFORE_ACK] === "1";
-    await flushBatches(batches, {
-      store: async (kind, records) => {
-        const stored = await storeTelemetryRecords(this.env.TELEMETRY, kind, records, storage);
-        if (hang) await new Promise(() => {});
-        return stored;
-      },
-      deadLetter,
-      onStored: (stored, records) => {
-        this.stats.objectsWritten += stored.keys.length;
-        this.stats.bytesWritten += stored.bytes;
-        this.stats.timing.encodeMs += stored.encodeMs;
-        this.stats.timing.putMs += stored.putMs;
-        this.stats.recordsStored += records;
-      },
-      onDeadLettered: (records) => {
-        this.stats.recordsDeadLettered += records;
-        this.stats.messagesDeadLettered++;
-      },
-    });
-    const t0 = performance.now();
-    await this.nc?.flush();
-    this.stats.timing.ackMs += performance.now() - t0;
-    this.stats.flushes++;
+    if (this.env[FAULT_HANG_BEFORE_ACK] === "1") await new Promise(() => {});
+    return stored;
   }
 }

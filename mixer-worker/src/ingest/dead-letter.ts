@@ -9,14 +9,20 @@ const HEADER_ROOM = 4_096;
 export type DeadLetter = (subject: string, reason: string, data: Uint8Array) => Promise<void>;
 
 /**
- * Sends what ingest refuses to `flux.dlq.telemetry.<kind>` (the telemetry stream keeps it), with the reason
+ * Sends what ingest refuses to `<prefix>.<third subject token>`: `flux.dlq.telemetry.<kind>` by default,
+ * `flux.dlq.journal.<rack>` for journal records (the telemetry stream keeps both), with the reason
  * and the original subject as headers, and resolves only once JetStream stored it: the caller acks the
  * original message after that, never before. A body too large for one NATS message goes to R2 under
  * `deadletter/YYYY/MM/DD/` and the dead letter points at it.
  *
  * @example const deadLetter = deadLetterSink(nc, js, env.TELEMETRY); await deadLetter(msg.subject, "bad CBOR", msg.data);
  */
-export function deadLetterSink(nc: NatsConnection, js: JetStreamClient, bucket: R2Bucket): DeadLetter {
+export function deadLetterSink(
+  nc: NatsConnection,
+  js: JetStreamClient,
+  bucket: R2Bucket,
+  prefix: string = TELEMETRY_DEAD_LETTER,
+): DeadLetter {
   return async function deadLetter(subject, reason, data) {
     const h = headers();
     h.set("Fluxrig-Dead-Letter-Reason", reason.slice(0, 1_000));
@@ -29,7 +35,7 @@ export function deadLetterSink(nc: NatsConnection, js: JetStreamClient, bucket: 
       h.set("Fluxrig-Dead-Letter-Object", key);
       body = new Uint8Array(0);
     }
-    await js.publish(`${TELEMETRY_DEAD_LETTER}.${subject.split(".")[2] ?? "unknown"}`, body, { headers: h });
+    await js.publish(`${prefix}.${subject.split(".")[2] ?? "unknown"}`, body, { headers: h });
     console.warn(`snake bridge: dead-lettered a message from ${subject}: ${reason.slice(0, 300)}`);
   };
 }

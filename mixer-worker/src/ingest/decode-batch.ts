@@ -1,10 +1,14 @@
+import type { z } from "zod";
 import { cbor } from "../../../shared/fluxmsg/cbor.ts";
-import { telemetryBatchSchema } from "../../../shared/telemetry/batch.ts";
-import {
-  recordSchemaByKind,
-  type TelemetryKind,
-  type TelemetryRecord,
-} from "../../../shared/telemetry/records.ts";
+import { JOURNAL_KIND, type JournalRecord, journalRecordSchema } from "../../../shared/journal/record.ts";
+import { type BatchKind, telemetryBatchSchema } from "../../../shared/telemetry/batch.ts";
+import { recordSchemaByKind, type TelemetryRecord } from "../../../shared/telemetry/records.ts";
+
+/** A record ingest stores: a telemetry signal's, or a journal record (`messages`). */
+export type IngestRecord = TelemetryRecord | JournalRecord;
+
+/** Each batch kind's record schema. */
+const SCHEMA_BY_KIND = { ...recordSchemaByKind, [JOURNAL_KIND]: journalRecordSchema } as const;
 
 /** A record that failed validation, kept whole for the dead-letter subject. */
 export interface RejectedRecord {
@@ -14,7 +18,7 @@ export interface RejectedRecord {
 }
 
 export type DecodedBatch =
-  | { ok: true; kind: TelemetryKind; records: TelemetryRecord[]; rejected: RejectedRecord[] }
+  | { ok: true; kind: BatchKind; records: IngestRecord[]; rejected: RejectedRecord[] }
   | { ok: false; reason: string };
 
 /** What a batch is checked against besides the record schemas. */
@@ -24,6 +28,8 @@ export interface DecodeLimits {
   now: number;
   /** Records older than this are refused: retention would delete them at once (`rotation.max_age_days`). */
   maxAgeMs: number;
+  /** The kinds this consumer takes (the subject decides): a batch claiming another kind is refused whole. */
+  kinds?: readonly BatchKind[];
 }
 
 /** How far ahead of the mixer's clock a record may be: a little skew is normal, a year is a broken RTC. */
@@ -58,8 +64,12 @@ export function decodeTelemetryBatch(data: Uint8Array, limits: DecodeLimits): De
       reason: `not a telemetry batch: ${issue?.path.join(".") || "(root)"}: ${issue?.message}`,
     };
   }
-  const schema = recordSchemaByKind[batch.data.kind];
-  const records: TelemetryRecord[] = [];
+  const { kind } = batch.data;
+  if (limits.kinds && !limits.kinds.includes(kind)) {
+    return { ok: false, reason: `a ${kind} batch on a subject for ${limits.kinds.join(", ")}` };
+  }
+  const schema: z.ZodType<IngestRecord> = SCHEMA_BY_KIND[kind];
+  const records: IngestRecord[] = [];
   const rejected: RejectedRecord[] = [];
   batch.data.records.forEach((record, index) => {
     const parsed = schema.safeParse(record);
@@ -75,7 +85,7 @@ export function decodeTelemetryBatch(data: Uint8Array, limits: DecodeLimits): De
       });
     }
   });
-  return { ok: true, kind: batch.data.kind, records, rejected };
+  return { ok: true, kind, records, rejected };
 }
 
 function outsideWindow(ts: number, limits: DecodeLimits): string | undefined {

@@ -1,10 +1,11 @@
-import type { TelemetryKind, TelemetryRecord } from "../../../shared/telemetry/records.ts";
+import type { BatchKind } from "../../../shared/telemetry/batch.ts";
 import type { DeadLetter } from "./dead-letter.ts";
+import type { IngestRecord } from "./decode-batch.ts";
 import type { PendingBatch } from "./pending-batches.ts";
 import { type StoreResult, TelemetryEncodeError } from "./store-records.ts";
 
 export interface FlushDeps {
-  store: (kind: TelemetryKind, records: TelemetryRecord[]) => Promise<StoreResult>;
+  store: (kind: BatchKind, records: IngestRecord[]) => Promise<StoreResult>;
   deadLetter: DeadLetter;
   onStored: (result: StoreResult, records: number) => void;
   onDeadLettered: (records: number) => void;
@@ -29,7 +30,7 @@ const backoffMs = (deliveries: number) => Math.min(60_000, 1_000 * 2 ** Math.max
  */
 export async function flushBatches(batches: PendingBatch[], deps: FlushDeps): Promise<FlushOutcome> {
   const outcome: FlushOutcome = { acked: 0, retried: 0, deadLettered: 0 };
-  const byKind = new Map<TelemetryKind, PendingBatch[]>();
+  const byKind = new Map<BatchKind, PendingBatch[]>();
   for (const batch of batches) {
     const group = byKind.get(batch.kind);
     if (group) group.push(batch);

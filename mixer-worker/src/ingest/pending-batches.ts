@@ -1,11 +1,12 @@
 import type { JsMsg } from "@nats-io/jetstream";
-import type { TelemetryKind, TelemetryRecord } from "../../../shared/telemetry/records.ts";
+import type { BatchKind } from "../../../shared/telemetry/batch.ts";
+import type { IngestRecord } from "./decode-batch.ts";
 
 /** One accepted message and the records it carried; it is acked once they are all in R2. */
 export interface PendingBatch {
   message: JsMsg;
-  kind: TelemetryKind;
-  records: TelemetryRecord[];
+  kind: BatchKind;
+  records: IngestRecord[];
 }
 
 /** What the bridge holds between flushes, with the counts that decide when to flush. */

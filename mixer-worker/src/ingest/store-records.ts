@@ -1,5 +1,6 @@
 import type { MixerConfig } from "../../../shared/config/index.ts";
-import type { JournalRecord } from "../../../shared/journal/record.ts";
+import { JOURNAL_KIND, type JournalRecord } from "../../../shared/journal/record.ts";
+import type { BatchKind } from "../../../shared/telemetry/batch.ts";
 import type { TelemetryKind, TelemetryRecord } from "../../../shared/telemetry/records.ts";
 import {
   groupByPartition,
@@ -11,6 +12,7 @@ import {
   timeRangeMetadata,
   writeRecordsFile,
 } from "../store/index.ts";
+import type { IngestRecord } from "./decode-batch.ts";
 
 type Storage = MixerConfig["observability"]["embedded"]["storage"];
 
@@ -32,6 +34,23 @@ export interface StoreResult {
   /** Milliseconds encoding files (DuckDB) and putting them to R2. */
   encodeMs: number;
   putMs: number;
+}
+
+/**
+ * Writes one flush of records of one batch kind where that kind lives: journal records under `messages/`,
+ * telemetry under `telemetry/<kind>/`.
+ *
+ * @example await storeIngestRecords(env.TELEMETRY, decoded.kind, decoded.records, storage);
+ */
+export function storeIngestRecords(
+  bucket: R2Bucket,
+  kind: BatchKind,
+  records: IngestRecord[],
+  storage: Storage,
+): Promise<StoreResult> {
+  return kind === JOURNAL_KIND
+    ? storeJournalRecords(bucket, records as JournalRecord[], storage)
+    : storeTelemetryRecords(bucket, kind, records as TelemetryRecord[], storage);
 }
 
 /**

@@ -16,6 +16,7 @@ describe("auth and errors", () => {
     const body = (await res.json()) as Record<string, unknown>;
     expect(body.mixer_id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-/);
     expect(body).toHaveProperty("ingest.pending_records", 0);
+    expect(body).toHaveProperty("journal.records_stored", 0);
     // No NATS in this project: the bridge reports itself disconnected rather than failing the request.
     expect(body).toHaveProperty("nats.connected", false);
     // Nor a control plane, which lives on the bridge's connection.

@@ -3,6 +3,7 @@ import pkg from "../../../package.json" with { type: "json" };
 import { redactUrls } from "../../../shared/redact/url-credentials.ts";
 import { snakeBridge } from "../bridge/bridge-stub.ts";
 import type { MixerBindings } from "../env.ts";
+import type { IngestCounters } from "../ingest/ingest-pump.ts";
 import { mixerId } from "../registry/mixer-identity.ts";
 
 /** `GET /health`: unauthenticated liveness and ingest state, for operators and the dev launcher. */
@@ -17,24 +18,30 @@ export const health = new Hono<MixerBindings>().get("/", async (c) => {
       url: redactUrls(bridge.url),
       last_error: bridge.lastError === null ? null : redactUrls(bridge.lastError),
     },
-    ingest: {
-      last_flush_at: bridge.lastFlushAt,
-      pending_records: bridge.pendingRecords,
-      pending_messages: bridge.pendingMessages,
-      records_stored: bridge.recordsStored,
-      objects_written: bridge.objectsWritten,
-      bytes_written: bridge.bytesWritten,
-      flushes: bridge.flushes,
-      timing_ms: {
-        decode: Math.round(bridge.timing.decodeMs),
-        encode: Math.round(bridge.timing.encodeMs),
-        put: Math.round(bridge.timing.putMs),
-        ack: Math.round(bridge.timing.ackMs),
-      },
-      messages_dead_lettered: bridge.messagesDeadLettered,
-      records_dead_lettered: bridge.recordsDeadLettered,
-    },
+    ingest: ingestCounters(bridge.telemetry),
+    // The journal's own consumer (mixer-journal): business messages into messages/.
+    journal: ingestCounters(bridge.journal),
     // Per lane (enroll, heartbeat): received = processed + shed + queue_depth + in_flight.
     control: bridge.control,
   });
 });
+
+function ingestCounters(pump: IngestCounters) {
+  return {
+    last_flush_at: pump.lastFlushAt,
+    pending_records: pump.pendingRecords,
+    pending_messages: pump.pendingMessages,
+    records_stored: pump.recordsStored,
+    objects_written: pump.objectsWritten,
+    bytes_written: pump.bytesWritten,
+    flushes: pump.flushes,
+    timing_ms: {
+      decode: Math.round(pump.timing.decodeMs),
+      encode: Math.round(pump.timing.encodeMs),
+      put: Math.round(pump.timing.putMs),
+      ack: Math.round(pump.timing.ackMs),
+    },
+    messages_dead_lettered: pump.messagesDeadLettered,
+    records_dead_lettered: pump.recordsDeadLettered,
+  };
+}

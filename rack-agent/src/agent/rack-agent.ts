@@ -13,6 +13,7 @@ import { PassportStore } from "../identity/passport-store.ts";
 import { loadOrCreateRackKeys, type RackKeys } from "../identity/rack-keys.ts";
 import { primaryIp, rackName } from "../identity/rack-name.ts";
 import { ScenarioStore } from "../identity/scenario-store.ts";
+import { Journal } from "../journal/journal.ts";
 import type { RackLogger } from "../log/index.ts";
 import { connectSnake } from "../snake/connect.ts";
 import { createTelemetry, type Telemetry } from "../telemetry/index.ts";
@@ -368,6 +369,7 @@ class RackAgent {
       lanes: this.#lanes,
       rackName: passport.name,
       telemetry,
+      journal: new Journal(telemetry, { warn: log.warn }),
       log,
       limits: { maxHops: config.rack.max_hops, maxPayloadSize: config.rack.max_payload_size },
       throttle: throttling.enabled ? { rate: throttling.rate, burst: throttling.burst } : undefined,
@@ -385,6 +387,7 @@ class RackAgent {
       intervalMs: config.rack.heartbeat_interval,
       state: () => {
         const stats = telemetry.stats();
+        const journalStats = telemetry.journalStats();
         const scenario = this.#gears.scenario;
         return {
           passport_issued_at: this.#passport?.issued_at ?? 0,
@@ -393,6 +396,8 @@ class RackAgent {
           counters: {
             telemetry_records_sent: stats.recordsSent,
             telemetry_records_dropped: stats.recordsDropped,
+            journal_records_sent: journalStats.recordsSent,
+            journal_records_dropped: journalStats.recordsDropped,
           },
         };
       },

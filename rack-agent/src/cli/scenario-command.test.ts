@@ -2,6 +2,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { BUILT_IN_GEAR_TYPES } from "../../../shared/gears/catalogue.ts";
 import { runBin } from "../../../test/helpers/run-bin.ts";
 
 describe("fluxrig scenario validate (the real binary)", () => {
@@ -36,7 +37,7 @@ describe("fluxrig scenario validate (the real binary)", () => {
     expect(r.code).toBe(2);
     expect(r.stderr.split("\n")).toEqual([
       `${file}:4:47 gears[0].config.rate: expected a number, got "fast"`,
-      `${file}:5:21 gears[1].type: unknown gear type "log-snk" (did you mean "log-sink"?); known: generator, http-in, tcp-in, transform, router, http-out, log-sink`,
+      `${file}:5:21 gears[1].type: unknown gear type "log-snk" (did you mean "log-sink"?); known: ${[...BUILT_IN_GEAR_TYPES.keys()].join(", ")}`,
       `${file}: 2 problems`,
       "",
     ]);

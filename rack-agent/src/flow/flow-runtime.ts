@@ -1,8 +1,9 @@
 import type { GearRunState } from "../../../shared/control/heartbeat.ts";
 import type { FluxMsg } from "../../../shared/fluxmsg/message.ts";
 import type { PartGear, ScenarioPart } from "../../../shared/scenario/index.ts";
-import { GearHost, type GearServices } from "../gears/gear-host.ts";
+import { GearHost, type GearServices, rackJournal } from "../gears/gear-host.ts";
 import type { GearRegistry } from "../gears/registry.ts";
+import type { Journal } from "../journal/journal.ts";
 import { upstreamFirst } from "./gear-order.ts";
 import type { LaneHandler, LaneInput } from "./lane-consumer.ts";
 
@@ -59,12 +60,15 @@ export class FlowRuntime {
   #applying: Promise<unknown> = Promise.resolve();
   /** Settles once the part being applied has started its gears: lane messages for a restarting gear wait. */
   #ready: Promise<void> = Promise.resolve();
+  readonly #journal: Journal;
 
   constructor(
     private readonly services: GearServices,
     private readonly registry: GearRegistry,
     private readonly lanes?: GuaranteedLanes,
-  ) {}
+  ) {
+    this.#journal = rackJournal(services);
+  }
 
   /** The running part's scenario hash and each gear's state, for heartbeats. */
   get scenario(): { hash: string; gears: Record<string, GearRunState> } | undefined {
@@ -224,7 +228,17 @@ export class FlowRuntime {
       host = this.#hosts.get(gear);
     }
     if (!host) throw new Error(`gear ${gear} is not running`);
-    return host.handle(msg, port);
+    if (!this.#part?.journal?.guaranteed_wires) return host.handle(msg, port);
+    // Journaled once the receiving gear is done, whatever the outcome; a failed delivery is redelivered and
+    // journaled again (each attempt is a record). The journal is awaited only for its window's backpressure.
+    const crossing = { direction: "internal", src: msg.src.gear, dst: gear } as const;
+    try {
+      await host.handle(msg, port);
+    } catch (error) {
+      await this.#journal.record(msg, { ...crossing, status: "error" });
+      throw error;
+    }
+    await this.#journal.record(msg, { ...crossing, status: "ok" });
   };
 }
 

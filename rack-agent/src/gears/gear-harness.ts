@@ -4,6 +4,7 @@ import type { FluxMsg } from "../../../shared/fluxmsg/message.ts";
 import { type FluxMsgDraft, newFluxMsg, produce } from "../../../shared/fluxmsg/produce.ts";
 import { formatTraceparent } from "../../../shared/fluxmsg/traceparent.ts";
 import type { LogRecord, MetricRecord } from "../../../shared/telemetry/records.ts";
+import type { JournalEntry } from "../journal/journal-record.ts";
 import { createRackLogger, type RackLogger } from "../log/index.ts";
 import type { Telemetry } from "../telemetry/index.ts";
 import { type FinishedSpan, startSpan } from "../telemetry/span.ts";
@@ -19,6 +20,7 @@ export interface RecordingTelemetry extends Telemetry {
   logs: Logged[];
   metrics: Measured[];
   spans: FinishedSpan[];
+  journaled: JournalEntry[];
 }
 
 /**
@@ -35,6 +37,7 @@ export function recordingTelemetry(samplingRate = 1): RecordingTelemetry {
     logs: [],
     metrics: [],
     spans: [],
+    journaled: [],
     log: (level, message, attributes = {}, fluxId = null) =>
       keep(telemetry.logs, { level, message, attributes, fluxId }),
     counter: (name, value, labels = {}) => keep(telemetry.metrics, { name, type: "counter", value, labels }),
@@ -42,9 +45,13 @@ export function recordingTelemetry(samplingRate = 1): RecordingTelemetry {
     histogram: (name, value, labels = {}) =>
       keep(telemetry.metrics, { name, type: "histogram", value, labels }),
     startSpan: (name, options = {}) => startSpan(name, options, samplingRate, recordSpan),
+    journal: (entry) => keep(telemetry.journaled, entry),
     flush: () => done,
     close: () => done,
     stats: () => {
+      throw new Error("a recording telemetry client keeps no pipeline stats");
+    },
+    journalStats: () => {
       throw new Error("a recording telemetry client keeps no pipeline stats");
     },
   };

@@ -4,6 +4,7 @@ import type { FluxLimits } from "../../../shared/fluxmsg/limits.ts";
 import type { FluxEndpoint, FluxMsg } from "../../../shared/fluxmsg/message.ts";
 import { type FluxMsgDraft, newFluxMsg, produce } from "../../../shared/fluxmsg/produce.ts";
 import { formatTraceparent, parseTraceparent } from "../../../shared/fluxmsg/traceparent.ts";
+import { Journal } from "../journal/journal.ts";
 import type { Logger } from "../log/index.ts";
 import type { Span, Telemetry } from "../telemetry/index.ts";
 import type { Gear, GearContext, GearImplementation, GearLog, GearLogLevel } from "./gear.ts";
@@ -24,6 +25,8 @@ export interface GearServices {
   throttle?: { rate: number; burst: number } | undefined;
   /** Sends a refused message to `flux.dlq.msg.<rack>` with the reason; never throws. */
   deadLetter(msg: FluxMsgDraft, gear: string, reason: string): void;
+  /** The rack's journal (one for every gear, so its counters are the rack's); default one over `telemetry`. */
+  journal?: Journal | undefined;
 }
 
 /** One gear of a part, as the runtime knows it. */
@@ -60,6 +63,7 @@ export class GearHost {
   readonly #health = new GearHealth();
   readonly #log: GearLog;
   readonly #throttle: LogThrottle | undefined;
+  readonly #journal: Journal;
   readonly #spanName: string;
   readonly #spanAttributes: Record<string, string>;
   /** Span attributes by input port, made once: spans read them only when recorded. */
@@ -87,6 +91,7 @@ export class GearHost {
         )
       : undefined;
     this.#log = gearLog(log, this.#throttle);
+    this.#journal = rackJournal(services);
     this.#spanName = `gear ${definition.name}`;
     this.#spanAttributes = labels;
   }
@@ -299,8 +304,14 @@ export class GearHost {
         return draft;
       },
       deadLetter: (msg, reason) => this.#refuse(msg, reason),
+      journal: (msg, crossing) => this.#journal.record(msg, crossing),
     };
   }
+}
+
+/** The services' journal, or one over their telemetry client. */
+export function rackJournal(services: GearServices): Journal {
+  return services.journal ?? new Journal(services.telemetry, { warn: services.log.warn });
 }
 
 function errorText(error: unknown): string {

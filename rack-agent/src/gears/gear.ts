@@ -3,6 +3,7 @@ import type { FluxMsg } from "../../../shared/fluxmsg/message.ts";
 import type { FluxMsgDraft, FluxMsgInit } from "../../../shared/fluxmsg/produce.ts";
 import type { GearTypeDeclaration } from "../../../shared/gears/gear-type.ts";
 import type { LOG_RECORD_LEVELS } from "../../../shared/telemetry/records.ts";
+import type { JournalCrossing } from "../journal/journal-record.ts";
 
 export type GearLogLevel = (typeof LOG_RECORD_LEVELS)[number];
 
@@ -38,6 +39,11 @@ export interface GearContext<C> {
   newMessage(init: Omit<FluxMsgInit, "trace">, traceparent?: string): FluxMsgDraft;
   /** Refuses a message this gear could not take (a bad frame): it goes to the rack's dead-letter subject. */
   deadLetter(msg: FluxMsgDraft, reason: string): void;
+  /**
+   * Records a message in the rack's journal (masked by its spec, if it names one). Resolves at once unless the
+   * journal's publish window is full: await it to slow down with the bus.
+   */
+  journal(msg: FluxMsg, crossing: JournalCrossing): Promise<void>;
 }
 
 /**

@@ -4,6 +4,7 @@ import type { AnyGearTypeDeclaration } from "../../../shared/gears/gear-type.ts"
 import { generatorGear } from "./builtin/generator.ts";
 import { httpInGear } from "./builtin/http-in.ts";
 import { httpOutGear } from "./builtin/http-out.ts";
+import { journalGear } from "./builtin/journal.ts";
 import { logSinkGear } from "./builtin/log-sink.ts";
 import { routerGear } from "./builtin/router.ts";
 import { tcpInGear } from "./builtin/tcp-in.ts";
@@ -15,7 +16,7 @@ export class GearRegistry {
   readonly #types = new Map<string, GearImplementation>();
 
   /**
-   * The built-in types: generator, http-in, tcp-in, transform, router, http-out, log-sink.
+   * The built-in types: generator, http-in, tcp-in, transform, router, http-out, log-sink, journal.
    *
    * @example const registry = GearRegistry.builtIn().register(redactGear);
    */
@@ -27,7 +28,8 @@ export class GearRegistry {
       .register(transformGear)
       .register(routerGear)
       .register(httpOutGear)
-      .register(logSinkGear);
+      .register(logSinkGear)
+      .register(journalGear);
   }
 
   /** Adds a gear type; a name already taken is refused (a user type cannot silently replace a built-in). */

@@ -1,5 +1,4 @@
-import { TELEMETRY_BATCH_VERSION } from "../../../shared/telemetry/batch.ts";
-import type { TelemetryKind } from "../../../shared/telemetry/records.ts";
+import { type BatchKind, TELEMETRY_BATCH_VERSION } from "../../../shared/telemetry/batch.ts";
 
 /**
  * The CBOR bytes around a batch's records: `{v: 1, kind, records: [` … `]}` (a definite-length map and array,
@@ -43,9 +42,9 @@ function text(value: string): number[] {
   return [...head(TEXT, bytes.length), ...bytes];
 }
 
-const prefixByKind = new Map<TelemetryKind, number[]>();
+const prefixByKind = new Map<BatchKind, number[]>();
 
-function prefix(kind: TelemetryKind): number[] {
+function prefix(kind: BatchKind): number[] {
   let bytes = prefixByKind.get(kind);
   if (!bytes) {
     bytes = [
@@ -62,7 +61,7 @@ function prefix(kind: TelemetryKind): number[] {
 }
 
 /** Bytes the frame adds to a batch of `count` records (called per record, so it allocates nothing). */
-export function batchFrameSize(kind: TelemetryKind, count: number): number {
+export function batchFrameSize(kind: BatchKind, count: number): number {
   return prefix(kind).length + headLength(count);
 }
 
@@ -73,7 +72,7 @@ export function batchFrameSize(kind: TelemetryKind, count: number): number {
  * const data = encodeBatch("logs", [encode(recordA), encode(recordB)]);
  * decode(data); // { v: 1, kind: "logs", records: [recordA, recordB] }
  */
-export function encodeBatch(kind: TelemetryKind, records: readonly Uint8Array[]): Uint8Array {
+export function encodeBatch(kind: BatchKind, records: readonly Uint8Array[]): Uint8Array {
   const frame = [...prefix(kind), ...head(ARRAY, records.length)];
   let size = frame.length;
   for (const record of records) size += record.length;

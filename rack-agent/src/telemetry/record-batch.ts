@@ -1,5 +1,5 @@
 import { uuidv7 } from "uuidv7";
-import type { TelemetryKind } from "../../../shared/telemetry/records.ts";
+import type { BatchKind } from "../../../shared/telemetry/batch.ts";
 import { batchFrameSize, encodeBatch } from "./batch-frame.ts";
 
 /** A batch ready to publish (or spool): CBOR bytes, their subject and the message id JetStream dedupes on. */
@@ -23,7 +23,7 @@ export class RecordBatch {
   #records: Uint8Array[] = [];
   #bytes = 0;
 
-  constructor(readonly kind: TelemetryKind) {}
+  constructor(readonly kind: BatchKind) {}
 
   get count(): number {
     return this.#records.length;

@@ -148,7 +148,7 @@ it("samples whole traces by trace id, never single spans", async () => {
   expect([...spansPerTrace.values()].every((count) => count === 3)).toBe(true);
 });
 
-it("does nothing under FLUXRIG_DISABLE_TELEMETRY", async () => {
+it("does nothing under FLUXRIG_DISABLE_TELEMETRY but publish the journal (business data)", async () => {
   const { telemetry, jsm, config, stateDir } = await startTelemetryRig({
     env: { FLUXRIG_DISABLE_TELEMETRY: "true" },
   });
@@ -162,8 +162,26 @@ it("does nothing under FLUXRIG_DISABLE_TELEMETRY", async () => {
 
   expect(span.context.traceId).toMatch(/^[0-9a-f]{32}$/);
   expect((await jsm.streams.info("flux-telemetry")).state.messages).toBe(0);
-  expect(existsSync(join(stateDir, "spool"))).toBe(false);
+  expect(existsSync(join(stateDir, "spool", "telemetry"))).toBe(false);
   expect(telemetry.stats()).toMatchObject({ recordsSent: 0, batchesSent: 0 });
+
+  await telemetry.journal({
+    ts: Date.now(),
+    trace_id: span.context.traceId,
+    flux_id: "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b",
+    src_gear_id: "a",
+    dst_gear_id: "b",
+    msg_type: "order",
+    direction: "internal",
+    status: "ok",
+    raw_msg: null,
+    promoted: null,
+    spec: null,
+  });
+  await telemetry.flush();
+  const { state } = await jsm.streams.info("flux-telemetry", { subjects_filter: "flux.journal.>" });
+  expect(Object.keys(state.subjects ?? {})).toEqual([`flux.journal.${config.base.name}`]);
+  expect(telemetry.journalStats()).toMatchObject({ recordsSent: 1, batchesSent: 1 });
 });
 
 it("publishes over a ws:// Snake URL", async () => {

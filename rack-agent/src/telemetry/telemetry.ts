@@ -4,7 +4,9 @@ import { jetstream } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/nats-core";
 import { uuidv7 } from "uuidv7";
 import { cbor } from "../../../shared/fluxmsg/cbor.ts";
-import { telemetrySubject } from "../../../shared/fluxmsg/subjects.ts";
+import { journalSubject, telemetrySubject } from "../../../shared/fluxmsg/subjects.ts";
+import { JOURNAL_KIND } from "../../../shared/journal/record.ts";
+import type { BatchKind } from "../../../shared/telemetry/batch.ts";
 import { ENTITY_NAME_ALLOWED } from "../../../shared/telemetry/entity-name.ts";
 import {
   type LogRecord,
@@ -14,6 +16,7 @@ import {
   TELEMETRY_KINDS,
   type TelemetryKind,
 } from "../../../shared/telemetry/records.ts";
+import type { JournalEntry } from "../journal/journal-record.ts";
 import { batchFrameSize } from "./batch-frame.ts";
 import { BatchPublisher } from "./batch-publisher.ts";
 import { RecordBatch } from "./record-batch.ts";
@@ -32,11 +35,17 @@ export interface TelemetryOptions {
   maxPayloadSize: number;
   /** `observability.sampling_rate`, applied per trace. */
   samplingRate: number;
-  /** `observability.enabled` (false under FLUXRIG_DISABLE_TELEMETRY): false makes every call a no-op. */
+  /**
+   * `observability.enabled` (false under FLUXRIG_DISABLE_TELEMETRY): false makes every telemetry call a
+   * no-op. The journal is business data, not telemetry: it is published whatever this says.
+   */
   enabled: boolean;
-  /** `base.state_dir`; the spool lives in `<stateDir>/spool/telemetry`. */
+  /** `base.state_dir`; the spools live in `<stateDir>/spool/telemetry` and `<stateDir>/spool/journal`. */
   stateDir: string;
-  /** Spool bound in bytes (`store.wal_max_size_mb`); the oldest batches are dropped past it. Default 512 MiB. */
+  /**
+   * Spool bound in bytes (`store.wal_max_size_mb`), for each of the two spools; the oldest batches are dropped
+   * past it. Default 512 MiB.
+   */
   spoolMaxBytes?: number;
   /** A batch that is not full is published after this long. Default 200 ms. */
   flushIntervalMs?: number;
@@ -82,11 +91,18 @@ export interface Telemetry {
   gauge(name: string, value: number, labels?: Labels): Promise<void>;
   histogram(name: string, value: number, labels?: Labels): Promise<void>;
   startSpan(name: string, options?: SpanOptions): Span;
+  /**
+   * A journal record (a business message as it crossed a gear), to `flux.journal.<entity>`: batched, published
+   * and spooled as telemetry is, but through its own spool, never sampled, and even with `enabled: false`.
+   */
+  journal(entry: JournalEntry): Promise<void>;
   /** Publishes what is batched and waits until every record so far is acknowledged or spooled. */
   flush(): Promise<void>;
   /** Flushes and stops timers; later calls do nothing. The connection stays open. */
   close(): Promise<void>;
   stats(): TelemetryStats;
+  /** The journal pipeline's counters (its own publisher and spool). */
+  journalStats(): TelemetryStats;
 }
 
 const RESOLVED = Promise.resolve();
@@ -111,7 +127,8 @@ const SELF_GAUGES = {
 /**
  * Creates the rack's telemetry client: records are CBOR-encoded into batches per kind (bounded by
  * `maxPayloadSize`), published to `flux.telemetry.<kind>.<entity>` with a window of acks in flight, and
- * spooled to disk while the bus is down. With `enabled: false` it returns a client that does nothing.
+ * spooled to disk while the bus is down. With `enabled: false` telemetry calls do nothing; journal records
+ * (`flux.journal.<entity>`, their own spool) are published either way.
  *
  * @example
  * const telemetry = await createTelemetry({
@@ -126,7 +143,6 @@ const SELF_GAUGES = {
  * await telemetry.close();
  */
 export async function createTelemetry(options: TelemetryOptions): Promise<Telemetry> {
-  if (!options.enabled) return disabledTelemetry;
   const { entity } = options;
   if (!logRecordSchema.shape.entity_id.safeParse(entity.id).success) {
     throw new Error(`telemetry: entity.id must be a UUID, got "${entity.id}"`);
@@ -136,22 +152,42 @@ export async function createTelemetry(options: TelemetryOptions): Promise<Teleme
       `telemetry: entity.name must be ${ENTITY_NAME_ALLOWED}, got ${JSON.stringify(entity.name)}`,
     );
   }
+  const js = jetstream(options.nc, { domain: options.domain });
+  const journal = await openPipeline(options, js, "journal");
+  const telemetry = options.enabled ? await openPipeline(options, js, "telemetry") : undefined;
+  return new TelemetryClient(options, telemetry, journal);
+}
+
+/** A publisher and its spool: one for telemetry, one for the journal, so neither's backlog evicts the other's. */
+interface Pipeline {
+  publisher: BatchPublisher;
+  spool: Spool;
+  stats: TelemetryStats;
+  drop: DropHandler;
+  warnings: DropWarnings;
+}
+
+async function openPipeline(
+  options: TelemetryOptions,
+  js: ReturnType<typeof jetstream>,
+  name: "telemetry" | "journal",
+): Promise<Pipeline> {
   const { warn } = options;
   const stats = emptyStats();
-  const warnings = new DropWarnings(warn, options.dropWarningEveryMs ?? 10_000);
+  const warnings = new DropWarnings(name, warn, options.dropWarningEveryMs ?? 10_000);
   const drop: DropHandler = (records, reason, detail) => {
     stats.recordsDropped += records;
     stats.dropped[reason] += records;
     warnings.dropped(records, reason, detail);
   };
   const spool = await Spool.open(
-    join(options.stateDir, "spool", "telemetry"),
+    join(options.stateDir, "spool", name),
     options.spoolMaxBytes ?? 512 * 2 ** 20,
     drop,
   );
   const publisher = new BatchPublisher({
     nc: options.nc,
-    js: jetstream(options.nc, { domain: options.domain }),
+    js,
     spool,
     stats,
     drop,
@@ -160,7 +196,7 @@ export async function createTelemetry(options: TelemetryOptions): Promise<Teleme
     maxInFlightBytes: options.maxInFlightBytes ?? 16 * 2 ** 20,
     retryIntervalMs: options.retryIntervalMs ?? 1_000,
   });
-  return new TelemetryClient(options, publisher, spool, stats, drop, warnings);
+  return { publisher, spool, stats, drop, warnings };
 }
 
 /**
@@ -173,6 +209,7 @@ class DropWarnings {
   #timer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
+    private readonly name: string,
     private readonly warn: (message: string) => void,
     private readonly everyMs: number,
   ) {}
@@ -181,7 +218,7 @@ class DropWarnings {
     const now = Date.now();
     if (now - (this.#lastTold.get(reason) ?? Number.NEGATIVE_INFINITY) >= this.everyMs) {
       this.#lastTold.set(reason, now);
-      this.warn(`telemetry: dropped ${records} record(s), ${reason}: ${detail}`);
+      this.warn(`${this.name}: dropped ${records} record(s), ${reason}: ${detail}`);
       return;
     }
     const untold = this.#untold.get(reason) ?? { records: 0, times: 0, detail };
@@ -198,7 +235,7 @@ class DropWarnings {
     this.#timer = undefined;
     for (const [reason, { records, times, detail }] of this.#untold) {
       this.#lastTold.set(reason, Date.now());
-      this.warn(`telemetry: dropped ${records} more record(s) in ${times} drop(s), ${reason}: ${detail}`);
+      this.warn(`${this.name}: dropped ${records} more record(s) in ${times} drop(s), ${reason}: ${detail}`);
     }
     this.#untold.clear();
   }
@@ -206,36 +243,34 @@ class DropWarnings {
 
 class TelemetryClient implements Telemetry {
   readonly #batches = Object.fromEntries(
-    TELEMETRY_KINDS.map((kind) => [kind, new RecordBatch(kind)]),
-  ) as Record<TelemetryKind, RecordBatch>;
-  readonly #subjects: Record<TelemetryKind, string>;
+    [...TELEMETRY_KINDS, JOURNAL_KIND].map((kind) => [kind, new RecordBatch(kind)]),
+  ) as Record<BatchKind, RecordBatch>;
+  readonly #subjects: Record<BatchKind, string>;
   readonly #options: TelemetryOptions;
-  readonly #publisher: BatchPublisher;
-  readonly #spool: Spool;
-  readonly #stats: TelemetryStats;
-  readonly #drop: DropHandler;
-  readonly #selfMetrics: ReturnType<typeof setInterval>;
+  /** Undefined with `enabled: false`: telemetry calls do nothing, the journal still goes out. */
+  readonly #telemetry: Pipeline | undefined;
+  readonly #journal: Pipeline;
+  readonly #samplingRate: number;
+  readonly #selfMetrics: ReturnType<typeof setInterval> | undefined;
   #flushTimer: ReturnType<typeof setTimeout> | undefined;
   #closed = false;
 
-  constructor(
-    options: TelemetryOptions,
-    publisher: BatchPublisher,
-    spool: Spool,
-    stats: TelemetryStats,
-    drop: DropHandler,
-    private readonly warnings: DropWarnings,
-  ) {
+  constructor(options: TelemetryOptions, telemetry: Pipeline | undefined, journal: Pipeline) {
     this.#options = options;
-    this.#publisher = publisher;
-    this.#spool = spool;
-    this.#stats = stats;
-    this.#drop = drop;
-    this.#subjects = Object.fromEntries(
-      TELEMETRY_KINDS.map((kind) => [kind, telemetrySubject(kind, options.entity.name)]),
-    ) as Record<TelemetryKind, string>;
-    this.#selfMetrics = setInterval(() => this.#reportSelf(), options.selfMetricsIntervalMs ?? 10_000);
-    this.#selfMetrics.unref();
+    this.#telemetry = telemetry;
+    this.#journal = journal;
+    // Disabled: spans still get ids so context propagates, but none is sampled, so none is recorded.
+    this.#samplingRate = telemetry ? options.samplingRate : 0;
+    this.#subjects = {
+      ...(Object.fromEntries(
+        TELEMETRY_KINDS.map((kind) => [kind, telemetrySubject(kind, options.entity.name)]),
+      ) as Record<TelemetryKind, string>),
+      [JOURNAL_KIND]: journalSubject(options.entity.name),
+    };
+    if (telemetry) {
+      this.#selfMetrics = setInterval(() => this.#reportSelf(), options.selfMetricsIntervalMs ?? 10_000);
+      this.#selfMetrics.unref();
+    }
   }
 
   log(
@@ -261,15 +296,22 @@ class TelemetryClient implements Telemetry {
   }
 
   startSpan(name: string, options: SpanOptions = {}): Span {
-    return startSpan(name, options, this.#options.samplingRate, this.#recordSpan);
+    return startSpan(name, options, this.#samplingRate, this.#recordSpan);
   }
 
   /** One function for every span (not a closure per span: gears start one per message). */
   readonly #recordSpan = ({ ts, flux_id, ...span }: FinishedSpan) => this.#emit("traces", ts, flux_id, span);
 
+  journal(entry: JournalEntry): Promise<void> {
+    if (this.#closed) return RESOLVED;
+    const { id, name } = this.#options.entity;
+    const record = { record_id: uuidv7(), entity_id: id, entity_name: name, ...entry };
+    return this.#add(JOURNAL_KIND, cbor.encode(record), this.#journal);
+  }
+
   async flush(): Promise<void> {
     this.#sealAll();
-    await this.#publisher.flush();
+    await Promise.all([this.#telemetry?.publisher.flush(), this.#journal.publisher.flush()]);
   }
 
   async close(): Promise<void> {
@@ -277,16 +319,17 @@ class TelemetryClient implements Telemetry {
     this.#closed = true;
     clearInterval(this.#selfMetrics);
     this.#sealAll();
-    await this.#publisher.close();
-    this.warnings.flush();
+    await Promise.all([this.#telemetry?.publisher.close(), this.#journal.publisher.close()]);
+    this.#telemetry?.warnings.flush();
+    this.#journal.warnings.flush();
   }
 
   stats(): TelemetryStats {
-    return {
-      ...this.#stats,
-      dropped: { ...this.#stats.dropped },
-      spool: { batches: this.#spool.batches, bytes: this.#spool.bytes },
-    };
+    return this.#telemetry ? snapshot(this.#telemetry) : emptyStats();
+  }
+
+  journalStats(): TelemetryStats {
+    return snapshot(this.#journal);
   }
 
   #metric(type: MetricRecord["type"], name: string, value: number, labels: Labels = {}) {
@@ -299,14 +342,18 @@ class TelemetryClient implements Telemetry {
     fluxId: string | null,
     fields: OwnFields<K>,
   ): Promise<void> {
-    if (this.#closed) return RESOLVED;
+    if (this.#closed || !this.#telemetry) return RESOLVED;
     const { id, name } = this.#options.entity;
     // Common fields written out and the kind's spread last: spreading an object first makes cbor-x ~3x slower.
     const record = { record_id: uuidv7(), ts, entity_id: id, entity_name: name, flux_id: fluxId, ...fields };
-    const encoded = cbor.encode(record);
-    const limit = this.#publisher.payloadLimit(this.#options.maxPayloadSize);
+    return this.#add(kind, cbor.encode(record), this.#telemetry);
+  }
+
+  /** Adds one encoded record to its kind's batch, handing the batch to the publisher first if it is full. */
+  #add(kind: BatchKind, encoded: Uint8Array, pipeline: Pipeline): Promise<void> {
+    const limit = pipeline.publisher.payloadLimit(this.#options.maxPayloadSize);
     if (batchFrameSize(kind, 1) + encoded.length > limit) {
-      this.#drop(
+      pipeline.drop(
         1,
         "too_large",
         `a ${kind} record of ${encoded.length} bytes cannot fit a message of ${limit} bytes ` +
@@ -317,7 +364,7 @@ class TelemetryClient implements Telemetry {
     const batch = this.#batches[kind];
     const accepted = batch.fits(encoded.length, limit)
       ? RESOLVED
-      : this.#publisher.submit(batch.seal(this.#subjects[kind]));
+      : pipeline.publisher.submit(batch.seal(this.#subjects[kind]));
     batch.add(encoded);
     if (this.#flushTimer === undefined) {
       this.#flushTimer = setTimeout(() => this.#sealAll(), this.#options.flushIntervalMs ?? 200);
@@ -326,14 +373,17 @@ class TelemetryClient implements Telemetry {
     return accepted;
   }
 
-  /** Hands every non-empty batch to the publisher; the publisher tracks them for flush(). */
+  /** Hands every non-empty batch to its publisher; the publishers track them for flush(). */
   #sealAll(): void {
     clearTimeout(this.#flushTimer);
     this.#flushTimer = undefined;
-    for (const kind of TELEMETRY_KINDS) {
-      const batch = this.#batches[kind];
-      if (batch.count > 0) void this.#publisher.submit(batch.seal(this.#subjects[kind]));
-    }
+    for (const kind of TELEMETRY_KINDS) this.#seal(kind, this.#telemetry);
+    this.#seal(JOURNAL_KIND, this.#journal);
+  }
+
+  #seal(kind: BatchKind, pipeline: Pipeline | undefined): void {
+    const batch = this.#batches[kind];
+    if (pipeline && batch.count > 0) void pipeline.publisher.submit(batch.seal(this.#subjects[kind]));
   }
 
   #reportSelf(): void {
@@ -347,14 +397,10 @@ class TelemetryClient implements Telemetry {
   }
 }
 
-/** `enabled: false`: nothing is batched, published or spooled; spans still get ids so context propagates. */
-const disabledTelemetry: Telemetry = {
-  log: () => RESOLVED,
-  counter: () => RESOLVED,
-  gauge: () => RESOLVED,
-  histogram: () => RESOLVED,
-  startSpan: (name, options = {}) => startSpan(name, options, 0, () => RESOLVED),
-  flush: () => RESOLVED,
-  close: () => RESOLVED,
-  stats: emptyStats,
-};
+function snapshot({ stats, spool }: Pipeline): TelemetryStats {
+  return {
+    ...stats,
+    dropped: { ...stats.dropped },
+    spool: { batches: spool.batches, bytes: spool.bytes },
+  };
+}

@@ -1,0 +1,217 @@
+/**
+ * One end-to-end ingest run, shared by `bench:ingest` and `bench:journal`: N racks' worth of synthetic
+ * records through the real path (rack telemetry client → nats-server → the mixer's Snake bridge in workerd
+ * → Parquet in local R2), paced to a target rate, then counted back from the Parquet files with native
+ * DuckDB. `signal` picks what the racks emit: telemetry logs (`mixer-ingest` consumer) or journal records
+ * (`mixer-journal` consumer, `messages/generic/`).
+ */
+import { stat } from "node:fs/promises";
+import { join } from "node:path";
+import { jetstream, jetstreamManager, RetentionPolicy, StorageType } from "@nats-io/jetstream";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { uuidv7 } from "uuidv7";
+import { createTelemetry, type Telemetry } from "../rack-agent/src/telemetry/index.ts";
+import { nativeQuery, sqlString } from "../test/helpers/native-duckdb.ts";
+import { downloadStored, listStored } from "../test/helpers/stored-files.ts";
+import { eventually, type TestMixer } from "../test/helpers/test-mixer.ts";
+
+export type IngestSignal = "logs" | "journal";
+
+export const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
+
+interface PumpHealth {
+  records_stored: number;
+  flushes: number;
+  objects_written: number;
+  bytes_written: number;
+  timing_ms: { decode: number; encode: number; put: number; ack: number };
+}
+
+/** Where each signal is counted in /health and stored in R2. */
+const SIGNAL = {
+  logs: { health: "ingest", prefix: "telemetry/logs/" },
+  journal: { health: "journal", prefix: "messages/generic/" },
+} as const;
+
+const TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736";
+/** A small fluxMsg-sized payload, as a generic message's raw_msg (the CBOR of a masked order). */
+const RAW_MSG = new Uint8Array(120).fill(0x61);
+
+/** One synthetic record of the signal, through the client's real entry point. */
+function emitOne(telemetry: Telemetry, signal: IngestSignal, i: number): Promise<void> {
+  if (signal === "logs") {
+    return telemetry.log(i % 50 === 0 ? "error" : "info", `payment ${i} authorised by issuer`, {
+      gear_id: "router",
+      seq: i,
+    });
+  }
+  return telemetry.journal({
+    ts: Date.now(),
+    trace_id: TRACE_ID,
+    flux_id: uuidv7(),
+    src_gear_id: "parse",
+    dst_gear_id: "authorize",
+    msg_type: "card.auth",
+    direction: "internal",
+    status: i % 50 === 0 ? "error" : "ok",
+    raw_msg: RAW_MSG,
+    promoted: null,
+    spec: null,
+  });
+}
+
+/** One rack: its own connection and client, paced to `rate` records/s for `seconds`. */
+async function runRack(
+  natsUrl: string,
+  signal: IngestSignal,
+  index: number,
+  rate: number,
+  seconds: number,
+  stateDir: string,
+) {
+  const nc = await connect({ servers: natsUrl });
+  const telemetry = await createTelemetry({
+    nc,
+    domain: "flux",
+    entity: { id: uuidv7(), name: `bench-${signal}-${index}` },
+    maxPayloadSize: 1_048_576,
+    samplingRate: 1,
+    enabled: true,
+    stateDir: join(stateDir, `${signal}-rack-${index}`),
+    warn: console.warn,
+    selfMetricsIntervalMs: 3_600_000,
+  });
+  const total = Math.round(rate * seconds);
+  const started = performance.now();
+  for (let i = 0; i < total; i++) {
+    if (i % 500 === 0) {
+      const ahead = started + (i / rate) * 1_000 - performance.now();
+      if (ahead > 1) await new Promise((r) => setTimeout(r, ahead));
+    }
+    await emitOne(telemetry, signal, i);
+  }
+  await telemetry.close();
+  await nc.close();
+  const stats = signal === "logs" ? telemetry.stats() : telemetry.journalStats();
+  return { sent: stats.recordsSent, batches: stats.batchesSent, bytes: stats.bytesSent };
+}
+
+export interface IngestRun {
+  signal: IngestSignal;
+  sent: number;
+  batches: number;
+  wireBytes: number;
+  emitRate: number;
+  e2eRate: number;
+  e2eSeconds: number;
+  /** Distinct record ids and rows found in the Parquet files. */
+  ids: number;
+  rows: number;
+  parquetBytesPerRecord: number;
+  pump: PumpHealth;
+  /** The downloaded Parquet files. */
+  paths: string[];
+}
+
+/**
+ * Runs `racks` clients at `rate` records/s in all for `seconds` against a running mixer, waits until the
+ * bridge stored every acknowledged record, and counts them back.
+ *
+ * @example const run = await runIngest(mixer, { signal: "journal", racks: 4, rate: 100_000, seconds: 10, work });
+ */
+export async function runIngest(
+  mixer: TestMixer,
+  options: { signal: IngestSignal; racks: number; rate: number; seconds: number; work: string },
+): Promise<IngestRun> {
+  const { signal, racks, rate, seconds, work } = options;
+  const where = SIGNAL[signal];
+  const health = async () =>
+    ((await (await fetch(`${mixer.apiUrl}/health`)).json()) as Record<string, PumpHealth>)[
+      where.health
+    ] as PumpHealth;
+  const before = (await health()).records_stored;
+  const started = performance.now();
+  const results = await Promise.all(
+    Array.from({ length: racks }, (_, i) => runRack(mixer.natsUrl, signal, i, rate / racks, seconds, work)),
+  );
+  const emitted = performance.now();
+  const sent = results.reduce((n, r) => n + r.sent, 0);
+  await eventually(
+    `every ${signal} record stored`,
+    async () => ((await health()).records_stored - before >= sent ? true : undefined),
+    600_000,
+  );
+  const stored = performance.now();
+  const pump = await health();
+  const keys = (await listStored(mixer, where.prefix)).map((f) => f.key);
+  const paths = await downloadStored(mixer, keys, join(work, `${signal}-files`));
+  const [counted] = await nativeQuery(
+    `SELECT count(*)::BIGINT AS n, count(DISTINCT record_id)::BIGINT AS ids FROM read_parquet([${paths.map(sqlString).join(",")}]) WHERE entity_name LIKE 'bench-${signal}-%'`,
+  );
+  const e2eSeconds = (stored - started) / 1_000;
+  return {
+    signal,
+    sent,
+    batches: results.reduce((n, r) => n + r.batches, 0),
+    wireBytes: results.reduce((n, r) => n + r.bytes, 0),
+    emitRate: sent / ((emitted - started) / 1_000),
+    e2eRate: sent / e2eSeconds,
+    e2eSeconds,
+    ids: Number(counted?.ids ?? 0),
+    rows: Number(counted?.n ?? 0),
+    parquetBytesPerRecord: pump.bytes_written / pump.records_stored,
+    pump,
+    paths,
+  };
+}
+
+/** The lines every ingest bench prints about one run. */
+export function describeRun(run: IngestRun): string[] {
+  const t = run.pump.timing_ms;
+  const n = run.pump.records_stored;
+  const per100k = (ms: number) => ((ms / n) * 1e5).toFixed(0);
+  return [
+    `[${run.signal}] records sent (acked by JetStream)    ${fmt(run.sent)} in ${fmt(run.batches)} batches (${fmt(run.wireBytes / run.batches)} B each)`,
+    `[${run.signal}] emit rate (racks → JetStream)        ${fmt(run.emitRate)} records/s`,
+    `[${run.signal}] end to end (emit start → all in R2)  ${fmt(run.e2eRate)} records/s over ${run.e2eSeconds.toFixed(1)} s`,
+    `[${run.signal}] records lost                         ${fmt(run.sent - run.ids)} (distinct record_ids in Parquet: ${fmt(run.ids)}; rows ${fmt(run.rows)})`,
+    `[${run.signal}] bytes per record                     Parquet ${run.parquetBytesPerRecord.toFixed(1)} B, wire CBOR ${(run.wireBytes / run.sent).toFixed(1)} B`,
+    `[${run.signal}] mixer flushes / objects              ${fmt(run.pump.flushes)} / ${fmt(run.pump.objects_written)}`,
+    `[${run.signal}] mixer time per 100k records          decode ${per100k(t.decode)} ms, parquet ${per100k(t.encode)} ms, R2 put ${per100k(t.put)} ms, ack ${per100k(t.ack)} ms (total ${per100k(t.decode + t.encode + t.put + t.ack)} ms)`,
+  ];
+}
+
+/** Raw JetStream publish of CBOR batches shaped like the client's, with a window of 256 acks: seconds taken. */
+export async function rawPublishBaseline(natsUrl: string, batches: number, batchBytes: number) {
+  const nc: NatsConnection = await connect({ servers: natsUrl });
+  const jsm = await jetstreamManager(nc, { domain: "flux" });
+  await jsm.streams.add({
+    name: "bench-baseline",
+    subjects: ["bench.baseline"],
+    storage: StorageType.Memory,
+    retention: RetentionPolicy.Limits,
+  });
+  const js = jetstream(nc, { domain: "flux" });
+  const payload = new Uint8Array(batchBytes).fill(7);
+  const inFlight = new Set<Promise<unknown>>();
+  const started = performance.now();
+  for (let i = 0; i < batches; i++) {
+    const p = js.publish("bench.baseline", payload, { msgID: uuidv7() }).finally(() => inFlight.delete(p));
+    inFlight.add(p);
+    if (inFlight.size >= 256) await Promise.race(inFlight);
+  }
+  await Promise.all(inFlight);
+  const seconds = (performance.now() - started) / 1_000;
+  await jsm.streams.delete("bench-baseline");
+  await nc.close();
+  return seconds;
+}
+
+/** The NDJSON size of what Parquet files hold, to compare with their own size. */
+export async function ndjsonBytes(paths: string[], work: string): Promise<number> {
+  const ndjson = join(work, "all.ndjson");
+  await nativeQuery(
+    `COPY (SELECT * FROM read_parquet([${paths.map(sqlString).join(",")}])) TO ${sqlString(ndjson)} (FORMAT json)`,
+  );
+  return (await stat(ndjson)).size;
+}

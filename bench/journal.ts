@@ -1,0 +1,46 @@
+/**
+ * Journal records end to end into Parquet: N racks' clients publish journal records (`Telemetry.journal`, as
+ * the journal gear does) → nats-server → the bridge's `mixer-journal` consumer in workerd → `messages/generic/`
+ * in local R2, counted back with native DuckDB. Baseline in the same run, on the same mixer: the same number
+ * of telemetry logs through the `mixer-ingest` consumer (the path the target figure was set on).
+ *
+ *   npm run bench:journal -- [--racks 4] [--rate 100000] [--seconds 10]
+ */
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { startTestMixer } from "../test/helpers/test-mixer.ts";
+import { describeRun, fmt, runIngest } from "./ingest-run.ts";
+
+const { values } = parseArgs({
+  options: {
+    racks: { type: "string", default: "4" },
+    rate: { type: "string", default: "100000" },
+    seconds: { type: "string", default: "10" },
+  },
+});
+const settings = { racks: Number(values.racks), rate: Number(values.rate), seconds: Number(values.seconds) };
+
+const work = await mkdtemp(join(tmpdir(), "fluxrig-bench-journal-"));
+console.log(
+  `journal bench: ${settings.racks} racks, ${fmt(settings.rate)} records/s target for ${settings.seconds} s, then the same as logs; starting the local mixer…`,
+);
+const mixer = await startTestMixer();
+try {
+  const journal = await runIngest(mixer, { signal: "journal", ...settings, work });
+  const logs = await runIngest(mixer, { signal: "logs", ...settings, work });
+  console.log(
+    [
+      "",
+      ...describeRun(journal),
+      "",
+      ...describeRun(logs),
+      "",
+      `ratio journal / logs end to end       ${(journal.e2eRate / logs.e2eRate).toFixed(3)}`,
+    ].join("\n"),
+  );
+} finally {
+  await mixer.dispose();
+  await rm(work, { recursive: true, force: true });
+}
