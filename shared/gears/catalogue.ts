@@ -1,3 +1,4 @@
+import { codecGearType } from "./codec.ts";
 import type { AnyGearTypeDeclaration } from "./gear-type.ts";
 import { generatorGearType } from "./generator.ts";
 import { httpInGearType } from "./http-in.ts";
@@ -24,5 +25,6 @@ export const BUILT_IN_GEAR_TYPES: GearCatalogue = new Map(
     routerGearType,
     httpOutGearType,
     logSinkGearType,
+    codecGearType,
   ].map((declaration) => [declaration.type, declaration as AnyGearTypeDeclaration]),
 );

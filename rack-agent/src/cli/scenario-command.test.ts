@@ -36,7 +36,7 @@ describe("fluxrig scenario validate (the real binary)", () => {
     expect(r.code).toBe(2);
     expect(r.stderr.split("\n")).toEqual([
       `${file}:4:47 gears[0].config.rate: expected a number, got "fast"`,
-      `${file}:5:21 gears[1].type: unknown gear type "log-snk" (did you mean "log-sink"?); known: generator, http-in, tcp-in, transform, router, http-out, log-sink`,
+      `${file}:5:21 gears[1].type: unknown gear type "log-snk" (did you mean "log-sink"?); known: generator, http-in, tcp-in, transform, router, http-out, log-sink, codec`,
       `${file}: 2 problems`,
       "",
     ]);

@@ -1,6 +1,7 @@
 import type { GearRunState } from "../../../shared/control/heartbeat.ts";
 import type { FluxMsg } from "../../../shared/fluxmsg/message.ts";
 import type { PartGear, ScenarioPart } from "../../../shared/scenario/index.ts";
+import type { FluxSpec } from "../../../shared/spec/index.ts";
 import { GearHost, type GearServices } from "../gears/gear-host.ts";
 import type { GearRegistry } from "../gears/registry.ts";
 import { upstreamFirst } from "./gear-order.ts";
@@ -59,12 +60,17 @@ export class FlowRuntime {
   #applying: Promise<unknown> = Promise.resolve();
   /** Settles once the part being applied has started its gears: lane messages for a restarting gear wait. */
   #ready: Promise<void> = Promise.resolve();
+  /** The fluxSpecs of the part applied last: gears read them through their context. */
+  #specs = new Map<string, FluxSpec>();
+  private readonly services: GearServices;
 
   constructor(
-    private readonly services: GearServices,
+    services: GearServices,
     private readonly registry: GearRegistry,
     private readonly lanes?: GuaranteedLanes,
-  ) {}
+  ) {
+    this.services = { ...services, specs: { get: (reference) => this.#specs.get(reference) } };
+  }
 
   /** The running part's scenario hash and each gear's state, for heartbeats. */
   get scenario(): { hash: string; gears: Record<string, GearRunState> } | undefined {
@@ -133,6 +139,8 @@ export class FlowRuntime {
     this.#routes = hotRoutes(part);
     this.#publish = publishRoutes(part);
     this.#part = part;
+    // Gears that keep running read no spec that changed: a new spec changes their hash, so they restarted.
+    this.#specs = heldSpecs(part);
     const coming = part.gears.filter((gear) => !this.#hosts.has(gear.name));
     const failed: AppliedPart["failed"] = [];
     const started: string[] = [];
@@ -226,6 +234,16 @@ export class FlowRuntime {
     if (!host) throw new Error(`gear ${gear} is not running`);
     return host.handle(msg, port);
   };
+}
+
+/** A part's specs by the references gears gave, and by `id:version` (what `meta.spec` and `meta.spec_version` name). */
+function heldSpecs(part: ScenarioPart): Map<string, FluxSpec> {
+  const specs = new Map<string, FluxSpec>();
+  for (const [reference, spec] of Object.entries(part.specs)) {
+    specs.set(reference, spec);
+    specs.set(`${spec.spec.id}:${spec.spec.version}`, spec);
+  }
+  return specs;
 }
 
 function sameInput(a: LaneInput, b: LaneInput): boolean {

@@ -4,6 +4,7 @@ import type { FluxLimits } from "../../../shared/fluxmsg/limits.ts";
 import type { FluxEndpoint, FluxMsg } from "../../../shared/fluxmsg/message.ts";
 import { type FluxMsgDraft, newFluxMsg, produce } from "../../../shared/fluxmsg/produce.ts";
 import { formatTraceparent, parseTraceparent } from "../../../shared/fluxmsg/traceparent.ts";
+import type { FluxSpec } from "../../../shared/spec/index.ts";
 import type { Span, Telemetry } from "../telemetry/index.ts";
 import type { Gear, GearContext, GearImplementation, GearLog, GearLogLevel } from "./gear.ts";
 import { GearHealth } from "./gear-health.ts";
@@ -19,6 +20,8 @@ export interface GearServices {
   log: { info(message: string): void; warn(message: string): void };
   limits: FluxLimits;
   secrets: { get(name: string): string | undefined };
+  /** The fluxSpecs held with the scenario part, by reference (none when absent). */
+  specs?: { get(reference: string): FluxSpec | undefined };
   /** `logging.throttling` when enabled: lines per second per gear, and burst. */
   throttle?: { rate: number; burst: number } | undefined;
   /** Sends a refused message to `flux.dlq.msg.<rack>` with the reason; never throws. */
@@ -286,6 +289,14 @@ export class GearHost {
         return draft;
       },
       deadLetter: (msg, reason) => this.#refuse(msg, reason),
+      specs: {
+        get: (reference) => services.specs?.get(reference),
+        hashKey: (spec) => {
+          const value =
+            spec.spec.hash_key === undefined ? undefined : services.secrets.get(spec.spec.hash_key);
+          return value === undefined ? undefined : new TextEncoder().encode(value);
+        },
+      },
     };
   }
 }

@@ -2,6 +2,7 @@ import type { z } from "zod";
 import type { FluxMsg } from "../../../shared/fluxmsg/message.ts";
 import type { FluxMsgDraft, FluxMsgInit } from "../../../shared/fluxmsg/produce.ts";
 import type { GearTypeDeclaration } from "../../../shared/gears/gear-type.ts";
+import type { FluxSpec } from "../../../shared/spec/index.ts";
 import type { LOG_RECORD_LEVELS } from "../../../shared/telemetry/records.ts";
 
 export type GearLogLevel = (typeof LOG_RECORD_LEVELS)[number];
@@ -38,6 +39,16 @@ export interface GearContext<C> {
   newMessage(init: Omit<FluxMsgInit, "trace">, traceparent?: string): FluxMsgDraft;
   /** Refuses a message this gear could not take (a bad frame): it goes to the rack's dead-letter subject. */
   deadLetter(msg: FluxMsgDraft, reason: string): void;
+  /** The fluxSpecs this rack holds with its scenario part. */
+  specs: GearSpecs;
+}
+
+/** The fluxSpecs a rack holds: those its part's gears name, as the mixer resolved them at activation. */
+export interface GearSpecs {
+  /** A spec by the reference a gear's config gives (`visa-v1`, `visa-v1:1.0.0`). */
+  get(reference: string): FluxSpec | undefined;
+  /** The key of a spec's `mask: hash`: the rack secret its `spec.hash_key` names, as bytes (UTF-8). */
+  hashKey(spec: FluxSpec): Uint8Array | undefined;
 }
 
 /**

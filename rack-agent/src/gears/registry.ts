@@ -1,6 +1,7 @@
 import type { z } from "zod";
 import type { GearCatalogue } from "../../../shared/gears/catalogue.ts";
 import type { AnyGearTypeDeclaration } from "../../../shared/gears/gear-type.ts";
+import { codecGear } from "./builtin/codec.ts";
 import { generatorGear } from "./builtin/generator.ts";
 import { httpInGear } from "./builtin/http-in.ts";
 import { httpOutGear } from "./builtin/http-out.ts";
@@ -15,7 +16,7 @@ export class GearRegistry {
   readonly #types = new Map<string, GearImplementation>();
 
   /**
-   * The built-in types: generator, http-in, tcp-in, transform, router, http-out, log-sink.
+   * The built-in types: generator, http-in, tcp-in, transform, router, http-out, log-sink, codec.
    *
    * @example const registry = GearRegistry.builtIn().register(redactGear);
    */
@@ -27,7 +28,8 @@ export class GearRegistry {
       .register(transformGear)
       .register(routerGear)
       .register(httpOutGear)
-      .register(logSinkGear);
+      .register(logSinkGear)
+      .register(codecGear);
   }
 
   /** Adds a gear type; a name already taken is refused (a user type cannot silently replace a built-in). */
