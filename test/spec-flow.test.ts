@@ -60,7 +60,7 @@ it("spec import, list, show; a scenario naming it is refused until the mixer hol
   );
   const refused = await cli(["spec", "import", broken]);
   expect(refused.code).toBe(1);
-  expect(refused.stderr).toMatch(/broken-spec\.yaml:27:\d+ fields\[1\]\.iso8583/);
+  expect(refused.stderr).toMatch(/broken-spec\.yaml:26:\d+ fields\[1\]\.iso8583/);
 
   const imported = await cli(["spec", "import", "examples/specs/visa-v1.yaml"]);
   expect(imported.stderr).toBe("");

@@ -1,5 +1,5 @@
 import { type FluxSpec, fluxSpecSchema } from "../../../shared/spec/index.ts";
-import type { ImportOutcome } from "./scenarios.ts";
+import { type ImportOutcome, versionedFiles } from "./versioned-files.ts";
 
 /** The registry's specs table (migrations/0007): plain reads and writes. */
 
@@ -16,13 +16,15 @@ export interface SpecRow {
 
 export type SpecSummary = Omit<SpecRow, "yaml" | "normal">;
 
+const specFiles = versionedFiles<SpecRow>("specs", "id");
+
 /**
  * Stores a validated spec under its id and version; the same content again changes nothing, other content
  * under an existing id and version is a conflict (versions are immutable, as scenarios').
  *
  * @example const outcome = await insertSpec(env.REGISTRY, spec, hash, yaml, Date.now());
  */
-export async function insertSpec(
+export function insertSpec(
   db: D1Database,
   spec: FluxSpec,
   hash: string,
@@ -30,35 +32,18 @@ export async function insertSpec(
   now: number,
 ): Promise<ImportOutcome> {
   const { id, version, description = "" } = spec.spec;
-  const inserted = await db
-    .prepare(
-      `INSERT OR IGNORE INTO specs (id, version, hash, description, yaml, normal, imported_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?)`,
-    )
-    .bind(id, version, hash, description, yaml, JSON.stringify(spec), now)
-    .run();
-  if (inserted.meta.changes === 1) return "created";
-  const existing = await findSpec(db, id, version);
-  return existing?.hash === hash ? "unchanged" : "conflict";
+  const normal = JSON.stringify(spec);
+  return specFiles.insert(db, id, { version, hash, description, yaml, normal, imported_at: now });
 }
 
 /** A spec by id, at `version` or else the one imported last. */
 export function findSpec(db: D1Database, id: string, version?: string): Promise<SpecRow | null> {
-  return version === undefined
-    ? db
-        .prepare("SELECT * FROM specs WHERE id = ? ORDER BY imported_at DESC, version DESC LIMIT 1")
-        .bind(id)
-        .first<SpecRow>()
-    : db.prepare("SELECT * FROM specs WHERE id = ? AND version = ?").bind(id, version).first<SpecRow>();
+  return specFiles.find(db, id, version);
 }
 
 /** Every version of every spec (or of one), newest import first, without the file texts. */
-export async function listSpecs(db: D1Database, id?: string): Promise<SpecSummary[]> {
-  const columns = "id, version, hash, description, imported_at";
-  const query = id
-    ? db.prepare(`SELECT ${columns} FROM specs WHERE id = ? ORDER BY imported_at DESC`).bind(id)
-    : db.prepare(`SELECT ${columns} FROM specs ORDER BY id, imported_at DESC`);
-  return (await query.all<SpecSummary>()).results;
+export function listSpecs(db: D1Database, id?: string): Promise<SpecSummary[]> {
+  return specFiles.list(db, id);
 }
 
 /** The versions held of each spec id: what scenario validation checks spec references against. */

@@ -1,11 +1,6 @@
 import { SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { openScenarioDelivery } from "../../../shared/control/scenario-delivery.ts";
-import { importPublicKey, SIGNING_ALGORITHM } from "../../../shared/passport/index.ts";
-import { mixerEnv, testRack, verifyWithPublishedKey } from "../../test-helpers/test-rack.ts";
-import { clusterKey } from "../registry/cluster-key.ts";
-import { blobBytes } from "../registry/rack-row.ts";
-import { findRack } from "../registry/racks.ts";
+import { assignedPart, testRack, verifyWithPublishedKey } from "../../test-helpers/test-rack.ts";
 
 const TOKEN = "workers-test-token";
 const api = (path: string, init: RequestInit = {}) =>
@@ -148,13 +143,7 @@ describe("/api/v1/specs", () => {
     ).toBe(201);
     const res = await api("/api/v1/scenarios/spec-push/activate?wait=false", { method: "POST" });
     expect(res.status).toBe(200);
-    const row = await findRack(mixerEnv.REGISTRY, "id", id);
-    const key = await clusterKey(mixerEnv);
-    const pinned = {
-      key: await importPublicKey(key.publicRaw, SIGNING_ALGORITHM),
-      fingerprint: key.fingerprint,
-    };
-    const delivery = await openScenarioDelivery(blobBytes(row?.scenario_part ?? null), pinned, id);
+    const delivery = await assignedPart(id);
     expect(Object.keys(delivery.part.specs)).toEqual(["cards-e"]);
     expect(delivery.part.specs["cards-e"]?.spec).toMatchObject({ id: "cards-e", version: "2" });
     expect(delivery.part.specs["cards-e"]?.fields.map((f) => f.name)).toEqual(["mti", "pan", "amount"]);
