@@ -1,18 +1,12 @@
 import type { Scenario } from "../../../shared/scenario/index.ts";
 import { scenarioSchema } from "../../../shared/scenario/index.ts";
-import { type ImportOutcome, versionedFiles } from "./versioned-files.ts";
+import { type ImportOutcome, type VersionedFile, versionedFiles } from "./versioned-files.ts";
 
 /** The registry's scenarios and activations tables (migrations/0006): plain reads and writes. */
 
 /** One row of `scenarios` as D1 returns it. */
-export interface ScenarioRow {
+export interface ScenarioRow extends VersionedFile {
   name: string;
-  version: string;
-  hash: string;
-  description: string;
-  yaml: string;
-  normal: string;
-  imported_at: number;
 }
 
 /** One row of `scenario_activations`. */

@@ -1,17 +1,11 @@
 import { type FluxSpec, fluxSpecSchema } from "../../../shared/spec/index.ts";
-import { type ImportOutcome, versionedFiles } from "./versioned-files.ts";
+import { type ImportOutcome, type VersionedFile, versionedFiles } from "./versioned-files.ts";
 
 /** The registry's specs table (migrations/0007): plain reads and writes. */
 
 /** One row of `specs` as D1 returns it. */
-export interface SpecRow {
+export interface SpecRow extends VersionedFile {
   id: string;
-  version: string;
-  hash: string;
-  description: string;
-  yaml: string;
-  normal: string;
-  imported_at: number;
 }
 
 export type SpecSummary = Omit<SpecRow, "yaml" | "normal">;
