@@ -11,6 +11,7 @@ import { configRoute } from "./routes/config.ts";
 import { health } from "./routes/health.ts";
 import { racks } from "./routes/racks.ts";
 import { scenarios } from "./routes/scenarios.ts";
+import { specs } from "./routes/specs.ts";
 import { telemetryFiles } from "./routes/telemetry-files.ts";
 import { telemetryQueries } from "./routes/telemetry-query.ts";
 
@@ -31,6 +32,7 @@ app.route("/api/v1/telemetry", telemetryQueries);
 app.route("/api/v1/config", configRoute);
 app.route("/api/v1/racks", racks);
 app.route("/api/v1/scenarios", scenarios);
+app.route("/api/v1/specs", specs);
 
 app.notFound((c) => {
   const allowed = allowedMethods(app.routes, c.req.path);

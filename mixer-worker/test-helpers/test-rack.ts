@@ -1,6 +1,7 @@
 import { env } from "cloudflare:test";
 import { decodeEnrollReply, type EnrollClaims, signEnrollRequest } from "../../shared/control/enrollment.ts";
 import { type Heartbeat, signHeartbeat } from "../../shared/control/heartbeat.ts";
+import { openScenarioDelivery } from "../../shared/control/scenario-delivery.ts";
 import { heartbeatSubject } from "../../shared/fluxmsg/subjects.ts";
 import {
   generateKeyPair,
@@ -13,6 +14,9 @@ import {
 import { enrollRack } from "../src/control/enroll.ts";
 import { acceptHeartbeat } from "../src/control/heartbeat.ts";
 import type { MixerEnv } from "../src/env.ts";
+import { clusterKey } from "../src/registry/cluster-key.ts";
+import { blobBytes } from "../src/registry/rack-row.ts";
+import { findRack } from "../src/registry/racks.ts";
 
 /** The workers project's bindings (vitest.config.ts), typed. */
 export const mixerEnv = env as unknown as MixerEnv;
@@ -104,4 +108,15 @@ export async function testRack(name: string) {
 export async function verifyWithPublishedKey(passport: Uint8Array, publicRaw: Uint8Array) {
   const key = await importPublicKey(new Uint8Array(publicRaw), SIGNING_ALGORITHM);
   return verifyPassport(passport, { key, fingerprint: await keyFingerprint(new Uint8Array(publicRaw)) });
+}
+
+/** The signed scenario part assigned to a rack (what the bridge delivers), opened against the cluster key. */
+export async function assignedPart(rackId: string) {
+  const row = await findRack(mixerEnv.REGISTRY, "id", rackId);
+  const key = await clusterKey(mixerEnv);
+  const pinned = {
+    key: await importPublicKey(key.publicRaw, SIGNING_ALGORITHM),
+    fingerprint: key.fingerprint,
+  };
+  return openScenarioDelivery(blobBytes(row?.scenario_part ?? null), pinned, rackId);
 }

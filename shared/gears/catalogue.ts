@@ -1,3 +1,4 @@
+import { codecGearType } from "./codec.ts";
 import type { AnyGearTypeDeclaration } from "./gear-type.ts";
 import { generatorGearType } from "./generator.ts";
 import { httpInGearType } from "./http-in.ts";
@@ -26,5 +27,6 @@ export const BUILT_IN_GEAR_TYPES: GearCatalogue = new Map(
     httpOutGearType,
     logSinkGearType,
     journalGearType,
+    codecGearType,
   ].map((declaration) => [declaration.type, declaration as AnyGearTypeDeclaration]),
 );

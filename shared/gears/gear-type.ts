@@ -18,6 +18,11 @@ export interface GearTypeDeclaration<S extends z.ZodType = z.ZodType> {
    * cycle checks leave it out. Every other input may lead to every output.
    */
   terminalInputs?: readonly string[];
+  /**
+   * The fluxSpecs a gear of this type reads (`id` or `id:version`), each with where its config names it: the
+   * mixer refuses a scenario naming a spec it does not hold, and sends the rack the specs with its part.
+   */
+  specs?: (config: z.output<S>) => readonly { path: readonly (string | number)[]; reference: string }[];
 }
 
 /** A declaration whose config type is erased, as catalogues hold them. */

@@ -1,5 +1,7 @@
 import { z } from "zod";
 import { fluxMsgSubject } from "../fluxmsg/subjects.ts";
+import { BUILT_IN_GEAR_TYPES, type GearCatalogue } from "../gears/catalogue.ts";
+import { type FluxSpec, fluxSpecSchema } from "../spec/model.ts";
 import { canonicalJson, contentHash } from "./content-hash.ts";
 import {
   formatWireEnd,
@@ -9,6 +11,7 @@ import {
   scenarioName,
   scenarioWireSchema,
 } from "./model.ts";
+import { gearSpecReferences } from "./spec-references.ts";
 
 const gearPort = z.object({ gear: scenarioName, port: scenarioName });
 
@@ -30,6 +33,11 @@ export const scenarioPartSchema = z.object({
   consume: z.array(z.object({ subject: z.string(), durable: z.string(), to: gearPort })),
   /** The scenario's journal switch, when on: the rack journals what its guaranteed inputs deliver. */
   journal: journalSwitchSchema.optional(),
+  /**
+   * The fluxSpecs its gears read, by the reference their config gives (`visa-v1`, `visa-v1:1.0.0`), as the
+   * mixer resolved them at activation: the rack keeps them with the part and starts on them without it.
+   */
+  specs: z.record(z.string(), fluxSpecSchema).default({}),
 });
 export type ScenarioPart = z.infer<typeof scenarioPartSchema>;
 export type PartGear = ScenarioPart["gears"][number];
@@ -53,12 +61,24 @@ export function laneDurable(rack: string, gear: string, port: string): string {
   return `fluxmsg-${rack}-${gear}-${port}`;
 }
 
+/** What a part is cut with besides the scenario: the specs its gears name, resolved, and the gear types. */
+export interface ScenarioPartOptions {
+  /** By reference (`visa-v1`, `visa-v1:1.0.0`); a reference missing here is a thrown error. */
+  specs?: ReadonlyMap<string, FluxSpec>;
+  catalogue?: GearCatalogue;
+}
+
 /**
- * Cuts the part of one rack alias out of a validated scenario.
+ * Cuts the part of one rack alias out of a validated scenario, with the specs its gears read. A gear's hash
+ * covers its specs too, so a new version of a spec restarts the gears that read it.
  *
- * @example const edge = await scenarioPart(scenario, "edge");
+ * @example const edge = await scenarioPart(scenario, "edge", { specs: new Map([["visa-v1", visa]]) });
  */
-export async function scenarioPart(scenario: Scenario, rack: string): Promise<ScenarioPart> {
+export async function scenarioPart(
+  scenario: Scenario,
+  rack: string,
+  options: ScenarioPartOptions = {},
+): Promise<ScenarioPart> {
   const here = scenario.gears
     .filter((gear) => gear.rack === rack)
     .sort((a, b) => a.name.localeCompare(b.name));
@@ -66,18 +86,29 @@ export async function scenarioPart(scenario: Scenario, rack: string): Promise<Sc
   const touching = scenario.wires.filter((w) => names.has(w.from.gear) || names.has(w.to.gear));
   const wireText = (w: Scenario["wires"][number]) =>
     `${w.lane} ${formatWireEnd(w.from, true)} > ${formatWireEnd(w.to, true)}`;
+  const specs: Record<string, FluxSpec> = {};
   const gears = await Promise.all(
-    here.map(async (gear) => ({
-      ...gear,
-      hash: await contentHash({
-        type: gear.type,
-        config: gear.config,
-        wires: touching
-          .filter((w) => w.from.gear === gear.name || w.to.gear === gear.name)
-          .map(wireText)
-          .sort(),
-      }),
-    })),
+    here.map(async (gear) => {
+      const read = gearSpecReferences(gear, options.catalogue ?? BUILT_IN_GEAR_TYPES).map(({ reference }) => {
+        const spec = options.specs?.get(reference);
+        if (!spec) throw new Error(`gear ${gear.name} reads spec ${reference}, which was not given`);
+        specs[reference] = spec;
+        return spec;
+      });
+      return {
+        ...gear,
+        hash: await contentHash({
+          type: gear.type,
+          config: gear.config,
+          wires: touching
+            .filter((w) => w.from.gear === gear.name || w.to.gear === gear.name)
+            .map(wireText)
+            .sort(),
+          // Absent when a gear reads none, so gears without specs keep the hashes they had.
+          ...(read.length > 0 ? { specs: read } : {}),
+        }),
+      };
+    }),
   );
   const guaranteed = touching.filter((w) => w.lane === "guaranteed");
   const subjectOf = (w: Scenario["wires"][number]) => fluxMsgSubject(w.to.rack, w.to.gear, w.to.port);
@@ -103,5 +134,6 @@ export async function scenarioPart(scenario: Scenario, rack: string): Promise<Sc
       .map((w) => ({ from: { gear: w.from.gear, port: w.from.port }, subject: subjectOf(w) })),
     consume: [...consume.values()],
     ...(scenario.journal ? { journal: scenario.journal } : {}),
+    specs,
   };
 }

@@ -3,10 +3,12 @@ import { closest } from "../config/suggest.ts";
 import { NAME_PATTERN } from "../fluxmsg/message.ts";
 import { BUILT_IN_GEAR_TYPES, type GearCatalogue } from "../gears/catalogue.ts";
 import { type AnyGearTypeDeclaration, gearPorts } from "../gears/gear-type.ts";
+import { parseSpecReference } from "../spec/reference.ts";
 import { findCycles } from "./cycles.ts";
 import { documentSchema, listedGearSchema, mappedGearSchema, wireSchema } from "./document.ts";
 import type { RackTarget, Scenario, ScenarioGear, ScenarioWire, WireEnd } from "./model.ts";
 import type { DocPath, ScenarioProblem } from "./scenario-error.ts";
+import { gearSpecReferences } from "./spec-references.ts";
 import { YamlSource } from "./yaml-source.ts";
 import { parseAt } from "./zod-problems.ts";
 
@@ -15,6 +17,11 @@ export interface ValidateScenarioOptions {
   file?: string;
   /** The gear types a scenario may use. Default the built-in ones. */
   catalogue?: GearCatalogue;
+  /**
+   * The fluxSpecs that exist, id → versions (the mixer's): a gear naming another is refused. Absent (offline
+   * validation), spec references are not checked.
+   */
+  specs?: ReadonlyMap<string, readonly string[]>;
 }
 
 export type ScenarioValidation =
@@ -70,13 +77,9 @@ export function validateScenario(text: string, options: ValidateScenarioOptions 
   const allowCycles = section("allow_cycles") ?? false;
   const journal = section("journal");
   const racks = checkRacks(source, section("racks"), problems);
-  const gears = checkGears(
-    source,
-    section("gears"),
-    racks,
-    options.catalogue ?? BUILT_IN_GEAR_TYPES,
-    problems,
-  );
+  const catalogue = options.catalogue ?? BUILT_IN_GEAR_TYPES;
+  const gears = checkGears(source, section("gears"), racks, catalogue, problems);
+  if (options.specs) checkSpecReferences(source, gears, catalogue, options.specs, problems);
   const wires = checkWires(source, section("wires") ?? [], gears, problems);
   if (!allowCycles) {
     for (const cycle of findCycles(wires, gears)) {
@@ -217,6 +220,36 @@ function checkGears(
     });
   }
   return gears;
+}
+
+/** Each spec a gear names must be one the mixer holds, at the version named. */
+function checkSpecReferences(
+  source: YamlSource,
+  gears: Map<string, CheckedGear>,
+  catalogue: GearCatalogue,
+  specs: ReadonlyMap<string, readonly string[]>,
+  problems: ScenarioProblem[],
+): void {
+  for (const { gear, path, ports } of gears.values()) {
+    if (!ports) continue;
+    for (const { path: at, reference } of gearSpecReferences(gear, catalogue)) {
+      const { id, version } = parseSpecReference(reference);
+      const versions = specs.get(id);
+      const where = [...path, "config", ...at];
+      if (!versions) {
+        problems.push(
+          source.problem(where, `${unknownMessage("spec", id, specs.keys())} (fluxrig spec import FILE)`),
+        );
+      } else if (version !== undefined && !versions.includes(version)) {
+        problems.push(
+          source.problem(
+            where,
+            `spec ${id} has no version ${version}; the mixer holds ${versions.join(", ")}`,
+          ),
+        );
+      }
+    }
+  }
 }
 
 /** A wire that passed every check of its own, with where it is written. */

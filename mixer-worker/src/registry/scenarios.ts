@@ -1,17 +1,12 @@
 import type { Scenario } from "../../../shared/scenario/index.ts";
 import { scenarioSchema } from "../../../shared/scenario/index.ts";
+import { type ImportOutcome, type VersionedFile, versionedFiles } from "./versioned-files.ts";
 
 /** The registry's scenarios and activations tables (migrations/0006): plain reads and writes. */
 
 /** One row of `scenarios` as D1 returns it. */
-export interface ScenarioRow {
+export interface ScenarioRow extends VersionedFile {
   name: string;
-  version: string;
-  hash: string;
-  description: string;
-  yaml: string;
-  normal: string;
-  imported_at: number;
 }
 
 /** One row of `scenario_activations`. */
@@ -25,7 +20,7 @@ export interface ActivationRow {
   targets: string;
 }
 
-export type ImportOutcome = "created" | "unchanged" | "conflict";
+const scenarioFiles = versionedFiles<ScenarioRow>("scenarios", "name");
 
 /**
  * Stores a validated scenario under its name and version. The same content again changes nothing; other
@@ -33,7 +28,7 @@ export type ImportOutcome = "created" | "unchanged" | "conflict";
  *
  * @example const outcome = await insertScenario(env.REGISTRY, scenario, hash, yaml, Date.now());
  */
-export async function insertScenario(
+export function insertScenario(
   db: D1Database,
   scenario: Scenario,
   hash: string,
@@ -41,41 +36,21 @@ export async function insertScenario(
   now: number,
 ): Promise<ImportOutcome> {
   const { name, version, description = "" } = scenario.meta;
-  const inserted = await db
-    .prepare(
-      `INSERT OR IGNORE INTO scenarios (name, version, hash, description, yaml, normal, imported_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?)`,
-    )
-    .bind(name, version, hash, description, yaml, JSON.stringify(scenario), now)
-    .run();
-  if (inserted.meta.changes === 1) return "created";
-  const existing = await findScenario(db, name, version);
-  return existing?.hash === hash ? "unchanged" : "conflict";
+  const normal = JSON.stringify(scenario);
+  return scenarioFiles.insert(db, name, { version, hash, description, yaml, normal, imported_at: now });
 }
 
 /** A scenario by name, at `version` or else the one imported last. */
 export function findScenario(db: D1Database, name: string, version?: string): Promise<ScenarioRow | null> {
-  return version === undefined
-    ? db
-        .prepare("SELECT * FROM scenarios WHERE name = ? ORDER BY imported_at DESC, version DESC LIMIT 1")
-        .bind(name)
-        .first<ScenarioRow>()
-    : db
-        .prepare("SELECT * FROM scenarios WHERE name = ? AND version = ?")
-        .bind(name, version)
-        .first<ScenarioRow>();
+  return scenarioFiles.find(db, name, version);
 }
 
 /** Every version of every scenario (or of one), newest import first, without the file texts. */
-export async function listScenarios(
+export function listScenarios(
   db: D1Database,
   name?: string,
 ): Promise<Omit<ScenarioRow, "yaml" | "normal">[]> {
-  const columns = "name, version, hash, description, imported_at";
-  const query = name
-    ? db.prepare(`SELECT ${columns} FROM scenarios WHERE name = ? ORDER BY imported_at DESC`).bind(name)
-    : db.prepare(`SELECT ${columns} FROM scenarios ORDER BY name, imported_at DESC`);
-  return (await query.all<Omit<ScenarioRow, "yaml" | "normal">>()).results;
+  return scenarioFiles.list(db, name);
 }
 
 /** The validated normal form kept beside the file (validated again on import; parsed, never trusted blind). */

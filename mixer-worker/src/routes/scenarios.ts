@@ -5,6 +5,7 @@ import { scenarioName } from "../../../shared/scenario/model.ts";
 import type { MixerBindings } from "../env.ts";
 import { ProblemError } from "../http/problem.ts";
 import { parseQuery } from "../http/query-params.ts";
+import { invalidYaml, yamlBody } from "../http/yaml-body.ts";
 import { findRack } from "../registry/racks.ts";
 import {
   findScenario,
@@ -13,6 +14,7 @@ import {
   listScenarios,
   scenarioOf,
 } from "../registry/scenarios.ts";
+import { heldSpecVersions } from "../registry/specs.ts";
 import { type ActivationTarget, activateScenario } from "../scenarios/activate.ts";
 import { convergence } from "../scenarios/convergence.ts";
 
@@ -62,29 +64,9 @@ const activateQuery = z.object({
  */
 export const scenarios = new Hono<MixerBindings>()
   .post("/", async (c) => {
-    const declared = Number(c.req.header("content-length") ?? 0);
-    const text = declared > MAX_SCENARIO_BYTES ? "" : await c.req.text();
-    if (declared > MAX_SCENARIO_BYTES || new TextEncoder().encode(text).length > MAX_SCENARIO_BYTES) {
-      throw new ProblemError({
-        title: "Payload Too Large",
-        status: 413,
-        detail: `a scenario file may hold at most ${MAX_SCENARIO_BYTES} bytes`,
-      });
-    }
-    const file = c.req.header("x-fluxrig-file")?.slice(0, 200) || "scenario.yaml";
-    const result = validateScenario(text, { file });
-    if (!result.ok) {
-      throw new ProblemError({
-        title: "Invalid scenario",
-        status: 400,
-        parameter: "body",
-        detail: result.problems
-          .slice(0, 20)
-          .map((p) => `${p.file}:${p.line}:${p.col} ${p.path}: ${p.message}`)
-          .join("\n"),
-        problems: result.problems,
-      });
-    }
+    const { text, file } = await yamlBody(c, MAX_SCENARIO_BYTES, "a scenario file", "scenario.yaml");
+    const result = validateScenario(text, { file, specs: await heldSpecVersions(c.env.REGISTRY) });
+    if (!result.ok) throw invalidYaml("Invalid scenario", result.problems);
     const { scenario } = result;
     const hash = await scenarioHash(scenario);
     const outcome = await insertScenario(c.env.REGISTRY, scenario, hash, text, Date.now());

@@ -1,6 +1,7 @@
 import { uuidv7 } from "uuidv7";
 import { signScenarioDelivery } from "../../../shared/control/scenario-delivery.ts";
 import { type RackTarget, type Scenario, scenarioPart } from "../../../shared/scenario/index.ts";
+import type { FluxSpec } from "../../../shared/spec/index.ts";
 import { snakeBridge } from "../bridge/bridge-stub.ts";
 import { mixerConfig } from "../config.ts";
 import type { MixerEnv } from "../env.ts";
@@ -15,6 +16,7 @@ import {
   scenarioOf,
 } from "../registry/scenarios.ts";
 import { type Convergence, convergence } from "./convergence.ts";
+import { scenarioSpecs } from "./scenario-specs.ts";
 
 /** A rack an alias of the scenario resolved to, or the name of one that is not enrolled. */
 export interface ActivationTarget {
@@ -47,9 +49,15 @@ export function resolveTargets(scenario: Scenario, racks: RackRow[]): Activation
 }
 
 /** Signs a rack's part and keeps it on its row, for delivery now and again when a heartbeat shows it missing. */
-async function assign(env: MixerEnv, scenario: Scenario, alias: string, rackId: string, hash: string) {
+async function assign(
+  env: MixerEnv,
+  scenario: Scenario,
+  specs: ReadonlyMap<string, FluxSpec>,
+  target: { alias: string; rackId: string; hash: string },
+) {
+  const { alias, rackId, hash } = target;
   const key = await clusterKey(env);
-  const part = await scenarioPart(scenario, alias);
+  const part = await scenarioPart(scenario, alias, { specs });
   const now = Date.now();
   const maxHops = mixerConfig(env).config.mixer.max_hops;
   const bytes = await signScenarioDelivery(
@@ -60,7 +68,7 @@ async function assign(env: MixerEnv, scenario: Scenario, alias: string, rackId: 
 }
 
 /**
- * Activates a stored scenario: each target rack gets its signed part (delivered now to active racks; a
+ * Activates a stored scenario: each target rack gets its signed part, with the specs its gears name (delivered now to active racks; a
  * pending rack gets it `enrollment.push_delay` after it is approved), then waits up to `waitMs` (default
  * `mixer.scenario_wait_timeout`; 0 does not wait) for every target to report running that content hash.
  *
@@ -76,10 +84,12 @@ export async function activateScenario(
   } = {},
 ): Promise<Convergence> {
   const scenario = scenarioOf(row);
+  const specs = await scenarioSpecs(env, row, scenario);
   const targets = resolveTargets(scenario, await listRacks(env.REGISTRY));
   const activatedAt = Date.now();
   for (const target of targets) {
-    if (target.id) await assign(env, scenario, target.alias, target.id, row.hash);
+    if (target.id)
+      await assign(env, scenario, specs, { alias: target.alias, rackId: target.id, hash: row.hash });
   }
   await insertActivation(env.REGISTRY, {
     id: uuidv7(),
@@ -126,7 +136,8 @@ export async function assignLatestScenario(env: MixerEnv, rack: RackRow, delayMs
     const scenario = scenarioOf(row);
     const target = resolveTargets(scenario, [rack]).find((t) => t.id === rack.id);
     if (!target) continue;
-    await assign(env, scenario, target.alias, rack.id, row.hash);
+    const specs = await scenarioSpecs(env, row, scenario);
+    await assign(env, scenario, specs, { alias: target.alias, rackId: rack.id, hash: row.hash });
     await snakeBridge(env).deliverScenario(rack.id, delayMs);
     return true;
   }

@@ -9,6 +9,7 @@ import { addRacksCommand } from "./racks-command.ts";
 import { addRunCommand } from "./run-command.ts";
 import { addScenarioApiCommands } from "./scenario-api-commands.ts";
 import { addScenarioCommand } from "./scenario-command.ts";
+import { addSpecCommand } from "./spec-command.ts";
 import { addLogsCommand } from "./telemetry/logs-command.ts";
 import { addMetricsCommand } from "./telemetry/metrics-command.ts";
 import { addTracesCommand } from "./telemetry/traces-command.ts";
@@ -33,6 +34,7 @@ export function buildRackProgram(io: CliIo): Command {
   addEmitCommand(program, loadRack, io);
   addRunCommand(program, loadRack, io);
   addScenarioApiCommands(addScenarioCommand(program, io), loadRack, io);
+  addSpecCommand(program, loadRack, io);
   addRacksCommand(program, loadRack, io);
   addLogsCommand(program, loadRack, io);
   addMetricsCommand(program, loadRack, io);

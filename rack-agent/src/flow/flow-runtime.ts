@@ -1,9 +1,11 @@
 import type { GearRunState } from "../../../shared/control/heartbeat.ts";
 import type { FluxMsg } from "../../../shared/fluxmsg/message.ts";
 import type { PartGear, ScenarioPart } from "../../../shared/scenario/index.ts";
+import type { FluxSpec } from "../../../shared/spec/index.ts";
 import { GearHost, type GearServices, rackJournal } from "../gears/gear-host.ts";
 import type { GearRegistry } from "../gears/registry.ts";
 import type { Journal } from "../journal/journal.ts";
+import { heldSpecs } from "../journal/spec-view.ts";
 import { upstreamFirst } from "./gear-order.ts";
 import type { LaneHandler, LaneInput } from "./lane-consumer.ts";
 
@@ -61,13 +63,20 @@ export class FlowRuntime {
   /** Settles once the part being applied has started its gears: lane messages for a restarting gear wait. */
   #ready: Promise<void> = Promise.resolve();
   readonly #journal: Journal;
+  /** The fluxSpecs of the part applied last: gears read them through their context. */
+  #specs = new Map<string, FluxSpec>();
+  private readonly services: GearServices;
 
   constructor(
-    private readonly services: GearServices,
+    services: GearServices,
     private readonly registry: GearRegistry,
     private readonly lanes?: GuaranteedLanes,
   ) {
-    this.#journal = rackJournal(services);
+    this.services = {
+      ...services,
+      specs: heldSpecs((reference) => this.#specs.get(reference), services.secrets),
+    };
+    this.#journal = rackJournal(this.services);
   }
 
   /** The running part's scenario hash and each gear's state, for heartbeats. */
@@ -137,6 +146,8 @@ export class FlowRuntime {
     this.#routes = hotRoutes(part);
     this.#publish = publishRoutes(part);
     this.#part = part;
+    // Gears that keep running read no spec that changed: a new spec changes their hash, so they restarted.
+    this.#specs = partSpecs(part);
     const coming = part.gears.filter((gear) => !this.#hosts.has(gear.name));
     const failed: AppliedPart["failed"] = [];
     const started: string[] = [];
@@ -240,6 +251,16 @@ export class FlowRuntime {
     }
     await this.#journal.record(msg, { ...crossing, status: "ok" });
   };
+}
+
+/** A part's specs by the references gears gave, and by `id:version` (what `meta.spec` and `meta.spec_version` name). */
+function partSpecs(part: ScenarioPart): Map<string, FluxSpec> {
+  const specs = new Map<string, FluxSpec>();
+  for (const [reference, spec] of Object.entries(part.specs)) {
+    specs.set(reference, spec);
+    specs.set(`${spec.spec.id}:${spec.spec.version}`, spec);
+  }
+  return specs;
 }
 
 function sameInput(a: LaneInput, b: LaneInput): boolean {

@@ -3,8 +3,10 @@ import type { FluxLimits } from "../../../shared/fluxmsg/limits.ts";
 import type { FluxMsg } from "../../../shared/fluxmsg/message.ts";
 import { type FluxMsgDraft, newFluxMsg, produce } from "../../../shared/fluxmsg/produce.ts";
 import { formatTraceparent } from "../../../shared/fluxmsg/traceparent.ts";
+import type { FluxSpec } from "../../../shared/spec/index.ts";
 import type { LogRecord, MetricRecord } from "../../../shared/telemetry/records.ts";
 import type { JournalEntry } from "../journal/journal-record.ts";
+import { heldSpecs } from "../journal/spec-view.ts";
 import { createRackLogger, type RackLogger } from "../log/index.ts";
 import type { Telemetry } from "../telemetry/index.ts";
 import { type FinishedSpan, startSpan } from "../telemetry/span.ts";
@@ -85,6 +87,8 @@ export interface GearHarnessOptions {
   wiredInputs?: string[];
   secrets?: Record<string, string>;
   limits?: Partial<FluxLimits>;
+  /** The fluxSpecs the rack holds, by reference. */
+  specs?: Record<string, FluxSpec>;
 }
 
 /** One gear running alone, with what it emitted, dead-lettered, logged and traced. */
@@ -125,6 +129,7 @@ export async function startGear<S extends z.ZodType>(
     log: recordingLog(telemetry),
     limits: { maxHops: 64, maxPayloadSize: 2_097_152, ...options.limits },
     secrets: { get: (name) => options.secrets?.[name] },
+    specs: heldSpecs((reference) => options.specs?.[reference], { get: (name) => options.secrets?.[name] }),
     deadLetter: (msg, _gear, reason) => void deadLetters.push({ msg, reason }),
   };
   const name = options.name ?? implementation.declaration.type;

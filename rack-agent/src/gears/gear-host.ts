@@ -5,9 +5,10 @@ import type { FluxEndpoint, FluxMsg } from "../../../shared/fluxmsg/message.ts";
 import { type FluxMsgDraft, newFluxMsg, produce } from "../../../shared/fluxmsg/produce.ts";
 import { formatTraceparent, parseTraceparent } from "../../../shared/fluxmsg/traceparent.ts";
 import { Journal } from "../journal/journal.ts";
+import { heldSpecs, specJournalView } from "../journal/spec-view.ts";
 import type { Logger } from "../log/index.ts";
 import type { Span, Telemetry } from "../telemetry/index.ts";
-import type { Gear, GearContext, GearImplementation, GearLog, GearLogLevel } from "./gear.ts";
+import type { Gear, GearContext, GearImplementation, GearLog, GearLogLevel, GearSpecs } from "./gear.ts";
 import { GearHealth } from "./gear-health.ts";
 import { GearMetrics } from "./gear-metrics.ts";
 import { LogThrottle } from "./log-throttle.ts";
@@ -21,6 +22,8 @@ export interface GearServices {
   log: Logger;
   limits: FluxLimits;
   secrets: { get(name: string): string | undefined };
+  /** The fluxSpecs held with the scenario part, by reference (none when absent). */
+  specs?: GearSpecs | undefined;
   /** `logging.throttling` when enabled: lines per second per gear, and burst. */
   throttle?: { rate: number; burst: number } | undefined;
   /** Sends a refused message to `flux.dlq.msg.<rack>` with the reason; never throws. */
@@ -305,13 +308,15 @@ export class GearHost {
       },
       deadLetter: (msg, reason) => this.#refuse(msg, reason),
       journal: (msg, crossing) => this.#journal.record(msg, crossing),
+      specs: services.specs ?? heldSpecs(() => undefined, services.secrets),
     };
   }
 }
 
 /** The services' journal, or one over their telemetry client. */
 export function rackJournal(services: GearServices): Journal {
-  return services.journal ?? new Journal(services.telemetry, { warn: services.log.warn });
+  const journal = services.journal ?? new Journal(services.telemetry, { warn: services.log.warn });
+  return services.specs ? journal.useView(specJournalView(services.specs)) : journal;
 }
 
 function errorText(error: unknown): string {

@@ -2,6 +2,7 @@ import type { z } from "zod";
 import type { FluxMsg } from "../../../shared/fluxmsg/message.ts";
 import type { FluxMsgDraft, FluxMsgInit } from "../../../shared/fluxmsg/produce.ts";
 import type { GearTypeDeclaration } from "../../../shared/gears/gear-type.ts";
+import type { FluxSpec } from "../../../shared/spec/index.ts";
 import type { LOG_RECORD_LEVELS } from "../../../shared/telemetry/records.ts";
 import type { JournalCrossing } from "../journal/journal-record.ts";
 
@@ -44,6 +45,16 @@ export interface GearContext<C> {
    * journal's publish window is full: await it to slow down with the bus.
    */
   journal(msg: FluxMsg, crossing: JournalCrossing): Promise<void>;
+  /** The fluxSpecs this rack holds with its scenario part. */
+  specs: GearSpecs;
+}
+
+/** The fluxSpecs a rack holds: those its part's gears name, as the mixer resolved them at activation. */
+export interface GearSpecs {
+  /** A spec by the reference a gear's config gives (`visa-v1`, `visa-v1:1.0.0`). */
+  get(reference: string): FluxSpec | undefined;
+  /** The key of a spec's `mask: hash`: the rack secret its `spec.hash_key` names, as bytes (UTF-8). */
+  hashKey(spec: FluxSpec): Uint8Array | undefined;
 }
 
 /**

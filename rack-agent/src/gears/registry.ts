@@ -1,6 +1,7 @@
 import type { z } from "zod";
 import type { GearCatalogue } from "../../../shared/gears/catalogue.ts";
 import type { AnyGearTypeDeclaration } from "../../../shared/gears/gear-type.ts";
+import { codecGear } from "./builtin/codec.ts";
 import { generatorGear } from "./builtin/generator.ts";
 import { httpInGear } from "./builtin/http-in.ts";
 import { httpOutGear } from "./builtin/http-out.ts";
@@ -16,7 +17,7 @@ export class GearRegistry {
   readonly #types = new Map<string, GearImplementation>();
 
   /**
-   * The built-in types: generator, http-in, tcp-in, transform, router, http-out, log-sink, journal.
+   * The built-in types: generator, http-in, tcp-in, transform, router, http-out, log-sink, journal, codec.
    *
    * @example const registry = GearRegistry.builtIn().register(redactGear);
    */
@@ -29,7 +30,8 @@ export class GearRegistry {
       .register(routerGear)
       .register(httpOutGear)
       .register(logSinkGear)
-      .register(journalGear);
+      .register(journalGear)
+      .register(codecGear);
   }
 
   /** Adds a gear type; a name already taken is refused (a user type cannot silently replace a built-in). */

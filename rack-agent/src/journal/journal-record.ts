@@ -28,14 +28,16 @@ export interface JournalCrossing {
 /**
  * What a fluxSpec lets the journal keep of a message: the message with every masked field already masked (in
  * `data` and in `raw`), the spec's promoted fields (masked too), and the spec's id (the storage folder). The
- * spec module provides it (`journalView`); without one, a message naming a spec is journaled without
- * `raw_msg` and `promoted`.
+ * spec module provides it (`journalView`, over the rack's specs: `specJournalView`); undefined, or no view,
+ * means the message cannot be masked here, and it is journaled without `raw_msg` and `promoted`.
  */
-export type JournalView = (msg: FluxMsg) => {
-  msg: FluxMsg;
-  promoted: Record<string, unknown> | null;
-  spec: string | null;
-};
+export type JournalView = (msg: FluxMsg) =>
+  | {
+      msg: FluxMsg;
+      promoted: Record<string, unknown> | null;
+      spec: string | null;
+    }
+  | undefined;
 
 /** A journal entry, and whether the message's content was withheld (it names a spec nobody could apply). */
 export interface BuiltJournalEntry {
@@ -66,8 +68,8 @@ export function buildJournalEntry(
   let spec: string | null = null;
   let withheld = false;
   if (named !== undefined) {
-    if (view) {
-      const seen = view(msg);
+    const seen = view?.(msg);
+    if (seen) {
       kept = seen.msg;
       promoted = seen.promoted;
       spec = seen.spec;

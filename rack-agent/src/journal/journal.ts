@@ -40,6 +40,12 @@ export class Journal {
     private readonly options: JournalOptions = {},
   ) {}
 
+  /** Masks spec'd messages with `view` from now on (the rack's specs arrive with its scenario part). */
+  useView(view: JournalView): this {
+    this.options.view = view;
+    return this;
+  }
+
   record(msg: FluxMsg, crossing: JournalCrossing): Promise<void> {
     const { entry, withheld } = buildJournalEntry(msg, crossing, this.options.view);
     this.recorded++;
@@ -53,7 +59,7 @@ export class Journal {
     if (now - this.#warnedAt < WARN_EVERY_MS) return;
     this.#warnedAt = now;
     (this.options.warn ?? console.warn)(
-      `journal: message ${msg.id} names spec "${msg.meta.spec}" but no spec view is available to mask it; ` +
+      `journal: message ${msg.id} names spec "${msg.meta.spec}", which this rack cannot apply to mask it; ` +
         `journaled without raw_msg and promoted (${this.withheld} so far)`,
     );
   }

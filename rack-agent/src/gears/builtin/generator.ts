@@ -2,6 +2,7 @@ import { clearTimeout, setTimeout } from "node:timers";
 import type { FluxData } from "../../../../shared/fluxmsg/message.ts";
 import { generatorGearType } from "../../../../shared/gears/generator.ts";
 import { seededRandom as seeded } from "../../../../shared/random/seeded-random.ts";
+import { visaAuthFrame } from "../../../../shared/spec/samples/visa-v1-auth.ts";
 import { defineGear } from "../gear.ts";
 
 const PLACEHOLDER = /^\{\{(seq|random:(-?\d+):(-?\d+)|pick:([^}]+))\}\}$/;
@@ -28,6 +29,9 @@ function render(template: FluxData, seq: number, random: () => number): FluxData
   return template;
 }
 
+/** The frame makers of `preset`, by name. */
+const PRESET_FRAMES = { "visa-v1-auth": visaAuthFrame } as const;
+
 /** Timer granularity: at high rates several messages go per tick. */
 const TICK_MS = 10;
 
@@ -36,7 +40,7 @@ const TICK_MS = 10;
  * receivers when they are saturated, so it never runs ahead of them.
  */
 export const generatorGear = defineGear(generatorGearType, (ctx) => {
-  const { rate, count, type, template, seed } = ctx.config;
+  const { rate, count, type, template, seed, preset } = ctx.config;
   const random = seeded(seed);
   let seq = 0;
   let startedAt = 0;
@@ -46,7 +50,9 @@ export const generatorGear = defineGear(generatorGearType, (ctx) => {
     const due = Math.floor(((performance.now() - startedAt) / 1000) * rate) + 1;
     while (running && seq < due && (count === 0 || seq < count)) {
       seq++;
-      const msg = ctx.newMessage({ type, data: render(template, seq, random) });
+      const msg = preset
+        ? ctx.newMessage({ type, data: { seq }, raw: PRESET_FRAMES[preset](seq, random, new Date()) })
+        : ctx.newMessage({ type, data: render(template, seq, random) });
       const sent = ctx.emit("out", msg);
       if (sent) await sent.catch((error: Error) => ctx.deadLetter(msg, error.message));
     }
