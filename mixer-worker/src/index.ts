@@ -1,10 +1,10 @@
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
+import { apiAuth } from "./auth/api-auth.ts";
 import { snakeBridge } from "./bridge/bridge-stub.ts";
 import { mixerConfig } from "./config.ts";
 import type { MixerBindings, MixerEnv } from "./env.ts";
 import { allowedMethods } from "./http/allowed-methods.ts";
-import { bearerAuth } from "./http/bearer-auth.ts";
 import { ProblemError, problemResponse } from "./http/problem.ts";
 import { clusterKeyRoute } from "./routes/cluster-key.ts";
 import { configRoute } from "./routes/config.ts";
@@ -13,6 +13,7 @@ import { racks } from "./routes/racks.ts";
 import { scenarios } from "./routes/scenarios.ts";
 import { telemetryFiles } from "./routes/telemetry-files.ts";
 import { telemetryQueries } from "./routes/telemetry-query.ts";
+import { tokens } from "./routes/tokens.ts";
 
 export { SnakeBridge } from "./bridge/snake-bridge.ts";
 
@@ -22,15 +23,17 @@ const app = new Hono<MixerBindings>();
 app.route("/health", health);
 // Public on purpose, and so routed before the bearer check: operators pin the key it shows.
 app.route("/api/v1/cluster-key", clusterKeyRoute);
+// Every other API call needs a token whose scope covers it (auth/route-scopes.ts: unlisted means admin).
 app.use(
   "/api/*",
-  bearerAuth<MixerBindings>((c) => mixerConfig(c.env).config.api.token),
+  apiAuth((c) => mixerConfig(c.env).config.api.token),
 );
 app.route("/api/v1/telemetry/files", telemetryFiles);
 app.route("/api/v1/telemetry", telemetryQueries);
 app.route("/api/v1/config", configRoute);
 app.route("/api/v1/racks", racks);
 app.route("/api/v1/scenarios", scenarios);
+app.route("/api/v1/tokens", tokens);
 
 app.notFound((c) => {
   const allowed = allowedMethods(app.routes, c.req.path);
