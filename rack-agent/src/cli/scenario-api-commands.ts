@@ -1,10 +1,10 @@
 import { readFile } from "node:fs/promises";
 import { basename } from "node:path";
-import { type Command, Option } from "commander";
+import type { Command } from "commander";
 import type { LoadedConfig, RackConfig } from "../../../shared/config/index.ts";
 import { parseScenarioReference } from "../../../shared/scenario/index.ts";
+import { type Output, outputOption, printList as print } from "./list-output.ts";
 import { addMixerApiOptions, type MixerApi, type MixerApiOptions, mixerApi } from "./mixer-api.ts";
-import { OUTPUTS, type Output } from "./telemetry/query-command.ts";
 import { textTable as table } from "./text-table.ts";
 
 /** Where one target rack stands with an activation (`GET /api/v1/scenarios/{name}/status`). */
@@ -28,23 +28,6 @@ interface ScenarioSummary {
 
 /** How long `activate --wait` lets the mixer wait, beyond `mixer.scenario_wait_timeout` (at most 1 h). */
 const ACTIVATE_TIMEOUT_MS = 3_600_000;
-
-const outputOption = () =>
-  new Option("-o, --output <format>", "table, json (the API's answer) or ndjson (one line each)")
-    .choices(OUTPUTS)
-    .default("table");
-
-function print(
-  io: { out: (text: string) => void },
-  output: Output,
-  rows: unknown[],
-  answer: unknown,
-  text: () => string,
-) {
-  if (output === "json") io.out(`${JSON.stringify(answer, null, 2)}\n`);
-  else if (output === "ndjson") io.out(rows.map((row) => `${JSON.stringify(row)}\n`).join(""));
-  else io.out(text());
-}
 
 /** A stored scenario's `name[:version]`; a file path is an error here (import it first). */
 function storedReference(text: string): { name: string; version?: string } {
