@@ -222,6 +222,22 @@ const scenarioBody = fc.oneof(
     `# ${"x".repeat(300_000)}`,
   ),
 );
+const tokenName = fc.oneof(fc.constantFrom("grafana", "ci", "a.b-c_d"), pathSegment);
+/** `POST /api/v1/tokens` bodies: near misses of `{name, scope, expires_in}` and junk. */
+const tokenBody = fc.oneof(
+  fc
+    .record(
+      {
+        name: fc.oneof(tokenName, fc.jsonValue()),
+        scope: fc.oneof(fc.constantFrom("read", "operate", "admin", "root", "READ"), fc.jsonValue()),
+        expires_in: fc.oneof(fc.constantFrom("90d", "1s", "0s", "3651d", "-1d", "1e400d"), hostileText),
+      },
+      { requiredKeys: [] },
+    )
+    .map((body) => JSON.stringify(body)),
+  fc.jsonValue().map((value) => JSON.stringify(value)),
+  hostileText,
+);
 const HUGE_BODY = `{"value":"${"\\u0041".repeat(200_000)}"}`;
 
 const secretBody = fc.oneof(
@@ -398,6 +414,19 @@ export function hostileRequest(known: KnownValues): fc.Arbitrary<HostileRequest>
       "scenario",
       methodOr("GET"),
       fc.tuple(scenarioName, query(["version"])).map(([name, q]) => `${S}/${name}${q}`),
+    ),
+    request(
+      "tokens",
+      fc.oneof(methodOr("GET"), fc.constant("POST")),
+      query(["x"]).map((q) => `/api/v1/tokens${q}`),
+      tokenBody,
+    ),
+    request(
+      "token",
+      fc.oneof(methodOr("DELETE"), fc.constant("POST")),
+      fc
+        .tuple(tokenName, fc.constantFrom("", "/revoke", "/x"))
+        .map(([name, tail]) => `/api/v1/tokens/${name}${tail}`),
     ),
     request(
       "scenario action",
