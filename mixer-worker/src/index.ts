@@ -14,12 +14,15 @@ import { scenarios } from "./routes/scenarios.ts";
 import { telemetryFiles } from "./routes/telemetry-files.ts";
 import { telemetryQueries } from "./routes/telemetry-query.ts";
 import { tokens } from "./routes/tokens.ts";
+import { apiUsage, selfLog } from "./self/api-usage.ts";
 
 export { SnakeBridge } from "./bridge/snake-bridge.ts";
 
 /** The mixer Worker: the control plane's HTTP API, one sub-app per resource. */
 const app = new Hono<MixerBindings>();
 
+// First, so every answer (401, 403, 404, 5xx included) is counted in the mixer's own API metrics.
+app.use("*", apiUsage());
 app.route("/health", health);
 // Public on purpose, and so routed before the bearer check: operators pin the key it shows.
 app.route("/api/v1/cluster-key", clusterKeyRoute);
@@ -60,7 +63,14 @@ app.onError((error, c) => {
     return problemResponse(c, { title: error.message || "Error", status: error.status });
   // The cause goes to the log under an id; the response carries only the id (no internals, no secrets).
   const errorId = crypto.randomUUID();
-  console.error(`mixer: error ${errorId} on ${c.req.method} ${c.req.path}: ${error.stack ?? error.message}`);
+  selfLog(
+    c,
+    "error",
+    `error ${errorId} on ${c.req.method} ${c.req.path.slice(0, 200)}: ${error.stack ?? error.message}`,
+    {
+      error_id: errorId,
+    },
+  );
   return problemResponse(c, {
     title: "Internal Server Error",
     status: 500,

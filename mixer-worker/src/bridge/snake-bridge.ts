@@ -12,9 +12,13 @@ import { decodeTelemetryBatch } from "../ingest/decode-batch.ts";
 import { flushBatches } from "../ingest/flush-batches.ts";
 import { PendingBatches } from "../ingest/pending-batches.ts";
 import { MAX_ROWS_PER_FILE, storeTelemetryRecords } from "../ingest/store-records.ts";
+import { mixerId } from "../registry/mixer-identity.ts";
 import { applyRetention } from "../retention/apply-retention.ts";
 import { activateStartupScenario } from "../scenarios/startup.ts";
+import { BridgeMetricsSampler } from "../self/bridge-metrics.ts";
+import { SelfTelemetry, type SelfTelemetryBatch } from "../self/self-telemetry.ts";
 import type { BridgeStatus } from "./bridge-status.ts";
+import { PartHealth } from "./part-health.ts";
 
 /**
  * Bounds on one flush, for the isolate's 128 MB: a flush holds at most one object's worth of records, and one
@@ -22,6 +26,12 @@ import type { BridgeStatus } from "./bridge-status.ts";
  */
 const MAX_RECORDS_PER_FLUSH = MAX_ROWS_PER_FILE;
 const MAX_FETCH_BYTES = 8 * 1024 * 1024;
+
+/**
+ * How often the mixer's own telemetry is written: rarely enough not to litter the store with tiny objects,
+ * often enough that a crash loses little of it (this, plus the few seconds an isolate holds API counters).
+ */
+const SELF_FLUSH_MS = 10_000;
 
 /** Test-only fault: hang after the R2 write and before the ack, so a test can kill the mixer right there. */
 const FAULT_HANG_BEFORE_ACK = "MIXER_FAULT_HANG_BEFORE_ACK";
@@ -56,6 +66,17 @@ export class SnakeBridge extends DurableObject<MixerEnv> {
     recordsDeadLettered: 0,
     lastError: null as string | null,
   };
+  /** Failures counted and kept for /health; the bus counts as down from the start until first reached. */
+  private health = {
+    store: new PartHealth(),
+    bus: new PartHealth(),
+    busDownSince: Date.now() as number | null,
+    api: { requests: 0, client_errors: 0, server_errors: 0 },
+  };
+  /** The mixer's own logs and metrics, written as entity `base.name` every {@link SELF_FLUSH_MS}. */
+  private self = new SelfTelemetry(() => this.config.logging.level);
+  private lastSelfFlushAt = Date.now();
+  private metricsSampler = new BridgeMetricsSampler();
 
   private get config() {
     return mixerConfig(this.env).config;
@@ -72,15 +93,62 @@ export class SnakeBridge extends DurableObject<MixerEnv> {
     });
     await this.alarmArmed;
     this.ensurePumping();
+    const connected = this.nc !== undefined && !this.nc.isClosed();
+    if (connected) this.health.busDownSince = null;
+    else this.health.busDownSince ??= Date.now();
     return {
-      connected: this.nc !== undefined && !this.nc.isClosed(),
+      connected,
       url: this.config.snake.websocket_url,
       lastFlushAt: this.lastFlushAt ? new Date(this.lastFlushAt).toISOString() : null,
       pendingRecords: this.pending.recordCount,
       pendingMessages: this.pending.messageCount,
       ...this.stats,
       control: this.control?.stats() ?? null,
+      health: {
+        store: this.health.store.view(),
+        bus: this.health.bus.view(),
+        busDownSince:
+          this.health.busDownSince === null ? null : new Date(this.health.busDownSince).toISOString(),
+        api: { ...this.health.api },
+      },
+      selfTelemetry: { held: this.self.size, dropped: this.self.dropped },
     };
+  }
+
+  /**
+   * Takes a batch of the mixer's own telemetry from a Worker isolate (API counters, log lines); it is
+   * written with the bridge's next flush of its own records. Bounded in the isolate and here.
+   */
+  async acceptSelfTelemetry(batch: SelfTelemetryBatch): Promise<void> {
+    this.self.accept(batch);
+    for (const metric of batch.metrics) {
+      if (metric.name !== "fluxrig.mixer.api.requests") continue;
+      this.health.api.requests += metric.value;
+      if (metric.labels?.status === "4xx") this.health.api.client_errors += metric.value;
+      if (metric.labels?.status === "5xx") this.health.api.server_errors += metric.value;
+    }
+  }
+
+  /**
+   * Writes the mixer's own logs and metrics to the store, as entity `base.name` with the mixer id, unless
+   * `observability.enabled` is off. The alarm calls it every {@link SELF_FLUSH_MS}; what fails to be stored
+   * is held for the next time (bounded), and counts as a store failure.
+   */
+  async flushSelfTelemetry(): Promise<void> {
+    this.lastSelfFlushAt = Date.now();
+    const { observability, base } = this.config;
+    if (!observability.enabled) return;
+    this.metricsSampler.sample(this.self, { ...this.stats, control: this.control?.stats() ?? null });
+    const entity = { id: await mixerId(this.env.REGISTRY), name: base.name };
+    await this.self
+      .flush(entity, (kind, records) =>
+        this.health.store.watch(
+          storeTelemetryRecords(this.env.TELEMETRY, kind, records, observability.embedded.storage),
+        ),
+      )
+      .catch((error: Error) =>
+        console.error(`mixer telemetry: not stored, held for the next try: ${error.message}`),
+      );
   }
 
   /**
@@ -113,6 +181,7 @@ export class SnakeBridge extends DurableObject<MixerEnv> {
   override async alarm(): Promise<void> {
     this.ensurePumping();
     await this.ctx.storage.setAlarm(Date.now() + this.config.ingest.flush_interval);
+    if (Date.now() - this.lastSelfFlushAt >= SELF_FLUSH_MS) await this.flushSelfTelemetry();
     await this.retentionIfDue();
   }
 
@@ -135,7 +204,8 @@ export class SnakeBridge extends DurableObject<MixerEnv> {
     this.pumping ??= this.pump()
       .catch((error: unknown) => {
         this.stats.lastError = `${new Date().toISOString()} ${(error as Error).message}`;
-        console.error(`snake bridge: ${(error as Error).message}`);
+        this.health.bus.failed(error);
+        this.self.log("error", `snake bridge: ${(error as Error).message}`);
       })
       .finally(() => {
         this.pumping = undefined;
@@ -194,6 +264,8 @@ export class SnakeBridge extends DurableObject<MixerEnv> {
       this.env.TELEMETRY,
     );
     this.stats.lastError = null;
+    this.health.bus.succeeded();
+    this.health.busDownSince = null;
     const { flush_interval: flushInterval, buffer_size: bufferSize } = this.config.ingest;
     if (!this.lastFlushAt) this.lastFlushAt = Date.now();
     while (this.nc && !this.nc.isClosed()) {
@@ -262,7 +334,9 @@ export class SnakeBridge extends DurableObject<MixerEnv> {
     const hang = this.env[FAULT_HANG_BEFORE_ACK] === "1";
     await flushBatches(batches, {
       store: async (kind, records) => {
-        const stored = await storeTelemetryRecords(this.env.TELEMETRY, kind, records, storage);
+        const stored = await this.health.store.watch(
+          storeTelemetryRecords(this.env.TELEMETRY, kind, records, storage),
+        );
         if (hang) await new Promise(() => {});
         return stored;
       },

@@ -66,10 +66,7 @@ const authorization = (scope: ApiScope, presentation: Presentation): fc.Arbitrar
           .filter(([at, char]) => live[at] !== char && live[at] !== "_")
           .map(([at, char]) => `Bearer ${live.slice(0, at)}${char}${live.slice(at + 1)}`),
         fc
-          .tuple(
-            fc.stringMatching(/^[0-9a-f]{16}$/),
-            fc.base64String({ minLength: 44, maxLength: 44 }),
-          )
+          .tuple(fc.stringMatching(/^[0-9a-f]{16}$/), fc.base64String({ minLength: 44, maxLength: 44 }))
           .map(
             ([id, secret]) =>
               `Bearer fxr_${id}_${secret.slice(0, 43).replaceAll("+", "-").replaceAll("/", "_")}`,

@@ -1,4 +1,4 @@
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { z } from "zod";
 import { API_SCOPES, apiTokenName } from "../../../shared/auth/api-scopes.ts";
@@ -7,6 +7,7 @@ import { createApiToken, listApiTokens, revokeApiToken } from "../auth/api-token
 import type { MixerBindings } from "../env.ts";
 import { ProblemError, problemResponse } from "../http/problem.ts";
 import { badParameter, pathParam } from "../http/query-params.ts";
+import { selfLog } from "../self/api-usage.ts";
 
 /** Ten years: a token that must outlive that should not expire at all (omit `expires_in`). */
 const MAX_EXPIRES_MS = 3_650 * 86_400_000;
@@ -70,19 +71,18 @@ export const tokens = new Hono<MixerBindings>()
           detail: `a token named ${name} exists and is not revoked: revoke it first, or choose another name`,
         });
       }
+      selfLog(c, "info", `API token ${name} (scope ${scope}) created`, { token_name: name, scope });
       return c.json({ ...made.view, token: made.token }, 201, { "cache-control": "no-store" });
     },
   )
   .get("/", async (c) => c.json({ tokens: await listApiTokens(c.env.REGISTRY, Date.now()) }))
-  .delete("/:name", async (c) =>
-    revoke(c.env.REGISTRY, pathParam(c, "name", apiTokenName)).then((v) => c.json(v)),
-  )
-  .post("/:name/revoke", async (c) =>
-    revoke(c.env.REGISTRY, pathParam(c, "name", apiTokenName)).then((v) => c.json(v)),
-  );
+  .delete("/:name", revoke)
+  .post("/:name/revoke", revoke);
 
-async function revoke(db: D1Database, name: string) {
-  const revoked = await revokeApiToken(db, name, Date.now());
+/** Revokes the live token the `name` path parameter names: 404 when there is none. */
+async function revoke(c: Context<MixerBindings>) {
+  const name = pathParam(c, "name", apiTokenName);
+  const revoked = await revokeApiToken(c.env.REGISTRY, name, Date.now());
   if (!revoked) {
     throw new ProblemError({
       title: "Not Found",
@@ -91,5 +91,9 @@ async function revoke(db: D1Database, name: string) {
       detail: `no live token named ${name}`,
     });
   }
-  return revoked;
+  selfLog(c, "info", `API token ${name} (scope ${revoked.scope}) revoked`, {
+    token_name: name,
+    scope: revoked.scope,
+  });
+  return c.json(revoked);
 }
