@@ -71,7 +71,6 @@ export class SnakeBridge extends DurableObject<MixerEnv> {
     store: new PartHealth(),
     bus: new PartHealth(),
     busDownSince: Date.now() as number | null,
-    api: { requests: 0, client_errors: 0, server_errors: 0 },
   };
   /** The mixer's own logs and metrics, written as entity `base.name` every {@link SELF_FLUSH_MS}. */
   private self = new SelfTelemetry(() => this.config.logging.level);
@@ -109,7 +108,7 @@ export class SnakeBridge extends DurableObject<MixerEnv> {
         bus: this.health.bus.view(),
         busDownSince:
           this.health.busDownSince === null ? null : new Date(this.health.busDownSince).toISOString(),
-        api: { ...this.health.api },
+        api: { ...this.self.apiAnswers },
       },
       selfTelemetry: { held: this.self.size, dropped: this.self.dropped },
     };
@@ -121,12 +120,6 @@ export class SnakeBridge extends DurableObject<MixerEnv> {
    */
   async acceptSelfTelemetry(batch: SelfTelemetryBatch): Promise<void> {
     this.self.accept(batch);
-    for (const metric of batch.metrics) {
-      if (metric.name !== "fluxrig.mixer.api.requests") continue;
-      this.health.api.requests += metric.value;
-      if (metric.labels?.status === "4xx") this.health.api.client_errors += metric.value;
-      if (metric.labels?.status === "5xx") this.health.api.server_errors += metric.value;
-    }
   }
 
   /**
@@ -139,16 +132,11 @@ export class SnakeBridge extends DurableObject<MixerEnv> {
     const { observability, base } = this.config;
     if (!observability.enabled) return;
     this.metricsSampler.sample(this.self, { ...this.stats, control: this.control?.stats() ?? null });
-    const entity = { id: await mixerId(this.env.REGISTRY), name: base.name };
-    await this.self
-      .flush(entity, (kind, records) =>
-        this.health.store.watch(
-          storeTelemetryRecords(this.env.TELEMETRY, kind, records, observability.embedded.storage),
-        ),
-      )
-      .catch((error: Error) =>
-        console.error(`mixer telemetry: not stored, held for the next try: ${error.message}`),
-      );
+    await this.self.flush({ id: await mixerId(this.env.REGISTRY), name: base.name }, (kind, records) =>
+      this.health.store.watch(
+        storeTelemetryRecords(this.env.TELEMETRY, kind, records, observability.embedded.storage),
+      ),
+    );
   }
 
   /**

@@ -2,7 +2,13 @@ import type { Context, MiddlewareHandler } from "hono";
 import { snakeBridge } from "../bridge/bridge-stub.ts";
 import { mixerConfig } from "../config.ts";
 import type { MixerBindings, MixerEnv } from "../env.ts";
-import { printLog, type SelfLog, type SelfMetric, type SelfTelemetryBatch } from "./self-telemetry.ts";
+import {
+  API_REQUESTS,
+  printLog,
+  type SelfLog,
+  type SelfMetric,
+  type SelfTelemetryBatch,
+} from "./self-telemetry.ts";
 
 /** An isolate hands its counters to the bridge at most this often, and log lines at most once a second. */
 const SEND_EVERY_MS = 5_000;
@@ -67,7 +73,7 @@ function count(method: string, route: string, status: number, ms: number): void 
 function takeBatch(now: number): SelfTelemetryBatch {
   const metrics: SelfMetric[] = [];
   for (const { labels, count, totalMs, maxMs } of held.counters.values()) {
-    metrics.push({ ts: now, name: "fluxrig.mixer.api.requests", type: "counter", value: count, labels });
+    metrics.push({ ts: now, name: API_REQUESTS, type: "counter", value: count, labels });
     metrics.push({
       ts: now,
       name: "fluxrig.mixer.api.latency_ms",

@@ -7,6 +7,9 @@ export const MAX_SELF_RECORDS = 5_000;
 
 const RANK: Record<LogLevel, number> = { trace: 0, debug: 1, info: 2, warn: 3, error: 4 };
 
+/** The counter of API answers the Worker reports, by method, route and status class. */
+export const API_REQUESTS = "fluxrig.mixer.api.requests";
+
 /** A log line of the mixer's own, before it is given the mixer's entity and an id. */
 export interface SelfLog {
   ts: number;
@@ -65,6 +68,8 @@ export class SelfTelemetry {
   private metrics: SelfMetric[] = [];
   /** Records dropped for room since the bridge started. */
   dropped = 0;
+  /** API answers the Worker's isolates reported since the bridge started, for /health. */
+  readonly apiAnswers = { requests: 0, client_errors: 0, server_errors: 0 };
 
   constructor(private readonly level: () => LogLevel) {}
 
@@ -82,6 +87,12 @@ export class SelfTelemetry {
   accept(batch: SelfTelemetryBatch): void {
     this.add(this.logs, batch.logs.slice(0, MAX_SELF_RECORDS));
     this.add(this.metrics, batch.metrics.slice(0, MAX_SELF_RECORDS));
+    for (const metric of batch.metrics) {
+      if (metric.name !== API_REQUESTS) continue;
+      this.apiAnswers.requests += metric.value;
+      if (metric.labels?.status === "4xx") this.apiAnswers.client_errors += metric.value;
+      if (metric.labels?.status === "5xx") this.apiAnswers.server_errors += metric.value;
+    }
   }
 
   get size(): number {
@@ -90,7 +101,7 @@ export class SelfTelemetry {
 
   /**
    * Hands what is held to `store` as records of `entity`; what it fails to store is held again (room
-   * permitting) for the next flush, and the error goes on to the caller.
+   * permitting) for the next flush, and the failure is logged (the store's health counts it).
    */
   async flush(
     entity: { id: string; name: string },
@@ -132,6 +143,8 @@ export class SelfTelemetry {
         );
         metrics.length = 0;
       }
+    } catch (error) {
+      console.error(`mixer telemetry: not stored, held for the next try: ${(error as Error).message}`);
     } finally {
       this.add(this.logs, logs);
       this.add(this.metrics, metrics);

@@ -34,10 +34,13 @@ export function addTokensCommand(
   };
 
   addMixerApiOptions(tokens.command("create").description("make a token; it is printed once, never again"))
-    .requiredOption("--name <name>", "what the token is for (grafana, ci); unique among live tokens")
+    // `--name` is also the program's flag for base.name, which commander gives the program: read it there.
+    .option("--name <name>", "what the token is for (grafana, ci); unique among live tokens")
     .addOption(new Option("--scope <scope>", "what it may do").choices(API_SCOPES).makeOptionMandatory())
     .option("--expires <duration>", "lifetime, e.g. 90d or 12h (default: never expires)")
-    .action(async (options: { name: string; scope: string; expires?: string }, command: Command) => {
+    .action(async (_options: unknown, command: Command) => {
+      const options = command.optsWithGlobals<{ name?: string; scope: string; expires?: string }>();
+      if (!options.name) throw new Error("fluxrig tokens create needs --name NAME (what the token is for)");
       const made = await (await api(command)).post<ApiToken & { token: string }>("/api/v1/tokens", {
         name: options.name,
         scope: options.scope,
