@@ -34,7 +34,11 @@ describe("a production mixer: scoped tokens, health through an R2 outage, its ow
 
   beforeAll(async () => {
     mixer = await startTestMixer({
-      env: { FLUXRIG_INGEST_FLUSH_INTERVAL: "1s", FLUXRIG_BASE_NAME: MIXER_NAME },
+      env: {
+        FLUXRIG_INGEST_FLUSH_INTERVAL: "1s",
+        FLUXRIG_BASE_NAME: MIXER_NAME,
+        FLUXRIG_OBSERVABILITY_ENABLED: "true",
+      },
     });
   }, 240_000);
   afterAll(() => mixer?.dispose());

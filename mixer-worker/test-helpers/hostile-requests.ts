@@ -21,6 +21,22 @@ export interface HostileRequest {
   contentType?: string;
 }
 
+/**
+ * The `Request` a hostile request makes, with `headers` (its authorization) and its content type; a body
+ * only where the method may carry one.
+ *
+ * @example await worker.fetch(toRequest(request, { authorization: "Bearer …" }), env, createExecutionContext());
+ */
+export function toRequest(request: HostileRequest, headers: Record<string, string>): Request {
+  const all = { ...headers, ...(request.contentType ? { "content-type": request.contentType } : {}) };
+  const hasBody = request.body !== undefined && !["GET", "HEAD"].includes(request.method);
+  return new Request(`http://mixer${request.url}`, {
+    method: request.method,
+    headers: all,
+    ...(hasBody ? { body: request.body } : {}),
+  });
+}
+
 /** Values the arbitraries mix with hostile ones, so some requests get past the first checks. */
 export interface KnownValues {
   rackIds: string[];

@@ -2,7 +2,7 @@ import { createExecutionContext } from "cloudflare:test";
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { ApiScope } from "../../../shared/auth/api-scopes.ts";
-import { hostileRequest, type KnownValues } from "../../test-helpers/hostile-requests.ts";
+import { hostileRequest, type KnownValues, toRequest } from "../../test-helpers/hostile-requests.ts";
 import { mixerEnv, testRack, verifyWithPublishedKey } from "../../test-helpers/test-rack.ts";
 import { createApiToken } from "../auth/api-tokens.ts";
 import worker from "../index.ts";
@@ -111,14 +111,7 @@ describe("scoped tokens under fuzzed requests", () => {
       );
       await fc.assert(
         fc.asyncProperty(arbitrary, async ({ presentation, header, request }) => {
-          const headers: Record<string, string> = { authorization: header };
-          if (request.contentType) headers["content-type"] = request.contentType;
-          const hasBody = request.body !== undefined && !["GET", "HEAD"].includes(request.method);
-          const req = new Request(`http://mixer${request.url}`, {
-            method: request.method,
-            headers,
-            ...(hasBody ? { body: request.body } : {}),
-          });
+          const req = toRequest(request, { authorization: header });
           const res = await worker.fetch(req, mixerEnv, createExecutionContext());
           const where = `${presentation} ${scope}: ${request.method} ${request.url.slice(0, 200)} → ${res.status}`;
           expect(res.status, where).toBeLessThan(500);
