@@ -114,8 +114,14 @@ describe("scoped tokens under fuzzed requests", () => {
           const req = toRequest(request, { authorization: header });
           const res = await worker.fetch(req, mixerEnv, createExecutionContext());
           const where = `${presentation} ${scope}: ${request.method} ${request.url.slice(0, 200)} → ${res.status}`;
-          expect(res.status, where).toBeLessThan(500);
           const path = routedPath(new URL(req.url).pathname);
+          if (path === "/health" && request.method === "GET") {
+            // Public, and 503 once the bus (there is no NATS in this project) has been away past its grace.
+            expect([200, 503], where).toContain(res.status);
+            await res.body?.cancel();
+            return;
+          }
+          expect(res.status, where).toBeLessThan(500);
           const guarded = path.startsWith("/api/") && path !== "/api/v1/cluster-key";
           if (guarded && presentation !== "valid") expect(res.status, where).toBe(401);
           if (guarded && presentation === "valid") {
