@@ -158,10 +158,14 @@ export class SnakeBridge extends DurableObject<MixerEnv> {
   private deliverLater(what: "passport" | "scenario", rackId: string, delayMs: number): void {
     this.ensurePumping();
     setTimeout(() => {
-      if (!this.control) console.warn(`snake bridge: not connected; rack ${rackId} gets its ${what} later`);
+      if (!this.control)
+        this.self.log("warn", `snake bridge: not connected; rack ${rackId} gets its ${what} later`);
       const deliver = what === "passport" ? this.control?.deliverPassport : this.control?.deliverScenario;
       deliver?.(rackId).catch((error: unknown) => {
-        console.error(`snake bridge: delivering the ${what} of rack ${rackId}: ${(error as Error).message}`);
+        this.self.log(
+          "error",
+          `snake bridge: delivering the ${what} of rack ${rackId}: ${(error as Error).message}`,
+        );
       });
     }, delayMs);
   }
@@ -180,7 +184,7 @@ export class SnakeBridge extends DurableObject<MixerEnv> {
     if (Date.now() - last < rotation.check_interval) return;
     await this.ctx.storage.put("retention:last", Date.now());
     await applyRetention(this.env.TELEMETRY, rotation, Date.now()).catch((error: unknown) => {
-      console.error(`retention: ${(error as Error).message}`);
+      this.self.log("error", `retention: ${(error as Error).message}`);
     });
   }
 
