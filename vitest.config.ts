@@ -47,6 +47,9 @@ export default defineConfig({
                 FLUXRIG_ENROLLMENT_BOOTSTRAP_TOKEN: WORKERS_BOOTSTRAP_TOKEN,
                 MIXER_CLUSTER_KEY: WORKERS_CLUSTER_KEY,
                 TEST_MIGRATIONS: migrations,
+                // The mixer's own telemetry off: tests here count and list what R2 holds, and the bridge's
+                // writes of its own would land among it. health.test.ts turns it on where it looks at it.
+                FLUXRIG_OBSERVABILITY_ENABLED: "false",
               },
             },
           }),

@@ -30,6 +30,8 @@ async function devSetup(extra: Record<string, string> = {}) {
     FLUXRIG_SNAKE_PORT: String(snakePort),
     FLUXRIG_SNAKE_WEBSOCKET_URL: `ws://127.0.0.1:${await freePort()}`,
     FLUXRIG_API_TOKEN: "test-token-0123456789",
+    // Counts below are of the racks' records only: the mixer's own telemetry (its bus errors) stays out.
+    FLUXRIG_OBSERVABILITY_ENABLED: "false",
     ...extra,
   };
   return { dir, env, natsUrl: `nats://127.0.0.1:${snakePort}` };

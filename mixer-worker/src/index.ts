@@ -1,10 +1,10 @@
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
+import { apiAuth } from "./auth/api-auth.ts";
 import { snakeBridge } from "./bridge/bridge-stub.ts";
 import { mixerConfig } from "./config.ts";
 import type { MixerBindings, MixerEnv } from "./env.ts";
 import { allowedMethods } from "./http/allowed-methods.ts";
-import { bearerAuth } from "./http/bearer-auth.ts";
 import { ProblemError, problemResponse } from "./http/problem.ts";
 import { clusterKeyRoute } from "./routes/cluster-key.ts";
 import { configRoute } from "./routes/config.ts";
@@ -14,18 +14,23 @@ import { scenarios } from "./routes/scenarios.ts";
 import { specs } from "./routes/specs.ts";
 import { telemetryFiles } from "./routes/telemetry-files.ts";
 import { telemetryQueries } from "./routes/telemetry-query.ts";
+import { tokens } from "./routes/tokens.ts";
+import { apiUsage, selfLog } from "./self/api-usage.ts";
 
 export { SnakeBridge } from "./bridge/snake-bridge.ts";
 
 /** The mixer Worker: the control plane's HTTP API, one sub-app per resource. */
 const app = new Hono<MixerBindings>();
 
+// First, so every answer (401, 403, 404, 5xx included) is counted in the mixer's own API metrics.
+app.use("*", apiUsage());
 app.route("/health", health);
 // Public on purpose, and so routed before the bearer check: operators pin the key it shows.
 app.route("/api/v1/cluster-key", clusterKeyRoute);
+// Every other API call needs a token whose scope covers it (auth/route-scopes.ts: unlisted means admin).
 app.use(
   "/api/*",
-  bearerAuth<MixerBindings>((c) => mixerConfig(c.env).config.api.token),
+  apiAuth((c) => mixerConfig(c.env).config.api.token),
 );
 app.route("/api/v1/telemetry/files", telemetryFiles);
 app.route("/api/v1/telemetry", telemetryQueries);
@@ -33,6 +38,7 @@ app.route("/api/v1/config", configRoute);
 app.route("/api/v1/racks", racks);
 app.route("/api/v1/scenarios", scenarios);
 app.route("/api/v1/specs", specs);
+app.route("/api/v1/tokens", tokens);
 
 app.notFound((c) => {
   const allowed = allowedMethods(app.routes, c.req.path);
@@ -59,7 +65,14 @@ app.onError((error, c) => {
     return problemResponse(c, { title: error.message || "Error", status: error.status });
   // The cause goes to the log under an id; the response carries only the id (no internals, no secrets).
   const errorId = crypto.randomUUID();
-  console.error(`mixer: error ${errorId} on ${c.req.method} ${c.req.path}: ${error.stack ?? error.message}`);
+  selfLog(
+    c,
+    "error",
+    `error ${errorId} on ${c.req.method} ${c.req.path.slice(0, 200)}: ${error.stack ?? error.message}`,
+    {
+      error_id: errorId,
+    },
+  );
   return problemResponse(c, {
     title: "Internal Server Error",
     status: 500,

@@ -21,6 +21,22 @@ export interface HostileRequest {
   contentType?: string;
 }
 
+/**
+ * The `Request` a hostile request makes, with `headers` (its authorization) and its content type; a body
+ * only where the method may carry one.
+ *
+ * @example await worker.fetch(toRequest(request, { authorization: "Bearer …" }), env, createExecutionContext());
+ */
+export function toRequest(request: HostileRequest, headers: Record<string, string>): Request {
+  const all = { ...headers, ...(request.contentType ? { "content-type": request.contentType } : {}) };
+  const hasBody = request.body !== undefined && !["GET", "HEAD"].includes(request.method);
+  return new Request(`http://mixer${request.url}`, {
+    method: request.method,
+    headers: all,
+    ...(hasBody ? { body: request.body } : {}),
+  });
+}
+
 /** Values the arbitraries mix with hostile ones, so some requests get past the first checks. */
 export interface KnownValues {
   rackIds: string[];
@@ -222,6 +238,22 @@ const scenarioBody = fc.oneof(
     `# ${"x".repeat(300_000)}`,
   ),
 );
+const tokenName = fc.oneof(fc.constantFrom("grafana", "ci", "a.b-c_d"), pathSegment);
+/** `POST /api/v1/tokens` bodies: near misses of `{name, scope, expires_in}` and junk. */
+const tokenBody = fc.oneof(
+  fc
+    .record(
+      {
+        name: fc.oneof(tokenName, fc.jsonValue()),
+        scope: fc.oneof(fc.constantFrom("read", "operate", "admin", "root", "READ"), fc.jsonValue()),
+        expires_in: fc.oneof(fc.constantFrom("90d", "1s", "0s", "3651d", "-1d", "1e400d"), hostileText),
+      },
+      { requiredKeys: [] },
+    )
+    .map((body) => JSON.stringify(body)),
+  fc.jsonValue().map((value) => JSON.stringify(value)),
+  hostileText,
+);
 const HUGE_BODY = `{"value":"${"\\u0041".repeat(200_000)}"}`;
 
 const secretBody = fc.oneof(
@@ -398,6 +430,19 @@ export function hostileRequest(known: KnownValues): fc.Arbitrary<HostileRequest>
       "scenario",
       methodOr("GET"),
       fc.tuple(scenarioName, query(["version"])).map(([name, q]) => `${S}/${name}${q}`),
+    ),
+    request(
+      "tokens",
+      fc.oneof(methodOr("GET"), fc.constant("POST")),
+      query(["x"]).map((q) => `/api/v1/tokens${q}`),
+      tokenBody,
+    ),
+    request(
+      "token",
+      fc.oneof(methodOr("DELETE"), fc.constant("POST")),
+      fc
+        .tuple(tokenName, fc.constantFrom("", "/revoke", "/x"))
+        .map(([name, tail]) => `/api/v1/tokens/${name}${tail}`),
     ),
     request(
       "scenario action",

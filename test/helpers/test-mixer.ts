@@ -45,6 +45,9 @@ export async function startTestMixer(
         FLUXRIG_SNAKE_PORT: String(await freePort()),
         FLUXRIG_SNAKE_WEBSOCKET_URL: `ws://127.0.0.1:${await freePort()}`,
         FLUXRIG_API_TOKEN: "test-token-0123456789",
+        // The mixer's own telemetry off unless a test asks for it: suites and benchmarks count what R2 holds,
+        // and the mixer's records (its metrics every 10 s) would land among the racks'.
+        FLUXRIG_OBSERVABILITY_ENABLED: "false",
         ...options.env,
       };
     })());

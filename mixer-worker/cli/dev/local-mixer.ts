@@ -261,10 +261,11 @@ async function waitForHealth(apiUrl: string, exited: Promise<string>, timeoutMs:
       const body = (await res.json().catch(() => ({}))) as {
         nats?: { connected?: boolean; last_error?: string };
       };
-      // Ready means the Worker answers AND its Snake bridge holds the NATS connection.
-      if (res.ok && body.nats?.connected) return;
-      last = res.ok
-        ? `bridge not connected yet (${body.nats?.last_error ?? "connecting"})`
+      // Ready means the Worker answers AND its Snake bridge holds the NATS connection; a 503 that says so
+      // (degraded for another part, e.g. a failing store) is up, and its /health says what is wrong.
+      if (body.nats?.connected) return;
+      last = body.nats
+        ? `bridge not connected yet (${body.nats.last_error ?? "connecting"})`
         : `HTTP ${res.status}`;
     } catch (error) {
       last = (error as Error).message;

@@ -1,5 +1,6 @@
 import type { ControlStats } from "../control/control-plane.ts";
 import type { IngestCounters } from "../ingest/ingest-pump.ts";
+import type { PartHealthView } from "./part-health.ts";
 
 /** What the Snake bridge reports to /health and operators. */
 export interface BridgeStatus {
@@ -13,4 +14,14 @@ export interface BridgeStatus {
   journal: IngestCounters;
   /** The control plane's counters since the connection opened; null before it first connects. */
   control: ControlStats | null;
+  /** Failures counted and kept: R2 writes, bus connections, API answers that were 5xx. */
+  health: {
+    store: PartHealthView;
+    bus: PartHealthView;
+    /** When the bridge last lost (or, since it started, never had) the bus; null while connected. */
+    busDownSince: string | null;
+    api: { requests: number; client_errors: number; server_errors: number };
+  };
+  /** The mixer's own records waiting for the next flush, and those dropped for room. */
+  selfTelemetry: { held: number; dropped: number };
 }

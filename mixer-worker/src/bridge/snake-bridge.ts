@@ -20,10 +20,20 @@ import type { MixerEnv } from "../env.ts";
 import { deadLetterSink } from "../ingest/dead-letter.ts";
 import type { IngestRecord } from "../ingest/decode-batch.ts";
 import { IngestPump } from "../ingest/ingest-pump.ts";
-import { storeIngestRecords } from "../ingest/store-records.ts";
+import { storeIngestRecords, storeTelemetryRecords } from "../ingest/store-records.ts";
+import { mixerId } from "../registry/mixer-identity.ts";
 import { applyRetention } from "../retention/apply-retention.ts";
 import { activateStartupScenario } from "../scenarios/startup.ts";
+import { BridgeMetricsSampler } from "../self/bridge-metrics.ts";
+import { SelfTelemetry, type SelfTelemetryBatch } from "../self/self-telemetry.ts";
 import type { BridgeStatus } from "./bridge-status.ts";
+import { PartHealth } from "./part-health.ts";
+
+/**
+ * How often the mixer's own telemetry is written: rarely enough not to litter the store with tiny objects,
+ * often enough that a crash loses little of it (this, plus the few seconds an isolate holds API counters).
+ */
+const SELF_FLUSH_MS = 10_000;
 
 /** Test-only fault: hang after the R2 write and before the ack, so a test can kill the mixer right there. */
 const FAULT_HANG_BEFORE_ACK = "MIXER_FAULT_HANG_BEFORE_ACK";
@@ -61,6 +71,16 @@ export class SnakeBridge extends DurableObject<MixerEnv> {
     kinds: [JOURNAL_KIND],
     store: (kind, records) => this.store(kind, records),
   });
+  /** Failures counted and kept for /health; the bus counts as down from the start until first reached. */
+  private health = {
+    store: new PartHealth(),
+    bus: new PartHealth(),
+    busDownSince: Date.now() as number | null,
+  };
+  /** The mixer's own logs and metrics, written as entity `base.name` every {@link SELF_FLUSH_MS}. */
+  private self = new SelfTelemetry(() => this.config.logging.level);
+  private lastSelfFlushAt = Date.now();
+  private metricsSampler = new BridgeMetricsSampler();
 
   private get config() {
     return mixerConfig(this.env).config;
@@ -77,14 +97,53 @@ export class SnakeBridge extends DurableObject<MixerEnv> {
     });
     await this.alarmArmed;
     this.ensurePumping();
+    const connected = this.nc !== undefined && !this.nc.isClosed();
+    if (connected) this.health.busDownSince = null;
+    else this.health.busDownSince ??= Date.now();
     return {
-      connected: this.nc !== undefined && !this.nc.isClosed(),
+      connected,
       url: this.config.snake.websocket_url,
       lastError: this.lastError,
       telemetry: this.telemetryPump.counters(),
       journal: this.journalPump.counters(),
       control: this.control?.stats() ?? null,
+      health: {
+        store: this.health.store.view(),
+        bus: this.health.bus.view(),
+        busDownSince:
+          this.health.busDownSince === null ? null : new Date(this.health.busDownSince).toISOString(),
+        api: { ...this.self.apiAnswers },
+      },
+      selfTelemetry: { held: this.self.size, dropped: this.self.dropped },
     };
+  }
+
+  /**
+   * Takes a batch of the mixer's own telemetry from a Worker isolate (API counters, log lines); it is
+   * written with the bridge's next flush of its own records. Bounded in the isolate and here.
+   */
+  async acceptSelfTelemetry(batch: SelfTelemetryBatch): Promise<void> {
+    this.self.accept(batch);
+  }
+
+  /**
+   * Writes the mixer's own logs and metrics to the store, as entity `base.name` with the mixer id, unless
+   * `observability.enabled` is off. The alarm calls it every {@link SELF_FLUSH_MS}; what fails to be stored
+   * is held for the next time (bounded), and counts as a store failure.
+   */
+  async flushSelfTelemetry(): Promise<void> {
+    this.lastSelfFlushAt = Date.now();
+    const { observability, base } = this.config;
+    if (!observability.enabled) return;
+    this.metricsSampler.sample(this.self, {
+      ...this.telemetryPump.counters(),
+      control: this.control?.stats() ?? null,
+    });
+    await this.self.flush({ id: await mixerId(this.env.REGISTRY), name: base.name }, (kind, records) =>
+      this.health.store.watch(
+        storeTelemetryRecords(this.env.TELEMETRY, kind, records, observability.embedded.storage),
+      ),
+    );
   }
 
   /**
@@ -106,10 +165,14 @@ export class SnakeBridge extends DurableObject<MixerEnv> {
   private deliverLater(what: "passport" | "scenario", rackId: string, delayMs: number): void {
     this.ensurePumping();
     setTimeout(() => {
-      if (!this.control) console.warn(`snake bridge: not connected; rack ${rackId} gets its ${what} later`);
+      if (!this.control)
+        this.self.log("warn", `snake bridge: not connected; rack ${rackId} gets its ${what} later`);
       const deliver = what === "passport" ? this.control?.deliverPassport : this.control?.deliverScenario;
       deliver?.(rackId).catch((error: unknown) => {
-        console.error(`snake bridge: delivering the ${what} of rack ${rackId}: ${(error as Error).message}`);
+        this.self.log(
+          "error",
+          `snake bridge: delivering the ${what} of rack ${rackId}: ${(error as Error).message}`,
+        );
       });
     }, delayMs);
   }
@@ -117,6 +180,7 @@ export class SnakeBridge extends DurableObject<MixerEnv> {
   override async alarm(): Promise<void> {
     this.ensurePumping();
     await this.ctx.storage.setAlarm(Date.now() + this.config.ingest.flush_interval);
+    if (Date.now() - this.lastSelfFlushAt >= SELF_FLUSH_MS) await this.flushSelfTelemetry();
     await this.retentionIfDue();
   }
 
@@ -127,7 +191,7 @@ export class SnakeBridge extends DurableObject<MixerEnv> {
     if (Date.now() - last < rotation.check_interval) return;
     await this.ctx.storage.put("retention:last", Date.now());
     await applyRetention(this.env.TELEMETRY, rotation, Date.now()).catch((error: unknown) => {
-      console.error(`retention: ${(error as Error).message}`);
+      this.self.log("error", `retention: ${(error as Error).message}`);
     });
   }
 
@@ -139,7 +203,8 @@ export class SnakeBridge extends DurableObject<MixerEnv> {
     this.pumping ??= this.pump()
       .catch((error: unknown) => {
         this.lastError = `${new Date().toISOString()} ${(error as Error).message}`;
-        console.error(`snake bridge: ${(error as Error).message}`);
+        this.health.bus.failed(error);
+        this.self.log("error", `snake bridge: ${(error as Error).message}`);
       })
       .finally(() => {
         this.pumping = undefined;
@@ -180,6 +245,8 @@ export class SnakeBridge extends DurableObject<MixerEnv> {
     const { domain } = this.config.snake;
     const js = jetstream(nc, { domain });
     this.lastError = null;
+    this.health.bus.succeeded();
+    this.health.busDownSince = null;
     const settings = () => this.config;
     await Promise.all([
       this.telemetryPump.run(
@@ -198,11 +265,8 @@ export class SnakeBridge extends DurableObject<MixerEnv> {
   }
 
   private async store(kind: BatchKind, records: IngestRecord[]) {
-    const stored = await storeIngestRecords(
-      this.env.TELEMETRY,
-      kind,
-      records,
-      this.config.observability.embedded.storage,
+    const stored = await this.health.store.watch(
+      storeIngestRecords(this.env.TELEMETRY, kind, records, this.config.observability.embedded.storage),
     );
     if (this.env[FAULT_HANG_BEFORE_ACK] === "1") await new Promise(() => {});
     return stored;

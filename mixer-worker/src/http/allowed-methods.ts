@@ -4,8 +4,12 @@ export interface RouteEntry {
   path: string;
 }
 
-/** Hono's `:name` (optionally `{regex}`) and `*` path segments as a regular expression. */
-function pathPattern(path: string): RegExp {
+/**
+ * Hono's `:name` (optionally `{regex}`) and `*` path segments as a regular expression.
+ *
+ * @example pathPattern("/api/v1/racks/:id").test("/api/v1/racks/r1") // true
+ */
+export function pathPattern(path: string): RegExp {
   const source = path
     .split("/")
     .map((segment) => {

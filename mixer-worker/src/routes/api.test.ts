@@ -12,13 +12,22 @@ const get = (path: string, token?: string) =>
 describe("auth and errors", () => {
   it("serves /health without a token, with the mixer id and ingest state", async () => {
     const res = await get("/health");
-    expect(res.status).toBe(200);
     const body = (await res.json()) as Record<string, unknown>;
     expect(body.mixer_id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-/);
     expect(body).toHaveProperty("ingest.pending_records", 0);
     expect(body).toHaveProperty("journal.records_stored", 0);
-    // No NATS in this project: the bridge reports itself disconnected rather than failing the request.
+    // No NATS in this project: the bridge reports itself disconnected rather than failing the request, ok
+    // within the bus's grace period after it started, degraded (503) naming the bus and why after it.
     expect(body).toHaveProperty("nats.connected", false);
+    expect(body.nats).toHaveProperty("down_since");
+    if (body.status === "ok") expect(res.status).toBe(200);
+    else {
+      expect([res.status, body.status]).toEqual([503, "degraded"]);
+      expect(body.failing).toEqual([
+        { part: "bus", since: expect.any(String), last_error: expect.stringContaining("cannot reach NATS") },
+      ]);
+    }
+    expect(body).toHaveProperty("store.consecutive_failures", 0);
     // Nor a control plane, which lives on the bridge's connection.
     expect(body).toHaveProperty("control", null);
     const again = (await (await get("/health")).json()) as Record<string, unknown>;

@@ -2,28 +2,45 @@ import { Hono } from "hono";
 import pkg from "../../../package.json" with { type: "json" };
 import { redactUrls } from "../../../shared/redact/url-credentials.ts";
 import { snakeBridge } from "../bridge/bridge-stub.ts";
+import { healthVerdict } from "../bridge/health-verdict.ts";
 import type { MixerBindings } from "../env.ts";
 import type { IngestCounters } from "../ingest/ingest-pump.ts";
 import { mixerId } from "../registry/mixer-identity.ts";
 
-/** `GET /health`: unauthenticated liveness and ingest state, for operators and the dev launcher. */
+/**
+ * `GET /health`: unauthenticated liveness and ingest state, for operators, load balancers and the dev
+ * launcher. `ok` (200), or `degraded` (503, so a load balancer notices) naming each failing part (`store`
+ * while R2 writes fail, `bus` while NATS has been away past a grace period) with its last error.
+ */
 export const health = new Hono<MixerBindings>().get("/", async (c) => {
   const [id, bridge] = await Promise.all([mixerId(c.env.REGISTRY), snakeBridge(c.env).status()]);
-  return c.json({
-    status: bridge.connected ? "ok" : "degraded",
-    mixer_id: id,
-    version: pkg.version,
-    nats: {
-      connected: bridge.connected,
-      url: redactUrls(bridge.url),
-      last_error: bridge.lastError === null ? null : redactUrls(bridge.lastError),
+  const verdict = healthVerdict(bridge, Date.now());
+  const redact = (text: string | null) => (text === null ? null : redactUrls(text));
+  return c.json(
+    {
+      status: verdict.status,
+      failing: verdict.failing.map((part) => ({ ...part, last_error: redact(part.last_error) })),
+      mixer_id: id,
+      version: pkg.version,
+      nats: {
+        connected: bridge.connected,
+        url: redactUrls(bridge.url),
+        last_error: redact(bridge.lastError),
+        down_since: bridge.health.busDownSince,
+        failures: bridge.health.bus.failures,
+      },
+      store: { ...bridge.health.store, last_error: redact(bridge.health.store.last_error) },
+      api: bridge.health.api,
+      self_telemetry: bridge.selfTelemetry,
+      ingest: ingestCounters(bridge.telemetry),
+      // The journal's own consumer (mixer-journal): business messages into messages/.
+      journal: ingestCounters(bridge.journal),
+      // Per lane (enroll, heartbeat): received = processed + shed + queue_depth + in_flight.
+      control: bridge.control,
     },
-    ingest: ingestCounters(bridge.telemetry),
-    // The journal's own consumer (mixer-journal): business messages into messages/.
-    journal: ingestCounters(bridge.journal),
-    // Per lane (enroll, heartbeat): received = processed + shed + queue_depth + in_flight.
-    control: bridge.control,
-  });
+    verdict.status === "ok" ? 200 : 503,
+    { "cache-control": "no-store" },
+  );
 });
 
 function ingestCounters(pump: IngestCounters) {

@@ -1,18 +1,24 @@
 import { Option } from "commander";
 import { OUTPUTS, type Output } from "./telemetry/query-command.ts";
 
-/** `-o, --output table|json|ndjson`, as every command that prints records or a list takes it. */
+export type { Output };
+
+/**
+ * `-o, --output table|json|ndjson`, the one convention of every command that prints a list.
+ *
+ * @example command.addOption(outputOption())
+ */
 export const outputOption = () =>
   new Option("-o, --output <format>", "table, json (the API's answer) or ndjson (one line each)")
     .choices(OUTPUTS)
     .default("table");
 
 /**
- * Prints an API answer as `output` asks: json is the answer itself, ndjson one line per row, table the text.
+ * Prints a list as `output` asks: the API's whole answer as JSON, its rows one JSON line each, or `text()`.
  *
- * @example printOutput(io, options.output, answer.specs, answer, () => table(rows));
+ * @example printList(io, options.output, answer.tokens, answer, () => table(rows))
  */
-export function printOutput(
+export function printList(
   io: { out: (text: string) => void },
   output: Output,
   rows: unknown[],

@@ -32,6 +32,7 @@ export interface MixerApi {
   get<T>(path: string): Promise<T>;
   /** POSTs `body` as JSON, or as it is with `contentType`; `timeoutMs` (default 15 s) bounds the wait. */
   post<T>(path: string, body?: unknown, options?: { contentType?: string; timeoutMs?: number }): Promise<T>;
+  delete<T>(path: string): Promise<T>;
 }
 
 /**
@@ -97,5 +98,6 @@ export async function mixerApi(
     url,
     get: (path) => call("GET", path),
     post: (path, body, options) => call("POST", path, body, options),
+    delete: (path) => call("DELETE", path),
   };
 }

@@ -13,6 +13,7 @@ import { addSpecCommand } from "./spec-command.ts";
 import { addLogsCommand } from "./telemetry/logs-command.ts";
 import { addMetricsCommand } from "./telemetry/metrics-command.ts";
 import { addTracesCommand } from "./telemetry/traces-command.ts";
+import { addTokensCommand } from "./tokens-command.ts";
 
 export interface CliIo extends ProgramIo {
   /** Whether stderr is a terminal: progress lines and colours only then. */
@@ -39,5 +40,6 @@ export function buildRackProgram(io: CliIo): Command {
   addLogsCommand(program, loadRack, io);
   addMetricsCommand(program, loadRack, io);
   addTracesCommand(program, loadRack, io);
+  addTokensCommand(program, loadRack, io);
   return program;
 }

@@ -3,9 +3,8 @@ import { basename } from "node:path";
 import type { Command } from "commander";
 import type { LoadedConfig, RackConfig } from "../../../shared/config/index.ts";
 import { parseScenarioReference } from "../../../shared/scenario/index.ts";
-import { outputOption, printOutput as print } from "./list-output.ts";
+import { type Output, outputOption, printList as print } from "./list-output.ts";
 import { addMixerApiOptions, type MixerApi, type MixerApiOptions, mixerApi } from "./mixer-api.ts";
-import type { Output } from "./telemetry/query-command.ts";
 import { textTable as table } from "./text-table.ts";
 
 /** Where one target rack stands with an activation (`GET /api/v1/scenarios/{name}/status`). */

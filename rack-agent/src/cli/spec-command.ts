@@ -4,7 +4,7 @@ import type { Command } from "commander";
 import type { LoadedConfig, RackConfig } from "../../../shared/config/index.ts";
 import { formatProblem } from "../../../shared/scenario/index.ts";
 import { type FluxSpec, parseSpecReference, validateSpec } from "../../../shared/spec/index.ts";
-import { outputOption, printOutput } from "./list-output.ts";
+import { outputOption, printList } from "./list-output.ts";
 import { addMixerApiOptions, type MixerApiOptions, mixerApi } from "./mixer-api.ts";
 import type { Output } from "./telemetry/query-command.ts";
 import { textTable as table } from "./text-table.ts";
@@ -93,7 +93,7 @@ export function addSpecCommand(
     .addOption(outputOption())
     .action(async (options: { output: Output }, command: Command) => {
       const answer = await (await api(command)).get<{ specs: SpecSummary[] }>("/api/v1/specs");
-      printOutput(io, options.output, answer.specs, answer, () =>
+      printList(io, options.output, answer.specs, answer, () =>
         answer.specs.length === 0
           ? "no specs stored yet (fluxrig spec import FILE)\n"
           : table([
@@ -118,7 +118,7 @@ export function addSpecCommand(
       const answer = await (await api(command)).get<
         SpecSummary & { versions: { version: string }[]; yaml: string }
       >(`/api/v1/specs/${encodeURIComponent(id)}${query}`);
-      printOutput(io, options.output, [answer], answer, () =>
+      printList(io, options.output, [answer], answer, () =>
         [
           `${answer.id} ${answer.version} (${answer.hash}), imported ${answer.imported_at}`,
           `versions: ${answer.versions.map((v) => v.version).join(", ")}`,

@@ -1,0 +1,63 @@
+import type { ControlStats } from "../control/control-plane.ts";
+import type { SelfTelemetry } from "./self-telemetry.ts";
+
+/** The bridge's counters a sample reads. */
+export interface BridgeCounters {
+  recordsStored: number;
+  flushes: number;
+  objectsWritten: number;
+  bytesWritten: number;
+  messagesDeadLettered: number;
+  recordsDeadLettered: number;
+  timing: { decodeMs: number; encodeMs: number; putMs: number; ackMs: number };
+  control: ControlStats | null;
+}
+
+/**
+ * Turns the bridge's running counters into the mixer's own metrics at each self flush: ingest records/s
+ * and mean flush time over the interval since the last sample, cumulative counters, and per control lane
+ * (enrollments, heartbeats) what was received, processed, failed and shed.
+ *
+ * @example sampler.sample(self, counters)
+ */
+export class BridgeMetricsSampler {
+  private last: { at: number; recordsStored: number; flushes: number; flushMs: number } | undefined;
+
+  sample(self: SelfTelemetry, counters: BridgeCounters, now = Date.now()): void {
+    const { timing } = counters;
+    const flushMs = timing.encodeMs + timing.putMs + timing.ackMs;
+    if (this.last && now > this.last.at) {
+      const seconds = (now - this.last.at) / 1_000;
+      self.metric(
+        "fluxrig.mixer.ingest.records_per_second",
+        "gauge",
+        (counters.recordsStored - this.last.recordsStored) / seconds,
+      );
+      const flushes = counters.flushes - this.last.flushes;
+      if (flushes > 0)
+        self.metric("fluxrig.mixer.ingest.flush_ms", "gauge", (flushMs - this.last.flushMs) / flushes);
+    }
+    this.last = { at: now, recordsStored: counters.recordsStored, flushes: counters.flushes, flushMs };
+    for (const [name, value] of [
+      ["records_stored", counters.recordsStored],
+      ["flushes", counters.flushes],
+      ["objects_written", counters.objectsWritten],
+      ["bytes_written", counters.bytesWritten],
+      ["messages_dead_lettered", counters.messagesDeadLettered],
+      ["records_dead_lettered", counters.recordsDeadLettered],
+    ] as const) {
+      self.metric(`fluxrig.mixer.ingest.${name}`, "counter", value);
+    }
+    for (const [lane, stats] of Object.entries(counters.control ?? {})) {
+      const shed = stats.shed.queue_full + stats.shed.rate_limited + stats.shed.oversize;
+      for (const [name, value] of [
+        ["received", stats.received],
+        ["processed", stats.processed],
+        ["failed", stats.failed],
+        ["shed", shed],
+      ] as const) {
+        self.metric(`fluxrig.mixer.control.${name}`, "counter", value, { lane });
+      }
+    }
+  }
+}
