@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import { type Command, InvalidArgumentError, Option } from "commander";
 import type { LoadedConfig, RackConfig } from "../../../../shared/config/index.ts";
 import { QUERY_LIMITS } from "../../../../shared/telemetry/query-params.ts";
@@ -127,4 +128,62 @@ export function reportLimits(
 ): void {
   if (answer.truncated) io.err(`note: ${answer.truncated_reason}\n`);
   for (const { key, reason } of answer.scanned.skipped) io.err(`note: skipped ${key}: ${reason}\n`);
+}
+
+const FOLLOW_EVERY_MS = 2_000;
+/** Records reach storage a flush after they happen; a follow re-reads this far back so none slips by. */
+const FOLLOW_LAG_MS = 60_000;
+
+/** A stored record as a listing returns it: its time and the id that tells copies apart. */
+interface Followed {
+  ts: string;
+  record_id: string;
+}
+
+/** What {@link follow} needs of a listing endpoint. */
+export interface FollowedListing<E extends Followed> {
+  /** The API path of a page of records since `since`, from `cursor` on. */
+  path(since: string, cursor: string | undefined): string;
+  /** The records of a page (newest first) and its `next`. */
+  page(answer: unknown): { entries: E[]; next: string | null };
+  /** Prints new records, newest first as the API answers (the printer reverses them). */
+  print(entries: E[]): void;
+}
+
+/**
+ * Polls a newest-first listing for records newer than those printed until Ctrl-C. Each poll re-reads the
+ * last minute (records are stored a flush after they happen) and prints only record ids not seen yet.
+ *
+ * @example await follow(api, listing, answer.logs);
+ */
+export async function follow<E extends Followed>(
+  api: MixerApi,
+  listing: FollowedListing<E>,
+  printed: readonly E[],
+): Promise<void> {
+  const stop = new AbortController();
+  const onSigint = () => stop.abort();
+  process.once("SIGINT", onSigint);
+  const seen = new Map(printed.map((entry) => [entry.record_id, Date.parse(entry.ts)]));
+  let newest = Math.max(Date.now() - FOLLOW_LAG_MS, ...seen.values());
+  try {
+    while (!stop.signal.aborted) {
+      await sleep(FOLLOW_EVERY_MS, undefined, { signal: stop.signal }).catch(() => undefined);
+      if (stop.signal.aborted) break;
+      const since = new Date(newest - FOLLOW_LAG_MS).toISOString();
+      const fresh: E[] = [];
+      let cursor: string | null = null;
+      do {
+        const { entries, next } = listing.page(await api.get(listing.path(since, cursor ?? undefined)));
+        fresh.push(...entries.filter((entry) => !seen.has(entry.record_id)));
+        cursor = next;
+      } while (cursor);
+      for (const entry of fresh) seen.set(entry.record_id, Date.parse(entry.ts));
+      newest = Math.max(newest, ...fresh.map((entry) => Date.parse(entry.ts)));
+      for (const [id, ts] of seen) if (ts < newest - 2 * FOLLOW_LAG_MS) seen.delete(id);
+      listing.print(fresh);
+    }
+  } finally {
+    process.off("SIGINT", onSigint);
+  }
 }
