@@ -4,11 +4,9 @@
  * flush-sized slice of an hour, then put into the local mixer's R2 with the metadata ingest writes.
  */
 import { createHash } from "node:crypto";
-import { mkdir, readFile } from "node:fs/promises";
-import { createRequire } from "node:module";
+import { mkdir } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { DuckDBConnection } from "@duckdb/node-api";
-import { timeRangeMetadata } from "../mixer-worker/src/store/object-time-range.ts";
 import { duckDbType, TELEMETRY_COLUMNS } from "../mixer-worker/src/store/parquet-schema.ts";
 import { telemetryObjectKey } from "../mixer-worker/src/store/partition-path.ts";
 import type { TelemetryKind } from "../shared/telemetry/records.ts";
@@ -23,13 +21,7 @@ export const COMMON_TERM = "declined";
 export const RARE_TERM = "needle-7f3a9c";
 export const GAUGE = "fluxrig.rack.queue_depth";
 
-export interface StoredFile {
-  key: string;
-  path: string;
-  rows: number;
-  tsMin: number;
-  tsMax: number;
-}
+import type { StoredFile } from "../test/helpers/local-r2.ts";
 
 /** The SELECT of one object's rows: global row indexes `from` to `to`, of an hour holding `perHour` rows. */
 type RowsSql = (from: number, to: number, hour: number, perHour: number) => string;
@@ -160,39 +152,4 @@ export async function writeTree(
     }
   }
   return files;
-}
-
-/**
- * Puts the files into the R2 bucket that `wrangler dev --persist-to <persistTo>` serves, through the
- * Miniflare that wrangler itself runs, with the metadata ingest writes (record count and time range).
- * Call it while the mixer is stopped: two processes must not share the store.
- */
-export async function putIntoLocalR2(
-  persistTo: string,
-  bucketName: string,
-  files: StoredFile[],
-): Promise<void> {
-  const fromWrangler = createRequire(createRequire(import.meta.url).resolve("wrangler/package.json"));
-  const { Miniflare, convertV4MiniflareOptions } = fromWrangler("miniflare") as typeof import("miniflare");
-  const mf = new Miniflare(
-    convertV4MiniflareOptions({
-      modules: true,
-      script: "export default { fetch() { return new Response(null, { status: 404 }); } };",
-      resourcePersistencePath: join(persistTo, "v3"),
-      r2Buckets: { BUCKET: bucketName },
-    }),
-  );
-  try {
-    const bucket = await mf.getR2Bucket("BUCKET");
-    for (const file of files) {
-      await bucket.put(file.key, await readFile(file.path), {
-        customMetadata: {
-          records: String(file.rows),
-          ...timeRangeMetadata([{ ts: file.tsMin }, { ts: file.tsMax }]),
-        },
-      });
-    }
-  } finally {
-    await mf.dispose();
-  }
 }

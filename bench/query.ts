@@ -9,12 +9,11 @@
  * 2M spans over the last 24 hours (see query-data.ts). Native DuckDB reads the whole tree of a kind, as an
  * operator would with a glob, and skips row groups by their statistics; the mixer plans its own reads.
  */
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { DuckDBInstance } from "@duckdb/node-api";
-import { parse } from "smol-toml";
 import {
   logsSelection,
   type MetricsRequest,
@@ -25,9 +24,10 @@ import {
 import type { TimeWindow } from "../shared/telemetry/query-params.ts";
 import type { MetricsAnswer, QueryAnswer } from "../shared/telemetry/query-results.ts";
 import type { TelemetryKind } from "../shared/telemetry/records.ts";
+import { putIntoLocalR2, telemetryBucketName } from "../test/helpers/local-r2.ts";
 import { sqlString } from "../test/helpers/native-duckdb.ts";
 import { startTestMixer } from "../test/helpers/test-mixer.ts";
-import { COMMON_TERM, GAUGE, MIDDLE_TRACE_ID, putIntoLocalR2, RARE_TERM, writeTree } from "./query-data.ts";
+import { COMMON_TERM, GAUGE, MIDDLE_TRACE_ID, RARE_TERM, writeTree } from "./query-data.ts";
 
 const { values } = parseArgs({
   options: { "log-rows": { type: "string", default: "10000000" }, runs: { type: "string", default: "7" } },
@@ -131,16 +131,6 @@ const cases: Case[] = [
     },
   },
 ];
-
-/** The R2 bucket the mixer's TELEMETRY binding names in wrangler.toml (local R2 is keyed by it). */
-async function telemetryBucketName(): Promise<string> {
-  const toml = parse(await readFile(new URL("../wrangler.toml", import.meta.url), "utf8")) as {
-    r2_buckets: { binding: string; bucket_name: string }[];
-  };
-  const bucket = toml.r2_buckets.find((b) => b.binding === "TELEMETRY");
-  if (!bucket) throw new Error("wrangler.toml has no R2 bucket bound as TELEMETRY");
-  return bucket.bucket_name;
-}
 
 const percentile = (sorted: number[], p: number) =>
   sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)] ?? 0;
