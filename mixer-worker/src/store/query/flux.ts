@@ -30,6 +30,25 @@ function combined(outcomes: { outcome: ScanOutcome; truncated?: string | undefin
 }
 
 /**
+ * The SQL of each part of a flux lookup over `from`: its messages, its spans (of the messages' traces or
+ * carrying the flux id), its logs.
+ *
+ * @example run(fluxSql.messages(fluxId, window, from, false))
+ */
+export const fluxSql = {
+  messages: (fluxId: string, window: TimeWindow, from: string, includeRaw: boolean) =>
+    `SELECT ${messageSelect(includeRaw)} FROM ${from} WHERE flux_id = ${sqlString(fluxId)} AND ${inWindow(window)} LIMIT ${FLUX_LOOKUP.maxMessages + 1}`,
+  spans(fluxId: string, traceIds: readonly string[], window: TimeWindow, from: string) {
+    const ofTraces = traceIds.length
+      ? ` OR trace_id IN (${traceIds.slice(0, 100).map(sqlString).join(", ")})`
+      : "";
+    return spansSql(`flux_id = ${sqlString(fluxId)}${ofTraces}`, window, from);
+  },
+  logs: (fluxId: string, window: TimeWindow, from: string) =>
+    `SELECT ${LOG_SELECT} FROM ${from} WHERE flux_id = ${sqlString(fluxId)} AND ${inWindow(window)} LIMIT ${FLUX_LOOKUP.maxLogs + 1}`,
+};
+
+/**
  * `GET /api/v1/flux/{flux_id}`: one business signal end to end. Reads the window only (by default the hour
  * or two around the time the flux id names, see FLUX_LOOKUP): its messages from every `messages/` folder,
  * then the spans of their traces (or carrying the flux id), then its logs. Memory: as any scan (one batch
@@ -44,7 +63,6 @@ export async function queryFlux(
   window: TimeWindow,
   options: { includeRaw: boolean },
 ): Promise<FluxAnswer> {
-  const flux = `flux_id = ${sqlString(fluxId)}`;
   const { roots, more } = await messageRoots(bucket, undefined);
   const messages = await matchingRows<MessageRow>({
     bucket,
@@ -53,21 +71,17 @@ export async function queryFlux(
     filename: true,
     what: "messages",
     max: FLUX_LOOKUP.maxMessages,
-    sql: (from) =>
-      `SELECT ${messageSelect(options.includeRaw)} FROM ${from} WHERE ${flux} AND ${inWindow(window)} LIMIT ${FLUX_LOOKUP.maxMessages + 1}`,
+    sql: (from) => fluxSql.messages(fluxId, window, from, options.includeRaw),
   });
   const hops = messages.rows.sort(oldestFirst);
   const messageTraces = [...new Set(hops.map((hop) => hop.trace_id))];
-  const ofTraces = messageTraces.length
-    ? ` OR trace_id IN (${messageTraces.slice(0, 100).map(sqlString).join(", ")})`
-    : "";
   const spans = await matchingRows<SpanRow>({
     bucket,
     roots: [telemetryRoot("traces")],
     window,
     what: "spans",
     max: QUERY_LIMITS.maxSpans,
-    sql: (from) => spansSql(`${flux}${ofTraces}`, window, from),
+    sql: (from) => fluxSql.spans(fluxId, messageTraces, window, from),
   });
   const logs = await matchingRows<LogRow>({
     bucket,
@@ -75,8 +89,7 @@ export async function queryFlux(
     window,
     what: "logs",
     max: FLUX_LOOKUP.maxLogs,
-    sql: (from) =>
-      `SELECT ${LOG_SELECT} FROM ${from} WHERE ${flux} AND ${inWindow(window)} LIMIT ${FLUX_LOOKUP.maxLogs + 1}`,
+    sql: (from) => fluxSql.logs(fluxId, window, from),
   });
   const { outcome, truncated } = combined([messages, spans, logs]);
   const tree = spanTree(spans.rows);

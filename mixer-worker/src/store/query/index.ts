@@ -4,7 +4,7 @@
  * stays in here.
  */
 export { SCAN_BUDGET } from "./budget.ts";
-export { queryFlux } from "./flux.ts";
+export { fluxSql, queryFlux } from "./flux.ts";
 export { logsSelection, queryLogs } from "./logs.ts";
 export { messagesSelection, queryMessages } from "./messages.ts";
 export { type MetricsRequest, metricsSql, queryMetrics } from "./metrics.ts";
