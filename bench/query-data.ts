@@ -205,7 +205,7 @@ export interface BenchFlux {
 /**
  * Writes `rows` journal records over the 24 hourly partitions before `end` (one object per hour
  * (the last) under messages/generic/, the rest under messages/fluxSpec/visa-v1/) and returns the files and the flux
- * that starts 123 slots into the 13th hour (a lookup then finds it 12 hours back).
+ * that starts 22 minutes into the 13th hour (a lookup then finds it 12 hours back).
  *
  * @example const { files, flux } = await writeMessages(native, dir, end, { rows: 10_000_000 });
  */
@@ -239,8 +239,10 @@ export async function writeMessages(
   if (names.join() !== MESSAGE_COLUMNS.map((column) => column.name).join()) {
     throw new Error(`messages: columns ${names.join()} are not the stored schema's`);
   }
-  const f = 12 * (perHour / 5) + 123;
-  const first = files[12 * objectsPerHour]?.path ?? "";
+  // 22 minutes into the hour, as a typical flux (one in its first minute also reads the previous hour).
+  const f = 12 * (perHour / 5) + Math.floor((perHour / 5) * 0.37);
+  const first =
+    files[12 * objectsPerHour + Math.floor(((f % (perHour / 5)) * 5) / MESSAGE_ROWS_PER_OBJECT)]?.path ?? "";
   const read = await native.runAndReadAll(
     `SELECT flux_id::VARCHAR AS flux_id, trace_id, epoch_ms(ts) AS at FROM ${sqlString(first)} WHERE trace_id = md5('trace-${f}') AND src_gear_id IS NULL`,
   );

@@ -32,12 +32,14 @@ const PROMOTED_FIELD_ALLOWED =
 const PROMOTED_VALUE_ALLOWED = `1 to ${PROMOTED_FILTERS.maxValueLength} characters (no NUL), compared with the text of the field's JSON value (a string's content, a number's or true/false/null's JSON text)`;
 
 /**
- * How far around the time a flux id names the flux lookup reads when no since/until is given: a flow
- * finishes in seconds, so an hour after its first hop is ample, and a minute before covers racks whose
- * clocks run behind the one that made the id. That reads the hour partition the id names and at most the
- * next (or the previous, in an id's first minute).
+ * How far around the time a flux id names the flux lookup reads when no since/until is given. A flow
+ * finishes in seconds; a quarter of an hour after its first hop leaves room for retries and a slow hop, and
+ * a minute before covers racks whose clocks run behind the one that made the id. That is the hour
+ * partition the id names and at most the next (or, in the id's first minute, the previous), and within
+ * them only the objects whose time range overlaps: a lookup costs the same however much is stored.
+ * A flow held up longer (a guaranteed wire's backlog during an outage) is found by widening `until`.
  */
-export const FLUX_LOOKUP = { beforeMs: 60_000, afterMs: 3_600_000, maxMessages: 1_000, maxLogs: 1_000 };
+export const FLUX_LOOKUP = { beforeMs: 60_000, afterMs: 15 * 60_000, maxMessages: 1_000, maxLogs: 1_000 };
 
 const includeRaw = z
   .enum(["true", "false"])
@@ -140,7 +142,7 @@ export function uuidV7Time(id: string): number | undefined {
  * The window a flux lookup reads without since/until: around the time its id names ({@link FLUX_LOOKUP}).
  * Undefined when the id is not a UUID v7 (it names no time).
  *
- * @example fluxWindow("0190a0b0-0000-7000-8000-000000000001") // { since: named - 60 s, until: named + 1 h }
+ * @example fluxWindow("0190a0b0-0000-7000-8000-000000000001") // { since: named - 60 s, until: named + 15 min }
  */
 export function fluxWindow(fluxId: string): TimeWindow | undefined {
   const named = uuidV7Time(fluxId);

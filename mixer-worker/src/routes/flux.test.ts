@@ -151,7 +151,7 @@ describe("GET /api/v1/flux/{flux_id}", () => {
     expect(answer.logs.map((l) => l.message)).toEqual(["routed to hsm", "issuer declined (05)"]);
     expect(answer.window).toEqual({
       since: new Date(T - 60_000).toISOString(),
-      until: new Date(T + 3_600_000).toISOString(),
+      until: new Date(T + 15 * 60_000).toISOString(),
     });
     const raw = await get(FLUX, { include_raw: "true" });
     expect(raw.messages.map((m) => m.raw_msg)).toEqual(

@@ -94,7 +94,7 @@ export function addFluxCommand(
         "--since <time>",
         "search from here (default: a minute before the time the flux id names); a duration back from now or an RFC 3339 time",
       )
-      .option("--until <time>", "search until here (default: an hour after the time the flux id names)")
+      .option("--until <time>", "search until here (default: 15 minutes after the time the flux id names)")
       .option("--include-raw", "with --output json, also the stored fluxMsgs (raw_msg, base64)")
       .addOption(
         new Option("-o, --output <format>", "table (the story) or json (the API's answer)")
@@ -105,8 +105,9 @@ export function addFluxCommand(
   flux.addHelpText(
     "after",
     `
-The mixer reads only the hour partitions the flux id's time names (a UUID v7 carries its creation time),
-so a lookup is fast however much is stored; --since/--until widen the search for a flow that ran long.
+The mixer reads only around the time the flux id names (a UUID v7 carries its creation time): a minute
+before to 15 minutes after, so a lookup is fast however much is stored; --since/--until widen the search
+for a flow that ran long.
 
 Examples:
   fluxrig flux 0190a0b0-1c2d-7e3f-8a4b-5c6d7e8f9a0b

@@ -6,13 +6,11 @@ import { JOURNAL_DIRECTIONS, JOURNAL_STATUSES } from "../../../../shared/journal
 import {
   addQueryOptions,
   apiPath,
-  follow,
+  listAndFollow,
   type Palette,
-  palette,
   type QueryIo,
   type QueryOptions,
   queryApi,
-  reportLimits,
 } from "../telemetry/query-command.ts";
 import { textTable } from "../text-table.ts";
 
@@ -94,18 +92,6 @@ function messageTable(messages: readonly MessageEntry[], colours: Palette): stri
   );
 }
 
-/** Prints messages oldest first, as a terminal log reads (the API answers newest first). */
-function printMessages(
-  io: QueryIo,
-  output: MessagesOptions["output"],
-  messages: readonly MessageEntry[],
-  colours: Palette,
-): void {
-  const chronological = [...messages].reverse();
-  if (output === "ndjson") io.out(chronological.map((m) => `${JSON.stringify(m)}\n`).join(""));
-  else if (chronological.length > 0) io.out(messageTable(chronological, colours));
-}
-
 /**
  * `fluxrig messages`: stored business messages (the journal) from the mixer, newest `--limit` of the window,
  * printed oldest first; with `--follow`, then new ones as they are stored.
@@ -155,43 +141,14 @@ Then follow one message's business signal end to end: fluxrig flux <FLUX ID>
 `,
   );
   messages.action(async (options: MessagesOptions) => {
-    if (options.follow && options.output === "json") {
-      messages.error("error: --follow prints messages as they come: use --output table or ndjson, not json");
-    }
     const api = await queryApi(loadRack, options, io);
-    const answer = await api.get<MessagesAnswer>(
-      apiPath(MESSAGES, {
-        ...filters(options),
-        since: options.since,
-        until: options.until,
-        limit: options.limit,
+    await listAndFollow(messages, api, io, options, {
+      path: (params) => apiPath(MESSAGES, { ...filters(options), ...params }),
+      page: (answer) => ({
+        entries: (answer as MessagesAnswer).messages,
+        next: (answer as MessagesAnswer).next,
       }),
-    );
-    const colours = palette(io);
-    if (options.output === "json") io.out(`${JSON.stringify(answer, null, 2)}\n`);
-    else printMessages(io, options.output, answer.messages, colours);
-    reportLimits(io, answer);
-    if (answer.messages.length === 0 && options.output === "table") {
-      io.err(`no messages from ${answer.window.since} to ${answer.window.until}\n`);
-    }
-    if (answer.next && !options.follow) {
-      io.err(
-        `note: the newest ${answer.messages.length} shown; more with --limit (up to 1000) or a narrower --since\n`,
-      );
-    }
-    if (options.follow) {
-      await follow(
-        api,
-        {
-          path: (since, cursor) => apiPath(MESSAGES, { ...filters(options), since, limit: 1_000, cursor }),
-          page: (page) => ({
-            entries: (page as MessagesAnswer).messages,
-            next: (page as MessagesAnswer).next,
-          }),
-          print: (entries) => printMessages(io, options.output, entries, colours),
-        },
-        answer.messages,
-      );
-    }
+      table: messageTable,
+    });
   });
 }

@@ -6,13 +6,11 @@ import { textTable } from "../text-table.ts";
 import {
   addQueryOptions,
   apiPath,
-  follow,
+  listAndFollow,
   type Palette,
-  palette,
   type QueryIo,
   type QueryOptions,
   queryApi,
-  reportLimits,
 } from "./query-command.ts";
 
 interface LogsOptions extends QueryOptions {
@@ -53,18 +51,6 @@ export function logTable(logs: readonly LogEntry[], colours: Palette): string {
   );
 }
 
-/** Prints records oldest first, as a terminal log reads (the API answers newest first). */
-function printLogs(
-  io: QueryIo,
-  output: LogsOptions["output"],
-  logs: readonly LogEntry[],
-  colours: Palette,
-): void {
-  const chronological = [...logs].reverse();
-  if (output === "ndjson") io.out(chronological.map((log) => `${JSON.stringify(log)}\n`).join(""));
-  else if (chronological.length > 0) io.out(logTable(chronological, colours));
-}
-
 /**
  * `fluxrig logs`: log records from the mixer, newest `--limit` of the window, printed oldest first; with
  * `--follow`, then new ones as they are stored.
@@ -93,37 +79,11 @@ export function addLogsCommand(
     "\nExamples:\n  fluxrig logs --min-level error --since 1h\n  fluxrig logs --entity rack-nyc-01 --limit 100\n",
   );
   logs.action(async (options: LogsOptions) => {
-    if (options.follow && options.output === "json") {
-      logs.error("error: --follow prints records as they come: use --output table or ndjson, not json");
-    }
     const api = await queryApi(loadRack, options, io);
-    const answer = await api.get<LogsAnswer>(
-      apiPath(LOGS, {
-        ...filters(options),
-        since: options.since,
-        until: options.until,
-        limit: options.limit,
-      }),
-    );
-    const colours = palette(io);
-    if (options.output === "json") io.out(`${JSON.stringify(answer, null, 2)}\n`);
-    else printLogs(io, options.output, answer.logs, colours);
-    reportLimits(io, answer);
-    if (answer.next && !options.follow) {
-      io.err(
-        `note: the newest ${answer.logs.length} shown; more with --limit (up to 1000) or a narrower --since\n`,
-      );
-    }
-    if (options.follow) {
-      await follow(
-        api,
-        {
-          path: (since, cursor) => apiPath(LOGS, { ...filters(options), since, limit: 1_000, cursor }),
-          page: (page) => ({ entries: (page as LogsAnswer).logs, next: (page as LogsAnswer).next }),
-          print: (entries) => printLogs(io, options.output, entries, colours),
-        },
-        answer.logs,
-      );
-    }
+    await listAndFollow(logs, api, io, options, {
+      path: (params) => apiPath(LOGS, { ...filters(options), ...params }),
+      page: (answer) => ({ entries: (answer as LogsAnswer).logs, next: (answer as LogsAnswer).next }),
+      table: logTable,
+    });
   });
 }

@@ -130,36 +130,69 @@ export function reportLimits(
   for (const { key, reason } of answer.scanned.skipped) io.err(`note: skipped ${key}: ${reason}\n`);
 }
 
-const FOLLOW_EVERY_MS = 2_000;
-/** Records reach storage a flush after they happen; a follow re-reads this far back so none slips by. */
-const FOLLOW_LAG_MS = 60_000;
-
 /** A stored record as a listing returns it: its time and the id that tells copies apart. */
-interface Followed {
+interface Listed {
   ts: string;
   record_id: string;
 }
 
-/** What {@link follow} needs of a listing endpoint. */
-export interface FollowedListing<E extends Followed> {
-  /** The API path of a page of records since `since`, from `cursor` on. */
-  path(since: string, cursor: string | undefined): string;
-  /** The records of a page (newest first) and its `next`. */
+/** A newest-first listing endpoint as `fluxrig logs` and `fluxrig messages` print it. */
+export interface Listing<E extends Listed> {
+  /** The API path with the command's filters and these window and paging parameters. */
+  path(params: Record<string, string | number | undefined>): string;
+  /** The records of an answer (newest first) and its `next`. */
   page(answer: unknown): { entries: E[]; next: string | null };
-  /** Prints new records, newest first as the API answers (the printer reverses them). */
-  print(entries: E[]): void;
+  /** Records (oldest first) as a table. */
+  table(entries: readonly E[], colours: Palette): string;
 }
 
 /**
- * Polls a newest-first listing for records newer than those printed until Ctrl-C. Each poll re-reads the
- * last minute (records are stored a flush after they happen) and prints only record ids not seen yet.
+ * Prints the newest `--limit` records of the window oldest first (or the API's JSON), notes on stderr what
+ * was left out, and with `--follow` then polls for new ones until Ctrl-C: each poll re-reads the last
+ * minute (records are stored a flush after they happen) and prints only record ids not seen yet.
  *
- * @example await follow(api, listing, answer.logs);
+ * @example await listAndFollow(command, api, io, options, { path, page, table });
  */
-export async function follow<E extends Followed>(
+export async function listAndFollow<E extends Listed>(
+  command: Command,
   api: MixerApi,
-  listing: FollowedListing<E>,
+  io: QueryIo,
+  options: QueryOptions & { follow?: boolean | undefined },
+  listing: Listing<E>,
+): Promise<void> {
+  if (options.follow && options.output === "json") {
+    command.error("error: --follow prints records as they come: use --output table or ndjson, not json");
+  }
+  const colours = palette(io);
+  const print = (entries: readonly E[]) => {
+    const chronological = [...entries].reverse();
+    if (options.output === "ndjson") io.out(chronological.map((e) => `${JSON.stringify(e)}\n`).join(""));
+    else if (chronological.length > 0) io.out(listing.table(chronological, colours));
+  };
+  const answer = await api.get<Parameters<typeof reportLimits>[1]>(
+    listing.path({ since: options.since, until: options.until, limit: options.limit }),
+  );
+  const first = listing.page(answer);
+  if (options.output === "json") io.out(`${JSON.stringify(answer, null, 2)}\n`);
+  else print(first.entries);
+  reportLimits(io, answer);
+  if (first.next && !options.follow) {
+    io.err(
+      `note: the newest ${first.entries.length} shown; more with --limit (up to 1000) or a narrower --since\n`,
+    );
+  }
+  if (options.follow) await follow(api, listing, first.entries, print);
+}
+
+const FOLLOW_EVERY_MS = 2_000;
+/** Records reach storage a flush after they happen; a follow re-reads this far back so none slips by. */
+const FOLLOW_LAG_MS = 60_000;
+
+async function follow<E extends Listed>(
+  api: MixerApi,
+  listing: Listing<E>,
   printed: readonly E[],
+  print: (entries: readonly E[]) => void,
 ): Promise<void> {
   const stop = new AbortController();
   const onSigint = () => stop.abort();
@@ -174,14 +207,16 @@ export async function follow<E extends Followed>(
       const fresh: E[] = [];
       let cursor: string | null = null;
       do {
-        const { entries, next } = listing.page(await api.get(listing.path(since, cursor ?? undefined)));
-        fresh.push(...entries.filter((entry) => !seen.has(entry.record_id)));
-        cursor = next;
+        const page = listing.page(
+          await api.get(listing.path({ since, limit: 1_000, cursor: cursor ?? undefined })),
+        );
+        fresh.push(...page.entries.filter((entry) => !seen.has(entry.record_id)));
+        cursor = page.next;
       } while (cursor);
       for (const entry of fresh) seen.set(entry.record_id, Date.parse(entry.ts));
       newest = Math.max(newest, ...fresh.map((entry) => Date.parse(entry.ts)));
       for (const [id, ts] of seen) if (ts < newest - 2 * FOLLOW_LAG_MS) seen.delete(id);
-      listing.print(fresh);
+      print(fresh);
     }
   } finally {
     process.off("SIGINT", onSigint);
