@@ -274,9 +274,15 @@ try {
       const api = await time(async () => {
         const res = await mixer.api(c.path, { signal: AbortSignal.timeout(300_000) });
         const text = await res.text();
-        if (!res.ok) throw new Error(`${c.path}: HTTP ${res.status} ${text.slice(0, 500)}`);
+        if (!res.ok) throw new Error(`HTTP ${res.status} ${text.slice(0, 200).split("\n")[0]}`);
         return JSON.parse(text) as Record<string, unknown>;
-      });
+      }).catch((error: Error) => error);
+      if (api instanceof Error) {
+        // One failing case (e.g. the local workerd dying on a scan) is reported, and the rest still run.
+        rows.push([c.label, "failed", "", "", "", "", api.message.slice(0, 80), ""]);
+        console.log(`  ${c.label}: FAILED ${api.message}`);
+        continue;
+      }
       const base = await time(() => c.native(run));
       const answer = api.last as QueryAnswer & Record<string, unknown>;
       const same =
