@@ -1,17 +1,16 @@
 /**
- * The query benchmark's telemetry tree: logs, metrics and traces shaped like a busy deployment, written as
+ * The query benchmark's tree: logs, metrics, traces and journaled messages shaped like a busy deployment, written as
  * Parquet by native DuckDB with the stored schema (the mixer's own column list and types), one object per
  * flush-sized slice of an hour, then put into the local mixer's R2 with the metadata ingest writes.
  */
 import { createHash } from "node:crypto";
-import { mkdir, readFile } from "node:fs/promises";
-import { createRequire } from "node:module";
+import { mkdir } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { DuckDBConnection } from "@duckdb/node-api";
-import { timeRangeMetadata } from "../mixer-worker/src/store/object-time-range.ts";
-import { duckDbType, TELEMETRY_COLUMNS } from "../mixer-worker/src/store/parquet-schema.ts";
-import { telemetryObjectKey } from "../mixer-worker/src/store/partition-path.ts";
+import { duckDbType, MESSAGE_COLUMNS, TELEMETRY_COLUMNS } from "../mixer-worker/src/store/parquet-schema.ts";
+import { messagesObjectKey, telemetryObjectKey } from "../mixer-worker/src/store/partition-path.ts";
 import type { TelemetryKind } from "../shared/telemetry/records.ts";
+import type { StoredFile } from "../test/helpers/local-r2.ts";
 import { sqlString } from "../test/helpers/native-duckdb.ts";
 
 const HOUR = 3_600_000;
@@ -22,14 +21,6 @@ const LOG_ROWS_PER_OBJECT = 46_300;
 export const COMMON_TERM = "declined";
 export const RARE_TERM = "needle-7f3a9c";
 export const GAUGE = "fluxrig.rack.queue_depth";
-
-export interface StoredFile {
-  key: string;
-  path: string;
-  rows: number;
-  tsMin: number;
-  tsMax: number;
-}
 
 /** The SELECT of one object's rows: global row indexes `from` to `to`, of an hour holding `perHour` rows. */
 type RowsSql = (from: number, to: number, hour: number, perHour: number) => string;
@@ -100,6 +91,15 @@ export const MIDDLE_TRACE_ID = createHash("md5")
   .update(`trace-${12 * TRACES_PER_HOUR}`)
   .digest("hex");
 
+/** A written file with its row count and time range, read back from it (ingest's object metadata). */
+async function storedFile(native: DuckDBConnection, key: string, path: string): Promise<StoredFile> {
+  const read = await native.runAndReadAll(
+    `SELECT count(*)::INTEGER AS n, epoch_ms(min(ts)) AS lo, epoch_ms(max(ts)) AS hi FROM ${sqlString(path)}`,
+  );
+  const [row] = read.getRowObjectsJS() as { n: number; lo: bigint; hi: bigint }[];
+  return { key, path, rows: row?.n ?? 0, tsMin: Number(row?.lo), tsMax: Number(row?.hi) };
+}
+
 interface KindPlan {
   kind: TelemetryKind;
   hours: number;
@@ -144,11 +144,7 @@ export async function writeTree(
         await native.run(
           `COPY (${plan.sql(from, from + perObject, hour, plan.rowsPerHour)}) TO ${sqlString(path)} (FORMAT parquet, COMPRESSION zstd)`,
         );
-        const read = await native.runAndReadAll(
-          `SELECT count(*)::INTEGER AS n, epoch_ms(min(ts)) AS lo, epoch_ms(max(ts)) AS hi FROM ${sqlString(path)}`,
-        );
-        const [row] = read.getRowObjectsJS() as { n: number; lo: bigint; hi: bigint }[];
-        files.push({ key, path, rows: row?.n ?? 0, tsMin: Number(row?.lo), tsMax: Number(row?.hi) });
+        files.push(await storedFile(native, key, path));
       }
     }
     const described = await native.runAndReadAll(
@@ -162,37 +158,95 @@ export async function writeTree(
   return files;
 }
 
+/** Messages: fluxes of five hops (ingress, decode, route, HSM, egress), as many per object as logs. */
+const HOPS = ["iso-in", "decode", "router", "hsm", "switch-out"];
+const MESSAGE_ROWS_PER_OBJECT = 46_300;
+export const MESSAGES_SPEC = "visa-v1";
+const messageEnum = (name: string) =>
+  duckDbType(MESSAGE_COLUMNS.find((column) => column.name === name)?.type ?? "VARCHAR");
+
 /**
- * Puts the files into the R2 bucket that `wrangler dev --persist-to <persistTo>` serves, through the
- * Miniflare that wrangler itself runs, with the metadata ingest writes (record count and time range).
- * Call it while the mixer is stopped: two processes must not share the store.
+ * Rows `from` to `to` of the journal, `perHour` rows an hour: flux `i // 5` starts at its slot in the hour
+ * and its hops follow 40 ms apart; its id is a UUID v7 naming that start (as a rack makes it), 50 racks,
+ * one flux in 50 failing at the HSM hop, a 48-byte raw_msg, and visa-v1's promoted fields unless generic.
  */
-export async function putIntoLocalR2(
-  persistTo: string,
-  bucketName: string,
-  files: StoredFile[],
-): Promise<void> {
-  const fromWrangler = createRequire(createRequire(import.meta.url).resolve("wrangler/package.json"));
-  const { Miniflare, convertV4MiniflareOptions } = fromWrangler("miniflare") as typeof import("miniflare");
-  const mf = new Miniflare(
-    convertV4MiniflareOptions({
-      modules: true,
-      script: "export default { fetch() { return new Response(null, { status: 404 }); } };",
-      resourcePersistencePath: join(persistTo, "v3"),
-      r2Buckets: { BUCKET: bucketName },
-    }),
-  );
-  try {
-    const bucket = await mf.getR2Bucket("BUCKET");
-    for (const file of files) {
-      await bucket.put(file.key, await readFile(file.path), {
-        customMetadata: {
-          records: String(file.rows),
-          ...timeRangeMetadata([{ ts: file.tsMin }, { ts: file.tsMax }]),
-        },
+function messageRows(from: number, to: number, hour: number, perHour: number, generic: boolean): string {
+  const fluxes = perHour / HOPS.length;
+  return `SELECT
+  epoch_ms(t0 + hop * 40)::TIMESTAMP AS ts,
+  md5('trace-' || f) AS trace_id,
+  (substr(x, 1, 8) || '-' || substr(x, 9, 4) || '-7' || substr(r, 1, 3) || '-8' || substr(r, 4, 3) || '-' || substr(r, 7, 12))::UUID AS flux_id,
+  md5('rack-' || (hash(f) % 50))::UUID AS entity_id,
+  'rack-sfo-' || (hash(f) % 50) AS entity_name,
+  CASE WHEN hop = 0 THEN NULL ELSE [${HOPS.map(sqlString).join(", ")}][hop] END AS src_gear_id,
+  CASE WHEN hop = 4 THEN NULL ELSE [${HOPS.map(sqlString).join(", ")}][hop + 1] END AS dst_gear_id,
+  CASE WHEN hop < 3 THEN '0100' ELSE '0110' END AS msg_type,
+  (CASE hop WHEN 0 THEN 'inbound' WHEN 4 THEN 'outbound' ELSE 'internal' END)::${messageEnum("direction")} AS direction,
+  (CASE WHEN hop = 3 AND hash(f * 11) % 50 = 0 THEN 'error' ELSE 'ok' END)::${messageEnum("status")} AS status,
+  unhex(md5('raw-' || i) || md5('raw2-' || i) || md5('raw3-' || i)) AS raw_msg,
+  ${
+    generic
+      ? "NULL::JSON"
+      : `('{"pan":"411111******' || lpad((hash(f) % 10000)::VARCHAR, 4, '0') || '","amount":' || (hash(f * 7) % 100000) || ',"currency":"' || ['EUR', 'USD', 'CHF', 'GBP'][(hash(f * 3) % 4)::BIGINT + 1] || '","mcc":"' || (5411 + hash(f) % 7) || '"}')::JSON`
+  } AS promoted,
+  md5('msg-record-' || i)::UUID AS record_id
+FROM (SELECT i, i // 5 AS f, i % 5 AS hop, ${hour} + ((i // 5) % ${fluxes}) * ${HOUR} // ${fluxes} AS t0,
+  lpad(lower(hex(${hour} + ((i // 5) % ${fluxes}) * ${HOUR} // ${fluxes})), 12, '0') AS x, md5('flux-' || (i // 5)) AS r
+  FROM range(${from}, ${to}) r(i))`;
+}
+
+/** A flux of the journal written by {@link writeMessages}: its id, its trace, and the time its id names. */
+export interface BenchFlux {
+  fluxId: string;
+  traceId: string;
+  at: number;
+}
+
+/**
+ * Writes `rows` journal records over the 24 hourly partitions before `end` (one object per hour
+ * (the last) under messages/generic/, the rest under messages/fluxSpec/visa-v1/) and returns the files and the flux
+ * that starts 22 minutes into the 13th hour (a lookup then finds it 12 hours back).
+ *
+ * @example const { files, flux } = await writeMessages(native, dir, end, { rows: 10_000_000 });
+ */
+export async function writeMessages(
+  native: DuckDBConnection,
+  dir: string,
+  end: number,
+  options: { rows: number },
+): Promise<{ files: StoredFile[]; flux: BenchFlux }> {
+  const objectsPerHour = Math.max(1, Math.round(options.rows / 24 / MESSAGE_ROWS_PER_OBJECT));
+  const perHour = MESSAGE_ROWS_PER_OBJECT * objectsPerHour;
+  const files: StoredFile[] = [];
+  for (let h = 0; h < 24; h++) {
+    const hour = end - (24 - h) * HOUR;
+    for (let o = 0; o < objectsPerHour; o++) {
+      const generic = objectsPerHour > 1 && o === objectsPerHour - 1;
+      const from = h * perHour + o * MESSAGE_ROWS_PER_OBJECT;
+      const key = messagesObjectKey(generic ? null : MESSAGES_SPEC, hour, {
+        partitionBy: "hour",
+        format: "parquet",
       });
+      const path = join(dir, key);
+      await mkdir(dirname(path), { recursive: true });
+      const sql = messageRows(from, from + MESSAGE_ROWS_PER_OBJECT, hour, perHour, generic);
+      await native.run(`COPY (${sql}) TO ${sqlString(path)} (FORMAT parquet, COMPRESSION zstd)`);
+      files.push(await storedFile(native, key, path));
     }
-  } finally {
-    await mf.dispose();
   }
+  const described = await native.runAndReadAll(`DESCRIBE SELECT * FROM ${sqlString(files[0]?.path ?? "")}`);
+  const names = described.getRowObjectsJS().map((column) => column.column_name);
+  if (names.join() !== MESSAGE_COLUMNS.map((column) => column.name).join()) {
+    throw new Error(`messages: columns ${names.join()} are not the stored schema's`);
+  }
+  // 22 minutes into the hour, as a typical flux (one in its first minute also reads the previous hour).
+  const f = 12 * (perHour / 5) + Math.floor((perHour / 5) * 0.37);
+  const first =
+    files[12 * objectsPerHour + Math.floor(((f % (perHour / 5)) * 5) / MESSAGE_ROWS_PER_OBJECT)]?.path ?? "";
+  const read = await native.runAndReadAll(
+    `SELECT flux_id::VARCHAR AS flux_id, trace_id, epoch_ms(ts) AS at FROM ${sqlString(first)} WHERE trace_id = md5('trace-${f}') AND src_gear_id IS NULL`,
+  );
+  const [row] = read.getRowObjectsJS() as { flux_id: string; trace_id: string; at: bigint }[];
+  if (!row) throw new Error(`messages: flux ${f} is not in ${first}`);
+  return { files, flux: { fluxId: row.flux_id, traceId: row.trace_id, at: Number(row.at) } };
 }

@@ -1,38 +1,62 @@
 /**
- * Query latency: the API's typical telemetry queries through the real local mixer (the Worker in workerd
- * under wrangler dev, duckdb-wasm 1.28 over objects in its local R2), against the very same SQL run by
- * native DuckDB (`@duckdb/node-api`, one thread) on the very same Parquet files, in the same run.
+ * Query latency: the API's typical telemetry and message queries through the real local mixer (the Worker
+ * in workerd under wrangler dev, duckdb-wasm 1.28 over objects in its local R2), against the very same SQL
+ * run by native DuckDB (`@duckdb/node-api`, one thread) on the very same Parquet files, in the same run.
  *
- *   npm run bench:query -- [--log-rows 10000000] [--runs 7]
+ *   npm run bench:query -- [--log-rows 10000000] [--message-rows 10000000] [--only all|telemetry|messages] [--runs 7]
  *
  * Data: `--log-rows` logs over the last 24 hourly partitions, 10M metric rows over the last 7 days and
- * 2M spans over the last 24 hours (see query-data.ts). Native DuckDB reads the whole tree of a kind, as an
- * operator would with a glob, and skips row groups by their statistics; the mixer plans its own reads.
+ * 2M spans over the last 24 hours, and `--message-rows` journaled messages (fluxes of five hops) over the
+ * last 24 hourly partitions (see query-data.ts). Native DuckDB reads the whole tree of a root, as an
+ * operator would with a glob, and skips row groups by their statistics; the mixer plans its own reads (a
+ * flux lookup reads only the hours its UUID v7 names).
  */
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { existsSync, statSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { DuckDBInstance } from "@duckdb/node-api";
-import { parse } from "smol-toml";
 import {
+  fluxSql,
   logsSelection,
   type MetricsRequest,
+  messagesSelection,
   metricsSql,
   pageSql,
   traceSql,
 } from "../mixer-worker/src/store/query/index.ts";
+import { fluxWindow, type MessagesQuery } from "../shared/journal/query-params.ts";
 import type { TimeWindow } from "../shared/telemetry/query-params.ts";
 import type { MetricsAnswer, QueryAnswer } from "../shared/telemetry/query-results.ts";
-import type { TelemetryKind } from "../shared/telemetry/records.ts";
+import { putIntoLocalR2, type StoredFile, telemetryBucketName } from "../test/helpers/local-r2.ts";
 import { sqlString } from "../test/helpers/native-duckdb.ts";
 import { startTestMixer } from "../test/helpers/test-mixer.ts";
-import { COMMON_TERM, GAUGE, MIDDLE_TRACE_ID, putIntoLocalR2, RARE_TERM, writeTree } from "./query-data.ts";
+import {
+  type BenchFlux,
+  COMMON_TERM,
+  GAUGE,
+  MIDDLE_TRACE_ID,
+  RARE_TERM,
+  writeMessages,
+  writeTree,
+} from "./query-data.ts";
 
 const { values } = parseArgs({
-  options: { "log-rows": { type: "string", default: "10000000" }, runs: { type: "string", default: "7" } },
+  options: {
+    "log-rows": { type: "string", default: "10000000" },
+    "message-rows": { type: "string", default: "10000000" },
+    only: { type: "string", default: "all" },
+    runs: { type: "string", default: "7" },
+  },
 });
 const LOG_ROWS = Number(values["log-rows"]);
+const MESSAGE_ROWS = Number(values["message-rows"]);
+if (!["all", "telemetry", "messages"].includes(values.only)) {
+  throw new Error(`--only takes all, telemetry or messages, got "${values.only}"`);
+}
+const TELEMETRY = values.only !== "messages";
+const MESSAGES = values.only !== "telemetry";
 const RUNS = Number(values.runs);
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -41,13 +65,15 @@ const END = Math.floor(Date.now() / HOUR) * HOUR;
 const last = (ms: number): TimeWindow => ({ since: END - ms, until: END });
 const iso = (ms: number) => new Date(ms).toISOString();
 
+/** Reads SQL natively over a storage root's whole tree (`telemetry/logs`, or `messages` for every folder). */
+type NativeRun = (root: string, sql: (from: string) => string) => Promise<Record<string, unknown>[]>;
+
 interface Case {
   label: string;
   /** The API path, with the window as absolute times (the same the native SQL gets). */
   path: string;
-  /** The native SQL, given the `read_parquet` of the kind's whole tree. */
-  sql: (from: string) => string;
-  kind: TelemetryKind;
+  /** The native baseline: the same SQL the mixer runs, over the whole tree of the root(s) it reads. */
+  native: (run: NativeRun) => Promise<Record<string, unknown>[]>;
   /** What both answers must agree on. */
   digest: {
     api: (answer: Record<string, unknown>) => unknown;
@@ -70,9 +96,8 @@ function logsCase(label: string, window: TimeWindow, query: { level?: "error"; q
   });
   return {
     label,
-    kind: "logs",
     path: `/api/v1/telemetry/logs?${params}`,
-    sql: (from) => pageSql(logsSelection(query, window), from, 51),
+    native: (run) => run("telemetry/logs", (from) => pageSql(logsSelection(query, window), from, 51)),
     digest: pageDigest("logs"),
   };
 }
@@ -94,9 +119,8 @@ function metricsCase(label: string, window: TimeWindow, interval: "5m" | "1h"): 
   const total = (counts: number[]) => counts.reduce((sum, n) => sum + n, 0);
   return {
     label,
-    kind: "metrics",
     path: `/api/v1/telemetry/metrics/${GAUGE}?${params}`,
-    sql: (from) => metricsSql(request, window, from),
+    native: (run) => run("telemetry/metrics", (from) => metricsSql(request, window, from)),
     digest: {
       api: (answer) =>
         total((answer as unknown as MetricsAnswer).series.flatMap((s) => s.points.map((p) => p.count))),
@@ -105,7 +129,7 @@ function metricsCase(label: string, window: TimeWindow, interval: "5m" | "1h"): 
   };
 }
 
-const cases: Case[] = [
+const telemetryCases: Case[] = [
   logsCase(
     "logs: a window with no data (a request's fixed cost)",
     { since: END - 30 * DAY, until: END - 29 * DAY },
@@ -122,9 +146,8 @@ const cases: Case[] = [
   metricsCase("metrics: 1h buckets by entity over 7d", last(7 * DAY), "1h"),
   {
     label: "traces: one trace by id (root 12h back), 24h",
-    kind: "traces",
     path: `/api/v1/telemetry/traces/${MIDDLE_TRACE_ID}?since=${iso(END - DAY)}&until=${iso(END)}`,
-    sql: (from) => traceSql(MIDDLE_TRACE_ID, last(DAY), from),
+    native: (run) => run("telemetry/traces", (from) => traceSql(MIDDLE_TRACE_ID, last(DAY), from)),
     digest: {
       api: (answer) => (answer.spans as unknown[]).length,
       native: (rows) => rows.length,
@@ -132,14 +155,59 @@ const cases: Case[] = [
   },
 ];
 
-/** The R2 bucket the mixer's TELEMETRY binding names in wrangler.toml (local R2 is keyed by it). */
-async function telemetryBucketName(): Promise<string> {
-  const toml = parse(await readFile(new URL("../wrangler.toml", import.meta.url), "utf8")) as {
-    r2_buckets: { binding: string; bucket_name: string }[];
+/** The flux lookup and message listings, over the journal written by writeMessages. */
+function messageCases(flux: BenchFlux): Case[] {
+  const ids = (rows: { record_id: unknown }[]) => rows.map((row) => row.record_id);
+  const window = fluxWindow(flux.fluxId) as TimeWindow;
+  const listing = (label: string, since: number, params: Record<string, string>): Case => {
+    const promoted = Object.fromEntries(
+      Object.entries(params).flatMap(([k, v]) => (k.startsWith("promoted.") ? [[k.slice(9), v]] : [])),
+    );
+    const query = {
+      ...Object.fromEntries(Object.entries(params).filter(([k]) => !k.startsWith("promoted."))),
+      include_raw: false,
+      ...(Object.keys(promoted).length ? { promoted } : {}),
+    } as Omit<MessagesQuery, "cursor">;
+    const within = { since, until: END };
+    return {
+      label,
+      path: `/api/v1/messages?${new URLSearchParams({ since: iso(since), until: iso(END), limit: "50", ...params })}`,
+      native: (run) => run("messages", (from) => pageSql(messagesSelection(query, within), from, 51)),
+      digest: pageDigest("messages"),
+    };
   };
-  const bucket = toml.r2_buckets.find((b) => b.binding === "TELEMETRY");
-  if (!bucket) throw new Error("wrangler.toml has no R2 bucket bound as TELEMETRY");
-  return bucket.bucket_name;
+  return [
+    {
+      label: "flux: one flux by id (5 hops, 12h back) + its spans and logs",
+      path: `/api/v1/flux/${flux.fluxId}`,
+      async native(run) {
+        const messages = await run("messages", (from) => fluxSql.messages(flux.fluxId, window, from, false));
+        const traces = [...new Set(messages.map((m) => String(m.trace_id)))];
+        await run("telemetry/traces", (from) => fluxSql.spans(flux.fluxId, traces, window, from));
+        await run("telemetry/logs", (from) => fluxSql.logs(flux.fluxId, window, from));
+        return messages;
+      },
+      digest: {
+        api: (answer) => ids(answer.messages as { record_id: string }[]),
+        native: (rows) =>
+          ids(
+            [...rows].sort(
+              (a, b) => Number(a.ts) - Number(b.ts) || (String(a.record_id) < String(b.record_id) ? -1 : 1),
+            ) as { record_id: unknown }[],
+          ),
+      },
+    },
+    listing("messages: flux_id=… over 24h (the list endpoint scans)", END - DAY, { flux_id: flux.fluxId }),
+    listing("messages: status=error, newest 50, last hour", END - HOUR, { status: "error" }),
+    listing("messages: status=error & promoted.currency=EUR over 24h, newest 50", END - DAY, {
+      status: "error",
+      "promoted.currency": "EUR",
+    }),
+    listing("messages: gear_id=hsm & promoted.amount=4242 over 24h (rare)", END - DAY, {
+      gear_id: "hsm",
+      "promoted.amount": "4242",
+    }),
+  ];
 }
 
 const percentile = (sorted: number[], p: number) =>
@@ -162,15 +230,30 @@ async function time(once: () => Promise<unknown>): Promise<{ p50: number; p95: n
 const work = await mkdtemp(join(tmpdir(), "fluxrig-bench-query-"));
 const storeDir = await mkdtemp(join(tmpdir(), "fluxrig-bench-store-"));
 try {
-  console.log(`query bench: writing ${LOG_ROWS.toLocaleString("en-US")} logs, metrics and traces natively…`);
   const writer = await (await DuckDBInstance.create(":memory:")).connect();
   const started = performance.now();
-  const files = await writeTree(writer, join(work, "tree"), END, { logRows: LOG_ROWS });
+  const files: StoredFile[] = [];
+  const cases: Case[] = [];
+  if (TELEMETRY) {
+    console.log(
+      `query bench: writing ${LOG_ROWS.toLocaleString("en-US")} logs, metrics and traces natively…`,
+    );
+    files.push(...(await writeTree(writer, join(work, "tree"), END, { logRows: LOG_ROWS })));
+    cases.push(...telemetryCases);
+  }
+  if (MESSAGES) {
+    console.log(`query bench: writing ${MESSAGE_ROWS.toLocaleString("en-US")} journaled messages natively…`);
+    const journal = await writeMessages(writer, join(work, "tree"), END, { rows: MESSAGE_ROWS });
+    files.push(...journal.files);
+    cases.push(...messageCases(journal.flux));
+  }
   writer.closeSync();
+  console.log(`written in ${((performance.now() - started) / 1000).toFixed(0)} s`);
   await putIntoLocalR2(join(storeDir, "mixer"), await telemetryBucketName(), files);
-  const summary = (["logs", "metrics", "traces"] as const).map((kind) => {
-    const of = files.filter((file) => file.key.startsWith(`telemetry/${kind}/`));
-    return `${kind} ${of.reduce((n, f) => n + f.rows, 0).toLocaleString("en-US")} rows in ${of.length} objects`;
+  const summary = ["telemetry/logs", "telemetry/metrics", "telemetry/traces", "messages"].map((root) => {
+    const of = files.filter((file) => file.key.startsWith(`${root}/`));
+    const bytes = of.reduce((n, f) => n + statSync(f.path).size, 0);
+    return `${root} ${of.reduce((n, f) => n + f.rows, 0).toLocaleString("en-US")} rows in ${of.length} objects (${(bytes / 1_048_576).toFixed(0)} MiB)`;
   });
   console.log(
     `${summary.join(", ")}; written and put in ${((performance.now() - started) / 1000).toFixed(0)} s`,
@@ -180,16 +263,27 @@ try {
   const native = await (await DuckDBInstance.create(":memory:", { threads: "1" })).connect();
   try {
     const rows: string[][] = [];
+    // The whole tree of a root, as an operator reads it with a glob; a root without files reads nothing.
+    const run: NativeRun = async (root, sql) => {
+      const dir = join(work, "tree", root);
+      if (!existsSync(dir)) return [];
+      const from = `read_parquet(${sqlString(join(dir, "**", "*.parquet"))}${root === "messages" ? ", filename=true" : ""})`;
+      return (await native.runAndReadAll(sql(from))).getRowObjectsJS() as Record<string, unknown>[];
+    };
     for (const c of cases) {
-      const from = `read_parquet(${sqlString(join(work, "tree", "telemetry", c.kind, "**", "*.parquet"))})`;
       const api = await time(async () => {
         const res = await mixer.api(c.path, { signal: AbortSignal.timeout(300_000) });
         const text = await res.text();
-        if (!res.ok) throw new Error(`${c.path}: HTTP ${res.status} ${text.slice(0, 500)}`);
+        if (!res.ok) throw new Error(`HTTP ${res.status} ${text.slice(0, 200).split("\n")[0]}`);
         return JSON.parse(text) as Record<string, unknown>;
-      });
-      const sql = c.sql(from);
-      const base = await time(async () => (await native.runAndReadAll(sql)).getRowObjectsJS());
+      }).catch((error: Error) => error);
+      if (api instanceof Error) {
+        // One failing case (e.g. the local workerd dying on a scan) is reported, and the rest still run.
+        rows.push([c.label, "failed", "", "", "", "", api.message.slice(0, 80), ""]);
+        console.log(`  ${c.label}: FAILED ${api.message}`);
+        continue;
+      }
+      const base = await time(() => c.native(run));
       const answer = api.last as QueryAnswer & Record<string, unknown>;
       const same =
         JSON.stringify(c.digest.api(answer)) ===
@@ -212,7 +306,7 @@ try {
     console.log(
       [
         "",
-        `ms, ${RUNS} runs after one warm-up; native: DuckDB ${(await native.runAndReadAll("SELECT version() AS v")).getRowObjectsJS()[0]?.v} on 1 thread over the kind's whole tree`,
+        `ms, ${RUNS} runs after one warm-up; native: DuckDB ${(await native.runAndReadAll("SELECT version() AS v")).getRowObjectsJS()[0]?.v} on 1 thread over the root's whole tree`,
         line(header),
         line(widths.map((w) => "-".repeat(w))),
         ...rows.map(line),

@@ -9,6 +9,7 @@ import { ProblemError, problemResponse } from "./http/problem.ts";
 import { clusterKeyRoute } from "./routes/cluster-key.ts";
 import { configRoute } from "./routes/config.ts";
 import { health } from "./routes/health.ts";
+import { flux, messages } from "./routes/messages.ts";
 import { racks } from "./routes/racks.ts";
 import { scenarios } from "./routes/scenarios.ts";
 import { specs } from "./routes/specs.ts";
@@ -34,6 +35,8 @@ app.use(
 );
 app.route("/api/v1/telemetry/files", telemetryFiles);
 app.route("/api/v1/telemetry", telemetryQueries);
+app.route("/api/v1/messages", messages);
+app.route("/api/v1/flux", flux);
 app.route("/api/v1/config", configRoute);
 app.route("/api/v1/racks", racks);
 app.route("/api/v1/scenarios", scenarios);

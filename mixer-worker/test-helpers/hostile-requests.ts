@@ -43,6 +43,8 @@ export interface KnownValues {
   /** Real `next` values of logs and traces pages, to replay altered or with other filters. */
   cursors: string[];
   fileKeys: string[];
+  /** Flux ids of stored messages. */
+  fluxIds: string[];
   /** A window (RFC 3339) that holds the seeded records. */
   window: { since: string; until: string };
 }
@@ -293,6 +295,12 @@ export function hostileRequest(known: KnownValues): fc.Arbitrary<HostileRequest>
     group_by: fc.oneof(fc.constantFrom("entity_name", "entity_id", "gear"), hostileText),
     prefix: fc.oneof(fc.constantFrom("telemetry/", "messages/", "telemetry/logs/", "registry/"), hostileText),
     sources: fc.oneof(fc.constantFrom("true", "false"), hostileText),
+    spec: fc.oneof(fc.constantFrom("visa-v1", "generic", "../visa-v1", "visa.v1"), hostileText),
+    msg_type: fc.oneof(fc.constantFrom("0100", "0110"), hostileText),
+    direction: fc.oneof(fc.constantFrom("inbound", "outbound", "internal", "up"), hostileText),
+    include_raw: fc.oneof(fc.constantFrom("true", "false", "1"), hostileText),
+    "promoted.pan": fc.oneof(fc.constantFrom("411111******1111", "%", ".*"), hostileText),
+    "promoted.amount": fc.oneof(fc.constantFrom("1250", "1250.0", "null", "true"), numberish, hostileText),
   };
   const valueFor = (name: string) => byName[name] ?? hostileText;
   const query = (names: string[]) => queryString(names, valueFor);
@@ -314,6 +322,21 @@ export function hostileRequest(known: KnownValues): fc.Arbitrary<HostileRequest>
     pathSegment,
   );
   const traceId = fc.oneof(fc.stringMatching(/^[0-9a-f]{32}$/), pathSegment);
+  const fluxId = fc.oneof(
+    // constantFrom needs at least one value: a suite with no stored flux ids draws only the others.
+    ...(known.fluxIds.length > 0 ? [{ arbitrary: fc.constantFrom(...known.fluxIds), weight: 2 }] : []),
+    { arbitrary: fc.uuid({ version: [4, 7] }), weight: 2 },
+    { arbitrary: pathSegment, weight: 2 },
+  );
+  /** Promoted filters: valid fields, hostile field names, an empty one, and more than the bound allows. */
+  const PROMOTED = [
+    "promoted.pan",
+    "promoted.amount",
+    "promoted.",
+    "promoted.a.b",
+    "promoted.x",
+    "promoted.y",
+  ];
   const metricName = fc.oneof(fc.constantFrom("fx.ok", "fluxrig.rack.heartbeats_sent"), pathSegment);
   const LIST = ["since", "until", "limit", "offset", "cursor", "entity"];
 
@@ -409,6 +432,30 @@ export function hostileRequest(known: KnownValues): fc.Arbitrary<HostileRequest>
       fc
         .tuple(metricName, query(["since", "until", "interval", "group_by", "entity", "limit"]))
         .map(([name, q]) => `${T}/metrics/${name}${q}`),
+    ),
+    request(
+      "messages",
+      methodOr("GET"),
+      queryString(
+        [
+          ...LIST,
+          "flux_id",
+          "spec",
+          "msg_type",
+          "status",
+          "direction",
+          "gear_id",
+          "include_raw",
+          ...PROMOTED,
+        ],
+        valueFor,
+        8,
+      ).map((q) => `/api/v1/messages${q}`),
+    ),
+    request(
+      "flux",
+      methodOr("GET"),
+      fc.tuple(fluxId, query(["since", "until", "include_raw"])).map(([id, q]) => `/api/v1/flux/${id}${q}`),
     ),
     request(
       "files list",

@@ -1,6 +1,7 @@
 import { SELF } from "cloudflare:test";
+import type { JournalRecord } from "../../shared/journal/record.ts";
 import type { TelemetryKind, TelemetryRecord } from "../../shared/telemetry/records.ts";
-import { storeTelemetryRecords } from "../src/ingest/store-records.ts";
+import { storeJournalRecords, storeTelemetryRecords } from "../src/ingest/store-records.ts";
 import { getDuckDb } from "../src/store/duckdb.ts";
 import { mixerEnv } from "./test-rack.ts";
 
@@ -34,14 +35,26 @@ export async function storeFlushes(
   records: TelemetryRecord[],
   flushes = 1,
 ): Promise<void> {
+  await inFlushes(records, flushes, (slice) =>
+    storeTelemetryRecords(mixerEnv.TELEMETRY, kind, slice, STORAGE),
+  );
+}
+
+/**
+ * Stores journal records as the bridge does (`messages/generic/…` and `messages/fluxSpec/<spec>/…`), as
+ * `flushes` separate flushes.
+ *
+ * @example await storeMessageFlushes(records, 2);
+ */
+export async function storeMessageFlushes(records: JournalRecord[], flushes = 1): Promise<void> {
+  await inFlushes(records, flushes, (slice) => storeJournalRecords(mixerEnv.TELEMETRY, slice, STORAGE));
+}
+
+const STORAGE = { format: "parquet", partition_by: "hour", compression: "zstd" } as const;
+
+async function inFlushes<R>(records: R[], flushes: number, store: (slice: R[]) => Promise<unknown>) {
   const size = Math.ceil(records.length / flushes);
-  for (let from = 0; from < records.length; from += size) {
-    await storeTelemetryRecords(mixerEnv.TELEMETRY, kind, records.slice(from, from + size), {
-      format: "parquet",
-      partition_by: "hour",
-      compression: "zstd",
-    });
-  }
+  for (let from = 0; from < records.length; from += size) await store(records.slice(from, from + size));
 }
 
 /** Loads DuckDB once for the run (about 10 s the first time); call from a file's beforeAll. */

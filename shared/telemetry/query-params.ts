@@ -74,27 +74,28 @@ const wholeNumber = (min: number, max: number) =>
     .transform(Number)
     .pipe(z.number().int().min(min).max(max));
 
-const uuid = z
+/** A UUID in any case, as lower case (how it is stored and compared). */
+export const uuidParam = z
   .string()
   .regex(UUID)
   .transform((text) => text.toLowerCase());
 /** Free text; NUL is refused as SQL literals cannot carry it. */
-const text = (max: number) =>
+export const textParam = (max: number) =>
   z
     .string()
     .min(1)
     .max(max)
     .refine((value) => !value.includes("\u0000"));
 
-const ENTITY_ALLOWED = "1 to 253 characters (no NUL): an entity name (host or rack name)";
+export const ENTITY_ALLOWED = "1 to 253 characters (no NUL): an entity name (host or rack name)";
 
 /** Fields every time-windowed endpoint takes. */
-const windowFields = {
+export const windowFields = {
   since: timeSpec.optional().describe(TIME_ALLOWED),
   until: timeSpec.optional().describe(TIME_ALLOWED),
 };
 
-const limitField = wholeNumber(1, QUERY_LIMITS.maxLimit)
+export const limitField = wholeNumber(1, QUERY_LIMITS.maxLimit)
   .default(QUERY_LIMITS.defaultLimit)
   .describe(`a whole number from 1 to ${QUERY_LIMITS.maxLimit} (default ${QUERY_LIMITS.defaultLimit})`);
 
@@ -106,13 +107,13 @@ export const CURSOR_ALLOWED =
  * A page's `next` as the client sends it back: opaque here (a payload and a MAC, base64url); the mixer checks
  * its signature, and that it was made for the same endpoint and filters, before reading what it holds.
  */
-const cursorField = z
+export const cursorField = z
   .string()
   .regex(/^[A-Za-z0-9_-]{1,400}\.[A-Za-z0-9_-]{43}$/)
   .optional()
   .describe(CURSOR_ALLOWED);
 
-const offsetField = wholeNumber(0, QUERY_LIMITS.maxOffset)
+export const offsetField = wholeNumber(0, QUERY_LIMITS.maxOffset)
   .default(0)
   .describe(
     `a whole number from 0 to ${QUERY_LIMITS.maxOffset} (default 0; use the cursor for deeper pages)`,
@@ -124,11 +125,15 @@ export const logsQuerySchema = z.strictObject({
     .enum(LOG_RECORD_LEVELS)
     .optional()
     .describe(`one of ${LOG_RECORD_LEVELS.join(", ")} (that level and above)`),
-  rack_id: uuid.optional().describe("a rack id (a UUID): the records' entity_id"),
-  gear_id: text(128).optional().describe("1 to 128 characters (no NUL): the records' attributes.gear_id"),
-  entity: text(253).optional().describe(ENTITY_ALLOWED),
-  flux_id: uuid.optional().describe("a flux id (a UUID)"),
-  q: text(200).optional().describe("1 to 200 characters (no NUL), found case-insensitively in the message"),
+  rack_id: uuidParam.optional().describe("a rack id (a UUID): the records' entity_id"),
+  gear_id: textParam(128)
+    .optional()
+    .describe("1 to 128 characters (no NUL): the records' attributes.gear_id"),
+  entity: textParam(253).optional().describe(ENTITY_ALLOWED),
+  flux_id: uuidParam.optional().describe("a flux id (a UUID)"),
+  q: textParam(200)
+    .optional()
+    .describe("1 to 200 characters (no NUL), found case-insensitively in the message"),
   limit: limitField,
   offset: offsetField,
   cursor: cursorField,
@@ -136,7 +141,7 @@ export const logsQuerySchema = z.strictObject({
 
 export const tracesQuerySchema = z.strictObject({
   ...windowFields,
-  flux_id: uuid.optional().describe("a flux id (a UUID)"),
+  flux_id: uuidParam.optional().describe("a flux id (a UUID)"),
   min_duration_ms: z
     .string()
     .regex(/^\d{1,9}(\.\d{1,3})?$/)
@@ -147,7 +152,7 @@ export const tracesQuerySchema = z.strictObject({
     .enum(SPAN_STATUSES)
     .optional()
     .describe(`one of ${SPAN_STATUSES.join(", ")}`),
-  entity: text(253).optional().describe(ENTITY_ALLOWED),
+  entity: textParam(253).optional().describe(ENTITY_ALLOWED),
   limit: limitField,
   offset: offsetField,
   cursor: cursorField,
@@ -168,7 +173,7 @@ export const metricsQuerySchema = z.strictObject({
     .regex(LABEL_KEY)
     .optional()
     .describe("entity_name, entity_id, or a label key (letters, digits, _ . -, up to 64)"),
-  entity: text(253).optional().describe(ENTITY_ALLOWED),
+  entity: textParam(253).optional().describe(ENTITY_ALLOWED),
   limit: wholeNumber(1, QUERY_LIMITS.maxSeries)
     .default(QUERY_LIMITS.defaultLimit)
     .describe(

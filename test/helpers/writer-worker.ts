@@ -2,18 +2,24 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { unstable_startWorker } from "wrangler";
 import type { TelemetryFileOptions } from "../../mixer-worker/src/store/parquet-writer.ts";
+import type { JournalRecord } from "../../shared/journal/record.ts";
 import type { RecordOf, TelemetryKind } from "../../shared/telemetry/records.ts";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 
 /** A Worker whose only route runs the mixer's Parquet writer, so Node can hold the files it writes. */
-const ENTRY = `import { writeTelemetryFile } from "${join(ROOT, "mixer-worker/src/store/parquet-writer.ts")}";
+const ENTRY = `import { writeRecordsFile, writeTelemetryFile } from "${join(ROOT, "mixer-worker/src/store/parquet-writer.ts")}";
+import { MESSAGE_COLUMNS } from "${join(ROOT, "mixer-worker/src/store/parquet-schema.ts")}";
 
 export default {
   async fetch(request) {
     const { kind, records, options } = await request.json();
     const started = performance.now();
-    const bytes = await writeTelemetryFile(kind, records, options);
+    // Journal records travel as JSON with raw_msg as an array of bytes.
+    const bytes =
+      kind === "messages"
+        ? await writeRecordsFile("messages", MESSAGE_COLUMNS, records.map((r) => ({ ...r, raw_msg: r.raw_msg && Uint8Array.from(r.raw_msg) })), options)
+        : await writeTelemetryFile(kind, records, options);
     return new Response(bytes, { headers: { "x-write-ms": String(performance.now() - started) } });
   },
 };
@@ -35,6 +41,11 @@ export interface WriterWorker {
   write<K extends TelemetryKind>(
     kind: K,
     records: readonly RecordOf<K>[],
+    options: TelemetryFileOptions,
+  ): Promise<{ bytes: Uint8Array; writeMs: number }>;
+  /** Writes one file of journal records (one spec's, or generic) with the mixer's messages writer. */
+  writeMessages(
+    records: readonly JournalRecord[],
     options: TelemetryFileOptions,
   ): Promise<{ bytes: Uint8Array; writeMs: number }>;
   dispose(): Promise<void>;
@@ -62,18 +73,21 @@ export async function startWriterWorker(): Promise<WriterWorker> {
     dev: { server: { hostname: "127.0.0.1", port: 0 }, inspector: false, persist: false, logLevel: "warn" },
   });
   await worker.ready;
+  const write = async (kind: string, records: readonly object[], options: TelemetryFileOptions) => {
+    const response = await worker.fetch("http://writer/", {
+      method: "POST",
+      body: JSON.stringify({ kind, records, options }, (_, value) =>
+        value instanceof Uint8Array ? [...value] : value,
+      ),
+      signal: AbortSignal.timeout(120_000),
+    });
+    if (!response.ok) throw new Error(`writer worker answered ${response.status}: ${await response.text()}`);
+    const bytes = new Uint8Array(await response.arrayBuffer());
+    return { bytes, writeMs: Number(response.headers.get("x-write-ms")) };
+  };
   return {
-    async write(kind, records, options) {
-      const response = await worker.fetch("http://writer/", {
-        method: "POST",
-        body: JSON.stringify({ kind, records, options }),
-        signal: AbortSignal.timeout(120_000),
-      });
-      if (!response.ok)
-        throw new Error(`writer worker answered ${response.status}: ${await response.text()}`);
-      const bytes = new Uint8Array(await response.arrayBuffer());
-      return { bytes, writeMs: Number(response.headers.get("x-write-ms")) };
-    },
+    write,
+    writeMessages: (records, options) => write("messages", records, options),
     dispose: () => worker.dispose(),
   };
 }

@@ -26,15 +26,28 @@ export function badParameter({ parameter, value, allowed }: ParameterProblem): P
   });
 }
 
+/** Parameters outside a schema's fixed names that an endpoint reads itself (`promoted.<field>`). */
+export interface OtherParameters {
+  owns(name: string): boolean;
+  /** How a 400 for an unknown parameter names them, e.g. "promoted.<field>". */
+  shown: string;
+}
+
 /**
  * The request's query string parsed by a zod object schema whose fields carry `.describe(allowed)`. Each
- * parameter may appear once; an unknown one (a typo such as `levle`) is refused rather than ignored.
+ * parameter may appear once; an unknown one (a typo such as `levle`) is refused rather than ignored, unless
+ * `others` owns it (the caller checks those).
  *
  * @example const query = parseQuery(c, logsQuerySchema);
  */
-export function parseQuery<S extends z.ZodObject>(c: Context, schema: S): z.output<S> {
+export function parseQuery<S extends z.ZodObject>(
+  c: Context,
+  schema: S,
+  others?: OtherParameters,
+): z.output<S> {
   const given: Record<string, string> = {};
   for (const [name, values] of Object.entries(c.req.queries())) {
+    if (others?.owns(name)) continue;
     const known = Object.hasOwn(schema.shape, name);
     if (!known || values.length > 1) {
       throw badParameter({
@@ -42,7 +55,7 @@ export function parseQuery<S extends z.ZodObject>(c: Context, schema: S): z.outp
         value: values.join(", "),
         allowed: known
           ? "given once"
-          : `one of the parameters this endpoint takes: ${Object.keys(schema.shape).join(", ")}`,
+          : `one of the parameters this endpoint takes: ${[...Object.keys(schema.shape), ...(others ? [others.shown] : [])].join(", ")}`,
       });
     }
     given[name] = values[0] as string;

@@ -1,6 +1,8 @@
 import { createExecutionContext } from "cloudflare:test";
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
+import type { MessagesAnswer } from "../../../shared/journal/query-results.ts";
+import type { JournalRecord } from "../../../shared/journal/record.ts";
 import type { LogsAnswer, TracesAnswer } from "../../../shared/telemetry/query-results.ts";
 import {
   LOG_RECORD_LEVELS,
@@ -20,6 +22,7 @@ import {
   loadEngine,
   qs,
   storeFlushes,
+  storeMessageFlushes,
   testUuid,
 } from "../../test-helpers/telemetry-api.ts";
 import { mixerEnv, testRack } from "../../test-helpers/test-rack.ts";
@@ -63,6 +66,20 @@ const metrics: MetricRecord[] = Array.from({ length: 6 }, (_, i) => ({
   labels: { gear: i % 2 ? "router" : "hsm" },
 }));
 
+const journal: JournalRecord[] = Array.from({ length: 6 }, (_, i) => ({
+  ...record(30 + i),
+  flux_id: testUuid(0x42, i % 3),
+  trace_id: String(i + 1).repeat(32),
+  src_gear_id: i % 2 ? "router" : null,
+  dst_gear_id: "hsm",
+  msg_type: i % 2 ? "0110" : "0100",
+  direction: i % 2 ? "internal" : "inbound",
+  status: i % 3 ? "ok" : "error",
+  raw_msg: Uint8Array.of(i),
+  promoted: i % 2 ? { pan: "411111******1111", amount: 1250 + i } : null,
+  spec: i % 2 ? "visa-v1" : null,
+}));
+
 const HEADERS: Record<HostileRequest["auth"], Record<string, string>> = {
   valid: { authorization: `Bearer ${API_TOKEN}` },
   missing: {},
@@ -70,13 +87,20 @@ const HEADERS: Record<HostileRequest["auth"], Record<string, string>> = {
   malformed: { authorization: `Bearer ${API_TOKEN} extra` },
 };
 
-const known: KnownValues = { rackIds: [], cursors: [], fileKeys: [], window: WINDOW };
+const known: KnownValues = {
+  rackIds: [],
+  cursors: [],
+  fileKeys: [],
+  fluxIds: journal.map((m) => m.flux_id),
+  window: WINDOW,
+};
 
 beforeAll(async () => {
   await loadEngine();
   await storeFlushes("logs", logs, 2);
   await storeFlushes("traces", spans);
   await storeFlushes("metrics", metrics);
+  await storeMessageFlushes(journal, 2);
   await mixerEnv.TELEMETRY.put(OUTSIDE_KEY, "not telemetry");
   const listed = await mixerEnv.TELEMETRY.list({ prefix: "telemetry/" });
   known.fileKeys = listed.objects.map((o) => o.key);
@@ -88,8 +112,11 @@ beforeAll(async () => {
   known.rackIds = racks.body.racks.map((rack) => rack.id);
   const logsPage = await apiGet<LogsAnswer>(`/api/v1/telemetry/logs?${qs({ ...WINDOW, limit: 2 })}`);
   const tracesPage = await apiGet<TracesAnswer>(`/api/v1/telemetry/traces?${qs({ ...WINDOW, limit: 1 })}`);
-  known.cursors = [logsPage.body.next, tracesPage.body.next].filter((c): c is string => c !== null);
-  expect(known.cursors).toHaveLength(2);
+  const messagesPage = await apiGet<MessagesAnswer>(`/api/v1/messages?${qs({ ...WINDOW, limit: 2 })}`);
+  known.cursors = [logsPage.body.next, tracesPage.body.next, messagesPage.body.next].filter(
+    (c): c is string => c !== null,
+  );
+  expect(known.cursors).toHaveLength(3);
 }, 240_000);
 
 /** What must hold of every answer, whatever was asked. */
@@ -133,6 +160,8 @@ async function checkAnswer(request: HostileRequest, res: Response): Promise<void
     }
   }
   if (url.pathname === "/api/v1/telemetry/logs") checkLogFilters(where, url, JSON.parse(text) as LogsAnswer);
+  if (url.pathname === "/api/v1/messages")
+    checkMessageFilters(where, url, JSON.parse(text) as MessagesAnswer);
 }
 
 /** `q` and `entity` select by value only: no quoting trick widens what comes back. */
@@ -143,6 +172,17 @@ function checkLogFilters(where: string, url: URL, answer: LogsAnswer): void {
     if (q !== null && /^[\x20-\x7e]+$/.test(q))
       expect(log.message.toLowerCase(), where).toContain(q.toLowerCase());
     if (entity !== null && /^[\x20-\x7e]+$/.test(entity)) expect(log.entity_name, where).toBe(entity);
+  }
+}
+
+/** `gear_id`, `entity` and promoted filters select by value only, and raw_msg comes only when asked. */
+function checkMessageFilters(where: string, url: URL, answer: MessagesAnswer): void {
+  const gear = url.searchParams.get("gear_id");
+  const pan = url.searchParams.get("promoted.pan");
+  for (const message of answer.messages) {
+    if (gear !== null) expect([message.src_gear_id, message.dst_gear_id], where).toContain(gear);
+    if (pan !== null) expect(message.promoted?.pan, where).toBe(pan);
+    if (url.searchParams.get("include_raw") !== "true") expect("raw_msg" in message, where).toBe(false);
   }
 }
 
@@ -162,8 +202,8 @@ describe("hostile requests", () => {
       }),
       { numRuns: RUNS },
     );
-    // Every route got its share (19 routes, so about 60 each).
-    expect(hits.size).toBe(19);
+    // Every route got its share (21 routes, so about 57 each).
+    expect(hits.size).toBe(21);
     for (const [endpoint, count] of hits) expect(count, endpoint).toBeGreaterThan(30);
   }, 120_000);
 });

@@ -10,7 +10,7 @@ import worker from "../index.ts";
 /** Requests per scope: the acceptance figure. */
 const RUNS = 1_000;
 const WINDOW = { since: "2025-06-13T10:00:00Z", until: "2025-06-13T12:00:00Z" };
-const known: KnownValues = { rackIds: [], cursors: [], fileKeys: [], window: WINDOW };
+const known: KnownValues = { rackIds: [], cursors: [], fileKeys: [], fluxIds: [], window: WINDOW };
 
 /** How a request presents a token of the scope under test. */
 const PRESENTATIONS = ["valid", "expired", "revoked", "malformed", "forged"] as const;

@@ -31,7 +31,9 @@ export {
 export {
   type ListCursor,
   type PagedRequest,
+  queryFlux,
   queryLogs,
+  queryMessages,
   queryMetrics,
   queryTrace,
   queryTraces,

@@ -5,6 +5,8 @@ import { configureProgram, type ProgramIo } from "../../../shared/cli/configured
 import { rackConfigSpec } from "../../../shared/config/index.ts";
 import { RACK_CONFIG_FLAGS } from "./config-flags.ts";
 import { addEmitCommand } from "./emit-command.ts";
+import { addFluxCommand } from "./messages/flux-command.ts";
+import { addMessagesCommand } from "./messages/messages-command.ts";
 import { addRacksCommand } from "./racks-command.ts";
 import { addRunCommand } from "./run-command.ts";
 import { addScenarioApiCommands } from "./scenario-api-commands.ts";
@@ -41,5 +43,7 @@ export function buildRackProgram(io: CliIo): Command {
   addMetricsCommand(program, loadRack, io);
   addTracesCommand(program, loadRack, io);
   addTokensCommand(program, loadRack, io);
+  addMessagesCommand(program, loadRack, io);
+  addFluxCommand(program, loadRack, io);
   return program;
 }

@@ -1,6 +1,7 @@
 import type { LogsQuery, TimeWindow } from "../../../../shared/telemetry/query-params.ts";
 import type { LogEntry, LogsAnswer } from "../../../../shared/telemetry/query-results.ts";
 import { LOG_RECORD_LEVELS } from "../../../../shared/telemetry/records.ts";
+import { telemetryRoot } from "../partition-path.ts";
 import { iso, jsonObject } from "./answer.ts";
 import {
   type ListedRow,
@@ -11,9 +12,10 @@ import {
 } from "./newest-page.ts";
 import { jsonStringMemberPattern, sqlString } from "./sql.ts";
 
-type LogRow = ListedRow & Omit<LogEntry, "ts" | "attributes"> & { attributes: string };
+export type LogRow = ListedRow & Omit<LogEntry, "ts" | "attributes"> & { attributes: string };
 
-const SELECT = [
+/** The columns of a log entry as the API answers it. */
+export const LOG_SELECT = [
   "ts",
   "entity_id::VARCHAR AS entity_id",
   "entity_name",
@@ -46,7 +48,7 @@ export function logsSelection(
   if (query.gear_id) {
     filters.push(`regexp_matches(attributes, ${jsonStringMemberPattern("gear_id", query.gear_id)})`);
   }
-  return { window, cursor: query.cursor, select: SELECT, filters };
+  return { window, cursor: query.cursor, select: LOG_SELECT, filters };
 }
 
 /**
@@ -62,7 +64,7 @@ export async function queryLogs(
   const { rows, answer } = await newestPage<LogRow>({
     ...logsSelection(query, window),
     bucket,
-    kind: "logs",
+    roots: [telemetryRoot("logs")],
     offset: query.offset,
     limit: query.limit,
     ...(query.gear_id
@@ -76,6 +78,13 @@ export async function queryLogs(
   });
   return {
     ...answer,
-    logs: rows.map((row) => ({ ...row, ts: iso(row.ts), attributes: jsonObject(row.attributes) })),
+    logs: rows.map(logEntry),
   };
 }
+
+/** A stored log row as the API answers it. */
+export const logEntry = (row: LogRow): LogEntry => ({
+  ...row,
+  ts: iso(row.ts),
+  attributes: jsonObject(row.attributes),
+});

@@ -1,5 +1,6 @@
 import type { MetricsQuery, TimeWindow } from "../../../../shared/telemetry/query-params.ts";
 import type { MetricsAnswer } from "../../../../shared/telemetry/query-results.ts";
+import { telemetryRoot } from "../partition-path.ts";
 import { appliedWindow, iso, scanAnswer } from "./answer.ts";
 import { MetricSeriesSet, type PartialPoint } from "./metric-series.ts";
 import { type RunSql, scanWindow } from "./scan.ts";
@@ -99,7 +100,7 @@ export async function queryMetrics(
   const set = new MetricSeriesSet(request.limit);
   const outcome = await scanWindow<PartialPoint>({
     bucket,
-    kind: "metrics",
+    roots: [telemetryRoot("metrics")],
     window,
     batches: "partition",
     query(from, run, rows) {

@@ -1,6 +1,5 @@
 import type { TimeWindow } from "../../../../shared/telemetry/query-params.ts";
 import type { PageAnswer } from "../../../../shared/telemetry/query-results.ts";
-import type { TelemetryKind } from "../../../../shared/telemetry/records.ts";
 import { appliedWindow, scanAnswer } from "./answer.ts";
 import { scanWindow } from "./scan.ts";
 import { sqlString, sqlTimestamp } from "./sql.ts";
@@ -43,7 +42,10 @@ export interface PageSelection {
 
 export interface PageQuery<Row extends ListedRow> extends PageSelection {
   bucket: R2Bucket;
-  kind: TelemetryKind;
+  /** The storage roots listed, newest first across all of them (see {@link scanWindow}). */
+  roots: readonly string[];
+  /** Adds the `filename` column (see {@link scanWindow}). */
+  filename?: boolean;
   offset: number;
   limit: number;
   /**
@@ -117,7 +119,7 @@ const newestFirst = (a: ListedRow, b: ListedRow) =>
  * newest N distinct rows of the whole window are among the newest N distinct rows of the batches).
  *
  * @example
- * const { rows, answer } = await newestPage({ bucket, kind: "logs", window, offset: 0, limit: 50,
+ * const { rows, answer } = await newestPage({ bucket, roots: ["telemetry/logs"], window, offset: 0, limit: 50,
  *   select: "ts, message, record_id::VARCHAR AS record_id", filters: ["level = 'error'"] });
  */
 export async function newestPage<Row extends ListedRow>(
@@ -132,7 +134,8 @@ export async function newestPage<Row extends ListedRow>(
 
   const outcome = await scanWindow<Row>({
     bucket: query.bucket,
-    kind: query.kind,
+    roots: query.roots,
+    filename: query.filename === true,
     window: cursor ? { since: window.since, until: Math.min(window.until, cursor.ts + 1) } : window,
     batches: "overlapping",
     query(from, run) {

@@ -1,6 +1,5 @@
 import type { TimeWindow } from "../../../../shared/telemetry/query-params.ts";
 import type { ScanReport } from "../../../../shared/telemetry/query-results.ts";
-import type { TelemetryKind } from "../../../../shared/telemetry/records.ts";
 import { type DuckDb, type DuckDbRow, getDuckDb } from "../duckdb.ts";
 import { SCAN_BUDGET } from "./budget.ts";
 import { readParquet } from "./sql.ts";
@@ -11,8 +10,14 @@ export type RunSql = (sql: string) => DuckDbRow[];
 
 export interface ScanOptions<Row> {
   bucket: R2Bucket;
-  kind: TelemetryKind;
+  /** The storage roots read (`telemetry/logs`, or several `messages/…` ones), as {@link WindowObjects} takes. */
+  roots: readonly string[];
   window: TimeWindow;
+  /**
+   * Adds a `filename` column to `from`: the object's key, after a `q<n>/` prefix (`q12/messages/fluxSpec/…`),
+   * for answers that say which folder a row came from.
+   */
+  filename?: boolean;
   /**
    * How objects are grouped into batches (within the byte budget either way). `overlapping`: objects whose
    * times overlap, so a newest-first caller can stop after any batch. `partition`: the objects of one
@@ -47,7 +52,7 @@ let registered = 0;
  * window. An object that DuckDB cannot read is skipped and named; the rest of its batch is still read.
  *
  * @example
- * await scanWindow({ bucket, kind: "logs", window, batches: "overlapping",
+ * await scanWindow({ bucket, roots: ["telemetry/logs"], window, batches: "overlapping",
  *   query: (from, run) => run(`SELECT * FROM ${from} ORDER BY ts DESC LIMIT 50`),
  *   collect: (rows) => kept.push(...rows), enough: (newest) => kept.length >= 50 });
  */
@@ -56,7 +61,7 @@ export async function scanWindow<Row>(options: ScanOptions<Row>): Promise<ScanOu
   const skip = (key: string, reason: string) => {
     if (outcome.skipped.length < MAX_SKIPPED_LISTED) outcome.skipped.push({ key, reason });
   };
-  const source = new WindowObjects(options.bucket, options.kind, options.window);
+  const source = new WindowObjects(options.bucket, options.roots, options.window);
   let carried: StoredObject | undefined;
   const nextObject = async (): Promise<StoredObject | undefined> => {
     if (carried) {
@@ -119,7 +124,8 @@ export async function scanWindow<Row>(options: ScanOptions<Row>): Promise<ScanOu
     // The engine starts at the first batch: a window without objects never pays for it.
     const db = await getDuckDb();
     try {
-      options.collect(queryBatch(db, files, (from, run) => options.query(from, run, rows), skip));
+      const query = (from: string, run: RunSql) => options.query(from, run, rows);
+      options.collect(queryBatch(db, files, query, skip, options.filename === true));
     } catch (error) {
       if (!(error instanceof QueryMemoryError)) throw error;
       outcome.truncated = `a batch needed more than ${SCAN_BUDGET.queryMemory} of working memory: narrow the window or the filters`;
@@ -160,12 +166,14 @@ function queryBatch<Row>(
   files: FetchedObject[],
   query: (from: string, run: RunSql) => Row[],
   skip: (key: string, reason: string) => void,
+  filename: boolean,
 ): Row[] {
-  const names = files.map(() => `query-${++registered}.parquet`);
+  // Named after the key (unique per isolate by the counter), so a `filename` column can tell the folder.
+  const names = files.map((file) => `q${++registered}/${file.key}`);
   const run: RunSql = (sql) => db.query(sql);
   const attempt = (subset: string[]) => {
     try {
-      return query(readParquet(subset), run);
+      return query(readParquet(subset, filename), run);
     } catch (error) {
       if (/out of memory/i.test(String((error as Error)?.message))) throw new QueryMemoryError();
       throw error;

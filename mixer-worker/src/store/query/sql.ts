@@ -33,6 +33,24 @@ export function jsonStringMemberPattern(key: string, value: string): string {
   return sqlString(`[{,]${regexpEscape(`${JSON.stringify(key)}:${JSON.stringify(value)}`)}[,}]`);
 }
 
+/** JSON's number, true, false and null literals: the values whose text is their JSON text. */
+const JSON_LITERAL = /^(?:-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false|null)$/;
+
+/**
+ * A regular expression (RE2) for the JSON text of an object holding `key` with a value whose text is
+ * `text`: the string `text`, or, when `text` is a JSON literal (`1250`, `true`), that literal. Spaces
+ * around `:` and `,` are allowed (files written elsewhere); callers check the rows it selects exactly.
+ *
+ * @example `regexp_matches(promoted::VARCHAR, ${jsonMemberTextPattern("amount", "1250")})`
+ */
+export function jsonMemberTextPattern(key: string, text: string): string {
+  const values = [
+    regexpEscape(JSON.stringify(text)),
+    ...(JSON_LITERAL.test(text) ? [regexpEscape(text)] : []),
+  ];
+  return sqlString(`[{,]\\s*${regexpEscape(JSON.stringify(key))}\\s*:\\s*(?:${values.join("|")})\\s*[,}]`);
+}
+
 /**
  * A regular expression whose group 1 is the JSON-escaped text of `key`'s string value in a flat JSON
  * object (decode it with {@link unescapeJsonString}).
@@ -53,10 +71,10 @@ export function unescapeJsonString(escaped: string): string {
 }
 
 /**
- * `read_parquet` over registered file names.
+ * `read_parquet` over registered file names, with a `filename` column when asked.
  *
  * @example readParquet(["a.parquet", "b.parquet"]) // "read_parquet(['a.parquet', 'b.parquet'])"
  */
-export function readParquet(names: readonly string[]): string {
-  return `read_parquet([${names.map(sqlString).join(", ")}])`;
+export function readParquet(names: readonly string[], filename = false): string {
+  return `read_parquet([${names.map(sqlString).join(", ")}]${filename ? ", filename=true" : ""})`;
 }

@@ -3,9 +3,16 @@ import {
   type TimeWindow,
   type TracesQuery,
 } from "../../../../shared/telemetry/query-params.ts";
-import type { TraceAnswer, TraceSummary, TracesAnswer } from "../../../../shared/telemetry/query-results.ts";
+import type {
+  TraceAnswer,
+  TraceSpan,
+  TraceSummary,
+  TracesAnswer,
+} from "../../../../shared/telemetry/query-results.ts";
 import type { SpanRecord } from "../../../../shared/telemetry/records.ts";
+import { telemetryRoot } from "../partition-path.ts";
 import { appliedWindow, iso, jsonObject, scanAnswer } from "./answer.ts";
+import { matchingRows } from "./matching-rows.ts";
 import {
   type ListedRow,
   newestPage,
@@ -13,7 +20,6 @@ import {
   type PageSelection,
   type StoredPage,
 } from "./newest-page.ts";
-import { scanWindow } from "./scan.ts";
 import { sqlString, sqlTimestamp } from "./sql.ts";
 import { traceTree } from "./trace-tree.ts";
 
@@ -31,7 +37,7 @@ const COMMON = [
 ];
 
 type SummaryRow = ListedRow & Omit<TraceSummary, "ts">;
-type SpanRow = ListedRow & Omit<SpanRecord, "ts" | "attributes"> & { attributes: string };
+export type SpanRow = ListedRow & Omit<SpanRecord, "ts" | "attributes"> & { attributes: string };
 
 /**
  * What a traces list selects: root spans (no parent) matching the filters.
@@ -56,13 +62,33 @@ export function tracesSelection(
  * @example run(traceSql("4bf92f3577b34da6a3ce929d0e0e4736", window, from))
  */
 export function traceSql(traceId: string, window: TimeWindow, from: string): string {
+  return spansSql(`trace_id = ${sqlString(traceId)}`, window, from);
+}
+
+/**
+ * The SQL reading whole spans matching `condition` in the window, at most one more than a trace may hold.
+ *
+ * @example run(spansSql("flux_id = '…'", window, from))
+ */
+export function spansSql(condition: string, window: TimeWindow, from: string): string {
   const where = [
-    `trace_id = ${sqlString(traceId)}`,
+    `(${condition})`,
     `ts >= ${sqlTimestamp(window.since)}`,
     `ts < ${sqlTimestamp(window.until)}`,
-  ].join(" AND ");
+  ];
   const select = [...COMMON, "parent_span_id", "attributes::VARCHAR AS attributes"].join(", ");
-  return `SELECT ${select} FROM ${from} WHERE ${where} LIMIT ${QUERY_LIMITS.maxSpans + 1}`;
+  return `SELECT ${select} FROM ${from} WHERE ${where.join(" AND ")} LIMIT ${QUERY_LIMITS.maxSpans + 1}`;
+}
+
+/** Spans as a tree in depth-first order, as the API answers them. */
+export function spanTree(spans: readonly SpanRow[]): TraceSpan[] {
+  return traceTree(spans).map(({ span, depth, orphan }) => ({
+    ...span,
+    ts: iso(span.ts),
+    attributes: jsonObject(span.attributes),
+    depth,
+    orphan,
+  }));
 }
 
 /**
@@ -79,7 +105,7 @@ export async function queryTraces(
   const { rows, answer } = await newestPage<SummaryRow>({
     ...tracesSelection(query, window),
     bucket,
-    kind: "traces",
+    roots: [telemetryRoot("traces")],
     offset: query.offset,
     limit: query.limit,
   });
@@ -101,40 +127,24 @@ export async function queryTrace(
   traceId: string,
   window: TimeWindow,
 ): Promise<TraceAnswer> {
-  const spans = new Map<string, SpanRow>();
-  let rootTs: number | undefined;
-  let tooMany = false;
-  const outcome = await scanWindow<SpanRow>({
+  const { rows, outcome, truncated } = await matchingRows<SpanRow>({
     bucket,
-    kind: "traces",
+    roots: [telemetryRoot("traces")],
     window,
-    batches: "overlapping",
-    query: (from, run) => run(traceSql(traceId, window, from)) as unknown as SpanRow[],
-    collect(rows) {
-      for (const row of rows) {
-        if (spans.size >= QUERY_LIMITS.maxSpans && !spans.has(row.record_id)) {
-          tooMany = true;
-          return;
-        }
-        spans.set(row.record_id, row);
-        if (row.parent_span_id === null) rootTs = Math.min(rootTs ?? row.ts, row.ts);
-      }
+    sql: (from) => traceSql(traceId, window, from),
+    max: QUERY_LIMITS.maxSpans,
+    what: "spans",
+    enough(newest, spans) {
+      let rootTs = Number.POSITIVE_INFINITY;
+      for (const span of spans.values()) if (span.parent_span_id === null) rootTs = Math.min(rootTs, span.ts);
+      // Without a root yet (+Infinity), nothing is known to be enough.
+      return rootTs !== Number.POSITIVE_INFINITY && newest < rootTs - CLOCK_SKEW_MS;
     },
-    enough: (newest) => tooMany || (rootTs !== undefined && newest < rootTs - CLOCK_SKEW_MS),
   });
   return {
     window: appliedWindow(window),
-    ...scanAnswer(
-      outcome,
-      tooMany ? `more than ${QUERY_LIMITS.maxSpans} spans; the first are shown` : undefined,
-    ),
+    ...scanAnswer(outcome, truncated),
     trace_id: traceId,
-    spans: traceTree([...spans.values()]).map(({ span, depth, orphan }) => ({
-      ...span,
-      ts: iso(span.ts),
-      attributes: jsonObject(span.attributes),
-      depth,
-      orphan,
-    })),
+    spans: spanTree(rows),
   };
 }

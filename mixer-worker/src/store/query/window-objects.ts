@@ -1,8 +1,7 @@
 import type { TimeWindow } from "../../../../shared/telemetry/query-params.ts";
-import type { TelemetryKind } from "../../../../shared/telemetry/records.ts";
 import { partitionSpan } from "../../retention/partition-time.ts";
 import { objectTimeRange } from "../object-time-range.ts";
-import { partitionFolder, partitionStart, telemetryRoot } from "../partition-path.ts";
+import { partitionFolder, partitionStart } from "../partition-path.ts";
 
 /** A stored object that may hold rows of the window, with the newest and oldest time it can hold. */
 export interface StoredObject {
@@ -25,13 +24,14 @@ type Entry = { newest: number } & (
 );
 
 /**
- * The stored objects of one kind that overlap a window, newest first, found by listing only the partition
- * folders the window covers (`telemetry/{kind}/YYYY/MM/DD/` with a delimiter, then the hour folders under
- * it that overlap), lazily: a folder is listed only when its turn comes, so a query that stops early lists
- * little. Day-partitioned objects (no `HH/`) and hour-partitioned ones mix correctly.
+ * The stored objects under one or more storage roots (`telemetry/logs`, `messages/generic`,
+ * `messages/fluxSpec/visa-v1`) that overlap a window, newest first across all of them, found by listing only
+ * the partition folders the window covers (`{root}/YYYY/MM/DD/` with a delimiter, then the hour folders
+ * under it that overlap), lazily: a folder is listed only when its turn comes, so a query that stops early
+ * lists little. Day-partitioned objects (no `HH/`) and hour-partitioned ones mix correctly.
  *
  * @example
- * const objects = new WindowObjects(env.TELEMETRY, "logs", { since, until });
+ * const objects = new WindowObjects(env.TELEMETRY, ["telemetry/logs"], { since, until });
  * for (let o = await objects.next(); o; o = await objects.next()) console.log(o.key);
  */
 export class WindowObjects {
@@ -42,16 +42,14 @@ export class WindowObjects {
 
   constructor(
     private readonly bucket: R2Bucket,
-    kind: TelemetryKind,
+    roots: readonly string[],
     private readonly window: TimeWindow,
   ) {
     if (window.since >= window.until) return;
     for (let day = partitionStart(window.until - 1, "day"); day >= window.since - 86_399_999; ) {
-      this.push({
-        newest: day + 86_399_999,
-        folder: partitionFolder(telemetryRoot(kind), day, "day"),
-        day: true,
-      });
+      for (const root of roots) {
+        this.push({ newest: day + 86_399_999, folder: partitionFolder(root, day, "day"), day: true });
+      }
       day -= 86_400_000;
     }
   }

@@ -1,19 +1,16 @@
-import { setTimeout as sleep } from "node:timers/promises";
 import { type Command, Option } from "commander";
 import type { LoadedConfig, RackConfig } from "../../../../shared/config/index.ts";
 import type { LogEntry, LogsAnswer } from "../../../../shared/telemetry/query-results.ts";
 import { LOG_RECORD_LEVELS } from "../../../../shared/telemetry/records.ts";
-import type { MixerApi } from "../mixer-api.ts";
 import { textTable } from "../text-table.ts";
 import {
   addQueryOptions,
   apiPath,
+  listAndFollow,
   type Palette,
-  palette,
   type QueryIo,
   type QueryOptions,
   queryApi,
-  reportLimits,
 } from "./query-command.ts";
 
 interface LogsOptions extends QueryOptions {
@@ -26,9 +23,6 @@ interface LogsOptions extends QueryOptions {
 }
 
 const LOGS = "/api/v1/telemetry/logs";
-const FOLLOW_EVERY_MS = 2_000;
-/** Records reach storage a flush after they happen; a follow re-reads this far back so none slips by. */
-const FOLLOW_LAG_MS = 60_000;
 
 function filters(options: LogsOptions) {
   return {
@@ -41,7 +35,7 @@ function filters(options: LogsOptions) {
 }
 
 /** One line a record: time, level, entity, message (its line breaks shown as ⏎), then its attributes. */
-function logTable(logs: readonly LogEntry[], colours: Palette): string {
+export function logTable(logs: readonly LogEntry[], colours: Palette): string {
   const level = { debug: colours.dim, info: colours.green, warn: colours.yellow, error: colours.red };
   const rows = logs.map((log) => [
     log.ts,
@@ -55,58 +49,6 @@ function logTable(logs: readonly LogEntry[], colours: Palette): string {
   return textTable(rows, (text, r, column) =>
     column === 0 ? colours.dim(text) : column === 1 ? level[logs[r]?.level ?? "info"](text) : text,
   );
-}
-
-/** Prints records oldest first, as a terminal log reads (the API answers newest first). */
-function printLogs(
-  io: QueryIo,
-  output: LogsOptions["output"],
-  logs: readonly LogEntry[],
-  colours: Palette,
-): void {
-  const chronological = [...logs].reverse();
-  if (output === "ndjson") io.out(chronological.map((log) => `${JSON.stringify(log)}\n`).join(""));
-  else if (chronological.length > 0) io.out(logTable(chronological, colours));
-}
-
-/**
- * Polls for records newer than those printed until Ctrl-C. Each poll re-reads the last minute (records are
- * stored a flush after they happen) and prints only record ids not seen yet.
- */
-async function follow(
-  api: MixerApi,
-  io: QueryIo,
-  options: LogsOptions,
-  printed: LogEntry[],
-  colours: Palette,
-) {
-  const stop = new AbortController();
-  const onSigint = () => stop.abort();
-  process.once("SIGINT", onSigint);
-  const seen = new Map(printed.map((log) => [log.record_id, Date.parse(log.ts)]));
-  let newest = Math.max(Date.now() - FOLLOW_LAG_MS, ...seen.values());
-  try {
-    while (!stop.signal.aborted) {
-      await sleep(FOLLOW_EVERY_MS, undefined, { signal: stop.signal }).catch(() => undefined);
-      if (stop.signal.aborted) break;
-      const since = new Date(newest - FOLLOW_LAG_MS).toISOString();
-      const fresh: LogEntry[] = [];
-      let cursor: string | null = null;
-      do {
-        const page: LogsAnswer = await api.get(
-          apiPath(LOGS, { ...filters(options), since, limit: 1_000, cursor: cursor ?? undefined }),
-        );
-        fresh.push(...page.logs.filter((log) => !seen.has(log.record_id)));
-        cursor = page.next;
-      } while (cursor);
-      for (const log of fresh) seen.set(log.record_id, Date.parse(log.ts));
-      newest = Math.max(newest, ...fresh.map((log) => Date.parse(log.ts)));
-      for (const [id, ts] of seen) if (ts < newest - 2 * FOLLOW_LAG_MS) seen.delete(id);
-      printLogs(io, options.output, fresh, colours);
-    }
-  } finally {
-    process.off("SIGINT", onSigint);
-  }
 }
 
 /**
@@ -137,27 +79,11 @@ export function addLogsCommand(
     "\nExamples:\n  fluxrig logs --min-level error --since 1h\n  fluxrig logs --entity rack-nyc-01 --limit 100\n",
   );
   logs.action(async (options: LogsOptions) => {
-    if (options.follow && options.output === "json") {
-      logs.error("error: --follow prints records as they come: use --output table or ndjson, not json");
-    }
     const api = await queryApi(loadRack, options, io);
-    const answer = await api.get<LogsAnswer>(
-      apiPath(LOGS, {
-        ...filters(options),
-        since: options.since,
-        until: options.until,
-        limit: options.limit,
-      }),
-    );
-    const colours = palette(io);
-    if (options.output === "json") io.out(`${JSON.stringify(answer, null, 2)}\n`);
-    else printLogs(io, options.output, answer.logs, colours);
-    reportLimits(io, answer);
-    if (answer.next && !options.follow) {
-      io.err(
-        `note: the newest ${answer.logs.length} shown; more with --limit (up to 1000) or a narrower --since\n`,
-      );
-    }
-    if (options.follow) await follow(api, io, options, answer.logs, colours);
+    await listAndFollow(logs, api, io, options, {
+      path: (params) => apiPath(LOGS, { ...filters(options), ...params }),
+      page: (answer) => ({ entries: (answer as LogsAnswer).logs, next: (answer as LogsAnswer).next }),
+      table: logTable,
+    });
   });
 }

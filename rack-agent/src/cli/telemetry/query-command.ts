@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import { type Command, InvalidArgumentError, Option } from "commander";
 import type { LoadedConfig, RackConfig } from "../../../../shared/config/index.ts";
 import { QUERY_LIMITS } from "../../../../shared/telemetry/query-params.ts";
@@ -127,4 +128,97 @@ export function reportLimits(
 ): void {
   if (answer.truncated) io.err(`note: ${answer.truncated_reason}\n`);
   for (const { key, reason } of answer.scanned.skipped) io.err(`note: skipped ${key}: ${reason}\n`);
+}
+
+/** A stored record as a listing returns it: its time and the id that tells copies apart. */
+interface Listed {
+  ts: string;
+  record_id: string;
+}
+
+/** A newest-first listing endpoint as `fluxrig logs` and `fluxrig messages` print it. */
+export interface Listing<E extends Listed> {
+  /** The API path with the command's filters and these window and paging parameters. */
+  path(params: Record<string, string | number | undefined>): string;
+  /** The records of an answer (newest first) and its `next`. */
+  page(answer: unknown): { entries: E[]; next: string | null };
+  /** Records (oldest first) as a table. */
+  table(entries: readonly E[], colours: Palette): string;
+}
+
+/**
+ * Prints the newest `--limit` records of the window oldest first (or the API's JSON), notes on stderr what
+ * was left out, and with `--follow` then polls for new ones until Ctrl-C: each poll re-reads the last
+ * minute (records are stored a flush after they happen) and prints only record ids not seen yet.
+ *
+ * @example await listAndFollow(command, api, io, options, { path, page, table });
+ */
+export async function listAndFollow<E extends Listed>(
+  command: Command,
+  api: MixerApi,
+  io: QueryIo,
+  options: QueryOptions & { follow?: boolean | undefined },
+  listing: Listing<E>,
+): Promise<void> {
+  if (options.follow && options.output === "json") {
+    command.error("error: --follow prints records as they come: use --output table or ndjson, not json");
+  }
+  const colours = palette(io);
+  const print = (entries: readonly E[]) => {
+    const chronological = [...entries].reverse();
+    if (options.output === "ndjson") io.out(chronological.map((e) => `${JSON.stringify(e)}\n`).join(""));
+    else if (chronological.length > 0) io.out(listing.table(chronological, colours));
+  };
+  const answer = await api.get<Parameters<typeof reportLimits>[1]>(
+    listing.path({ since: options.since, until: options.until, limit: options.limit }),
+  );
+  const first = listing.page(answer);
+  if (options.output === "json") io.out(`${JSON.stringify(answer, null, 2)}\n`);
+  else print(first.entries);
+  reportLimits(io, answer);
+  if (first.next && !options.follow) {
+    io.err(
+      `note: the newest ${first.entries.length} shown; more with --limit (up to 1000) or a narrower --since\n`,
+    );
+  }
+  if (options.follow) await follow(api, listing, first.entries, print);
+}
+
+const FOLLOW_EVERY_MS = 2_000;
+/** Records reach storage a flush after they happen; a follow re-reads this far back so none slips by. */
+const FOLLOW_LAG_MS = 60_000;
+
+async function follow<E extends Listed>(
+  api: MixerApi,
+  listing: Listing<E>,
+  printed: readonly E[],
+  print: (entries: readonly E[]) => void,
+): Promise<void> {
+  const stop = new AbortController();
+  const onSigint = () => stop.abort();
+  process.once("SIGINT", onSigint);
+  const seen = new Map(printed.map((entry) => [entry.record_id, Date.parse(entry.ts)]));
+  let newest = Math.max(Date.now() - FOLLOW_LAG_MS, ...seen.values());
+  try {
+    while (!stop.signal.aborted) {
+      await sleep(FOLLOW_EVERY_MS, undefined, { signal: stop.signal }).catch(() => undefined);
+      if (stop.signal.aborted) break;
+      const since = new Date(newest - FOLLOW_LAG_MS).toISOString();
+      const fresh: E[] = [];
+      let cursor: string | null = null;
+      do {
+        const page = listing.page(
+          await api.get(listing.path({ since, limit: 1_000, cursor: cursor ?? undefined })),
+        );
+        fresh.push(...page.entries.filter((entry) => !seen.has(entry.record_id)));
+        cursor = page.next;
+      } while (cursor);
+      for (const entry of fresh) seen.set(entry.record_id, Date.parse(entry.ts));
+      newest = Math.max(newest, ...fresh.map((entry) => Date.parse(entry.ts)));
+      for (const [id, ts] of seen) if (ts < newest - 2 * FOLLOW_LAG_MS) seen.delete(id);
+      print(fresh);
+    }
+  } finally {
+    process.off("SIGINT", onSigint);
+  }
 }

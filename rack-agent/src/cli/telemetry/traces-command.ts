@@ -46,28 +46,36 @@ function guides(spans: readonly TraceSpan[]): string[] {
   });
 }
 
-/** A trace as an indented tree: name, duration, status, entity, and start relative to the trace's. */
-function traceTree(answer: TraceAnswer, colours: Palette): string {
-  const start = Math.min(...answer.spans.map((span) => Date.parse(span.ts)));
-  const lines = guides(answer.spans);
-  const rows = answer.spans.map((span, i) => [
+/**
+ * Spans (depth-first, as the API answers them) as an indented tree: name, duration, status, entity, and
+ * start relative to the first span's.
+ *
+ * @example io.out(spanTreeTable(answer.spans, palette(io)));
+ */
+export function spanTreeTable(spans: readonly TraceSpan[], colours: Palette): string {
+  const start = Math.min(...spans.map((span) => Date.parse(span.ts)));
+  const lines = guides(spans);
+  const rows = spans.map((span, i) => [
     `${lines[i]}${span.span_name}${span.orphan ? " (parent not stored)" : ""}`,
     formatMs(span.duration_ms),
     span.status,
     span.entity_name,
     `+${formatMs(Date.parse(span.ts) - start)}`,
   ]);
-  const header = `trace ${answer.trace_id}: ${answer.spans.length} spans from ${new Date(start).toISOString()}\n`;
-  return (
-    colours.bold(header) +
-    textTable(rows, (text, r, column) =>
-      column === 2 && answer.spans[r]?.status === "error"
-        ? colours.red(text)
-        : column === 4
-          ? colours.dim(text)
-          : text,
-    )
+  return textTable(rows, (text, r, column) =>
+    column === 2 && spans[r]?.status === "error"
+      ? colours.red(text)
+      : column === 4
+        ? colours.dim(text)
+        : text,
   );
+}
+
+/** A trace as an indented tree under a line naming it. */
+function traceTree(answer: TraceAnswer, colours: Palette): string {
+  const start = Math.min(...answer.spans.map((span) => Date.parse(span.ts)));
+  const header = `trace ${answer.trace_id}: ${answer.spans.length} spans from ${new Date(start).toISOString()}\n`;
+  return colours.bold(header) + spanTreeTable(answer.spans, colours);
 }
 
 function traceList(answer: TracesAnswer, colours: Palette): string {
