@@ -3,6 +3,7 @@ import type { FluxMsg } from "../../../shared/fluxmsg/message.ts";
 import type { PartGear, ScenarioPart } from "../../../shared/scenario/index.ts";
 import { GearHost, type GearServices } from "../gears/gear-host.ts";
 import type { GearRegistry } from "../gears/registry.ts";
+import type { Telemetry } from "../telemetry/index.ts";
 import { upstreamFirst } from "./gear-order.ts";
 import type { LaneHandler, LaneInput } from "./lane-consumer.ts";
 
@@ -15,6 +16,8 @@ export interface GuaranteedLanes {
    * longer listed stop, and resolve once what they held is finished.
    */
   consume(inputs: LaneInput[], handle: LaneHandler): Promise<void>;
+  /** Sends the lanes' counters as metrics (`fluxrig.lane.*`). */
+  reportMetrics?(telemetry: Telemetry): void;
 }
 
 /** A hot wire's receiving end. */
@@ -108,9 +111,10 @@ export class FlowRuntime {
     return done;
   }
 
-  /** Every gear's counters and latency, as telemetry metrics; call it every reporting interval. */
+  /** Every gear's counters and latency, and the lanes' counters, as telemetry metrics; call it every reporting interval. */
   reportMetrics(): void {
     for (const host of this.#hosts.values()) host.metrics.report(this.services.telemetry);
+    this.lanes?.reportMetrics?.(this.services.telemetry);
   }
 
   async #apply(part: ScenarioPart): Promise<AppliedPart> {
