@@ -8,7 +8,8 @@
  * tenants of a shared machine), p50 and p99 latency; then medians of the per-round ratios.
  *
  * Then one guaranteed wire across two racks against raw JetStream publishing (bench/guaranteed-lane.ts), in
- * `--lane-rounds` rounds (`--lane-only` skips the hot chain).
+ * `--lane-rounds` rounds (`--lane-only` skips the hot chain; `--frames-in-flight N` and `--frame-messages N`
+ * change the lanes' defaults, 8 and 256, to compare; `--lane-paced N` paces at N msg/s instead of 10,000).
  *
  *   npm run bench:flow -- --messages 100000 --rounds 3 --lane-messages 50000 --lane-rounds 3
  *   npm run bench:flow:bundled      (the same, precompiled by esbuild as the rack ships: no tsx at run time)
@@ -31,6 +32,9 @@ const { values } = parseArgs({
     "lane-messages": { type: "string", default: "50000" },
     "lane-rounds": { type: "string", default: "3" },
     "lane-only": { type: "boolean", default: false },
+    "frames-in-flight": { type: "string" },
+    "frame-messages": { type: "string" },
+    "lane-paced": { type: "string", default: "10000" },
   },
 });
 const N = Number(values.messages);
@@ -214,4 +218,12 @@ async function hotChain(): Promise<void> {
 console.log(`Node ${process.version}, ${build}`);
 if (!values["lane-only"]) await hotChain();
 console.log("");
-await guaranteedLaneBench(Number(values["lane-messages"]), Number(values["lane-rounds"]));
+await guaranteedLaneBench(
+  Number(values["lane-messages"]),
+  Number(values["lane-rounds"]),
+  {
+    ...(values["frames-in-flight"] ? { framesInFlight: Number(values["frames-in-flight"]) } : {}),
+    ...(values["frame-messages"] ? { frameMessages: Number(values["frame-messages"]) } : {}),
+  },
+  Number(values["lane-paced"]),
+);

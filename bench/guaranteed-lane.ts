@@ -6,14 +6,15 @@
  * - baseline: raw JetStream publish + ack, one message per publish with a `Nats-Msg-Id` (what a lane cost
  *   before frames), the same bytes, a window of 256 acks in flight, no consumer;
  * - the lane flooded: everything offered at once, N messages from publish to the receiving gear's ack;
- * - the lane paced at 10,000 msg/s: the rate it kept and the latency (publish → receiving gear) p50/p99.
+ * - the lane paced (10,000 msg/s unless told): the rate it kept, the latency (emit → receiving gear) p50/p99,
+ *   and the emit → stored part of it.
  *
  * Then medians over the rounds, and the lane's flood rate as a ratio of the baseline's, per round.
  */
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import { uuidv7 } from "uuidv7";
-import { JetStreamLanes } from "../rack-agent/src/flow/guaranteed-lanes.ts";
+import { type GuaranteedLanesOptions, JetStreamLanes } from "../rack-agent/src/flow/guaranteed-lanes.ts";
 import { laneMsgId } from "../rack-agent/src/flow/lane-msg-id.ts";
 import { sampleMessage } from "../rack-agent/src/gears/gear-harness.ts";
 import { AckWindow } from "../rack-agent/src/snake/ack-window.ts";
@@ -38,7 +39,6 @@ const INPUT = {
   durable: laneDurable("core", "authorizer", "in"),
   to: { gear: "authorizer", port: "in" },
 };
-const PACED_RATE = 10_000;
 
 function quantile(sorted: Float64Array, q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] as number;
@@ -72,10 +72,12 @@ function line(name: string, f: LaneFigures, extra = ""): void {
   );
 }
 
-/** Runs `rounds` rounds of the three measurements over `n` messages each; returns the medians. */
+/** Runs `rounds` rounds of the three measurements over `n` messages each; returns every round's figures. */
 export async function guaranteedLaneBench(
   n: number,
   rounds: number,
+  tuning: Pick<GuaranteedLanesOptions, "framesInFlight" | "frameMessages"> = {},
+  PACED_RATE = 10_000,
 ): Promise<{ raw: LaneFigures[]; flood: LaneFigures[]; paced: LaneFigures[] }> {
   const server = await startNatsServer();
   const connections = await Promise.all([0, 1, 2].map(() => connect({ servers: server.url })));
@@ -99,7 +101,7 @@ export async function guaranteedLaneBench(
       retryMs: 1_000,
       warn: console.warn,
     };
-    const edge = new JetStreamLanes({ ...settings, nc: edgeNc, rackName: "rack-edge" });
+    const edge = new JetStreamLanes({ ...settings, ...tuning, nc: edgeNc, rackName: "rack-edge" });
     const core = new JetStreamLanes({ ...settings, nc: coreNc, rackName: "rack-core" });
     const base = sampleMessage({
       type: "card.auth",
@@ -111,6 +113,8 @@ export async function guaranteedLaneBench(
     );
 
     const latencies = new Float64Array(n);
+    /** Emit → its frame stored (the publishing half of `latencies`). */
+    const stored = new Float64Array(n);
     let received = 0;
     let allIn: () => void = () => {};
     await core.consume([INPUT], async (_gear, _port, msg) => {
@@ -131,7 +135,12 @@ export async function guaranteedLaneBench(
           id: uuidv7(),
           data: { ...(base.data as object), t0: performance.now() },
         };
-        publishes.push(edge.publish(SUBJECT, msg));
+        const t0 = (msg.data as { t0: number }).t0;
+        publishes.push(
+          edge.publish(SUBJECT, msg).then(() => {
+            stored[i] = performance.now() - t0;
+          }),
+        );
         if (perSecond) {
           const due = started + ((i + 1) / perSecond) * 1000;
           if (due > performance.now() + 1) await new Promise((r) => setTimeout(r, due - performance.now()));
@@ -160,23 +169,25 @@ export async function guaranteedLaneBench(
     const runs = { raw: [] as LaneFigures[], flood: [] as LaneFigures[], paced: [] as LaneFigures[] };
     console.log(`${"".padEnd(40)} ${"rate".padStart(15)} ${"".padStart(14)}`);
     for (let round = 0; round < rounds; round++) {
-      const frames = edge.stats.frames;
-      const figures = {
-        raw: await timed(n, raw),
-        flood: await timed(n, lane(undefined), latencies),
-        paced: await timed(n, lane(PACED_RATE), latencies),
-      };
-      const perFrame = (2 * n) / (edge.stats.frames - frames);
+      const raw1 = await timed(n, raw);
+      let frames = edge.stats.frames;
+      const flood = await timed(n, lane(undefined), latencies);
+      const floodFrames = edge.stats.frames - frames;
+      frames = edge.stats.frames;
+      const paced = await timed(n, lane(PACED_RATE), latencies);
+      const pacedFrames = edge.stats.frames - frames;
+      const storedSorted = stored.slice().sort();
+      const figures = { raw: raw1, flood, paced };
       line("baseline: raw JetStream publish + ack", figures.raw);
       line(
         "lane: flood, publish → gear → ack",
         figures.flood,
-        `  (${(figures.flood.rate / figures.raw.rate).toFixed(2)}× raw)`,
+        `  (${(figures.flood.rate / figures.raw.rate).toFixed(2)}× raw; ${(n / floodFrames).toFixed(1)} msg/frame)`,
       );
       line(
         `lane: paced at ${PACED_RATE.toLocaleString("en")} msg/s`,
         figures.paced,
-        `  (${perFrame.toFixed(1)} msg/frame both runs)`,
+        `  (${(n / pacedFrames).toFixed(1)} msg/frame; emit → stored p50 ${quantile(storedSorted, 0.5).toFixed(2)} ms, p99 ${quantile(storedSorted, 0.99).toFixed(2)} ms)`,
       );
       runs.raw.push(figures.raw);
       runs.flood.push(figures.flood);

@@ -32,8 +32,8 @@ const STREAMS = {
   telemetry_stream_max_age: 3_600_000,
 };
 
-async function bus(durable = false) {
-  const server = await startNatsServer();
+async function bus(durable = false, maxPayload?: number) {
+  const server = await startNatsServer(maxPayload === undefined ? {} : { maxPayload });
   const nc = await connect({ servers: server.url, maxReconnectAttempts: -1, reconnectTimeWait: 100 });
   onTestFinished(async () => {
     await nc.close();
@@ -266,13 +266,7 @@ it("a poison message in a frame is dead-lettered alone, as the fluxMsg it was, w
 });
 
 it("keeps every frame within the server's max_payload, headers included", async () => {
-  const server = await startNatsServer({ maxPayload: 8_192 });
-  const nc = await connect({ servers: server.url });
-  onTestFinished(async () => {
-    await nc.close();
-    await server.stop();
-  });
-  await ensureStreams(await jetstreamManager(nc, { domain: "flux" }), { ...STREAMS, durable: false });
+  const { nc } = await bus(false, 8_192);
   const edge = lanes(nc);
   const core = lanes(nc);
   const seen = new Set<string>();

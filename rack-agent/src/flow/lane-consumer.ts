@@ -124,8 +124,11 @@ export class LaneConsumer {
           this.settings.warn(
             `lane ${this.input.subject}: pulling failed (${(error as Error).message}); trying again`,
           );
+        // Missed heartbeats after a pull that worked: this process or the server stalled for a second (a busy
+        // machine), the bus is not known to be down; pull again at once, and wait only if that fails too.
+        const stalled = !failing && (error as Error).message.includes("heartbeats missed");
         failing = true;
-        await sleep(this.settings.retryMs);
+        if (!stalled) await sleep(this.settings.retryMs);
       }
     }
   }
