@@ -9,7 +9,7 @@
  *
  * Then one guaranteed wire across two racks against raw JetStream publishing (bench/guaranteed-lane.ts), in
  * `--lane-rounds` rounds (`--lane-only` skips the hot chain; `--frames-in-flight N` and `--frame-messages N`
- * change the lanes' defaults, 8 and 256, to compare; `--lane-paced N` paces at N msg/s instead of 10,000).
+ * change the lanes' defaults, 32 and 256, to compare; `--lane-paced N` paces at N msg/s instead of 10,000).
  *
  *   npm run bench:flow -- --messages 100000 --rounds 3 --lane-messages 50000 --lane-rounds 3
  *   npm run bench:flow:bundled      (the same, precompiled by esbuild as the rack ships: no tsx at run time)
