@@ -7,9 +7,11 @@
  * Figures per round: msg/s by the wall clock, this process's CPU µs per message (less disturbed by other
  * tenants of a shared machine), p50 and p99 latency; then medians of the per-round ratios.
  *
- * Then one guaranteed wire across two racks against raw JetStream publishing (bench/guaranteed-lane.ts).
+ * Then one guaranteed wire across two racks against raw JetStream publishing (bench/guaranteed-lane.ts), in
+ * `--lane-rounds` rounds (`--lane-only` skips the hot chain; `--frames-in-flight N` and `--frame-messages N`
+ * change the lanes' defaults, 32 and 256, to compare; `--lane-paced N` paces at N msg/s instead of 10,000).
  *
- *   npm run bench:flow -- --messages 100000 --rounds 3 --lane-messages 50000
+ *   npm run bench:flow -- --messages 100000 --rounds 3 --lane-messages 50000 --lane-rounds 3
  *   npm run bench:flow:bundled      (the same, precompiled by esbuild as the rack ships: no tsx at run time)
  */
 import { parseArgs } from "node:util";
@@ -28,6 +30,11 @@ const { values } = parseArgs({
     messages: { type: "string", default: "100000" },
     rounds: { type: "string", default: "3" },
     "lane-messages": { type: "string", default: "50000" },
+    "lane-rounds": { type: "string", default: "3" },
+    "lane-only": { type: "boolean", default: false },
+    "frames-in-flight": { type: "string" },
+    "frame-messages": { type: "string" },
+    "lane-paced": { type: "string", default: "10000" },
   },
 });
 const N = Number(values.messages);
@@ -169,53 +176,54 @@ function median(values: number[]): number {
 
 // import.meta.url names the .ts file under tsx and the bundle when precompiled (npm run bench:flow:bundled).
 const build = import.meta.url.endsWith(".ts") ? "TypeScript through tsx" : "precompiled bundle";
-console.log(`${N.toLocaleString("en")} messages × ${ROUNDS} rounds, Node ${process.version}, ${build}`);
-console.log(
-  `${"".padEnd(36)}${"msg/s".padStart(10)}${"cpu µs".padStart(8)}${"p50 µs".padStart(8)}${"p99 µs".padStart(9)}`,
-);
-const flows = [await flowAt(0), await flowAt(1)] as const;
-await flows[0].run(); // warm-up of the JIT, not reported
-const runs = {
-  plain: [] as Figures[],
-  promises: [] as Figures[],
-  flow0: [] as Figures[],
-  flow1: [] as Figures[],
-};
-for (let round = 0; round < ROUNDS; round++) {
-  runs.plain.push(await measure("baseline: 3 plain function calls", plainCalls));
-  runs.promises.push(await measure("baseline: 3 awaited Promise hops", promiseHops));
-  runs.flow0.push(await measure("flow, 3 gears + probe, sampling 0", flows[0].run));
-  runs.flow1.push(await measure("flow, 3 gears + probe, sampling 1", flows[1].run));
-}
-for (const flow of flows) await flow.stop();
-
-// Medians over the rounds of each round's own ratio, so that a busy moment weighs on both sides alike.
-const ratio = (of: Figures[], to: Figures[], key: keyof Figures) =>
-  median(of.map((figures, i) => figures[key] / (to[i] as Figures)[key])).toFixed(3);
-const p = (runs: Figures[], key: keyof Figures) => median(runs.map((figures) => figures[key])).toFixed(1);
-console.log(`\nmedians of ${ROUNDS} rounds:`);
-for (const rate of [0, 1] as const) {
-  const flow = rate === 0 ? runs.flow0 : runs.flow1;
+/** The hot chain against its baselines, in rounds. */
+async function hotChain(): Promise<void> {
+  console.log(`${N.toLocaleString("en")} messages × ${ROUNDS} rounds, Node ${process.version}, ${build}`);
   console.log(
-    `flow, sampling ${rate}: p50 ${p(flow, "p50Us")} µs, p99 ${p(flow, "p99Us")} µs; msg/s ${ratio(flow, runs.plain, "rate")}× plain calls, ` +
-      `${ratio(flow, runs.promises, "rate")}× Promise hops; cpu per message ${ratio(flow, runs.plain, "cpuUs")}× plain calls`,
+    `${"".padEnd(36)}${"msg/s".padStart(10)}${"cpu µs".padStart(8)}${"p50 µs".padStart(8)}${"p99 µs".padStart(9)}`,
+  );
+  const flows = [await flowAt(0), await flowAt(1)] as const;
+  await flows[0].run(); // warm-up of the JIT, not reported
+  const runs = {
+    plain: [] as Figures[],
+    promises: [] as Figures[],
+    flow0: [] as Figures[],
+    flow1: [] as Figures[],
+  };
+  for (let round = 0; round < ROUNDS; round++) {
+    runs.plain.push(await measure("baseline: 3 plain function calls", plainCalls));
+    runs.promises.push(await measure("baseline: 3 awaited Promise hops", promiseHops));
+    runs.flow0.push(await measure("flow, 3 gears + probe, sampling 0", flows[0].run));
+    runs.flow1.push(await measure("flow, 3 gears + probe, sampling 1", flows[1].run));
+  }
+  for (const flow of flows) await flow.stop();
+
+  // Medians over the rounds of each round's own ratio, so that a busy moment weighs on both sides alike.
+  const ratio = (of: Figures[], to: Figures[], key: keyof Figures) =>
+    median(of.map((figures, i) => figures[key] / (to[i] as Figures)[key])).toFixed(3);
+  const p = (runs: Figures[], key: keyof Figures) => median(runs.map((figures) => figures[key])).toFixed(1);
+  console.log(`\nmedians of ${ROUNDS} rounds:`);
+  for (const rate of [0, 1] as const) {
+    const flow = rate === 0 ? runs.flow0 : runs.flow1;
+    console.log(
+      `flow, sampling ${rate}: p50 ${p(flow, "p50Us")} µs, p99 ${p(flow, "p99Us")} µs; msg/s ${ratio(flow, runs.plain, "rate")}× plain calls, ` +
+        `${ratio(flow, runs.promises, "rate")}× Promise hops; cpu per message ${ratio(flow, runs.plain, "cpuUs")}× plain calls`,
+    );
+  }
+  console.log(
+    `sampling 1 vs 0: msg/s ${ratio(runs.flow1, runs.flow0, "rate")}×, cpu per message ${ratio(runs.flow1, runs.flow0, "cpuUs")}×`,
   );
 }
-console.log(
-  `sampling 1 vs 0: msg/s ${ratio(runs.flow1, runs.flow0, "rate")}×, cpu per message ${ratio(runs.flow1, runs.flow0, "cpuUs")}×`,
-);
 
-/** A lane run's line: msg/s and, when latencies are given, p50/p99. */
-function laneReport(name: string, elapsedMs: number, lat: Float64Array | undefined, count: number): number {
-  const rate = Math.round(count / (elapsedMs / 1000));
-  const sorted = lat?.slice(0, count).sort();
-  const tail = sorted
-    ? `  p50 ${quantile(sorted, 0.5).toFixed(2)} ms  p99 ${quantile(sorted, 0.99).toFixed(2)} ms`
-    : "";
-  console.log(`${name.padEnd(44)} ${rate.toLocaleString("en").padStart(11)} msg/s${tail}`);
-  return rate;
-}
-
+console.log(`Node ${process.version}, ${build}`);
+if (!values["lane-only"]) await hotChain();
 console.log("");
-const lane = await guaranteedLaneBench(Number(values["lane-messages"]), laneReport);
-console.log(`guaranteed lane (flood) = ${(lane.lane / lane.raw).toFixed(2)}× raw JetStream publish + ack`);
+await guaranteedLaneBench(
+  Number(values["lane-messages"]),
+  Number(values["lane-rounds"]),
+  {
+    ...(values["frames-in-flight"] ? { framesInFlight: Number(values["frames-in-flight"]) } : {}),
+    ...(values["frame-messages"] ? { frameMessages: Number(values["frame-messages"]) } : {}),
+  },
+  Number(values["lane-paced"]),
+);

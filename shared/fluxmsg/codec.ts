@@ -36,6 +36,16 @@ export function decodeFluxMsg(bytes: Uint8Array): FluxMsg {
   } catch (cause) {
     throw new FluxMsgDecodeError(`not CBOR: ${(cause as Error).message}`, [], { cause });
   }
+  return fluxMsgFromValue(value);
+}
+
+/**
+ * Validates a value already decoded from CBOR as a fluxMsg (what {@link decodeFluxMsg} does after decoding),
+ * for a reader that decoded a container around it; throws {@link FluxMsgDecodeError}.
+ *
+ * @example const msg = fluxMsgFromValue(cbor.decode(bytes));
+ */
+export function fluxMsgFromValue(value: unknown): FluxMsg {
   const parsed = fluxMsgSchema.safeParse(value);
   if (parsed.success) {
     // cbor-x gives a Node Buffer in Node and a Uint8Array in workerd: hand out the same type everywhere.

@@ -363,6 +363,7 @@ class RackAgent {
       rackName: passport.name,
       convergenceDelayMs: config.snake.convergence_delay,
       retryMs: config.snake.reconnect_wait,
+      maxPayloadSize: config.rack.max_payload_size,
       warn: log.warn,
     });
     this.#gears.attach({

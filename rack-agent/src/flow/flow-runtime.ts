@@ -6,6 +6,7 @@ import { GearHost, type GearServices, rackJournal } from "../gears/gear-host.ts"
 import type { GearRegistry } from "../gears/registry.ts";
 import type { Journal } from "../journal/journal.ts";
 import { heldSpecs } from "../journal/spec-view.ts";
+import type { Telemetry } from "../telemetry/index.ts";
 import { upstreamFirst } from "./gear-order.ts";
 import type { LaneHandler, LaneInput } from "./lane-consumer.ts";
 
@@ -18,6 +19,8 @@ export interface GuaranteedLanes {
    * longer listed stop, and resolve once what they held is finished.
    */
   consume(inputs: LaneInput[], handle: LaneHandler): Promise<void>;
+  /** Sends the lanes' counters as metrics (`fluxrig.lane.*`). */
+  reportMetrics?(telemetry: Telemetry): void;
 }
 
 /** A hot wire's receiving end. */
@@ -121,9 +124,10 @@ export class FlowRuntime {
     return done;
   }
 
-  /** Every gear's counters and latency, as telemetry metrics; call it every reporting interval. */
+  /** Every gear's counters and latency, and the lanes' counters, as telemetry metrics; call it every reporting interval. */
   reportMetrics(): void {
     for (const host of this.#hosts.values()) host.metrics.report(this.services.telemetry);
+    this.lanes?.reportMetrics?.(this.services.telemetry);
   }
 
   async #apply(part: ScenarioPart): Promise<AppliedPart> {

@@ -1,9 +1,9 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { jetstreamManager } from "@nats-io/jetstream";
+import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/nats-core";
 import { connect } from "@nats-io/transport-node";
 import { expect, it, onTestFinished } from "vitest";
-import { decodeFluxMsg } from "../../../shared/fluxmsg/codec.ts";
+import { decodeFluxMsg, encodeFluxMsg } from "../../../shared/fluxmsg/codec.ts";
 import {
   DEAD_LETTER_GEAR_HEADER,
   DEAD_LETTER_REASON_HEADER,
@@ -13,9 +13,10 @@ import { fluxMsgSubject } from "../../../shared/fluxmsg/subjects.ts";
 import { laneDurable } from "../../../shared/scenario/part.ts";
 import { ensureStreams } from "../../../shared/snake/streams.ts";
 import { startNatsServer } from "../../../test/helpers/nats-server.ts";
-import { sampleMessage } from "../gears/gear-harness.ts";
+import { recordingTelemetry, sampleMessage } from "../gears/gear-harness.ts";
 import { type GuaranteedLanesOptions, JetStreamLanes } from "./guaranteed-lanes.ts";
 import type { LaneHandler, LaneInput } from "./lane-consumer.ts";
+import { encodeLaneFrame, frameMsgId } from "./lane-frame.ts";
 import { laneMsgId } from "./lane-msg-id.ts";
 
 const SUBJECT = fluxMsgSubject("core", "sink", "in");
@@ -31,8 +32,8 @@ const STREAMS = {
   telemetry_stream_max_age: 3_600_000,
 };
 
-async function bus(durable = false) {
-  const server = await startNatsServer();
+async function bus(durable = false, maxPayload?: number) {
+  const server = await startNatsServer(maxPayload === undefined ? {} : { maxPayload });
   const nc = await connect({ servers: server.url, maxReconnectAttempts: -1, reconnectTimeWait: 100 });
   onTestFinished(async () => {
     await nc.close();
@@ -69,7 +70,7 @@ it("message ids: the same hop is one id, another hop of the same flux_id another
   expect(laneMsgId(msg)).toMatch(new RegExp(`^${msg.id}:[0-9a-f]{8}$`));
 });
 
-it("publishes, consumes and acks every message once; a republish of the same hop is dropped as a duplicate", async () => {
+it("publishes in frames, consumes and acks every message once; a republish of the same hop is dropped as a duplicate", async () => {
   const { nc } = await bus();
   const edge = lanes(nc);
   const core = lanes(nc);
@@ -84,7 +85,9 @@ it("publishes, consumes and acks every message once; a republish of the same hop
   await expect.poll(() => seen.length).toBe(500);
   expect(new Set(seen.map((m) => m.id))).toEqual(new Set(sent.map((m) => m.id)));
   expect(seen[0]).toEqual(sent.find((m) => m.id === seen[0]?.id));
-  expect(edge.stats).toMatchObject({ published: 501, duplicates: 1 });
+  // Offered at once, the 500 went in a few frames; the republish was recognised by the publisher.
+  expect(edge.stats).toMatchObject({ published: 500, duplicates: 1 });
+  expect(edge.stats.frames).toBeLessThan(20);
   await expect.poll(() => core.stats.acked).toBe(500);
   const jsm = await jetstreamManager(nc, { domain: "flux" });
   await expect
@@ -134,7 +137,8 @@ it("redelivers what a gear failed on, then dead-letters it with the reason after
 
 it("a consumer stopped mid-flow finishes what it holds; the next one on the durable takes the rest, none lost", async () => {
   const { nc } = await bus();
-  const publisher = lanes(nc);
+  // Small frames, so that the few frames in hand are few messages too.
+  const publisher = lanes(nc, { frameMessages: 5 });
   const sent = messages(300);
   await Promise.all(sent.map((msg) => publisher.publish(SUBJECT, msg)));
   const done = new Set<string>();
@@ -183,3 +187,164 @@ it("with durable streams, the bus stopped and restarted mid-flow loses nothing: 
   expect(edge.stats.publishRetries).toBeGreaterThan(0);
   expect(edge.warnings.some((w) => w.includes("trying again every 100 ms"))).toBe(true);
 }, 60_000);
+
+/** Collects the business dead letters of every rack: the fluxMsg (or bytes), reason and gear. */
+function deadLettersOf(nc: NatsConnection) {
+  const deadLetters: { data: Uint8Array; reason: string | undefined; gear: string | undefined }[] = [];
+  nc.subscribe("flux.dlq.msg.>", {
+    callback: (_, m) => {
+      deadLetters.push({
+        data: m.data,
+        reason: m.headers?.get(DEAD_LETTER_REASON_HEADER),
+        gear: m.headers?.get(DEAD_LETTER_GEAR_HEADER),
+      });
+    },
+  });
+  return deadLetters;
+}
+
+it("a message that failed in a frame runs again alone: the frame comes back, its finished messages are skipped", async () => {
+  const { nc } = await bus();
+  const edge = lanes(nc);
+  const core = lanes(nc, { nakDelayMs: 20 });
+  const sent = messages(10);
+  const flaky = sent[4] as FluxMsg;
+  const attempts = new Map<string, number>();
+  await core.consume([INPUT], async (_g, _p, msg) => {
+    const n = (attempts.get(msg.id) ?? 0) + 1;
+    attempts.set(msg.id, n);
+    if (msg.id === flaky.id && n < 3) throw new Error(`try ${n} failed`);
+  });
+  await Promise.all(sent.map((msg) => edge.publish(SUBJECT, msg)));
+  expect(edge.stats).toMatchObject({ published: 10, frames: 1 });
+  await expect.poll(() => core.stats.acked).toBe(10);
+  expect(attempts.get(flaky.id)).toBe(3);
+  for (const msg of sent) if (msg !== flaky) expect(attempts.get(msg.id)).toBe(1);
+  // The frame came three times: 30 deliveries, the 9 finished ones skipped twice, the flaky one run again.
+  expect(core.stats).toMatchObject({ delivered: 30, skipped: 18, redelivered: 2, naked: 2, deadLettered: 0 });
+  const jsm = await jetstreamManager(nc, { domain: "flux" });
+  await expect
+    .poll(async () => {
+      const info = await jsm.consumers.info("flux-msg", INPUT.durable);
+      return [info.num_pending, info.num_ack_pending, info.delivered.stream_seq];
+    })
+    .toEqual([0, 0, 1]);
+});
+
+it("a poison message in a frame is dead-lettered alone, as the fluxMsg it was, with its reason; the others run once", async () => {
+  const { nc } = await bus();
+  const deadLetters = deadLettersOf(nc);
+  const edge = lanes(nc);
+  const core = lanes(nc, { maxDeliveries: 3, nakDelayMs: 20 });
+  const sent = messages(20);
+  const poison = sent[7] as FluxMsg;
+  const handled: string[] = [];
+  const attempts = new Map<string, number>();
+  await core.consume([INPUT], async (_g, _p, msg) => {
+    attempts.set(msg.id, (attempts.get(msg.id) ?? 0) + 1);
+    if (msg.id === poison.id) throw new Error("issuer said 500");
+    handled.push(msg.id);
+  });
+  await Promise.all(sent.map((msg) => edge.publish(SUBJECT, msg)));
+  expect(edge.stats.frames).toBe(1);
+  await expect.poll(() => deadLetters.length).toBe(1);
+  expect(decodeFluxMsg((deadLetters[0] as { data: Uint8Array }).data)).toEqual(poison);
+  expect(deadLetters[0]).toMatchObject({
+    gear: "sink",
+    reason: "gear sink failed on port in (delivery 3 of 3): issuer said 500",
+  });
+  expect(attempts.get(poison.id)).toBe(3);
+  expect(handled.sort()).toEqual(
+    sent
+      .filter((m) => m !== poison)
+      .map((m) => m.id)
+      .sort(),
+  );
+  expect(core.stats).toMatchObject({ acked: 19, deadLettered: 1, naked: 2, redelivered: 2 });
+  await sleep(300);
+  expect(attempts.get(poison.id)).toBe(3);
+});
+
+it("keeps every frame within the server's max_payload, headers included", async () => {
+  const { nc } = await bus(false, 8_192);
+  const edge = lanes(nc);
+  const core = lanes(nc);
+  const seen = new Set<string>();
+  await core.consume([INPUT], async (_g, _p, msg) => {
+    seen.add(msg.id);
+  });
+  const sent = Array.from({ length: 200 }, (_, i) =>
+    sampleMessage({ data: { seq: i, pad: "p".repeat(1_000) } }),
+  );
+  // The server refuses a message over max_payload: every publish resolving is the proof.
+  await Promise.all(sent.map((msg) => edge.publish(SUBJECT, msg)));
+  await expect.poll(() => seen.size).toBe(200);
+  expect(edge.stats.frames).toBeGreaterThanOrEqual(Math.ceil((200 * 1_100) / 8_192));
+  expect(edge.stats.frames).toBeLessThan(100);
+});
+
+it("one emit onto two lanes is stored on both; a copy in another frame is skipped by the consumer that finished it", async () => {
+  const { nc } = await bus();
+  const other: LaneInput = {
+    subject: fluxMsgSubject("core", "audit", "in"),
+    durable: laneDurable("core", "audit", "in"),
+    to: { gear: "audit", port: "in" },
+  };
+  const core = lanes(nc);
+  const seen: string[] = [];
+  await core.consume([INPUT, other], async (gear, _p, msg) => {
+    seen.push(`${gear} ${msg.id}`);
+  });
+  const msg = sampleMessage();
+  const edge = lanes(nc);
+  await Promise.all([edge.publish(SUBJECT, msg), edge.publish(other.subject, msg)]);
+  await expect.poll(() => seen.sort()).toEqual([`audit ${msg.id}`, `sink ${msg.id}`]);
+  // Another rack (another publisher: it cannot know) sends the same message again, in a frame with others.
+  const again = lanes(nc);
+  const more = messages(3);
+  await Promise.all([msg, ...more].map((m) => again.publish(SUBJECT, m)));
+  expect(again.stats.frames).toBe(1);
+  await expect.poll(() => seen.length).toBe(5);
+  expect(seen.filter((s) => s === `sink ${msg.id}`)).toHaveLength(1);
+  expect(core.lanes.get(SUBJECT)).toMatchObject({ delivered: 5, skipped: 1, acked: 4 });
+});
+
+it("reads bare fluxMsgs stored by a rack from before frames, and dead-letters a bad message of a frame alone", async () => {
+  const { nc } = await bus();
+  const deadLetters = deadLettersOf(nc);
+  const core = lanes(nc);
+  const seen: string[] = [];
+  await core.consume([INPUT], async (_g, _p, msg) => {
+    seen.push(msg.id);
+  });
+  const js = jetstream(nc, { domain: "flux" });
+  const legacy = sampleMessage();
+  await js.publish(SUBJECT, encodeFluxMsg(legacy), { msgID: laneMsgId(legacy) });
+  const good = sampleMessage();
+  const bad = { id: "not-a-msg:00000000", data: new Uint8Array([0xa1, 0x61, 0x78, 0x01]) };
+  const entries = [{ id: laneMsgId(good), data: encodeFluxMsg(good) }, bad];
+  await js.publish(SUBJECT, encodeLaneFrame(entries), { msgID: frameMsgId(SUBJECT, entries) });
+  await expect.poll(() => seen.sort()).toEqual([legacy.id, good.id].sort());
+  await expect.poll(() => deadLetters.length).toBe(1);
+  expect([...(deadLetters[0]?.data ?? [])]).toEqual([...bad.data]);
+  expect(deadLetters[0]?.reason).toMatch(/^not a fluxMsg on flux\.msg\.core\.sink\.in: not a fluxMsg: /);
+  await expect.poll(() => core.stats).toMatchObject({ delivered: 3, acked: 2, deadLettered: 1 });
+});
+
+it("reports each lane's counters as fluxrig.lane.* metrics labelled with the lane", async () => {
+  const { nc } = await bus();
+  const edge = lanes(nc);
+  const core = lanes(nc);
+  await core.consume([INPUT], async () => undefined);
+  await Promise.all(messages(30).map((msg) => edge.publish(SUBJECT, msg)));
+  await expect.poll(() => core.stats.acked).toBe(30);
+  const telemetry = recordingTelemetry();
+  edge.reportMetrics(telemetry);
+  core.reportMetrics(telemetry);
+  const metric = (name: string) =>
+    telemetry.metrics.filter((m) => m.name === name).map((m) => [m.value, m.labels]);
+  expect(metric("fluxrig.lane.published")).toEqual([[30, { lane: SUBJECT }]]);
+  expect(metric("fluxrig.lane.frames")).toEqual([[1, { lane: SUBJECT }]]);
+  expect(metric("fluxrig.lane.acked")).toEqual([[30, { lane: SUBJECT }]]);
+  expect(metric("fluxrig.lane.dead_lettered")).toEqual([]);
+});

@@ -15,14 +15,29 @@ import type { FluxMsg } from "../../../shared/fluxmsg/message.ts";
  * @example js.publish(subject, encodeFluxMsg(msg), { msgID: laneMsgId(msg) });
  */
 export function laneMsgId(msg: Pick<FluxMsg, "id" | "path">): string {
-  let hash = 0x811c9dc5;
+  let hash = FNV_OFFSET;
   for (const hop of msg.path) {
-    for (const text of [hop.gear, ".", hop.port, "/"]) {
-      for (let i = 0; i < text.length; i++) {
-        hash ^= text.charCodeAt(i);
-        hash = Math.imul(hash, 0x01000193);
-      }
-    }
+    for (const text of [hop.gear, ".", hop.port, "/"]) hash = fnvUpdate(hash, text);
   }
-  return `${msg.id}:${(hash >>> 0).toString(16).padStart(8, "0")}`;
+  return `${msg.id}:${hex(hash)}`;
+}
+
+/** 32-bit FNV-1a of `text` as 8 hex digits: a short, stable tag (not collision-proof: never an id alone). */
+export function fnv1aHex(text: string): string {
+  return hex(fnvUpdate(FNV_OFFSET, text));
+}
+
+const FNV_OFFSET = 0x811c9dc5;
+
+function fnvUpdate(hash: number, text: string): number {
+  let h = hash;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h;
+}
+
+function hex(hash: number): string {
+  return (hash >>> 0).toString(16).padStart(8, "0");
 }
