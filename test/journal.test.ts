@@ -5,9 +5,9 @@ import { connect } from "@nats-io/transport-node";
 import { uuidv7 } from "uuidv7";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { createTelemetry } from "../rack-agent/src/telemetry/index.ts";
-import { nativeQuery, sqlString } from "./helpers/native-duckdb.ts";
+import { nativeQuery } from "./helpers/native-duckdb.ts";
 import { type RunningBin, runBin, startBin } from "./helpers/run-bin.ts";
-import { downloadStored, listStored } from "./helpers/stored-files.ts";
+import { storedParquetList } from "./helpers/stored-files.ts";
 import { eventually, startTestMixer, type TestMixer } from "./helpers/test-mixer.ts";
 
 /**
@@ -53,12 +53,7 @@ wires:
 `;
 
 /** Every stored journal object under a prefix, downloaded; the SQL list of their local paths. */
-async function storedMessages(prefix: string): Promise<string> {
-  const keys = (await listStored(mixer, prefix)).map((f) => f.key);
-  if (keys.length === 0) return "[]";
-  const paths = await downloadStored(mixer, keys, join(dir, "scratch", uuidv7()));
-  return `[${paths.map(sqlString).join(",")}]`;
-}
+const storedMessages = (prefix: string) => storedParquetList(mixer, prefix, dir);
 
 it("journals every message the flow handled into messages/generic, through a bus outage, each record once", async () => {
   rack = startBin("fluxrig", ["run"], {

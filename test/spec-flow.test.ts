@@ -1,10 +1,21 @@
+import { readFileSync } from "node:fs";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
+import { decodeFluxMsg } from "../shared/fluxmsg/codec.ts";
+import { decodeWithSpec, validateSpec } from "../shared/spec/index.ts";
+import { nativeQuery } from "./helpers/native-duckdb.ts";
 import { startNatsServer } from "./helpers/nats-server.ts";
 import { type RunningBin, runBin, startBin } from "./helpers/run-bin.ts";
-import { startTestMixer, type TestMixer } from "./helpers/test-mixer.ts";
+import { storedParquetList } from "./helpers/stored-files.ts";
+import { eventually, startTestMixer, type TestMixer } from "./helpers/test-mixer.ts";
+
+/** A card number in clear, as text: one of the generator's test BINs and ten more digits, standing alone. */
+const CLEAR_PAN = /(?<!\d)(?:411111|400000|424242|476173|401288)\d{10}(?!\d)/;
+const MASKED_PAN = /^\d{6}\*+\d{4}$/;
+const visa = validateSpec(readFileSync("examples/specs/visa-v1.yaml", "utf8"));
+if (!visa.ok) throw new Error("examples/specs/visa-v1.yaml does not validate");
 
 let mixer: TestMixer;
 let dir: string;
@@ -89,7 +100,82 @@ it("spec import, list, show; a scenario naming it is refused until the mixer hol
   const activated = await cli(["scenario", "activate", "visa-auth", "--wait"]);
   expect(activated.code, activated.stdout + activated.stderr).toBe(0);
   // The codec started: it found visa-v1 in the part the mixer pushed.
-  await rack.waitFor(/scenario visa-auth 1\.0\.0 \([0-9a-f]{12}\) on edge: 5 started/);
+  await rack.waitFor(/scenario visa-auth 1\.0\.0 \([0-9a-f]{12}\) on edge: 6 started/);
+
+  // The journal gear keeps each decoded authorization under messages/fluxSpec/visa-v1/, masked by the spec.
+  const files = await eventually(
+    "ten journaled authorizations",
+    async () => {
+      const list = await storedParquetList(mixer, "messages/fluxSpec/visa-v1/", dir);
+      if (list === "[]") return undefined;
+      const [row] = await nativeQuery(
+        `SELECT count(DISTINCT record_id)::INT AS n FROM read_parquet(${list})`,
+      );
+      return (row?.n as number) >= 10 ? list : undefined;
+    },
+    60_000,
+  );
+  const rows = await nativeQuery(`SELECT DISTINCT ON (record_id) flux_id::VARCHAR AS flux_id, msg_type,
+      direction, promoted ->> 'pan' AS pan, promoted ->> 'currency' AS currency, promoted::VARCHAR AS promoted,
+      raw_msg FROM read_parquet(${files})`);
+  expect(rows.length).toBeGreaterThanOrEqual(10);
+  for (const row of rows) {
+    expect(row).toMatchObject({ msg_type: "card.auth.request", direction: "inbound" });
+    expect(row.pan).toMatch(MASKED_PAN);
+    expect(row.promoted).not.toMatch(CLEAR_PAN);
+    // raw_msg is the whole fluxMsg: its decoded data and its ISO 8583 bytes both hold the PAN masked.
+    const kept = decodeFluxMsg(row.raw_msg as Uint8Array);
+    expect((kept.data as { card: { pan: string } }).card.pan).toMatch(MASKED_PAN);
+    expect(JSON.stringify(kept.data)).not.toMatch(CLEAR_PAN);
+    const fromRaw = decodeWithSpec(visa.spec, kept.raw as Uint8Array).data as { card: { pan: string } };
+    expect(fromRaw.card.pan).toMatch(MASKED_PAN);
+  }
+
+  // The API's promoted filter returns exactly the messages whose promoted currency matches.
+  const euro = rows.filter((row) => row.currency === "978").map((row) => row.flux_id);
+  const filtered = await cli([
+    "messages",
+    "--spec",
+    "visa-v1",
+    "--promoted",
+    "currency=978",
+    "--since",
+    "1h",
+    "--limit",
+    "1000",
+    "-o",
+    "json",
+  ]);
+  expect(filtered.code, filtered.stderr).toBe(0);
+  const answer = JSON.parse(filtered.stdout) as {
+    messages: { flux_id: string; promoted: { currency: string } }[];
+  };
+  expect(answer.messages.every((m) => m.promoted.currency === "978")).toBe(true);
+  expect(new Set(euro).size).toBeGreaterThan(0);
+  for (const id of euro) expect(answer.messages.map((m) => m.flux_id)).toContain(id);
+
+  // One authorization's story: its journal hop, then its trace.
+  const story = await cli(["flux", rows[0]?.flux_id as string]);
+  expect(story.code, story.stderr).toBe(0);
+  expect(story.stdout).toMatch(/decode\s*→\s*journal/);
+
+  // Nowhere in clear: not in the rack's lines, its log file, or its stored logs.
+  const logs = await cli([
+    "logs",
+    "--entity",
+    "rack-spec-01",
+    "--since",
+    "1h",
+    "--limit",
+    "1000",
+    "-o",
+    "json",
+  ]);
+  expect(logs.stdout).not.toMatch(CLEAR_PAN);
+  expect(rack.output).not.toMatch(CLEAR_PAN);
+  expect(await readFile(join(dir, "rack-spec-01", "logs", "fluxrig-rack.log"), "utf8")).not.toMatch(
+    CLEAR_PAN,
+  );
   expect(await rack.stop()).toBe(0);
 
   // With the mixer gone, the rack starts on the stored part and its specs.
@@ -97,7 +183,7 @@ it("spec import, list, show; a scenario naming it is refused until the mixer hol
   try {
     const alone = startRack("rack-spec-01", bus.url);
     await alone.waitFor(/running the stored scenario part of visa-auth 1\.0\.0/);
-    await alone.waitFor(/scenario visa-auth 1\.0\.0 \([0-9a-f]{12}\) on edge: 5 started/);
+    await alone.waitFor(/scenario visa-auth 1\.0\.0 \([0-9a-f]{12}\) on edge: 6 started/);
     expect(alone.output).not.toMatch(/not started|not held/);
     expect(await alone.stop()).toBe(0);
   } finally {

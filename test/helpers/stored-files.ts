@@ -37,6 +37,19 @@ export async function downloadStored(mixer: TestMixer, keys: string[], dir: stri
   return paths;
 }
 
+/**
+ * Downloads every stored object under `prefix` into a fresh folder under `dir` and returns them as a DuckDB
+ * list literal for `read_parquet(…)`, `[]` when there is none.
+ *
+ * @example const files = await storedParquetList(mixer, "messages/generic/", dir);
+ */
+export async function storedParquetList(mixer: TestMixer, prefix: string, dir: string): Promise<string> {
+  const keys = (await listStored(mixer, prefix)).map((f) => f.key);
+  if (keys.length === 0) return "[]";
+  const paths = await downloadStored(mixer, keys, join(dir, "scratch", crypto.randomUUID()));
+  return `[${paths.map(sqlString).join(",")}]`;
+}
+
 /** How many log rows the mixer has stored (`n`) and how many distinct records they are (`ids`). */
 export async function countStoredLogs(
   mixer: TestMixer,
