@@ -5,7 +5,7 @@ import { connect } from "@nats-io/transport-node";
 import { uuidv7 } from "uuidv7";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { createTelemetry } from "../rack-agent/src/telemetry/index.ts";
-import { nativeQuery } from "./helpers/native-duckdb.ts";
+import { NATIVE_MESSAGE_COLUMNS, nativeQuery } from "./helpers/native-duckdb.ts";
 import { type RunningBin, runBin, startBin } from "./helpers/run-bin.ts";
 import { storedParquetList } from "./helpers/stored-files.ts";
 import { eventually, startTestMixer, type TestMixer } from "./helpers/test-mixer.ts";
@@ -110,21 +110,7 @@ it("journals every message the flow handled into messages/generic, through a bus
   expect(counts?.fluxes).toBe(TOTAL);
 
   const described = await nativeQuery(`DESCRIBE SELECT * FROM read_parquet(${files})`);
-  expect(described.map((c) => [c.column_name, c.column_type])).toEqual([
-    ["ts", "TIMESTAMP"],
-    ["trace_id", "VARCHAR"],
-    ["flux_id", "UUID"],
-    ["entity_id", "UUID"],
-    ["entity_name", "VARCHAR"],
-    ["src_gear_id", "VARCHAR"],
-    ["dst_gear_id", "VARCHAR"],
-    ["msg_type", "VARCHAR"],
-    ["direction", "VARCHAR"],
-    ["status", "VARCHAR"],
-    ["raw_msg", "BLOB"],
-    ["promoted", "JSON"],
-    ["record_id", "UUID"],
-  ]);
+  expect(described.map((c) => [c.column_name, c.column_type])).toEqual(NATIVE_MESSAGE_COLUMNS);
   const rows = await nativeQuery(`SELECT DISTINCT entity_name, src_gear_id, dst_gear_id, msg_type, direction,
       status, octet_length(raw_msg) > 0 AS has_raw, promoted IS NULL AS no_promoted FROM read_parquet(${files})`);
   expect(rows).toEqual([

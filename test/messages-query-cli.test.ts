@@ -8,6 +8,7 @@ import type { FluxAnswer, MessagesAnswer } from "../shared/journal/query-results
 import type { JournalRecord } from "../shared/journal/record.ts";
 import type { LogRecord, SpanRecord } from "../shared/telemetry/records.ts";
 import { putIntoLocalR2, type StoredFile, telemetryBucketName } from "./helpers/local-r2.ts";
+import { NATIVE_MESSAGE_COLUMNS } from "./helpers/native-duckdb.ts";
 import { runBin, startBin } from "./helpers/run-bin.ts";
 import { startTestMixer, type TestMixer } from "./helpers/test-mixer.ts";
 import { startWriterWorker } from "./helpers/writer-worker.ts";
@@ -157,21 +158,7 @@ describe("fluxrig messages and flux against a real mixer", { timeout: 180_000 },
 
   it("stores files that open unchanged in native DuckDB, promoted readable with ->>", async () => {
     const described = (await native.runAndReadAll(`DESCRIBE SELECT * FROM '${visaFile}'`)).getRowObjectsJS();
-    expect(described.map((c) => [c.column_name, c.column_type])).toEqual([
-      ["ts", "TIMESTAMP"],
-      ["trace_id", "VARCHAR"],
-      ["flux_id", "UUID"],
-      ["entity_id", "UUID"],
-      ["entity_name", "VARCHAR"],
-      ["src_gear_id", "VARCHAR"],
-      ["dst_gear_id", "VARCHAR"],
-      ["msg_type", "VARCHAR"],
-      ["direction", "VARCHAR"],
-      ["status", "VARCHAR"],
-      ["raw_msg", "BLOB"],
-      ["promoted", "JSON"],
-      ["record_id", "UUID"],
-    ]);
+    expect(described.map((c) => [c.column_name, c.column_type])).toEqual(NATIVE_MESSAGE_COLUMNS);
     const rows = (
       await native.runAndReadAll(
         `SELECT promoted ->> 'pan' AS pan, (promoted ->> 'amount')::INTEGER AS amount, count(*)::INTEGER AS n

@@ -22,3 +22,23 @@ export async function nativeQuery(sql: string): Promise<Record<string, unknown>[
 export function sqlString(text: string): string {
   return `'${text.replaceAll("'", "''")}'`;
 }
+
+/**
+ * The reference's "fluxMsg / Data" table (then our `record_id`) as native DuckDB describes a stored
+ * `messages/` file: ENUMs read back as their strings, `promoted` as JSON through its Parquet annotation.
+ */
+export const NATIVE_MESSAGE_COLUMNS = [
+  ["ts", "TIMESTAMP"],
+  ["trace_id", "VARCHAR"],
+  ["flux_id", "UUID"],
+  ["entity_id", "UUID"],
+  ["entity_name", "VARCHAR"],
+  ["src_gear_id", "VARCHAR"],
+  ["dst_gear_id", "VARCHAR"],
+  ["msg_type", "VARCHAR"],
+  ["direction", "VARCHAR"],
+  ["status", "VARCHAR"],
+  ["raw_msg", "BLOB"],
+  ["promoted", "JSON"],
+  ["record_id", "UUID"],
+];
