@@ -85,8 +85,8 @@ it("Ctrl-C drains the bridge first: 100,000 acknowledged records pending at the 
   expect(waiting).toBeGreaterThan(0);
 
   expect(await dev.stop("SIGINT")).toBe(0);
-  expect(dev.output).toContain("telemetry intake closed");
-  expect(dev.output).toContain("every acknowledged telemetry message is in R2");
+  expect(dev.output).toContain("telemetry and journal intake closed");
+  expect(dev.output).toContain("every acknowledged telemetry and journal message is in R2");
   expect(dev.output).not.toContain("WARNING");
 
   const mixer = await startTestMixer({ env });
