@@ -6,9 +6,9 @@ import { uuidv7 } from "uuidv7";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { createTelemetry } from "../rack-agent/src/telemetry/index.ts";
 import { NATIVE_MESSAGE_COLUMNS, nativeQuery } from "./helpers/native-duckdb.ts";
-import { type RunningBin, runBin, startBin } from "./helpers/run-bin.ts";
+import { type RunningBin, startBin } from "./helpers/run-bin.ts";
 import { storedParquetList } from "./helpers/stored-files.ts";
-import { eventually, startTestMixer, type TestMixer } from "./helpers/test-mixer.ts";
+import { eventually, fluxrigCli, startTestMixer, type TestMixer } from "./helpers/test-mixer.ts";
 
 /**
  * The journal end to end: a real rack process runs generator → journal → log-sink, journal records travel
@@ -69,11 +69,7 @@ it("journals every message the flow handled into messages/generic, through a bus
   await rack.waitFor(/connected to/);
   const file = join(dir, "journaled.yaml");
   await writeFile(file, SCENARIO);
-  const cli = (args: string[]) =>
-    runBin("fluxrig", [...args, "--api-url", mixer.apiUrl], {
-      env: { FLUXRIG_API_TOKEN: mixer.env.FLUXRIG_API_TOKEN as string },
-      timeoutMs: 60_000,
-    });
+  const cli = (args: string[]) => fluxrigCli(mixer, args);
   expect((await cli(["scenario", "import", file])).code).toBe(0);
   const activated = await cli(["scenario", "activate", "journaled", "--wait"]);
   expect(activated.code, activated.stderr).toBe(0);

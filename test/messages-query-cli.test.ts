@@ -4,6 +4,7 @@ import { dirname, join } from "node:path";
 import { type DuckDBConnection, DuckDBInstance } from "@duckdb/node-api";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { messagesObjectKey, telemetryObjectKey } from "../mixer-worker/src/store/partition-path.ts";
+import { uuidV7At } from "../mixer-worker/src/store/sample-records.ts";
 import type { FluxAnswer, MessagesAnswer } from "../shared/journal/query-results.ts";
 import type { JournalRecord } from "../shared/journal/record.ts";
 import type { LogRecord, SpanRecord } from "../shared/telemetry/records.ts";
@@ -20,13 +21,8 @@ import { startWriterWorker } from "./helpers/writer-worker.ts";
  */
 
 const FLUX_AT = Date.now() - 10 * 60_000;
-/** A UUID v7 naming `ms`. */
-const v7 = (ms: number, n: number) => {
-  const hex = ms.toString(16).padStart(12, "0");
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-7abc-8def-${n.toString(16).padStart(12, "0")}`;
-};
-const FLUX = v7(FLUX_AT, 1);
-const OTHER = v7(FLUX_AT, 2);
+const FLUX = uuidV7At(FLUX_AT, 1);
+const OTHER = uuidV7At(FLUX_AT, 2);
 const TRACE = "7a".repeat(16);
 const PAN = "411111******1111";
 
@@ -38,11 +34,11 @@ const hop = (
   dst: string | null,
   over: Partial<JournalRecord> = {},
 ): JournalRecord => ({
-  record_id: v7(FLUX_AT + offset, 0x100 + ++n),
+  record_id: uuidV7At(FLUX_AT + offset, 0x100 + ++n),
   ts: FLUX_AT + offset,
   trace_id: TRACE,
   flux_id: FLUX,
-  entity_id: v7(0, entity === "cli-sfo" ? 1 : 2),
+  entity_id: uuidV7At(0, entity === "cli-sfo" ? 1 : 2),
   entity_name: entity,
   src_gear_id: src,
   dst_gear_id: dst,
@@ -70,9 +66,9 @@ const spans: SpanRecord[] = [
   ["b2b2b2b2b2b2b2b2", "a1a1a1a1a1a1a1a1", 12, 2_300, "route"],
   ["c3c3c3c3c3c3c3c3", "b2b2b2b2b2b2b2b2", 2_400, 8, "hsm-verify"],
 ].map(([span_id, parent, offset, duration, name], i) => ({
-  record_id: v7(FLUX_AT, 0x200 + i),
+  record_id: uuidV7At(FLUX_AT, 0x200 + i),
   ts: FLUX_AT + Number(offset),
-  entity_id: v7(0, 1),
+  entity_id: uuidV7At(0, 1),
   entity_name: "cli-sfo",
   flux_id: FLUX,
   trace_id: TRACE,
@@ -85,9 +81,9 @@ const spans: SpanRecord[] = [
 }));
 const logs: LogRecord[] = [
   {
-    record_id: v7(FLUX_AT, 0x300),
+    record_id: uuidV7At(FLUX_AT, 0x300),
     ts: FLUX_AT + 2_405,
-    entity_id: v7(0, 2),
+    entity_id: uuidV7At(0, 2),
     entity_name: "cli-nyc",
     flux_id: FLUX,
     level: "error",
@@ -266,9 +262,11 @@ describe("fluxrig messages and flux against a real mixer", { timeout: 180_000 },
   });
 
   it("fails with one readable line and a non-zero status", async () => {
-    const missing = await fluxrig("flux", v7(FLUX_AT, 99));
+    const missing = await fluxrig("flux", uuidV7At(FLUX_AT, 99));
     expect(missing.code).toBe(1);
-    expect(missing.stderr).toContain(`404 Not Found: no messages, spans or logs of flux ${v7(FLUX_AT, 99)}`);
+    expect(missing.stderr).toContain(
+      `404 Not Found: no messages, spans or logs of flux ${uuidV7At(FLUX_AT, 99)}`,
+    );
     const malformed = await fluxrig("flux", "not-a-flux");
     expect(malformed.code).toBe(1);
     expect(malformed.stderr).toContain("400 Bad Request: flux_id must be a flux id: a UUID v7");

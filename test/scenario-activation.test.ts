@@ -5,8 +5,8 @@ import { connect } from "@nats-io/transport-node";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { freePort } from "./helpers/free-port.ts";
 import { startNatsServer } from "./helpers/nats-server.ts";
-import { type RunningBin, runBin, startBin } from "./helpers/run-bin.ts";
-import { startTestMixer, type TestMixer } from "./helpers/test-mixer.ts";
+import { type RunningBin, startBin } from "./helpers/run-bin.ts";
+import { fluxrigCli, rackEnv, startTestMixer, type TestMixer } from "./helpers/test-mixer.ts";
 
 let mixer: TestMixer;
 let dir: string;
@@ -30,21 +30,13 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const cli = (args: string[]) =>
-  runBin("fluxrig", [...args, "--api-url", mixer.apiUrl], {
-    env: { FLUXRIG_API_TOKEN: mixer.env.FLUXRIG_API_TOKEN as string },
-    timeoutMs: 60_000,
-  });
+const cli = (args: string[]) => fluxrigCli(mixer, args);
 
 function startRack(name: string, snakeUrl = mixer.natsUrl, env: Record<string, string> = {}): RunningBin {
   const rack = startBin("fluxrig", ["run"], {
     env: {
       ...env,
-      FLUXRIG_BASE_NAME: name,
-      FLUXRIG_BASE_STATE_DIR: join(dir, name),
-      FLUXRIG_SNAKE_URL: snakeUrl,
-      FLUXRIG_RACK_BOOTSTRAP_TOKEN: mixer.bootstrapToken,
-      FLUXRIG_RACK_HEARTBEAT_INTERVAL: "2s",
+      ...rackEnv(mixer, dir, name, snakeUrl),
     },
   });
   running.push(rack);

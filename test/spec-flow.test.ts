@@ -7,9 +7,9 @@ import { decodeFluxMsg } from "../shared/fluxmsg/codec.ts";
 import { decodeWithSpec, validateSpec } from "../shared/spec/index.ts";
 import { nativeQuery } from "./helpers/native-duckdb.ts";
 import { startNatsServer } from "./helpers/nats-server.ts";
-import { type RunningBin, runBin, startBin } from "./helpers/run-bin.ts";
+import { type RunningBin, startBin } from "./helpers/run-bin.ts";
 import { storedParquetList } from "./helpers/stored-files.ts";
-import { eventually, startTestMixer, type TestMixer } from "./helpers/test-mixer.ts";
+import { eventually, fluxrigCli, rackEnv, startTestMixer, type TestMixer } from "./helpers/test-mixer.ts";
 
 /** A card number in clear, as text: one of the generator's test BINs and ten more digits, standing alone. */
 const CLEAR_PAN = /(?<!\d)(?:411111|400000|424242|476173|401288)\d{10}(?!\d)/;
@@ -34,20 +34,12 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const cli = (args: string[]) =>
-  runBin("fluxrig", [...args, "--api-url", mixer.apiUrl], {
-    env: { FLUXRIG_API_TOKEN: mixer.env.FLUXRIG_API_TOKEN as string },
-    timeoutMs: 60_000,
-  });
+const cli = (args: string[]) => fluxrigCli(mixer, args);
 
 function startRack(name: string, snakeUrl = mixer.natsUrl): RunningBin {
   const rack = startBin("fluxrig", ["run"], {
     env: {
-      FLUXRIG_BASE_NAME: name,
-      FLUXRIG_BASE_STATE_DIR: join(dir, name),
-      FLUXRIG_SNAKE_URL: snakeUrl,
-      FLUXRIG_RACK_BOOTSTRAP_TOKEN: mixer.bootstrapToken,
-      FLUXRIG_RACK_HEARTBEAT_INTERVAL: "2s",
+      ...rackEnv(mixer, dir, name, snakeUrl),
     },
   });
   running.push(rack);

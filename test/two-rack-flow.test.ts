@@ -7,8 +7,8 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { FrameReader, frame } from "../rack-agent/src/gears/builtin/length-prefixed.ts";
 import { freePort } from "./helpers/free-port.ts";
-import { type RunningBin, runBin, startBin } from "./helpers/run-bin.ts";
-import { startTestMixer, type TestMixer } from "./helpers/test-mixer.ts";
+import { type RunningBin, startBin } from "./helpers/run-bin.ts";
+import { fluxrigCli, rackEnv, startTestMixer, type TestMixer } from "./helpers/test-mixer.ts";
 
 /**
  * The two-rack card authorization example end to end: frames into tcp-in on the edge rack, declines answered
@@ -24,22 +24,14 @@ let issuer: { server: Server; url: string; seen: number[]; keys: Set<string | un
 let edge: RunningBin;
 let core: RunningBin;
 
-const cli = (args: string[]) =>
-  runBin("fluxrig", [...args, "--api-url", mixer.apiUrl], {
-    env: { FLUXRIG_API_TOKEN: mixer.env.FLUXRIG_API_TOKEN as string },
-    timeoutMs: 90_000,
-  });
+const cli = (args: string[]) => fluxrigCli(mixer, args, 90_000);
 
 /** A rack whose labels are in `<dir>/<name>.toml`. */
 function startRack(name: string): RunningBin {
   const rack = startBin("fluxrig", ["run"], {
     env: {
       FLUXRIG_CONFIG: join(dir, `${name}.toml`),
-      FLUXRIG_BASE_NAME: name,
-      FLUXRIG_BASE_STATE_DIR: join(dir, name),
-      FLUXRIG_SNAKE_URL: mixer.natsUrl,
-      FLUXRIG_RACK_BOOTSTRAP_TOKEN: mixer.bootstrapToken,
-      FLUXRIG_RACK_HEARTBEAT_INTERVAL: "2s",
+      ...rackEnv(mixer, dir, name),
     },
   });
   return rack;

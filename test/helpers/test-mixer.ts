@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { type LocalMixer, startLocalMixer } from "../../mixer-worker/cli/dev/local-mixer.ts";
 import { loadConfig, mixerConfigSchema } from "../../shared/config/index.ts";
 import { freePort } from "./free-port.ts";
+import { type BinResult, runBin } from "./run-bin.ts";
 
 export interface TestMixer extends LocalMixer {
   /** Settings this mixer was started with, to start it again on the same ports and store. */
@@ -113,4 +114,37 @@ export async function eventually<T>(
   throw new Error(
     `timed out after ${timeoutMs} ms waiting for ${what}${lastError ? `: ${String(lastError)}` : ""}`,
   );
+}
+
+/**
+ * Runs `fluxrig <args>` against this mixer's API with its token, as an operator would.
+ *
+ * @example const listed = await fluxrigCli(mixer, ["racks", "list"]);
+ */
+export function fluxrigCli(mixer: TestMixer, args: string[], timeoutMs = 60_000): Promise<BinResult> {
+  return runBin("fluxrig", [...args, "--api-url", mixer.apiUrl], {
+    env: { FLUXRIG_API_TOKEN: mixer.env.FLUXRIG_API_TOKEN as string },
+    timeoutMs,
+  });
+}
+
+/**
+ * What `fluxrig run` needs to join this mixer as rack `name`: its state under `<stateRoot>/<name>`, the
+ * bootstrap token, and heartbeats every 2 s so tests see state changes quickly.
+ *
+ * @example startBin("fluxrig", ["run"], { env: rackEnv(mixer, dir, "rack-a") })
+ */
+export function rackEnv(
+  mixer: TestMixer,
+  stateRoot: string,
+  name: string,
+  snakeUrl = mixer.natsUrl,
+): Record<string, string> {
+  return {
+    FLUXRIG_BASE_NAME: name,
+    FLUXRIG_BASE_STATE_DIR: join(stateRoot, name),
+    FLUXRIG_SNAKE_URL: snakeUrl,
+    FLUXRIG_RACK_BOOTSTRAP_TOKEN: mixer.bootstrapToken,
+    FLUXRIG_RACK_HEARTBEAT_INTERVAL: "2s",
+  };
 }

@@ -12,17 +12,12 @@ import {
 } from "../../test-helpers/telemetry-api.ts";
 import { mixerEnv } from "../../test-helpers/test-rack.ts";
 import { partitionSpan } from "../retention/partition-time.ts";
-
-/** A UUID v7 whose first 48 bits name `ms`. */
-const fluxIdAt = (ms: number, n: number) => {
-  const hex = ms.toString(16).padStart(12, "0");
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-7000-8f1f-${n.toString(16).padStart(12, "0")}`;
-};
+import { uuidV7At } from "../store/sample-records.ts";
 
 /** The flux starts 30 s before 11:00 UTC on 2025-07-03, so its hops cross into the next hour partition. */
 const T = Date.UTC(2025, 6, 3, 10, 59, 30);
-const FLUX = fluxIdAt(T, 1);
-const OTHER = fluxIdAt(T, 2);
+const FLUX = uuidV7At(T, 1);
+const OTHER = uuidV7At(T, 2);
 const TRACE = "f1".repeat(16);
 const SIDE_TRACE = "f2".repeat(16);
 
@@ -178,10 +173,10 @@ describe("GET /api/v1/flux/{flux_id}", () => {
   });
 
   it("answers 404 naming the flux id when nothing is found, 400 for a malformed id", async () => {
-    const missing = await apiGet<{ parameter: string; detail: string }>(`/api/v1/flux/${fluxIdAt(T, 99)}`);
+    const missing = await apiGet<{ parameter: string; detail: string }>(`/api/v1/flux/${uuidV7At(T, 99)}`);
     expect(missing.status).toBe(404);
     expect(missing.body.parameter).toBe("flux_id");
-    expect(missing.body.detail).toContain(fluxIdAt(T, 99));
+    expect(missing.body.detail).toContain(uuidV7At(T, 99));
     for (const [path, parameter] of [
       ["not-a-uuid", "flux_id"],
       [`${"0".repeat(8)}-0000-4000-8000-${"0".repeat(12)}`, "flux_id"],

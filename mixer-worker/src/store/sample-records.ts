@@ -123,6 +123,16 @@ export const SAMPLE_RECORDS: { readonly [K in TelemetryKind]: readonly RecordOf<
   traces,
 };
 
+/**
+ * A fixed UUID v7 whose 48-bit time prefix names `ms`, numbered `n`: a flux_id (or record id) for a known time.
+ *
+ * @example uuidV7At(Date.UTC(2025, 6, 3, 11), 1) // "01981053-7780-7000-8f1f-000000000001"
+ */
+export function uuidV7At(ms: number, n: number): string {
+  const hex = ms.toString(16).padStart(12, "0");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-7000-8f1f-${n.toString(16).padStart(12, "0")}`;
+}
+
 /** Journal records: one per spec folder and generic, NULL raw_msg and promoted, bytes of every value. */
 export const SAMPLE_JOURNAL_RECORDS: readonly JournalRecord[] = [
   {
