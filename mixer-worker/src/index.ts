@@ -1,8 +1,9 @@
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
-import { apiAuth } from "./auth/api-auth.ts";
+import { apiAuth, type BootstrapToken } from "./auth/api-auth.ts";
 import { snakeBridge } from "./bridge/bridge-stub.ts";
 import { mixerConfig } from "./config.ts";
+import { consoleApp } from "./console/console-app.tsx";
 import type { MixerBindings, MixerEnv } from "./env.ts";
 import { allowedMethods } from "./http/allowed-methods.ts";
 import { ProblemError, problemResponse } from "./http/problem.ts";
@@ -20,7 +21,10 @@ import { apiUsage, selfLog } from "./self/api-usage.ts";
 
 export { SnakeBridge } from "./bridge/snake-bridge.ts";
 
-/** The mixer Worker: the control plane's HTTP API, one sub-app per resource. */
+/** The bootstrap admin token, `api.token` (FLUXRIG_API_TOKEN), read per request. */
+const bootstrapToken: BootstrapToken = (env) => mixerConfig(env).config.api.token;
+
+/** The mixer Worker: the control plane's HTTP API, one sub-app per resource, and the web console. */
 const app = new Hono<MixerBindings>();
 
 // First, so every answer (401, 403, 404, 5xx included) is counted in the mixer's own API metrics.
@@ -29,10 +33,7 @@ app.route("/health", health);
 // Public on purpose, and so routed before the bearer check: operators pin the key it shows.
 app.route("/api/v1/cluster-key", clusterKeyRoute);
 // Every other API call needs a token whose scope covers it (auth/route-scopes.ts: unlisted means admin).
-app.use(
-  "/api/*",
-  apiAuth((c) => mixerConfig(c.env).config.api.token),
-);
+app.use("/api/*", apiAuth(bootstrapToken));
 app.route("/api/v1/telemetry/files", telemetryFiles);
 app.route("/api/v1/telemetry", telemetryQueries);
 app.route("/api/v1/messages", messages);
@@ -42,10 +43,16 @@ app.route("/api/v1/racks", racks);
 app.route("/api/v1/scenarios", scenarios);
 app.route("/api/v1/specs", specs);
 app.route("/api/v1/tokens", tokens);
+// The web console at `/`: its pages call the routes above in process, as the signed-in user.
+app.route(
+  "/",
+  consoleApp(bootstrapToken, async (request, env, ctx) => app.fetch(request, env, ctx)),
+);
 
 app.notFound((c) => {
   const allowed = allowedMethods(app.routes, c.req.path);
-  if (allowed.length > 0) {
+  // A route that exists for this method but found nothing (an unknown asset) is a 404, not a 405.
+  if (allowed.length > 0 && !allowed.includes(c.req.method)) {
     return problemResponse(
       c,
       {

@@ -21,3 +21,18 @@ export function assertPortFree(port: number, setting: string): Promise<void> {
     probe.listen(port, "127.0.0.1", () => probe.close(() => resolve()));
   });
 }
+
+/**
+ * A port free on 127.0.0.1 right now, chosen by the system: for listeners nobody configures (wrangler's
+ * inspector), so two local mixers on one machine never fight over a fixed default.
+ */
+export function freeLoopbackPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once("error", reject);
+    probe.listen(0, "127.0.0.1", () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+  });
+}

@@ -39,6 +39,8 @@ export function runWrangler(args: string[], cwd: string): Promise<string> {
 export interface WranglerDevOptions {
   cwd: string;
   port: number;
+  /** wrangler's debugger port: its default (9229) would collide with any other wrangler on the machine. */
+  inspectorPort: number;
   persistTo: string;
   envFile: string;
   vars: Record<string, string>;
@@ -64,6 +66,8 @@ export function startWranglerDev(options: WranglerDevOptions): ChildProcess {
     "127.0.0.1",
     "--port",
     String(options.port),
+    "--inspector-port",
+    String(options.inspectorPort),
     "--persist-to",
     options.persistTo,
     "--env-file",

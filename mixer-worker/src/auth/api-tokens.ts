@@ -12,6 +12,15 @@ const TOKEN_FORMAT = /^fxr_([0-9a-f]{16})_[A-Za-z0-9_-]{43}$/;
 /** `last_used_at` moves at most this often per token: one D1 write a minute, not one per request. */
 export const LAST_USED_RESOLUTION_MS = 60_000;
 
+/** The name the bootstrap token (`api.token`, FLUXRIG_API_TOKEN) goes by in answers: it is always admin. */
+export const BOOTSTRAP_TOKEN_NAME = "api.token";
+
+/** Who is calling: the token's name and scope, never the token. */
+export interface ApiCaller {
+  name: string;
+  scope: ApiScope;
+}
+
 /** A token's row as the API shows it: never the token, never its hash. */
 export interface ApiTokenView {
   name: string;
@@ -116,17 +125,36 @@ export async function revokeApiToken(
   return row ? view(row, now) : undefined;
 }
 
+/** A token's public id, or undefined when `presented` is not shaped like one of ours. */
+export const apiTokenId = (presented: string): string | undefined => TOKEN_FORMAT.exec(presented)?.[1];
+
+/** The SHA-256 of a token, hex: all the registry (and a console session) keeps of it. */
+export const apiTokenHash = sha256Hex;
+
 /**
  * Checks a presented bearer token against the registry: found by its public id, then its hash compared in
  * constant time. Anything not shaped like one of ours is `unknown` without a query.
  */
 export async function checkApiToken(db: D1Database, presented: string, now: number): Promise<TokenCheck> {
-  const id = TOKEN_FORMAT.exec(presented)?.[1];
+  const id = apiTokenId(presented);
   if (!id) return { ok: false, reason: "unknown" };
+  return checkApiTokenHash(db, id, await sha256Hex(presented), now);
+}
+
+/**
+ * The same check from a token's id and hash (what a console session holds instead of the token), so a
+ * session dies with its token: revoked or expired, it is refused at the next request.
+ */
+export async function checkApiTokenHash(
+  db: D1Database,
+  id: string,
+  hash: string,
+  now: number,
+): Promise<TokenCheck> {
   const row = await db.prepare("SELECT * FROM api_tokens WHERE id = ?").bind(id).first<ApiTokenRow>();
-  // Hashed even when no row matched, so a made-up id costs the same as a real one with a wrong secret.
-  const hash = await sha256Hex(presented);
-  if (!row || !(await constantTimeEqual(hash, row.token_hash))) return { ok: false, reason: "unknown" };
+  // Compared even when no row matched, so a made-up id costs the same as a real one with a wrong secret.
+  if (!(await constantTimeEqual(hash, row?.token_hash ?? ""))) return { ok: false, reason: "unknown" };
+  if (!row) return { ok: false, reason: "unknown" };
   if (row.revoked_at !== null) return { ok: false, reason: "revoked", name: row.name };
   if (row.expires_at !== null && row.expires_at <= now)
     return { ok: false, reason: "expired", name: row.name };

@@ -33,3 +33,6 @@ export function rackView(rack: RackRow, now: number) {
     config: JSON.parse(rack.config) as Record<string, unknown>,
   };
 }
+
+/** A rack as the API answers it. */
+export type RackView = ReturnType<typeof rackView>;

@@ -1,11 +1,9 @@
 import type { Command } from "commander";
 import type { LoadedConfig, RackConfig } from "../../../../shared/config/index.ts";
-import {
-  METRIC_INTERVALS,
-  type MetricInterval,
-  QUERY_LIMITS,
-} from "../../../../shared/telemetry/query-params.ts";
+import { seriesBuckets } from "../../../../shared/telemetry/metric-buckets.ts";
+import { type MetricInterval, QUERY_LIMITS } from "../../../../shared/telemetry/query-params.ts";
 import type { MetricSeries, MetricsAnswer } from "../../../../shared/telemetry/query-results.ts";
+import { sparkline } from "../../../../shared/telemetry/sparkline.ts";
 import { textTable } from "../text-table.ts";
 import {
   addQueryOptions,
@@ -17,7 +15,6 @@ import {
   queryApi,
   reportLimits,
 } from "./query-command.ts";
-import { sparkline } from "./sparkline.ts";
 
 interface MetricsOptions extends QueryOptions {
   name?: string;
@@ -26,21 +23,9 @@ interface MetricsOptions extends QueryOptions {
   groupBy?: string;
 }
 
-/** The value a bucket shows in the chart: what a gauge was, how much a counter counted, else the mean. */
-function bucketValue(series: MetricSeries, point: MetricSeries["points"][number]): number {
-  if (series.type === "gauge") return point.last ?? point.avg;
-  return series.type === "counter" ? point.sum : point.avg;
-}
-
-/** Every bucket of the window in order, undefined where the series has no point, for the chart. */
-function chart(answer: MetricsAnswer, series: MetricSeries): string {
-  const step = METRIC_INTERVALS[answer.interval as MetricInterval];
-  const first = Math.floor(Date.parse(answer.window.since) / step) * step;
-  const byTs = new Map(series.points.map((point) => [Date.parse(point.ts), bucketValue(series, point)]));
-  const values: (number | undefined)[] = [];
-  for (let ts = first; ts < Date.parse(answer.window.until); ts += step) values.push(byTs.get(ts));
-  return sparkline(values);
-}
+/** Every bucket of the window in order, blank where the series has no point. */
+const chart = (answer: MetricsAnswer, series: MetricSeries) =>
+  sparkline(seriesBuckets(answer, series).values);
 
 /** One row a series: totals over the window and a chart of its buckets. */
 function metricsTable(answer: MetricsAnswer, io: QueryIo): string {
