@@ -21,7 +21,8 @@ export async function runDev(
     [
       "",
       "fluxrig mixer is running",
-      `  API        ${mixer.apiUrl}`,
+      `  console    ${mixer.apiUrl}/   (sign in with the token below)`,
+      `  API        ${mixer.apiUrl}/api/v1`,
       `  token      ${mixer.token}   (${mixer.tokenSource})`,
       `  bootstrap  ${mixer.bootstrapToken}   (${mixer.bootstrapTokenSource}; racks: FLUXRIG_RACK_BOOTSTRAP_TOKEN)`,
       `  cluster    ${mixer.clusterKeyFingerprint}   (pin it: FLUXRIG_RACK_CLUSTER_KEY_FINGERPRINT)`,
