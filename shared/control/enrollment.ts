@@ -35,6 +35,11 @@ export const enrollRequestSchema = z.object({
   config: z.record(z.string(), z.unknown()),
   /** Secrets from the rack's environment, already sealed to its own key: the mixer never sees them. */
   secrets: z.record(z.string(), sealedSecretSchema),
+  /** The rack's own NATS user nkey (public, `U…`): the mixer issues the rack's bus JWTs for it. */
+  nats_user_key: z
+    .string()
+    .regex(/^U[A-Z2-7]{55}$/, "a NATS user public key (U…)")
+    .optional(),
 });
 export type EnrollRequest = z.infer<typeof enrollRequestSchema>;
 

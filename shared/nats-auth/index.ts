@@ -18,5 +18,6 @@ export {
   type RackBusScope,
   rackInboxPrefix,
   rackPermissions,
+  rackStandbyPermissions,
 } from "./permissions.ts";
 export { operatorModeConfig } from "./server-config.ts";

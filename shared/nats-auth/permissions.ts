@@ -82,6 +82,18 @@ export function rackPermissions(scope: RackBusScope): Permissions {
   };
 }
 
+/**
+ * What a rack may do on the bus while it is not active (pending, suspended) or its active JWT has expired:
+ * heartbeats and enrollment out, its inbox and passport in. Enough for the mixer to see it and send it a new
+ * passport (adoption, renewal), nothing of the data planes.
+ */
+export function rackStandbyPermissions(scope: Pick<RackBusScope, "rackId">): Permissions {
+  return {
+    pub: { allow: [heartbeatSubject(scope.rackId), ENROLL_SUBJECT] },
+    sub: { allow: [`${rackInboxPrefix(scope.rackId)}.>`, passportSubject(scope.rackId)] },
+  };
+}
+
 /** The enrollment user's: request `flux.ctl.enroll` and read the answer, nothing else. */
 export function enrollmentPermissions(): Permissions {
   return {
