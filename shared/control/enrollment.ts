@@ -44,11 +44,14 @@ export const enrollRequestSchema = z.object({
 export type EnrollRequest = z.infer<typeof enrollRequestSchema>;
 
 /**
- * Secret settings that only admit a rack at enrollment (`rack.bootstrap_token`: one credential for the whole
- * cluster). They are never sealed into a passport, kept in the registry or handed to gears: a gear, a stolen
+ * Secret settings that only admit a rack at enrollment (`rack.bootstrap_token`, and `snake.enrollment_token` on a
+ * bus in operator mode: credentials for the whole cluster). They are never sealed into a passport, kept in the registry or handed to gears: a gear, a stolen
  * passport or a registry dump would otherwise carry a key that enrolls any machine.
  */
-export const ENROLLMENT_ONLY_SECRETS: ReadonlySet<string> = new Set(["rack.bootstrap_token"]);
+export const ENROLLMENT_ONLY_SECRETS: ReadonlySet<string> = new Set([
+  "rack.bootstrap_token",
+  "snake.enrollment_token",
+]);
 
 /**
  * `secrets` without the {@link ENROLLMENT_ONLY_SECRETS}.
