@@ -7,6 +7,7 @@ import { parseDuration } from "../../shared/config/duration.ts";
 import { mixerConfigSpec } from "../../shared/config/index.ts";
 import { MIXER_CONFIG_FLAGS } from "./config-flags.ts";
 import { runDev } from "./dev/run-dev.ts";
+import { natsSecrets } from "./keys-init.ts";
 
 export type CliIo = ProgramIo;
 
@@ -48,6 +49,19 @@ export function buildMixerProgram(io: CliIo): Command {
         io,
         { drainTimeoutMs: options.drainTimeout },
       );
+    });
+  program
+    .command("keys")
+    .description("secrets a deployment needs")
+    .command("init")
+    .description(
+      'print new bus keys (MIXER_NATS_KEYS) and the enrollment token made with them, for snake.auth = "jwt"',
+    )
+    .action(async () => {
+      for (const secret of await natsSecrets()) {
+        io.err(`# ${secret.name}: ${secret.purpose}\n`);
+        io.out(`${secret.name}=${secret.value}\n`);
+      }
     });
   return program;
 }

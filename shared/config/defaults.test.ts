@@ -37,6 +37,8 @@ const RACK_DEFAULTS: Record<string, unknown> = {
   "snake.connect_timeout": "10s",
   "snake.reconnect_wait": "1s",
   "snake.convergence_delay": "100ms",
+  // Ours: the bus's enrollment credential under operator mode (a secret, environment only).
+  "snake.enrollment_token": undefined,
   "observability.enabled": true,
   "observability.tier": "embedded",
   "observability.sampling_rate": 1.0,
@@ -73,6 +75,9 @@ const MIXER_DEFAULTS: Record<string, unknown> = {
   "snake.business_stream_max_age": "720h",
   "snake.telemetry_stream_max_age": "24h",
   "snake.durable": false,
+  // Ours: per-rack bus credentials (nats-server operator mode) and the lifetime of a rack's user JWT.
+  "snake.auth": "none",
+  "snake.user_jwt_ttl": "24h",
   // Ours: the Worker reaches NATS over its websocket listener.
   "snake.websocket_url": "ws://127.0.0.1:4223",
   "observability.enabled": true,

@@ -1,5 +1,5 @@
 import type { z } from "zod";
-import { bool, busName, duration, entityName, int, num, oneOf, section, str, url } from "./fields.ts";
+import { bool, busName, duration, entityName, int, num, oneOf, secret, section, str, url } from "./fields.ts";
 import type { UrlRule } from "./url-rule.ts";
 
 /** Sections and fields the rack and the mixer share (reference: [Base] (Common), [Logging], [Observability]). */
@@ -53,6 +53,9 @@ export const connectSection = section({
   connect_timeout: duration("10s", "100ms"),
   reconnect_wait: duration("1s", "10ms"),
   convergence_delay: duration("100ms"),
+  enrollment_token: secret(
+    "The bus's enrollment credential (FLUXRIG_SNAKE_ENROLLMENT_TOKEN) when nats-server runs in operator mode: a bearer JWT that may only request flux.ctl.enroll.",
+  ),
 });
 
 export type BaseSection = z.infer<typeof baseSection>;

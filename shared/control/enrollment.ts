@@ -35,15 +35,23 @@ export const enrollRequestSchema = z.object({
   config: z.record(z.string(), z.unknown()),
   /** Secrets from the rack's environment, already sealed to its own key: the mixer never sees them. */
   secrets: z.record(z.string(), sealedSecretSchema),
+  /** The rack's own NATS user nkey (public, `U…`): the mixer issues the rack's bus JWTs for it. */
+  nats_user_key: z
+    .string()
+    .regex(/^U[A-Z2-7]{55}$/, "a NATS user public key (U…)")
+    .optional(),
 });
 export type EnrollRequest = z.infer<typeof enrollRequestSchema>;
 
 /**
- * Secret settings that only admit a rack at enrollment (`rack.bootstrap_token`: one credential for the whole
- * cluster). They are never sealed into a passport, kept in the registry or handed to gears: a gear, a stolen
+ * Secret settings that only admit a rack at enrollment (`rack.bootstrap_token`, and `snake.enrollment_token` on a
+ * bus in operator mode: credentials for the whole cluster). They are never sealed into a passport, kept in the registry or handed to gears: a gear, a stolen
  * passport or a registry dump would otherwise carry a key that enrolls any machine.
  */
-export const ENROLLMENT_ONLY_SECRETS: ReadonlySet<string> = new Set(["rack.bootstrap_token"]);
+export const ENROLLMENT_ONLY_SECRETS: ReadonlySet<string> = new Set([
+  "rack.bootstrap_token",
+  "snake.enrollment_token",
+]);
 
 /**
  * `secrets` without the {@link ENROLLMENT_ONLY_SECRETS}.

@@ -10,6 +10,12 @@ export const PASSPORT_VERSION = 1;
 export const RACK_STATUSES = ["pending", "active", "suspended", "revoked"] as const;
 export type RackStatus = (typeof RACK_STATUSES)[number];
 
+/** A JWT as NATS reads it (three base64url parts). */
+const jwtText = z
+  .string()
+  .max(16_384)
+  .regex(/^[\w-]+\.[\w-]+\.[\w-]+$/, "a JWT");
+
 /**
  * What the mixer vouches for in a passport (the payload of the signed envelope). `rack_key` is the
  * fingerprint of the rack's identity key, so a passport issued to one rack is refused by any other.
@@ -26,6 +32,13 @@ export const passportPayloadSchema = z.strictObject({
   rack_key: z.string().startsWith("SHA256:"),
   config: z.record(z.string(), z.unknown()),
   secrets: z.record(z.string(), sealedSecretSchema),
+  /**
+   * The rack's user JWTs for the bus when it runs in operator mode (for the rack's own user nkey, signed by
+   * the account signing key): `jwt` with the rack's full permissions, expiring (`snake.user_jwt_ttl`), only
+   * while active; `standby_jwt` without expiry, allowing only heartbeats, enrollment, its inbox and its
+   * passport, so a rack whose `jwt` expired with the mixer away still reaches it for a renewal.
+   */
+  bus: z.strictObject({ jwt: jwtText.optional(), standby_jwt: jwtText }).optional(),
 });
 export type PassportPayload = z.infer<typeof passportPayloadSchema>;
 

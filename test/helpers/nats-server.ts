@@ -1,7 +1,9 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { type Authenticator, jwtAuthenticator } from "@nats-io/nats-core";
 import { type NatsServerProcess, startNatsServerProcess } from "../../mixer-worker/cli/dev/nats-server.ts";
+import { generateNatsKeys, mixerUser, type NatsKeys, parseNatsKeys } from "../../shared/nats-auth/index.ts";
 
 /** A nats-server started for a test, in its own temp dir, on random ports. */
 export interface NatsServer {
@@ -14,6 +16,8 @@ export interface NatsServer {
   /** JetStream `store_dir`. */
   storeDir: string;
   jetstreamDomain: string;
+  /** In operator mode (`operator: true`): the keys it trusts, to issue users as the mixer does. */
+  keys?: NatsKeys;
   /**
    * Stops the server with SIGINT and waits for it to exit. The temp dir is removed unless `keepStore` is
    * set, in which case `startNatsServer({ reuse: this })` brings the same server back.
@@ -28,6 +32,8 @@ export interface StartNatsServerOptions {
   /** A server stopped with `keepStore: true`: start again on the same ports with the same JetStream store. */
   reuse?: NatsServer;
   readyTimeoutMs?: number;
+  /** Operator (JWT) mode with new keys: anonymous clients are refused; connect with {@link adminAuth}. */
+  operator?: boolean;
 }
 
 /** What a server stopped with keepStore leaves for `reuse`; kept out of the public shape. */
@@ -66,6 +72,7 @@ export async function startNatsServer(options: StartNatsServerOptions = {}): Pro
         monitoringPort: -1,
         jetstreamDomain: options.jetstreamDomain ?? "flux",
         ...(options.maxPayload === undefined ? {} : { maxPayload: options.maxPayload }),
+        ...(options.operator ? { operator: parseNatsKeys(generateNatsKeys(), "generated") } : {}),
       };
   const process = await startNatsServerProcess({
     ...base,
@@ -80,6 +87,7 @@ export async function startNatsServer(options: StartNatsServerOptions = {}): Pro
     monitoringUrl: process.monitoringUrl,
     storeDir: process.storeDir,
     jetstreamDomain: base.jetstreamDomain,
+    ...(base.operator ? { keys: base.operator } : {}),
     async stop({ keepStore = false } = {}) {
       await process.stop();
       if (keepStore) stopped.set(server, process);
@@ -87,4 +95,16 @@ export async function startNatsServer(options: StartNatsServerOptions = {}): Pro
     },
   };
   return server;
+}
+
+/**
+ * Connection options for a user with every permission (what the mixer's bridge holds) on a server in operator
+ * mode; none for an open server.
+ *
+ * @example const nc = await connect({ servers: server.url, ...(await adminAuth(server)) });
+ */
+export async function adminAuth(server: NatsServer): Promise<{ authenticator?: Authenticator }> {
+  if (!server.keys) return {};
+  const { jwt, seed } = await mixerUser(server.keys, "test-admin");
+  return { authenticator: jwtAuthenticator(jwt, seed) };
 }

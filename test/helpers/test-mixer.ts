@@ -146,5 +146,6 @@ export function rackEnv(
     FLUXRIG_SNAKE_URL: snakeUrl,
     FLUXRIG_RACK_BOOTSTRAP_TOKEN: mixer.bootstrapToken,
     FLUXRIG_RACK_HEARTBEAT_INTERVAL: "2s",
+    ...(mixer.enrollmentToken ? { FLUXRIG_SNAKE_ENROLLMENT_TOKEN: mixer.enrollmentToken } : {}),
   };
 }

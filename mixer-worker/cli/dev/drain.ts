@@ -1,10 +1,13 @@
 import { JetStreamApiError, type JetStreamManager, jetstreamManager } from "@nats-io/jetstream";
+import type { Authenticator } from "@nats-io/nats-core";
 import { connect } from "@nats-io/transport-node";
 import { JOURNAL_CONSUMER, TELEMETRY_CONSUMER, TELEMETRY_STREAM } from "../../../shared/fluxmsg/subjects.ts";
 import { DEAD_LETTER_FILTER } from "../../../shared/snake/streams.ts";
 
 export interface DrainOptions {
   natsUrl: string;
+  /** Credentials when nats-server runs in operator mode. */
+  authenticator?: Authenticator;
   domain: string;
   /** Whether the streams are on disk (snake.durable): decides what a timeout costs. */
   durable: boolean;
@@ -36,7 +39,11 @@ const CONSUMER_NOT_FOUND = 10014;
  * const { drained } = await drainTelemetry({ natsUrl, domain: "flux", durable: false, storeDir, timeoutMs: 60_000, log });
  */
 export async function drainTelemetry(options: DrainOptions): Promise<DrainOutcome> {
-  const nc = await connect({ servers: options.natsUrl, timeout: 5_000 });
+  const nc = await connect({
+    servers: options.natsUrl,
+    timeout: 5_000,
+    ...(options.authenticator ? { authenticator: options.authenticator } : {}),
+  });
   try {
     const jsm = await jetstreamManager(nc, { domain: options.domain });
     // Dead letters stay captured: the bridge still publishes them while it flushes. Narrowing to them closes

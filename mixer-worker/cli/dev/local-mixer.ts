@@ -2,14 +2,23 @@ import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { jetstreamManager } from "@nats-io/jetstream";
+import { type Authenticator, jwtAuthenticator } from "@nats-io/nats-core";
 import { connect } from "@nats-io/transport-node";
 import type { FlagValue, LoadedConfig, MixerConfig } from "../../../shared/config/index.ts";
 import { referencedVariables } from "../../../shared/config/index.ts";
+import { mixerUser, NATS_KEYS_SECRET, parseNatsKeys } from "../../../shared/nats-auth/index.ts";
 import { importPrivateJwk, keyFingerprint, SIGNING_ALGORITHM } from "../../../shared/passport/index.ts";
 import { parseScenarioReference } from "../../../shared/scenario/index.ts";
 import { ensureStreams } from "../../../shared/snake/streams.ts";
 import { drainTelemetry } from "./drain.ts";
-import { API_TOKEN, BOOTSTRAP_TOKEN, clusterKeySecret, localSecret } from "./local-secrets.ts";
+import {
+  API_TOKEN,
+  BOOTSTRAP_TOKEN,
+  clusterKeySecret,
+  enrollmentTokenSecret,
+  localSecret,
+  NATS_KEYS,
+} from "./local-secrets.ts";
 import type { NatsServerProcess } from "./nats-server.ts";
 import { superviseNatsServer } from "./nats-supervisor.ts";
 import { assertPortFree, freeLoopbackPort } from "./port-check.ts";
@@ -42,9 +51,15 @@ export interface LocalMixer {
   bootstrapTokenSource: string;
   /** The cluster key's fingerprint, for rack.cluster_key_fingerprint. */
   clusterKeyFingerprint: string;
+  /** Under `snake.auth = "jwt"`: what racks present to the bus before they hold a passport (snake.enrollment_token). */
+  enrollmentToken?: string;
+  /** Under `snake.auth = "jwt"`: a user with every permission, for the launcher's own tools and tests. */
+  natsAuthenticator?: Authenticator;
   storeDir: string;
   /** The nats-server process running now (it is restarted when it dies). */
   natsServerPid(): number;
+  /** Its monitoring endpoint (`/connz`, `/jsz`), on a random 127.0.0.1 port. */
+  natsMonitoringUrl(): string;
   /** Resolves with a reason when the Worker exits on its own, or nats-server keeps dying. */
   failed: Promise<string>;
   /**
@@ -91,6 +106,18 @@ export async function startLocalMixer(input: LocalMixerInput): Promise<LocalMixe
     (await importPrivateJwk(JSON.parse(clusterKey.value), SIGNING_ALGORITHM, clusterKey.source)).publicRaw,
   );
 
+  // Operator mode: the bus's keys (made on first start), a user for the launcher's own connections, and the
+  // enrollment credential racks present before they hold a passport.
+  const natsSecret =
+    config.snake.auth === "jwt" ? await localSecret(storeDir, NATS_KEYS, input.env) : undefined;
+  const natsKeys = natsSecret ? parseNatsKeys(natsSecret.value, natsSecret.source) : undefined;
+  const launcherUser = natsKeys ? await mixerUser(natsKeys, "fluxrig-mixer-dev") : undefined;
+  const natsAuthenticator = launcherUser ? jwtAuthenticator(launcherUser.jwt, launcherUser.seed) : undefined;
+  const enrollmentToken = natsKeys
+    ? (await localSecret(storeDir, enrollmentTokenSecret(natsKeys), input.env)).value
+    : undefined;
+  const auth = natsAuthenticator ? { authenticator: natsAuthenticator } : {};
+
   // Nothing may outlive the launcher, even when it dies without running stop().
   const reaper = startReaper();
   if (!config.snake.durable) {
@@ -108,11 +135,12 @@ export async function startLocalMixer(input: LocalMixerInput): Promise<LocalMixe
       monitoringPort: -1,
       jetstreamDomain: config.snake.domain,
       maxPayload: Math.max(config.mixer.max_payload_size, 1_048_576),
+      ...(natsKeys ? { operator: natsKeys } : {}),
     },
     {
       log: input.log,
       onSpawn: (server) => reaper.watch(server.pid, { group: true, signal: "INT" }),
-      onRestart: (server) => createStreams(server, config),
+      onRestart: (server) => createStreams(server, config, auth),
     },
   );
   let wrangler: ReturnType<typeof startWranglerDev> | undefined;
@@ -139,6 +167,7 @@ export async function startLocalMixer(input: LocalMixerInput): Promise<LocalMixe
         domain: config.snake.domain,
         durable: config.snake.durable,
         storeDir,
+        ...auth,
         timeoutMs: options.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS,
         log: input.log,
         ...(options.signal ? { signal: options.signal } : {}),
@@ -147,7 +176,7 @@ export async function startLocalMixer(input: LocalMixerInput): Promise<LocalMixe
     await stopAll();
   };
   try {
-    await createStreams(nats.current, config);
+    await createStreams(nats.current, config, auth);
     const persistTo = join(storeDir, "mixer");
     input.log(`applying registry migrations (D1, persisted under ${persistTo})`);
     await runWrangler(
@@ -176,6 +205,7 @@ export async function startLocalMixer(input: LocalMixerInput): Promise<LocalMixe
     vars.set(API_TOKEN.env, token);
     vars.set(BOOTSTRAP_TOKEN.env, bootstrap.value);
     vars.set("MIXER_CLUSTER_KEY", clusterKey.value);
+    if (natsSecret) vars.set(NATS_KEYS_SECRET, natsSecret.value);
     await writeFile(envFile, [...vars].map(([name, value]) => dotenvLine(name, value)).join(""), {
       mode: 0o600,
     });
@@ -208,11 +238,14 @@ export async function startLocalMixer(input: LocalMixerInput): Promise<LocalMixe
       natsUrl: nats.current.url,
       wsUrl: nats.current.wsUrl,
       natsServerPid: () => nats.current.pid,
+      natsMonitoringUrl: () => nats.current.monitoringUrl,
       token,
       tokenSource,
       bootstrapToken: bootstrap.value,
       bootstrapTokenSource: bootstrap.source,
       clusterKeyFingerprint,
+      ...(enrollmentToken ? { enrollmentToken } : {}),
+      ...(natsAuthenticator ? { natsAuthenticator } : {}),
       storeDir,
       failed,
       stop,
@@ -239,8 +272,12 @@ function dotenvLine(name: string, value: string): string {
   throw new Error(`${name} holds both kinds of quotes; wrangler's env file cannot carry it`);
 }
 
-async function createStreams(nats: NatsServerProcess, config: MixerConfig): Promise<void> {
-  const nc = await connect({ servers: nats.url, timeout: 5_000 });
+async function createStreams(
+  nats: NatsServerProcess,
+  config: MixerConfig,
+  auth: { authenticator?: Authenticator },
+): Promise<void> {
+  const nc = await connect({ servers: nats.url, timeout: 5_000, ...auth });
   try {
     await ensureStreams(await jetstreamManager(nc, { domain: config.snake.domain }), config.snake);
   } finally {

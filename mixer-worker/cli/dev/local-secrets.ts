@@ -2,7 +2,9 @@ import { randomBytes } from "node:crypto";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { LOCAL_API_TOKEN_FILE, LOCAL_BOOTSTRAP_TOKEN_FILE } from "../../../shared/cli/local-mixer-files.ts";
+import { generateNatsKeys, NATS_KEYS_SECRET, type NatsKeys } from "../../../shared/nats-auth/index.ts";
 import { exportPrivateJwk, generateKeyPair, SIGNING_ALGORITHM } from "../../../shared/passport/index.ts";
+import { enrollmentToken } from "../keys-init.ts";
 
 /** A secret the local mixer makes itself on first start, where production sets a Worker secret. */
 export interface LocalSecretSpec {
@@ -25,6 +27,29 @@ export const BOOTSTRAP_TOKEN: LocalSecretSpec = {
   env: "FLUXRIG_ENROLLMENT_BOOTSTRAP_TOKEN",
   generate: randomToken,
 };
+
+/**
+ * The bus's operator, account, account signing and system account seeds (`snake.auth = "jwt"`), kept in
+ * `<store.dir>/nats.keys`; production sets the `MIXER_NATS_KEYS` Worker secret instead.
+ */
+export const NATS_KEYS: LocalSecretSpec = {
+  file: "nats.keys",
+  env: NATS_KEYS_SECRET,
+  generate: async () => generateNatsKeys(),
+};
+
+/**
+ * The bus's enrollment credential (`snake.auth = "jwt"`): a bearer JWT, without expiry, that may only
+ * request `flux.ctl.enroll`; racks present it before they hold a passport (`FLUXRIG_SNAKE_ENROLLMENT_TOKEN`).
+ * Kept in `<store.dir>/enrollment-token`.
+ */
+export function enrollmentTokenSecret(keys: NatsKeys): LocalSecretSpec {
+  return {
+    file: "enrollment-token",
+    env: "FLUXRIG_SNAKE_ENROLLMENT_TOKEN",
+    generate: () => enrollmentToken(keys),
+  };
+}
 
 /** The cluster key that signs passports, as a private Ed25519 JWK, kept in `store.cluster_key_file`. */
 export function clusterKeySecret(file: string): LocalSecretSpec {

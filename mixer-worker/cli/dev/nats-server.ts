@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { type NatsKeys, operatorModeConfig } from "../../../shared/nats-auth/index.ts";
 
 export interface NatsServerOptions {
   /** Holds nats.conf, nats.log, the ports file and the JetStream store (`<dir>/jetstream`). */
@@ -15,6 +16,11 @@ export interface NatsServerOptions {
   jetstreamDomain: string;
   /** Server `max_payload` in bytes (nats-server's default is 1 MiB). */
   maxPayload?: number;
+  /**
+   * Operator (JWT) mode with these keys: anonymous clients are refused, every client presents a user JWT of
+   * the fluxrig account, and the `full` resolver under `<dir>/resolver` takes account updates (revocations).
+   */
+  operator?: NatsKeys;
   readyTimeoutMs?: number;
 }
 
@@ -39,7 +45,7 @@ interface Ports {
   websocket: string[];
 }
 
-function serverConfig(o: NatsServerOptions): string {
+async function serverConfig(o: NatsServerOptions): Promise<string> {
   return [
     `listen: 127.0.0.1:${o.port}`,
     `http: 127.0.0.1:${o.monitoringPort}`,
@@ -47,6 +53,7 @@ function serverConfig(o: NatsServerOptions): string {
     ...(o.maxPayload === undefined ? [] : [`max_payload: ${o.maxPayload}`]),
     `jetstream { store_dir: ${JSON.stringify(join(o.dir, "jetstream"))}, domain: ${JSON.stringify(o.jetstreamDomain)} }`,
     `websocket { host: 127.0.0.1, port: ${o.websocketPort}, no_tls: true, compression: false }`,
+    ...(o.operator ? await operatorModeConfig(o.operator, join(o.dir, "resolver")) : []),
     "",
   ].join("\n");
 }
@@ -63,7 +70,7 @@ export async function startNatsServerProcess(options: NatsServerOptions): Promis
   await mkdir(options.dir, { recursive: true });
   const configPath = join(options.dir, "nats.conf");
   const logPath = join(options.dir, "nats.log");
-  await writeFile(configPath, serverConfig(options));
+  await writeFile(configPath, await serverConfig(options));
   // Its own process group: a terminal's Ctrl-C reaches the launcher only, which stops the server last, after
   // the bridge has drained what the server holds.
   const child = spawn("nats-server", ["-c", configPath, "-l", logPath], { stdio: "ignore", detached: true });

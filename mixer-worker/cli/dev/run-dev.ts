@@ -26,6 +26,11 @@ export async function runDev(
       `  token      ${mixer.token}   (${mixer.tokenSource})`,
       `  bootstrap  ${mixer.bootstrapToken}   (${mixer.bootstrapTokenSource}; racks: FLUXRIG_RACK_BOOTSTRAP_TOKEN)`,
       `  cluster    ${mixer.clusterKeyFingerprint}   (pin it: FLUXRIG_RACK_CLUSTER_KEY_FINGERPRINT)`,
+      ...(mixer.enrollmentToken
+        ? [
+            `  bus        operator mode (snake.auth = "jwt"); racks: FLUXRIG_SNAKE_ENROLLMENT_TOKEN=$(cat ${mixer.storeDir}/enrollment-token)`,
+          ]
+        : []),
       `  NATS       ${mixer.natsUrl}   (racks: snake.url)`,
       `  websocket  ${mixer.wsUrl}   (the mixer's Snake bridge: snake.websocket_url)`,
       `  store      ${mixer.storeDir}`,

@@ -1,6 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
-import { type NatsConnection, wsconnect } from "@nats-io/nats-core";
+import { jwtAuthenticator, type NatsConnection, wsconnect } from "@nats-io/nats-core";
 import {
   JOURNAL_CONSUMER,
   JOURNAL_DEAD_LETTER,
@@ -11,6 +11,13 @@ import {
   TELEMETRY_STREAM,
 } from "../../../shared/fluxmsg/subjects.ts";
 import { JOURNAL_KIND } from "../../../shared/journal/record.ts";
+import {
+  accountJwt,
+  mixerUser,
+  pushAccountJwt,
+  REVOKED_FOREVER,
+  systemUser,
+} from "../../../shared/nats-auth/index.ts";
 import { ensureStreams } from "../../../shared/snake/streams.ts";
 import type { BatchKind } from "../../../shared/telemetry/batch.ts";
 import { TELEMETRY_KINDS } from "../../../shared/telemetry/records.ts";
@@ -22,6 +29,8 @@ import type { IngestRecord } from "../ingest/decode-batch.ts";
 import { IngestPump } from "../ingest/ingest-pump.ts";
 import { storeIngestRecords, storeTelemetryRecords } from "../ingest/store-records.ts";
 import { mixerId } from "../registry/mixer-identity.ts";
+import { natsKeys } from "../registry/nats-keys.ts";
+import { revokedNatsUserKeys } from "../registry/racks.ts";
 import { applyRetention } from "../retention/apply-retention.ts";
 import { activateStartupScenario } from "../scenarios/startup.ts";
 import { BridgeMetricsSampler } from "../self/bridge-metrics.ts";
@@ -57,6 +66,8 @@ export class SnakeBridge extends DurableObject<MixerEnv> {
   /** Settled once the alarm is known to be set; alarm() keeps it set from then on. */
   private alarmArmed: Promise<void> | undefined;
   private lastError: string | null = null;
+  /** A revocation not yet taken by nats-server (it was down or refused): retried by the alarm. */
+  private revocationsPending = false;
   private readonly telemetryPump = new IngestPump({
     stream: TELEMETRY_STREAM,
     consumer: TELEMETRY_CONSUMER,
@@ -177,8 +188,48 @@ export class SnakeBridge extends DurableObject<MixerEnv> {
     }, delayMs);
   }
 
+  /**
+   * Makes nats-server refuse every revoked rack at once (under `snake.auth = "jwt"`): pushes the account JWT
+   * with their user keys revoked to the `full` resolver as a system-account user, so their connections close.
+   * A push that fails is counted as a bus failure and retried by the alarm until it lands.
+   */
+  async revokeOnBus(): Promise<void> {
+    try {
+      await this.pushRevocations();
+      this.revocationsPending = false;
+    } catch (error) {
+      this.revocationsPending = true;
+      this.health.bus.failed(error);
+      this.self.log(
+        "error",
+        `snake bridge: revocations not taken by nats-server yet: ${(error as Error).message}`,
+      );
+    }
+  }
+
+  private async pushRevocations(): Promise<void> {
+    const keys = natsKeys(this.env);
+    if (!keys) return;
+    const revoked = await revokedNatsUserKeys(this.env.REGISTRY);
+    const jwt = await accountJwt(keys, Object.fromEntries(revoked.map((key) => [key, REVOKED_FOREVER])));
+    const sys = await systemUser(keys);
+    const nc = await wsconnect({
+      servers: this.config.snake.websocket_url,
+      name: "fluxrig-mixer-revocations",
+      authenticator: jwtAuthenticator(sys.jwt, sys.seed),
+      maxReconnectAttempts: 0,
+      timeout: 10_000,
+    });
+    try {
+      await pushAccountJwt(nc, jwt);
+    } finally {
+      await nc.close();
+    }
+  }
+
   override async alarm(): Promise<void> {
     this.ensurePumping();
+    if (this.revocationsPending) await this.revokeOnBus();
     await this.ctx.storage.setAlarm(Date.now() + this.config.ingest.flush_interval);
     if (Date.now() - this.lastSelfFlushAt >= SELF_FLUSH_MS) await this.flushSelfTelemetry();
     await this.retentionIfDue();
@@ -215,9 +266,13 @@ export class SnakeBridge extends DurableObject<MixerEnv> {
   private async connectBus(): Promise<NatsConnection> {
     const { snake, ingest } = this.config;
     if (!this.nc || this.nc.isClosed()) {
+      // Under operator mode the bridge is its own user, the only one allowed to manage streams and consumers.
+      const keys = natsKeys(this.env);
+      const user = keys ? await mixerUser(keys, "fluxrig-mixer-bridge") : undefined;
       this.nc = await wsconnect({
         servers: snake.websocket_url,
         name: "fluxrig-mixer-bridge",
+        ...(user ? { authenticator: jwtAuthenticator(user.jwt, user.seed) } : {}),
         maxReconnectAttempts: -1,
         reconnectTimeWait: 1_000,
         timeout: 10_000,
@@ -226,6 +281,8 @@ export class SnakeBridge extends DurableObject<MixerEnv> {
           `cannot reach NATS at ${snake.websocket_url} (snake.websocket_url): ${(error as Error).message}`,
         );
       });
+      // The resolver may hold an older account JWT (a restarted server, its preload): state the revocations again.
+      if (keys) await this.revokeOnBus();
       const control = startControlPlane(this.nc, this.env);
       this.control = control;
       this.startupScenario ??= activateStartupScenario(this.env, (rackId) => control.deliverScenario(rackId))

@@ -137,6 +137,7 @@ async function admit(env: MixerEnv, request: EnrollRequest): Promise<{ rackId: s
       // A rack that still sends its bootstrap token gets it dropped: the registry never keeps it.
       rack_secrets: encodeSecrets(withoutEnrollmentOnly(request.secrets)),
       last_enroll_sent_at: request.sent_at,
+      nats_user_key: request.nats_user_key ?? "",
     };
     if (byKey) {
       // Revoked is final: the key may be why it was revoked, so it rewrites nothing, not even its ip.

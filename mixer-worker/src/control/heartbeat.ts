@@ -10,7 +10,9 @@ import {
 } from "../../../shared/passport/index.ts";
 import { mixerConfig } from "../config.ts";
 import type { MixerEnv } from "../env.ts";
-import { blobBytes } from "../registry/rack-row.ts";
+import { natsKeys } from "../registry/nats-keys.ts";
+import { issueRackPassport } from "../registry/rack-passport.ts";
+import { blobBytes, type RackRow } from "../registry/rack-row.ts";
 import { findRack, recordHeartbeat } from "../registry/racks.ts";
 import { clockAheadReason } from "./rack-clock.ts";
 
@@ -80,10 +82,27 @@ async function accept(env: MixerEnv, subject: string, bytes: Uint8Array): Promis
     rack.scenario_hash !== null &&
     scenario?.hash !== rack.scenario_hash &&
     now - rack.scenario_assigned_at >= pushDelay;
+  const renewed = await renewBusCredentials(env, rack, now);
   return {
     accepted: true,
     rackId: rack.id,
-    ...(behind && settled ? { resend: blobBytes(rack.passport) } : {}),
+    ...(renewed ? { resend: renewed } : behind && settled ? { resend: blobBytes(rack.passport) } : {}),
     ...(partMissed ? { resendScenario: blobBytes(rack.scenario_part) } : {}),
   };
+}
+
+/**
+ * A new passport for an active rack whose bus JWT has lived half of `snake.user_jwt_ttl` (so it is renewed
+ * well before it expires, and at the first heartbeat after the mixer comes back from an outage longer than
+ * that); undefined on an open bus or when the current one is young enough.
+ */
+async function renewBusCredentials(
+  env: MixerEnv,
+  rack: RackRow,
+  now: number,
+): Promise<Uint8Array | undefined> {
+  if (rack.status !== "active" || !rack.nats_user_key || !natsKeys(env)) return undefined;
+  const half = mixerConfig(env).config.snake.user_jwt_ttl / 2;
+  if (now - rack.passport_issued_at < half) return undefined;
+  return issueRackPassport(env, rack.id);
 }

@@ -2,6 +2,7 @@ import { PASSPORT_VERSION, signPassport } from "../../../shared/passport/index.t
 import type { MixerEnv } from "../env.ts";
 import { clusterKey } from "./cluster-key.ts";
 import { mixerId } from "./mixer-identity.ts";
+import { rackBusCredentials } from "./rack-bus-credentials.ts";
 import { changeRack } from "./rack-revision.ts";
 import { passportSecrets } from "./rack-secrets.ts";
 import { findRack, storePassport } from "./racks.ts";
@@ -21,6 +22,7 @@ export async function issueRackPassport(env: MixerEnv, id: string): Promise<Uint
   const [key, mixer] = await Promise.all([clusterKey(env), mixerId(env.REGISTRY)]);
   return changeRack(env.REGISTRY, rack, async (row) => {
     const issuedAt = Math.max(Date.now(), row.passport_issued_at + 1);
+    const bus = await rackBusCredentials(env, row);
     const passport = await signPassport(
       {
         version: PASSPORT_VERSION,
@@ -32,6 +34,7 @@ export async function issueRackPassport(env: MixerEnv, id: string): Promise<Uint
         rack_key: row.key_fingerprint,
         config: JSON.parse(row.config) as Record<string, unknown>,
         secrets: passportSecrets(row),
+        ...(bus ? { bus } : {}),
       },
       key.privateKey,
     );

@@ -38,6 +38,8 @@ export interface RackRow {
   scenario_reported_hash: string | null;
   scenario_state: string | null;
   scenario_error: string | null;
+  /** The rack's NATS user nkey (public), '' before it sent one (migrations/0009). */
+  nats_user_key: string;
 }
 
 /** A BLOB column as bytes (empty when NULL); bytes about to be written pass through as they are. */

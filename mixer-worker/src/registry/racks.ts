@@ -35,6 +35,7 @@ export type EnrollmentFields = Pick<
   | "heartbeat_interval_ms"
   | "sealing_key"
   | "last_enroll_sent_at"
+  | "nats_user_key"
 > & { rack_secrets: Uint8Array };
 
 /**
@@ -50,8 +51,8 @@ export async function insertRack(
     .prepare(
       `INSERT OR IGNORE INTO racks (id, name, identity_key, key_fingerprint, sealing_key, ip, version, labels,
          status, config, rack_secrets, first_seen, last_seen, status_changed_at, heartbeat_interval_ms,
-         last_enroll_sent_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         last_enroll_sent_at, nats_user_key)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     )
     .bind(
       rack.id,
@@ -70,6 +71,7 @@ export async function insertRack(
       now,
       rack.heartbeat_interval_ms,
       rack.last_enroll_sent_at,
+      rack.nats_user_key,
     )
     .run();
   return result.meta.changes === 1;
@@ -89,7 +91,8 @@ export async function updateEnrollment(
   const result = await db
     .prepare(
       `UPDATE racks SET name = ?, ip = ?, version = ?, labels = ?, config = ?, sealing_key = ?, rack_secrets = ?,
-         heartbeat_interval_ms = ?, last_seen = ?, last_enroll_sent_at = ?, revision = revision + 1
+         heartbeat_interval_ms = ?, last_seen = ?, last_enroll_sent_at = ?, nats_user_key = ?,
+         revision = revision + 1
        WHERE id = ? AND last_enroll_sent_at < ?`,
     )
     .bind(
@@ -103,6 +106,7 @@ export async function updateEnrollment(
       fields.heartbeat_interval_ms,
       now,
       fields.last_enroll_sent_at,
+      fields.nats_user_key,
       id,
       fields.last_enroll_sent_at,
     )
@@ -209,6 +213,18 @@ export async function recordHeartbeat(
     )
     .run();
   return result.meta.changes === 1;
+}
+
+/**
+ * The NATS user keys of revoked racks, for the account JWT's revocation list.
+ *
+ * @example const keys = await revokedNatsUserKeys(env.REGISTRY);
+ */
+export async function revokedNatsUserKeys(db: D1Database): Promise<string[]> {
+  const rows = await db
+    .prepare("SELECT nats_user_key FROM racks WHERE status = 'revoked' AND nats_user_key != ''")
+    .all<{ nats_user_key: string }>();
+  return rows.results.map((row) => row.nats_user_key);
 }
 
 /** Gives a rack its signed part of a scenario, replacing any part it had. */

@@ -16,6 +16,8 @@ export interface EnrollInput {
   claims: Omit<EnrollClaims, "secrets" | "sealing_key">;
   /** Secrets from the rack's environment; sealed to its own key before they leave it. */
   secrets: Record<string, string>;
+  /** The rack's NATS user public key: the mixer issues its bus JWTs for it. */
+  natsUserKey: string;
   token: string;
   /** `rack.enrollment_timeout`: the whole handshake, retries included. */
   timeoutMs: number;
@@ -51,7 +53,12 @@ export async function enroll(input: EnrollInput): Promise<EnrollResult> {
       ]),
     ),
   );
-  const claims = { ...input.claims, sealing_key: input.keys.sealing.publicRaw, secrets: sealed };
+  const claims = {
+    ...input.claims,
+    sealing_key: input.keys.sealing.publicRaw,
+    secrets: sealed,
+    nats_user_key: input.natsUserKey,
+  };
   const deadline = Date.now() + input.timeoutMs;
   for (;;) {
     const left = deadline - Date.now();

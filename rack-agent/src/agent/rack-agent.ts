@@ -1,13 +1,17 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { jetstream } from "@nats-io/jetstream";
-import type { NatsConnection } from "@nats-io/nats-core";
+import { decode } from "@nats-io/jwt";
+import { jwtAuthenticator, type NatsConnection } from "@nats-io/nats-core";
+import type { KeyPair } from "@nats-io/nkeys";
 import type { LoadedConfig, RackConfig } from "../../../shared/config/index.ts";
 import type { ScenarioDelivery } from "../../../shared/control/scenario-delivery.ts";
 import { passportSubject, scenarioSubject } from "../../../shared/fluxmsg/subjects.ts";
+import { ENROLLMENT_INBOX_PREFIX, rackInboxPrefix } from "../../../shared/nats-auth/index.ts";
 import { PassportError, type PassportPayload } from "../../../shared/passport/index.ts";
 import { businessDeadLetters } from "../flow/dead-letters.ts";
 import { JetStreamLanes } from "../flow/guaranteed-lanes.ts";
 import { nextBootStamp } from "../identity/boot-stamp.ts";
+import { loadOrCreateBusKey } from "../identity/bus-key.ts";
 import { ClusterPin } from "../identity/cluster-pin.ts";
 import { PassportStore } from "../identity/passport-store.ts";
 import { loadOrCreateRackKeys, type RackKeys } from "../identity/rack-keys.ts";
@@ -15,7 +19,7 @@ import { primaryIp, rackName } from "../identity/rack-name.ts";
 import { ScenarioStore } from "../identity/scenario-store.ts";
 import { Journal } from "../journal/journal.ts";
 import type { RackLogger } from "../log/index.ts";
-import { connectSnake } from "../snake/connect.ts";
+import { connectSnake, type SnakeConnectOptions } from "../snake/connect.ts";
 import { createTelemetry, type Telemetry } from "../telemetry/index.ts";
 import { EnrollmentUnanswered, enroll } from "./enroll.ts";
 import { GearRunner } from "./gear-runner.ts";
@@ -87,6 +91,8 @@ class RackAgent {
     private readonly store: PassportStore,
     /** This start's boot stamp, carried by every heartbeat. */
     private readonly boot: number,
+    /** The rack's own NATS user nkey: its bus JWTs (in the passport) are issued for it. */
+    private readonly busKey: KeyPair,
   ) {
     this.#gears = new GearRunner(options.log.info);
     this.#scenarios = new ScenarioStore(options.loaded.config.base.state_dir);
@@ -101,8 +107,9 @@ class RackAgent {
     const pin = await ClusterPin.load(stateDir, config.rack.cluster_key_fingerprint);
     const store = new PassportStore(stateDir, config.base.state_file, keys.fingerprint);
     const boot = await nextBootStamp(stateDir, options.log.warn);
+    const busKey = await loadOrCreateBusKey(stateDir, options.log.warn);
     options.log.info(`rack ${name}: ip ${ip}, identity key ${keys.fingerprint}, state in ${stateDir}`);
-    return new RackAgent(options, keys, name, ip, pin, store, boot);
+    return new RackAgent(options, keys, name, ip, pin, store, boot, busKey);
   }
 
   get #config(): RackConfig {
@@ -114,12 +121,10 @@ class RackAgent {
     const cached = await this.#cachedPassport();
     if (!cached) this.#bootstrapToken();
     const nc = cached
-      ? await connectSnake(this.#config.snake, { name: `fluxrig-rack-${this.name}` }).catch(
-          (error: Error) => {
-            log.warn(`${error.message}; starting on the cached passport, and connecting in the background`);
-            return undefined;
-          },
-        )
+      ? await connectSnake(this.#config.snake, this.#connectOptions()).catch((error: Error) => {
+          log.warn(`${error.message}; starting on the cached passport, and connecting in the background`);
+          return undefined;
+        })
       : await this.#connectPatiently();
     this.#nc = nc;
     if (signal.aborted) return;
@@ -135,7 +140,7 @@ class RackAgent {
       if (cached) log.info(`base.name changed from ${cached.name} to ${this.name}: enrolling again`);
       await this.#apply(await this.#enrollPatiently(nc));
     }
-    await this.#online(nc);
+    await this.#online(cached ? nc : await this.#asRack(nc));
   }
 
   /**
@@ -150,7 +155,7 @@ class RackAgent {
     let saidAt = 0;
     while (!signal.aborted) {
       try {
-        const nc = await connectSnake(snake, { name: `fluxrig-rack-${this.name}` });
+        const nc = await connectSnake(snake, this.#connectOptions());
         if (failures > 0) log.info(`reached ${snake.url} after ${failures} failed attempt(s)`);
         return nc;
       } catch (error) {
@@ -179,6 +184,47 @@ class RackAgent {
         await sleep(this.#config.snake.reconnect_wait, undefined, { signal: this.options.signal });
       }
     }
+  }
+
+  /**
+   * How this rack presents itself to the bus. With bus credentials in its passport (operator mode): its own
+   * inbox, and its active JWT while unexpired, else the standby one, read at every (re)connect so a renewed
+   * passport takes effect at the next one. Before it holds any: the enrollment token, if set. Else nothing
+   * (an open bus).
+   */
+  #connectOptions(): SnakeConnectOptions {
+    const name = `fluxrig-rack-${this.name}`;
+    const passport = this.#passport;
+    if (passport?.bus) {
+      const seed = this.busKey.getSeed();
+      return {
+        name,
+        inboxPrefix: rackInboxPrefix(passport.rack_id),
+        // An expired JWT is refused until a renewal arrives: keep trying instead of closing for good.
+        ignoreAuthErrorAbort: true,
+        authenticator: (nonce?: string) => {
+          const bus = this.#passport?.bus ?? passport.bus;
+          const jwt = bus?.jwt && !expiresWithin(bus.jwt, 5_000) ? bus.jwt : (bus?.standby_jwt as string);
+          return jwtAuthenticator(jwt, seed)(nonce);
+        },
+      };
+    }
+    const token = this.#config.snake.enrollment_token;
+    return token
+      ? { name, inboxPrefix: ENROLLMENT_INBOX_PREFIX, authenticator: jwtAuthenticator(token) }
+      : { name };
+  }
+
+  /**
+   * After a first enrollment on the enrollment credential: the bus knows the rack only once it shows its
+   * own JWT, so the enrollment connection is swapped for one as the rack (no-op on an open bus).
+   */
+  async #asRack(nc: NatsConnection): Promise<NatsConnection> {
+    if (!this.#passport?.bus || nc.info?.auth_required !== true) return nc;
+    await nc.close();
+    const rack = await this.#connectPatiently();
+    if (!rack) throw new Error("stopped before reaching the bus as the enrolled rack");
+    return rack;
   }
 
   interrupt(): void {
@@ -242,6 +288,7 @@ class RackAgent {
         config: Object.fromEntries(entries.filter((e) => !e.secret).map((e) => [e.key, e.value])),
       },
       secrets: environmentSecrets(entries),
+      natsUserKey: this.busKey.getPublicKey(),
       token,
       timeoutMs: config.rack.enrollment_timeout,
       retryMs: config.snake.reconnect_wait,
@@ -415,7 +462,14 @@ class RackAgent {
     try {
       const passport = await this.store.save(bytes, pinned, this.#passport);
       if (passport === this.#passport) return;
+      const busChanged = passport.bus?.jwt !== this.#passport?.bus?.jwt;
       await this.#apply(passport);
+      // The server holds the JWT a connection opened with: new permissions (adoption, suspension) and a
+      // renewed expiry apply from the next connect.
+      if (busChanged && this.#nc?.info?.auth_required) {
+        this.options.log.info("bus credentials changed with the passport: reconnecting with them");
+        await this.#nc.reconnect();
+      }
       this.#heartbeats?.now();
     } catch (error) {
       if (!(error instanceof PassportError)) throw error;
@@ -432,7 +486,7 @@ class RackAgent {
     while (!signal.aborted) {
       await sleep(snake.reconnect_wait, undefined, { signal }).catch(() => undefined);
       if (signal.aborted) return;
-      const nc = await connectSnake(snake, { name: `fluxrig-rack-${this.name}` }).catch(() => undefined);
+      const nc = await connectSnake(snake, this.#connectOptions()).catch(() => undefined);
       if (!nc) continue;
       if (signal.aborted) return void (await nc.close());
       log.info(`reached ${snake.url}`);
@@ -452,4 +506,10 @@ class RackAgent {
 /** What the mixer's delivery adds to a part: its global hop cap. */
 function partLimits(delivery: ScenarioDelivery): { maxHops?: number } {
   return delivery.max_hops === undefined ? {} : { maxHops: delivery.max_hops };
+}
+
+/** True when a JWT's `exp` (unix seconds) falls within `marginMs` from now; never for one without `exp`. */
+function expiresWithin(jwt: string, marginMs: number): boolean {
+  const exp = decode<unknown>(jwt).exp;
+  return exp !== undefined && exp * 1000 - marginMs <= Date.now();
 }

@@ -6,6 +6,12 @@ import type { RackConfig } from "../../../shared/config/index.ts";
 /** The `[snake]` fields a connection needs; durations in milliseconds, as the config loader gives them. */
 export type SnakeConnectSettings = Pick<RackConfig["snake"], "url" | "connect_timeout" | "reconnect_wait">;
 
+/** Who connects: its name in the server's list, and its bus credentials under operator mode. */
+export type SnakeConnectOptions = Pick<
+  ConnectionOptions,
+  "name" | "authenticator" | "inboxPrefix" | "ignoreAuthErrorAbort"
+>;
+
 /**
  * Connects to Snake over TCP for `nats://` (and `tls://`) URLs or over a websocket for `ws://` and `wss://`
  * URLs, with the same NatsConnection either way. Once connected it reconnects forever, waiting
@@ -17,7 +23,7 @@ export type SnakeConnectSettings = Pick<RackConfig["snake"], "url" | "connect_ti
  */
 export async function connectSnake(
   settings: SnakeConnectSettings,
-  options: { name?: string } = {},
+  options: SnakeConnectOptions = {},
 ): Promise<NatsConnection> {
   const { url, connect_timeout: timeout, reconnect_wait: reconnectTimeWait } = settings;
   const connectionOptions: ConnectionOptions = {
@@ -36,10 +42,14 @@ export async function connectSnake(
     globalThis.WebSocket ??= (await import("ws")).WebSocket as unknown as typeof WebSocket;
     return await wsconnect(connectionOptions);
   } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
     const hint =
       error instanceof errors.TimeoutError
         ? `no answer within ${timeout} ms (snake.connect_timeout)`
-        : `${error instanceof Error ? error.message : String(error)} (check snake.url)`;
+        : /authori[sz]ation/i.test(message)
+          ? `${message}: the bus runs in operator mode and refused this rack's credentials (a rack without a ` +
+            "passport presents snake.enrollment_token, FLUXRIG_SNAKE_ENROLLMENT_TOKEN; one with a passport its bus JWT)"
+          : `${message} (check snake.url)`;
     throw new Error(`cannot connect to Snake at ${url}: ${hint}`, { cause: error });
   }
 }

@@ -1,0 +1,103 @@
+import type { Permissions } from "@nats-io/jwt";
+import {
+  businessDeadLetterSubject,
+  ENROLL_SUBJECT,
+  FLUX_MSG_PREFIX,
+  heartbeatSubject,
+  journalSubject,
+  passportSubject,
+  scenarioSubject,
+  subjectToken,
+  TELEMETRY_PREFIX,
+} from "../fluxmsg/subjects.ts";
+
+/** Where an enrolling rack's replies come back: its own prefix, so the enrollment user reads no other inbox. */
+export const ENROLLMENT_INBOX_PREFIX = "_INBOX_ENROLL";
+
+/**
+ * A rack's inbox prefix (`_INBOX.<rack_id>`): request replies, JetStream publish acks and pull-consumer
+ * deliveries come back under it, and a rack may subscribe to nothing else but its passport and scenario.
+ */
+export function rackInboxPrefix(rackId: string): string {
+  return `_INBOX.${subjectToken(rackId)}`;
+}
+
+/** What a rack's user JWT is cut for. */
+export interface RackBusScope {
+  rackId: string;
+  rackName: string;
+  /** `snake.domain`: JetStream API calls go to `$JS.<domain>.API.>`. */
+  domain: string;
+  /** `snake.stream_name`: the business stream whose durables a rack's lanes create and pull. */
+  businessStream: string;
+}
+
+/** The JetStream API subjects under both prefixes a client may use (with and without the domain). */
+function jsApi(domain: string, ...calls: string[]): string[] {
+  return calls.flatMap((call) => [`$JS.API.${call}`, `$JS.${domain}.API.${call}`]);
+}
+
+/**
+ * A rack's bus permissions: publish only its own telemetry (`flux.telemetry.*.<name>`), journal, business
+ * dead letters and heartbeat, enrollment requests (a renamed rack enrolls again), guaranteed-lane messages
+ * (`flux.msg.>`: lanes are named for scenario aliases and cross racks by design), and the JetStream API its
+ * lanes need on the business stream only (stream info, durable create/info/pull, acks). No stream
+ * management, no consumer delete, nothing on the telemetry stream. Subscribe only its own inbox, passport
+ * and scenario subjects.
+ *
+ * @example const permissions = rackPermissions({ rackId, rackName: "rack-a", domain: "flux", businessStream: "flux-msg" });
+ */
+export function rackPermissions(scope: RackBusScope): Permissions {
+  const name = subjectToken(scope.rackName);
+  const stream = scope.businessStream;
+  return {
+    pub: {
+      allow: [
+        `${TELEMETRY_PREFIX}.*.${name}`,
+        journalSubject(scope.rackName),
+        businessDeadLetterSubject(scope.rackName),
+        heartbeatSubject(scope.rackId),
+        ENROLL_SUBJECT,
+        `${FLUX_MSG_PREFIX}.>`,
+        ...jsApi(
+          scope.domain,
+          `STREAM.INFO.${stream}`,
+          `CONSUMER.INFO.${stream}.*`,
+          `CONSUMER.CREATE.${stream}.*`,
+          `CONSUMER.CREATE.${stream}.*.>`,
+          `CONSUMER.DURABLE.CREATE.${stream}.*`,
+          `CONSUMER.MSG.NEXT.${stream}.*`,
+        ),
+        `$JS.ACK.${stream}.>`,
+        `$JS.ACK.${scope.domain}.*.${stream}.>`,
+      ],
+    },
+    sub: {
+      allow: [
+        `${rackInboxPrefix(scope.rackId)}.>`,
+        passportSubject(scope.rackId),
+        scenarioSubject(scope.rackId),
+      ],
+    },
+  };
+}
+
+/**
+ * What a rack may do on the bus while it is not active (pending, suspended) or its active JWT has expired:
+ * heartbeats and enrollment out, its inbox and passport in. Enough for the mixer to see it and send it a new
+ * passport (adoption, renewal), nothing of the data planes.
+ */
+export function rackStandbyPermissions(scope: Pick<RackBusScope, "rackId">): Permissions {
+  return {
+    pub: { allow: [heartbeatSubject(scope.rackId), ENROLL_SUBJECT] },
+    sub: { allow: [`${rackInboxPrefix(scope.rackId)}.>`, passportSubject(scope.rackId)] },
+  };
+}
+
+/** The enrollment user's: request `flux.ctl.enroll` and read the answer, nothing else. */
+export function enrollmentPermissions(): Permissions {
+  return {
+    pub: { allow: [ENROLL_SUBJECT] },
+    sub: { allow: [`${ENROLLMENT_INBOX_PREFIX}.>`] },
+  };
+}
