@@ -257,11 +257,14 @@ class RackAgent {
     const restart = configChanges(this.options.loaded, next).restart;
     this.#latest = next;
     const { logging, observability } = next.config;
+    const applied = live.length ? `applied ${live.map((c) => c.text).join(", ")}` : "nothing to apply live";
+    // Said at whichever of the two levels shows it: before a level that hides info lines, or after one that shows them.
+    const said = log.enabled("info");
+    if (said) log.info(`config reloaded: ${applied}`);
     log.setLevel(logging.level);
     Object.assign(this.#throttle, logging.throttling);
     this.#telemetry?.setSamplingRate(observability.sampling_rate);
-    const applied = live.length ? `applied ${live.map((c) => c.text).join(", ")}` : "nothing to apply live";
-    log.info(`config reloaded: ${applied}`);
+    if (!said) log.info(`config reloaded: ${applied}`);
     if (restart.length) {
       log.warn(`config reloaded: needs a restart to apply: ${restart.map((c) => c.text).join(", ")}`);
     }
