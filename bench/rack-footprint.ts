@@ -1,7 +1,7 @@
 /**
  * The installed rack's footprint and its spool's speed, each against a baseline measured in the same run.
  *
- *   npm run bench:rack [-- --seconds 60 --rate 10000 --idle-seconds 20 --spool-records 200000]
+ *   npm run bench:rack [-- --seconds 60 --rate 10000 --idle-seconds 20 --spool-records 200000 --only agent|spool]
  *
  * 1. Agent: the bundle (dist/fluxrig.mjs, built here) run with plain node, enrolled with the real local mixer.
  *    Baseline: the agent online and idle. Load: a scenario whose generator makes `--rate` messages a second,
@@ -32,6 +32,7 @@ const { values: args } = parseArgs({
     rate: { type: "string", default: "10000" },
     "idle-seconds": { type: "string", default: "20" },
     "spool-records": { type: "string", default: "200000" },
+    only: { type: "string" },
   },
 });
 const SECONDS = Number(args.seconds);
@@ -135,10 +136,9 @@ async function spoolRates(dir: string): Promise<void> {
     }).config.snake,
   );
   try {
-    await ensureStreams(
-      await jetstreamManager(nc, { domain: "flux" }),
-      loadConfig(mixerConfigSchema, {}).config.snake,
-    );
+    // File-backed streams, so they are still there when the server comes back.
+    const streams = loadConfig(mixerConfigSchema, { env: { FLUXRIG_SNAKE_DURABLE: "true" } }).config.snake;
+    await ensureStreams(await jetstreamManager(nc, { domain: "flux" }), streams);
     const open = (name: string) =>
       createTelemetry({
         nc,
@@ -189,8 +189,8 @@ async function spoolRates(dir: string): Promise<void> {
 
 const dir = await mkdtemp(join(tmpdir(), "fluxrig-bench-rack-"));
 try {
-  await spoolRates(dir);
-  await agentFootprint(dir);
+  if (args.only !== "agent") await spoolRates(dir);
+  if (args.only !== "spool") await agentFootprint(dir);
 } finally {
   await rm(dir, { recursive: true, force: true });
 }
