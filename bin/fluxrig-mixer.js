@@ -1,6 +1,13 @@
 #!/usr/bin/env node
 // Runs the TypeScript sources directly (tsx); the mixer's Node-side launcher lives in mixer-worker/cli.
-import { register } from "tsx/esm/api";
+import { existsSync } from "node:fs";
 
+const sources = new URL("../mixer-worker/cli/main.ts", import.meta.url);
+if (!existsSync(sources)) {
+  // The packed tarball holds the rack agent only.
+  process.stderr.write("fluxrig-mixer runs from a checkout of the repository (npm ci && npm run dev)\n");
+  process.exit(1);
+}
+const { register } = await import("tsx/esm/api");
 register();
-await import("../mixer-worker/cli/main.ts");
+await import(sources.href);

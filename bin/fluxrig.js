@@ -1,6 +1,13 @@
 #!/usr/bin/env node
-// Runs the TypeScript sources directly (tsx); the rack agent's CLI lives in rack-agent/src/cli.
-import { register } from "tsx/esm/api";
+// In a checkout: the TypeScript sources through tsx (a devDependency). Installed from `npm pack`'s tarball,
+// which holds no sources: the self-contained bundle that `npm run build:rack` made.
+import { existsSync } from "node:fs";
 
-register();
-await import("../rack-agent/src/cli/main.ts");
+const sources = new URL("../rack-agent/src/cli/main.ts", import.meta.url);
+if (existsSync(sources)) {
+  const { register } = await import("tsx/esm/api");
+  register();
+  await import(sources.href);
+} else {
+  await import("../dist/fluxrig.mjs");
+}

@@ -5,7 +5,9 @@ import { decode } from "cbor-x";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { telemetryBatchSchema } from "../shared/telemetry/batch.ts";
 import { freePort } from "./helpers/free-port.ts";
+import { nativeQuery } from "./helpers/native-duckdb.ts";
 import { runBin, startBin } from "./helpers/run-bin.ts";
+import { storedParquetList } from "./helpers/stored-files.ts";
 import { eventually, startTestMixer, type TestMixer } from "./helpers/test-mixer.ts";
 
 /**
@@ -192,3 +194,81 @@ wires:
     await rack.stop();
   }
 }, 120_000);
+
+/** Records a second the rack emits through the outage (the issue's steady load); 60 s of it is bench:rack's. */
+const RATE = 5_000;
+/** Seconds of load, and of the outage within them: short, as the whole suite must stay fast. */
+const LOAD_S = 20;
+const OUTAGE_S = 8;
+
+// TODO(issue 11): not yet green. With nats-server SIGKILLed after the freeze, 90,258 of 100,000 records were
+// stored (each once) and the rest never came; this SIGINT variant could not be run to the end (the local mixer
+// did not start within 90 s on the loaded test machine). Unskip once it passes.
+it.skip(`a bus stopped for ${OUTAGE_S} s under a steady ${RATE} records/s and restarted: every record is in Parquet, each once`, async () => {
+  const total = RATE * LOAD_S;
+  const scenario = join(dir, "steady.yaml");
+  // A lone generator: each message it makes is one span (\`gear steady receive\`), so records = messages.
+  await writeFile(
+    scenario,
+    `meta: {name: steady, version: "1"}
+racks:
+  edge: { name: ${RACK} }
+gears:
+  steady: { type: generator, config: { rate: ${RATE}, count: ${total}, type: load } }
+wires: []
+`,
+  );
+  const rack = startBin("fluxrig", ["run"], { env: rackEnv() });
+  const stage = (what: string) => console.log(`${new Date().toISOString()} ${what}`);
+  let frozen = 0;
+  try {
+    await rack.waitFor(/connected to nats:/);
+    expect((await cli(["scenario", "import", scenario])).code).toBe(0);
+    const activated = await cli(["scenario", "activate", "steady", "--wait"]);
+    expect(activated.code, activated.stdout + activated.stderr).toBe(0);
+    stage("load running");
+    await new Promise((resolve) => setTimeout(resolve, 4_000));
+
+    // The outage: nats-server stops answering (frozen: the rack's publishes time out), then is stopped; the
+    // launcher starts it again on the same ports and durable store, as a service manager would. (SIGINT, its
+    // clean stop: a SIGKILLed nats-server can lose what it acknowledged but had not yet written to its files.)
+    frozen = (mixer as TestMixer).natsServerPid();
+    process.kill(frozen, "SIGSTOP");
+    stage("bus stopped");
+    await new Promise((resolve) => setTimeout(resolve, OUTAGE_S * 1_000));
+    process.kill(frozen, "SIGINT");
+    process.kill(frozen, "SIGCONT");
+    const killed = frozen;
+    frozen = 0;
+    await eventually("a new nats-server", async () =>
+      (mixer as TestMixer).natsServerPid() !== killed ? true : undefined,
+    );
+    stage("bus restarted");
+
+    const counted = await eventually(
+      `all ${total} records stored`,
+      async () => {
+        const files = await storedParquetList(mixer as TestMixer, "telemetry/traces/", dir);
+        if (files === "[]") return undefined;
+        const [row] = await nativeQuery(`SELECT count(*)::INT AS n, count(DISTINCT record_id)::INT AS ids,
+            count(DISTINCT flux_id)::INT AS fluxes FROM read_parquet(${files})
+            WHERE span_name = 'gear steady receive' AND entity_name = '${RACK}'`);
+        stage(`stored ${JSON.stringify(row)}`);
+        return (row?.ids as number) >= total ? row : undefined;
+      },
+      90_000,
+    );
+    // Each message's span exactly once: no record lost, none re-emitted under a new id, none stored twice
+    // once read (ingest is at-least-once; readers deduplicate by record_id).
+    expect(counted).toMatchObject({ ids: total, fluxes: total });
+    expect(rack.output).not.toMatch(/dropped \d+ record/);
+    const spooled = await spooledLogIds();
+    expect(spooled).toEqual([]);
+  } catch (error) {
+    const told = rack.output.split("\n").filter((line) => /telemetry|spool|dropped/.test(line));
+    throw new Error(`${(error as Error).message}\n--- rack ---\n${told.join("\n")}`);
+  } finally {
+    if (frozen) process.kill(frozen, "SIGCONT");
+    expect(await rack.stop("SIGTERM")).toBe(0);
+  }
+}, 240_000);

@@ -16,18 +16,19 @@ export interface BinResult {
 }
 
 /**
- * Runs one of the project's real binaries (`bin/fluxrig.js`, `bin/fluxrig-mixer.js`) as a user would,
- * with a clean FLUXRIG_* environment plus `env`, and a timeout so a hang fails the test instead of the suite.
+ * Runs one of the project's real binaries (`bin/fluxrig.js`, `bin/fluxrig-mixer.js`, or `script`, e.g. the
+ * bundle) as a user would, with a clean FLUXRIG_* environment plus `env`, and a timeout so a hang fails the
+ * test instead of the suite.
  */
 export function runBin(
   name: "fluxrig" | "fluxrig-mixer",
   args: string[],
-  options: { cwd?: string; env?: Record<string, string>; timeoutMs?: number } = {},
+  options: { cwd?: string; env?: Record<string, string>; timeoutMs?: number; script?: string } = {},
 ): Promise<BinResult> {
   return new Promise((resolve) => {
     execFile(
       process.execPath,
-      [`${ROOT}bin/${name}.js`, ...args],
+      [options.script ?? `${ROOT}bin/${name}.js`, ...args],
       {
         cwd: options.cwd ?? ROOT,
         env: binEnv(options.env),
@@ -69,9 +70,9 @@ export interface RunningBin {
 export function startBin(
   name: "fluxrig" | "fluxrig-mixer",
   args: string[],
-  options: { cwd?: string; env?: Record<string, string> } = {},
+  options: { cwd?: string; env?: Record<string, string>; script?: string } = {},
 ): RunningBin {
-  const child = spawn(process.execPath, [`${ROOT}bin/${name}.js`, ...args], {
+  const child = spawn(process.execPath, [options.script ?? `${ROOT}bin/${name}.js`, ...args], {
     cwd: options.cwd ?? ROOT,
     env: binEnv(options.env),
     stdio: ["ignore", "pipe", "pipe"],

@@ -1,3 +1,4 @@
+import { clearInterval, setInterval } from "node:timers";
 import { setTimeout as sleep } from "node:timers/promises";
 import { jetstream } from "@nats-io/jetstream";
 import { decode } from "@nats-io/jwt";
@@ -8,8 +9,10 @@ import type { ScenarioDelivery } from "../../../shared/control/scenario-delivery
 import { passportSubject, scenarioSubject } from "../../../shared/fluxmsg/subjects.ts";
 import { ENROLLMENT_INBOX_PREFIX, rackInboxPrefix } from "../../../shared/nats-auth/index.ts";
 import { PassportError, type PassportPayload } from "../../../shared/passport/index.ts";
+import { redactUrl } from "../../../shared/redact/url-credentials.ts";
 import { businessDeadLetters } from "../flow/dead-letters.ts";
 import { JetStreamLanes } from "../flow/guaranteed-lanes.ts";
+import type { ThrottleSettings } from "../gears/log-throttle.ts";
 import { nextBootStamp } from "../identity/boot-stamp.ts";
 import { loadOrCreateBusKey } from "../identity/bus-key.ts";
 import { ClusterPin } from "../identity/cluster-pin.ts";
@@ -20,11 +23,19 @@ import { ScenarioStore } from "../identity/scenario-store.ts";
 import { Journal } from "../journal/journal.ts";
 import type { RackLogger } from "../log/index.ts";
 import { connectSnake, type SnakeConnectOptions } from "../snake/connect.ts";
-import { createTelemetry, type Telemetry } from "../telemetry/index.ts";
+import { createTelemetry, type Telemetry, type TelemetryStats } from "../telemetry/index.ts";
+import { configChanges } from "./config-reload.ts";
 import { EnrollmentUnanswered, enroll } from "./enroll.ts";
 import { GearRunner } from "./gear-runner.ts";
 import { startHeartbeats } from "./heartbeats.ts";
 import { environmentSecrets, RackSecrets } from "./rack-secrets.ts";
+import {
+  type PipelineStatus,
+  type RackStatusFile,
+  type RecentProblems,
+  STATUS_EVERY_MS,
+  writeStatusFile,
+} from "./status-file.ts";
 
 /** How long a stop waits for gears to drain before giving up lane publishes the bus has not taken. */
 const LANE_DRAIN_GRACE_MS = 5_000;
@@ -39,6 +50,11 @@ export interface RackAgentOptions {
   /** Aborting stops the agent: gears, heartbeats and telemetry end, the connection drains. */
   signal: AbortSignal;
   agentVersion: string;
+  /** The last warn and error lines, for the status file `fluxrig status` reads. */
+  problems?: RecentProblems;
+  /** Fires `reload` (SIGHUP): the agent loads its config again with `reload` and applies what it can. */
+  reloads?: EventTarget;
+  reload?: () => Promise<LoadedConfig<RackConfig>>;
 }
 
 /**
@@ -58,6 +74,13 @@ export async function runRackAgent(options: RackAgentOptions): Promise<void> {
   // Ctrl-C while connecting or enrolling: closing the connection ends the wait at once.
   const interrupt = () => agent.interrupt();
   options.signal.addEventListener("abort", interrupt, { once: true });
+  const reload = () => void agent.reload();
+  options.reloads?.addEventListener("reload", reload);
+  // What `fluxrig status` reads, with the mixer down too: rewritten every few seconds while the agent runs.
+  const writeStatus = () => void agent.writeStatus();
+  writeStatus();
+  const statusTimer = setInterval(writeStatus, STATUS_EVERY_MS);
+  statusTimer.unref();
   try {
     await agent.start();
     options.signal.removeEventListener("abort", interrupt);
@@ -65,7 +88,10 @@ export async function runRackAgent(options: RackAgentOptions): Promise<void> {
       await new Promise((resolve) => options.signal.addEventListener("abort", resolve, { once: true }));
     }
   } finally {
+    options.reloads?.removeEventListener("reload", reload);
+    clearInterval(statusTimer);
     await agent.stop();
+    await agent.writeStatus("stopped");
   }
 }
 
@@ -81,6 +107,14 @@ class RackAgent {
   readonly #scenarios: ScenarioStore;
   /** Passport and scenario updates apply one at a time, in arrival order. */
   #updates: Promise<void> = Promise.resolve();
+  /** `[logging.throttling]`, read by every gear at every line, so a reload applies to running gears. */
+  readonly #throttle: ThrottleSettings;
+  /** The config last loaded (at start or on SIGHUP): what a reload is compared with for live keys. */
+  #latest: LoadedConfig<RackConfig>;
+  #bus = { connected: false, since: Date.now() };
+  readonly #startedAt = Date.now();
+  /** Status writes one at a time, so an older snapshot never lands over a newer one. */
+  #statusWrites: Promise<void> = Promise.resolve();
 
   private constructor(
     private readonly options: RackAgentOptions,
@@ -96,6 +130,8 @@ class RackAgent {
   ) {
     this.#gears = new GearRunner(options.log.info);
     this.#scenarios = new ScenarioStore(options.loaded.config.base.state_dir);
+    this.#throttle = { ...options.loaded.config.logging.throttling };
+    this.#latest = options.loaded;
   }
 
   static async prepare(options: RackAgentOptions): Promise<RackAgent> {
@@ -247,6 +283,90 @@ class RackAgent {
     this.options.log.info("stopped");
   }
 
+  /**
+   * SIGHUP: loads the config again and applies the keys that can change live (log level, throttling, trace
+   * sampling); changed keys that are read only at start are named as needing a restart. A config that does
+   * not load is refused with its errors, and the running one stays.
+   */
+  async reload(): Promise<void> {
+    const { log, reload } = this.options;
+    if (!reload) return;
+    let next: LoadedConfig<RackConfig>;
+    try {
+      next = await reload();
+    } catch (error) {
+      log.error(`config reload refused, keeping the running config: ${(error as Error).message}`);
+      return;
+    }
+    for (const warning of next.warnings) log.warn(warning);
+    const live = configChanges(this.#latest, next).live;
+    const restart = configChanges(this.options.loaded, next).restart;
+    this.#latest = next;
+    const { logging, observability } = next.config;
+    const applied = live.length ? `applied ${live.map((c) => c.text).join(", ")}` : "nothing to apply live";
+    // Said at whichever of the two levels shows it: before a level that hides info lines, or after one that shows them.
+    const said = log.enabled("info");
+    if (said) log.info(`config reloaded: ${applied}`);
+    log.setLevel(logging.level);
+    Object.assign(this.#throttle, logging.throttling);
+    this.#telemetry?.setSamplingRate(observability.sampling_rate);
+    if (!said) log.info(`config reloaded: ${applied}`);
+    if (restart.length) {
+      log.warn(`config reloaded: needs a restart to apply: ${restart.map((c) => c.text).join(", ")}`);
+    }
+  }
+
+  /** Writes `<base.state_dir>/status.json` for `fluxrig status`; a failure is told, never thrown. */
+  writeStatus(agent: RackStatusFile["agent"] = "running"): Promise<void> {
+    this.#statusWrites = this.#statusWrites
+      .then(() => writeStatusFile(this.#config.base.state_dir, this.#status(agent)))
+      .catch((error: Error) => this.options.log.local.warn(`status file not written: ${error.message}`));
+    return this.#statusWrites;
+  }
+
+  #status(agent: RackStatusFile["agent"]): RackStatusFile {
+    const passport = this.#passport;
+    const telemetry = this.#telemetry;
+    const config = this.#config;
+    return {
+      written_at: Date.now(),
+      pid: process.pid,
+      agent_version: this.options.agentVersion,
+      started_at: this.#startedAt,
+      agent,
+      rack: {
+        name: this.name,
+        identity_key: this.keys.fingerprint,
+        rack_id: passport?.rack_id ?? null,
+        enrollment: passport?.status ?? "not enrolled",
+        passport_issued_at: passport?.issued_at ?? null,
+      },
+      bus: { url: redactUrl(config.snake.url), ...this.#bus },
+      spool: {
+        max_bytes: config.store.wal_max_size_mb * 2 ** 20,
+        telemetry: telemetry && config.observability.enabled ? pipelineStatus(telemetry.stats()) : null,
+        journal: telemetry ? pipelineStatus(telemetry.journalStats()) : null,
+      },
+      gears: this.#gears.state,
+      scenario: this.#gears.scenario ?? null,
+      last_errors: this.options.problems?.list() ?? [],
+    };
+  }
+
+  /** Follows the connection's state for the status file. */
+  async #watchBus(nc: NatsConnection): Promise<void> {
+    const changed = (connected: boolean) => {
+      if (connected !== this.#bus.connected) this.#bus = { connected, since: Date.now() };
+      void this.writeStatus();
+    };
+    changed(true);
+    for await (const status of nc.status()) {
+      if (status.type === "disconnect") changed(false);
+      else if (status.type === "reconnect") changed(true);
+    }
+    changed(false);
+  }
+
   /** The stored passport if it is good; a bad one is reported and enrollment replaces it. */
   async #cachedPassport(): Promise<PassportPayload | undefined> {
     const pinned = this.pin.key;
@@ -317,6 +437,7 @@ class RackAgent {
     }
     this.#gears.follow(passport.status, secrets);
     if (!this.#scenario) await this.#cachedScenario(passport.rack_id);
+    void this.writeStatus();
   }
 
   /** The part kept from an earlier run, so the rack runs its scenario without the mixer. */
@@ -366,6 +487,7 @@ class RackAgent {
     const config = this.#config;
     const { log } = this.options;
     this.#nc = nc;
+    void this.#watchBus(nc);
     const follow = (
       subject: string,
       what: string,
@@ -402,7 +524,6 @@ class RackAgent {
     });
     this.#telemetry = telemetry;
     log.attach(telemetry);
-    const throttling = this.options.loaded.config.logging.throttling;
     this.#lanes = new JetStreamLanes({
       nc,
       domain: config.snake.domain,
@@ -420,7 +541,7 @@ class RackAgent {
       journal: new Journal(telemetry, { warn: log.warn }),
       log,
       limits: { maxHops: config.rack.max_hops, maxPayloadSize: config.rack.max_payload_size },
-      throttle: throttling.enabled ? { rate: throttling.rate, burst: throttling.burst } : undefined,
+      throttle: this.#throttle,
       deadLetter: businessDeadLetters(
         jetstream(nc, { domain: config.snake.domain }),
         passport.name,
@@ -501,6 +622,16 @@ class RackAgent {
       return;
     }
   }
+}
+
+function pipelineStatus(stats: TelemetryStats): PipelineStatus {
+  return {
+    records_sent: stats.recordsSent,
+    records_spooled: stats.recordsSpooled,
+    records_dropped: stats.recordsDropped,
+    spool_batches: stats.spool.batches,
+    spool_bytes: stats.spool.bytes,
+  };
 }
 
 /** What the mixer's delivery adds to a part: its global hop cap. */

@@ -1,4 +1,5 @@
 import { runCli } from "../../../shared/cli/run-cli.ts";
+import { CliLog } from "./cli-log.ts";
 import { buildRackProgram } from "./program.ts";
 
 // `fluxrig logs | head` closes the pipe early: that is the reader being done, not an error.
@@ -7,11 +8,16 @@ process.stdout.on("error", (error: NodeJS.ErrnoException) => {
   throw error;
 });
 
+const cliLog = new CliLog();
 const io = {
   out: (text: string) => process.stdout.write(text),
-  err: (text: string) => process.stderr.write(text),
+  err: (text: string) => {
+    cliLog.stderr(text);
+    return process.stderr.write(text);
+  },
   env: process.env,
   isTTY: process.stderr.isTTY === true,
+  cliLog,
 };
 await runCli(buildRackProgram(io), process.argv, {
   err: io.err,
@@ -19,3 +25,4 @@ await runCli(buildRackProgram(io), process.argv, {
     process.exitCode = code;
   },
 });
+await cliLog.close(Number(process.exitCode ?? 0));

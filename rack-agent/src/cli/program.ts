@@ -3,6 +3,7 @@ import { Command } from "commander";
 import pkg from "../../../package.json" with { type: "json" };
 import { configureProgram, type ProgramIo } from "../../../shared/cli/configured-program.ts";
 import { rackConfigSpec } from "../../../shared/config/index.ts";
+import type { CliLog } from "./cli-log.ts";
 import { RACK_CONFIG_FLAGS } from "./config-flags.ts";
 import { addEmitCommand } from "./emit-command.ts";
 import { addFluxCommand } from "./messages/flux-command.ts";
@@ -12,6 +13,7 @@ import { addRunCommand } from "./run-command.ts";
 import { addScenarioApiCommands } from "./scenario-api-commands.ts";
 import { addScenarioCommand } from "./scenario-command.ts";
 import { addSpecCommand } from "./spec-command.ts";
+import { addStatusCommand } from "./status-command.ts";
 import { addLogsCommand } from "./telemetry/logs-command.ts";
 import { addMetricsCommand } from "./telemetry/metrics-command.ts";
 import { addTracesCommand } from "./telemetry/traces-command.ts";
@@ -20,6 +22,8 @@ import { addTokensCommand } from "./tokens-command.ts";
 export interface CliIo extends ProgramIo {
   /** Whether stderr is a terminal: progress lines and colours only then. */
   isTTY: boolean;
+  /** Opened once a command loaded its config with `logging.filename` set; `err` should feed it. */
+  cliLog?: CliLog;
 }
 
 /** Builds the `fluxrig` program. Commands load the rack config lazily, so `--help` never fails on a bad file. */
@@ -27,15 +31,27 @@ export function buildRackProgram(io: CliIo): Command {
   const program = new Command("fluxrig").description(
     "fluxrig rack agent: runs gears at the edge and talks to the mixer over Snake (NATS)",
   );
-  const loadRack = configureProgram(program, {
+  const loadConfig = configureProgram(program, {
     spec: rackConfigSpec,
     flags: RACK_CONFIG_FLAGS,
     version: pkg.version,
     io,
     files: { stat, readText: (path) => readFile(path, "utf8") },
   });
+  let command = "";
+  program.hook("preAction", (_, action) => {
+    for (let c: Command | null = action; c && c !== program; c = c.parent)
+      command = `${c.name()} ${command}`.trim();
+  });
+  // `fluxrig run` logs to fluxrig-rack.log; every other command to fluxrig-cli.log when logging.filename is set.
+  const loadRack = async () => {
+    const loaded = await loadConfig();
+    if (command !== "run") io.cliLog?.open(loaded, command);
+    return loaded;
+  };
   addEmitCommand(program, loadRack, io);
   addRunCommand(program, loadRack, io);
+  addStatusCommand(program, loadRack, io);
   addScenarioApiCommands(addScenarioCommand(program, io), loadRack, io);
   addSpecCommand(program, loadRack, io);
   addRacksCommand(program, loadRack, io);

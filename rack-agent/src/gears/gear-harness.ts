@@ -35,6 +35,7 @@ export function recordingTelemetry(samplingRate = 1): RecordingTelemetry {
     return done;
   };
   const recordSpan = (span: FinishedSpan) => keep(telemetry.spans, span);
+  let rate = samplingRate;
   const telemetry: RecordingTelemetry = {
     logs: [],
     metrics: [],
@@ -46,7 +47,7 @@ export function recordingTelemetry(samplingRate = 1): RecordingTelemetry {
     gauge: (name, value, labels = {}) => keep(telemetry.metrics, { name, type: "gauge", value, labels }),
     histogram: (name, value, labels = {}) =>
       keep(telemetry.metrics, { name, type: "histogram", value, labels }),
-    startSpan: (name, options = {}) => startSpan(name, options, samplingRate, recordSpan),
+    startSpan: (name, options = {}) => startSpan(name, options, rate, recordSpan),
     journal: (entry) => keep(telemetry.journaled, entry),
     flush: () => done,
     close: () => done,
@@ -55,6 +56,9 @@ export function recordingTelemetry(samplingRate = 1): RecordingTelemetry {
     },
     journalStats: () => {
       throw new Error("a recording telemetry client keeps no pipeline stats");
+    },
+    setSamplingRate: (next) => {
+      rate = next;
     },
   };
   return telemetry;

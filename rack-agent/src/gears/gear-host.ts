@@ -11,7 +11,7 @@ import type { Span, Telemetry } from "../telemetry/index.ts";
 import type { Gear, GearContext, GearImplementation, GearLog, GearLogLevel, GearSpecs } from "./gear.ts";
 import { GearHealth } from "./gear-health.ts";
 import { GearMetrics } from "./gear-metrics.ts";
-import { LogThrottle } from "./log-throttle.ts";
+import { LogThrottle, type ThrottleSettings } from "./log-throttle.ts";
 import { resolveSecretRefs } from "./secret-refs.ts";
 
 /** What every gear on a rack shares: where it logs, measures and dead-letters, and the rack's limits. */
@@ -24,8 +24,8 @@ export interface GearServices {
   secrets: { get(name: string): string | undefined };
   /** The fluxSpecs held with the scenario part, by reference (none when absent). */
   specs?: GearSpecs | undefined;
-  /** `logging.throttling` when enabled: lines per second per gear, and burst. */
-  throttle?: { rate: number; burst: number } | undefined;
+  /** `logging.throttling`: lines per second per gear, and burst; read at every line (SIGHUP may change it). */
+  throttle?: Readonly<ThrottleSettings> | undefined;
   /** Sends a refused message to `flux.dlq.msg.<rack>` with the reason; never throws. */
   deadLetter(msg: FluxMsgDraft, gear: string, reason: string): void;
   /** The rack's journal (one for every gear, so its counters are the rack's); default one over `telemetry`. */
@@ -86,7 +86,7 @@ export class GearHost {
     const log = services.log.child(`${services.rackName}/${definition.name}`, labels);
     const { throttle } = services;
     this.#throttle = throttle
-      ? new LogThrottle(throttle.rate, throttle.burst, (count) =>
+      ? new LogThrottle(throttle, (count) =>
           log.warn(
             `${count} log line(s) dropped by logging.throttling (rate ${throttle.rate}/s, burst ${throttle.burst})`,
             { dropped_lines: count },

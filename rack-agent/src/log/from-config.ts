@@ -1,6 +1,6 @@
 import { dirname, join, resolve } from "node:path";
 import type { LoadedConfig, RackConfig } from "../../../shared/config/index.ts";
-import { createRackLogger, type RackLogger } from "./logger.ts";
+import { createRackLogger, type RackLogger, type RackLoggerOptions } from "./logger.ts";
 
 /** The file the rack agent writes, per the reference's note: `<log_dir>/fluxrig-rack.log`. */
 const RACK_LOG_NAME = "fluxrig-rack.log";
@@ -30,6 +30,7 @@ export function rackLogFile(loaded: LoadedConfig<RackConfig>): string | undefine
 export function rackLoggerFromConfig(
   loaded: LoadedConfig<RackConfig>,
   console: { write(text: string): void; tty: boolean; env: Record<string, string | undefined> },
+  onProblem?: RackLoggerOptions["onProblem"],
 ): RackLogger {
   const { logging, observability } = loaded.config;
   const path = rackLogFile(loaded);
@@ -46,5 +47,6 @@ export function rackLoggerFromConfig(
             compress: logging.compress,
           },
     telemetry: observability.enabled,
+    onProblem,
   });
 }

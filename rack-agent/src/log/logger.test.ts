@@ -200,7 +200,8 @@ describe("telemetry from the rack's log", () => {
 describe("logging.throttling", () => {
   it("lets burst lines through, then rate per second, and reports exactly how many it dropped", async () => {
     const reports: number[] = [];
-    const throttle = new LogThrottle(1, 5, (count) => reports.push(count));
+    const settings = { enabled: true, rate: 1, burst: 5 };
+    const throttle = new LogThrottle(settings, (count) => reports.push(count));
     let passed = 0;
     for (let i = 0; i < 100; i++) if (throttle.take()) passed++;
     expect(passed).toBe(5);
@@ -209,6 +210,12 @@ describe("logging.throttling", () => {
     await new Promise((resolve) => setTimeout(resolve, 1_100));
     expect(reports).toEqual([95]);
     throttle.flush();
+    expect(reports).toEqual([95]);
+    // Turned off live (a SIGHUP reload): every line goes, none is counted.
+    settings.enabled = false;
+    for (let i = 0; i < 100; i++) if (throttle.take()) passed++;
+    throttle.flush();
+    expect(passed).toBe(105);
     expect(reports).toEqual([95]);
   });
 });

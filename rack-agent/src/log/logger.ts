@@ -38,6 +38,10 @@ export interface RackLoggerOptions {
    * are held (at most {@link EARLY_LINES}) and sent with their own time once telemetry exists.
    */
   telemetry: boolean;
+  /** Told every warn and error line as written (e.g. to keep the last few in `fluxrig status`). */
+  onProblem?:
+    | ((line: { level: "warn" | "error"; scope: string; message: string; ts: number }) => void)
+    | undefined;
 }
 
 /** Lines held for telemetry while the rack has none yet (before its passport and bus connection). */
@@ -59,6 +63,8 @@ export interface RackLogger extends Logger {
   attach(telemetry: Pick<Telemetry, "log"> | undefined): void;
   /** Flushes and closes the log file. Later lines still reach the console. */
   close(): Promise<void>;
+  /** Changes the level from the next line on (a config reloaded on SIGHUP). */
+  setLevel(level: LogLevel): void;
 }
 
 /**
@@ -78,12 +84,14 @@ export function createRackLogger(options: RackLoggerOptions): RackLogger {
   const root = view(core, "", {}, false) as RackLogger;
   root.attach = (telemetry) => core.attach(telemetry);
   root.close = () => core.close();
+  root.setLevel = (level) => core.setLevel(level);
   return root;
 }
 
 /** The sinks behind every view of one rack's log. */
 class LogCore {
-  readonly #threshold: number;
+  #threshold: number;
+  readonly #onProblem: RackLoggerOptions["onProblem"];
   readonly #console: RackLoggerOptions["console"];
   readonly #file: RotatingFile | undefined;
   readonly #json: pino.Logger | undefined;
@@ -95,6 +103,7 @@ class LogCore {
   constructor(options: RackLoggerOptions) {
     this.#threshold = RANK[options.level];
     this.#console = options.console;
+    this.#onProblem = options.onProblem;
     this.#held = options.telemetry ? [] : undefined;
     if (options.file) {
       const file = openRotatingFile({
@@ -118,6 +127,10 @@ class LogCore {
     return RANK[level] >= this.#threshold;
   }
 
+  setLevel(level: LogLevel): void {
+    this.#threshold = RANK[level];
+  }
+
   write(
     level: LogLevel,
     scope: string,
@@ -132,6 +145,9 @@ class LogCore {
     this.#writeConsole(level, scope, text);
     this.#json?.[level]({ ...attributes, ...(fluxId ? { flux_id: fluxId } : {}) }, text);
     if (!local) this.#toTelemetry({ level, message: text, attributes, fluxId, ts: Date.now() });
+    if ((level === "warn" || level === "error") && this.#onProblem) {
+      this.#onProblem({ level, scope, message: text, ts: Date.now() });
+    }
   }
 
   attach(telemetry: Pick<Telemetry, "log"> | undefined): void {

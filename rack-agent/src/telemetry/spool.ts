@@ -47,16 +47,10 @@ export class Spool {
   /** Opens (creating) the spool directory and indexes what a previous run left; half-written files are removed. */
   static async open(dir: string, maxBytes: number, onDrop: DropHandler): Promise<Spool> {
     await mkdir(dir, { recursive: true });
-    const entries: SpoolEntry[] = [];
     for (const name of await readdir(dir)) {
-      if (name.endsWith(".tmp")) {
-        await unlink(join(dir, name));
-        continue;
-      }
-      const match = ENTRY_NAME.exec(name);
-      if (match) entries.push({ name, records: Number(match[2]), bytes: (await stat(join(dir, name))).size });
+      if (name.endsWith(".tmp")) await unlink(join(dir, name));
     }
-    return new Spool(dir, maxBytes, onDrop, entries.sort(byName));
+    return new Spool(dir, maxBytes, onDrop, await spoolEntries(dir));
   }
 
   get batches(): number {
@@ -151,6 +145,31 @@ export class Spool {
     }
     return true;
   }
+}
+
+/**
+ * The batches a spool directory holds, oldest first, from file names and sizes alone (no file is read); none
+ * when the directory does not exist. `fluxrig status` reads a spool this way, running agent or not.
+ *
+ * @example const entries = await spoolEntries(join(stateDir, "spool", "telemetry"));
+ */
+export async function spoolEntries(dir: string): Promise<SpoolEntry[]> {
+  const names = await readdir(dir).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === "ENOENT") return [];
+    throw error;
+  });
+  const entries: SpoolEntry[] = [];
+  for (const name of names) {
+    const match = ENTRY_NAME.exec(name);
+    if (!match) continue;
+    // A batch sent and removed since the listing is simply not counted.
+    const size = await stat(join(dir, name)).then(
+      (s) => s.size,
+      () => undefined,
+    );
+    if (size !== undefined) entries.push({ name, records: Number(match[2]), bytes: size });
+  }
+  return entries.sort(byName);
 }
 
 function byName(a: SpoolEntry, b: SpoolEntry): number {

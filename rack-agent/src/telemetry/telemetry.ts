@@ -103,6 +103,8 @@ export interface Telemetry {
   stats(): TelemetryStats;
   /** The journal pipeline's counters (its own publisher and spool). */
   journalStats(): TelemetryStats;
+  /** `observability.sampling_rate` for traces started from now on (a config reloaded on SIGHUP). */
+  setSamplingRate(rate: number): void;
 }
 
 const RESOLVED = Promise.resolve();
@@ -250,7 +252,7 @@ class TelemetryClient implements Telemetry {
   /** Undefined with `enabled: false`: telemetry calls do nothing, the journal still goes out. */
   readonly #telemetry: Pipeline | undefined;
   readonly #journal: Pipeline;
-  readonly #samplingRate: number;
+  #samplingRate: number;
   readonly #selfMetrics: ReturnType<typeof setInterval> | undefined;
   #flushTimer: ReturnType<typeof setTimeout> | undefined;
   #closed = false;
@@ -326,6 +328,10 @@ class TelemetryClient implements Telemetry {
 
   stats(): TelemetryStats {
     return this.#telemetry ? snapshot(this.#telemetry) : emptyStats();
+  }
+
+  setSamplingRate(rate: number): void {
+    if (this.#telemetry) this.#samplingRate = rate;
   }
 
   journalStats(): TelemetryStats {

@@ -1,0 +1,196 @@
+/**
+ * The installed rack's footprint and its spool's speed, each against a baseline measured in the same run.
+ *
+ *   npm run bench:rack [-- --seconds 60 --rate 10000 --idle-seconds 20 --spool-records 200000 --only agent|spool]
+ *
+ * 1. Agent: the bundle (dist/fluxrig.mjs, built here) run with plain node, enrolled with the real local mixer.
+ *    Baseline: the agent online and idle. Load: a scenario whose generator makes `--rate` messages a second,
+ *    each one span record, for `--seconds`. RSS (from /proc, sampled every 500 ms) and CPU (utime + stime) of
+ *    the agent's process in both; targets at 10,000 records/s: <= 60 MiB RSS and <= 10% of one core.
+ * 2. Spool: the rack's telemetry client against a real nats-server. Baseline: `--spool-records` log records
+ *    published with the bus up. Write: the same with the server stopped (every batch fsynced into the spool).
+ *    Replay: the server back, until the spool is empty.
+ */
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { parseArgs } from "node:util";
+import { jetstreamManager } from "@nats-io/jetstream";
+import { connectSnake } from "../rack-agent/src/snake/connect.ts";
+import { createTelemetry } from "../rack-agent/src/telemetry/index.ts";
+import { buildRackBundle } from "../scripts/build-rack.ts";
+import { loadConfig, mixerConfigSchema, rackConfigSchema } from "../shared/config/index.ts";
+import { ensureStreams } from "../shared/snake/streams.ts";
+import { startNatsServer } from "../test/helpers/nats-server.ts";
+import { startBin } from "../test/helpers/run-bin.ts";
+import { fluxrigCli, startTestMixer } from "../test/helpers/test-mixer.ts";
+
+const { values: args } = parseArgs({
+  options: {
+    seconds: { type: "string", default: "60" },
+    rate: { type: "string", default: "10000" },
+    "idle-seconds": { type: "string", default: "20" },
+    "spool-records": { type: "string", default: "200000" },
+    only: { type: "string" },
+  },
+});
+const SECONDS = Number(args.seconds);
+const RATE = Number(args.rate);
+const IDLE_SECONDS = Number(args["idle-seconds"]);
+const SPOOL_RECORDS = Number(args["spool-records"]);
+const TICKS_PER_SECOND = 100; // getconf CLK_TCK on Linux
+
+interface Footprint {
+  rssMaxMiB: number;
+  rssMeanMiB: number;
+  cpuPercentOfOneCore: number;
+}
+
+/** RSS and CPU of `pid` over `seconds`, from /proc. */
+async function measure(pid: number, seconds: number): Promise<Footprint> {
+  const cpu = async () => {
+    const fields = (await readFile(`/proc/${pid}/stat`, "utf8")).split(") ")[1]?.split(" ") ?? [];
+    return Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14 and 15 of stat)
+  };
+  const rss = async () =>
+    Number(/VmRSS:\s+(\d+)/.exec(await readFile(`/proc/${pid}/status`, "utf8"))?.[1]) / 1024;
+  const startCpu = await cpu();
+  const started = performance.now();
+  const samples: number[] = [];
+  while (performance.now() - started < seconds * 1_000) {
+    samples.push(await rss());
+    await sleep(500);
+  }
+  const elapsed = (performance.now() - started) / 1_000;
+  return {
+    rssMaxMiB: Math.max(...samples),
+    rssMeanMiB: samples.reduce((a, b) => a + b, 0) / samples.length,
+    cpuPercentOfOneCore: (((await cpu()) - startCpu) / TICKS_PER_SECOND / elapsed) * 100,
+  };
+}
+
+const fmt = (f: Footprint) =>
+  `RSS max ${f.rssMaxMiB.toFixed(1)} MiB (mean ${f.rssMeanMiB.toFixed(1)}), CPU ${f.cpuPercentOfOneCore.toFixed(1)}% of one core`;
+
+async function agentFootprint(dir: string): Promise<void> {
+  const bundle = join(dir, "fluxrig.mjs");
+  const { metafile } = await buildRackBundle(bundle);
+  const bytes = Object.values(metafile.outputs)[0]?.bytes ?? 0;
+  console.log(`bundle: ${(bytes / 2 ** 20).toFixed(2)} MiB (${bundle})`);
+  const mixer = await startTestMixer({
+    env: { FLUXRIG_ENROLLMENT_AUTO_ADOPT: "true", FLUXRIG_MIXER_SCENARIO_WAIT_TIMEOUT: "60s" },
+  });
+  const rack = startBin("fluxrig", ["run"], {
+    script: bundle,
+    cwd: dir,
+    env: {
+      FLUXRIG_BASE_NAME: "rack-bench-01",
+      FLUXRIG_BASE_STATE_DIR: join(dir, "state"),
+      FLUXRIG_SNAKE_URL: mixer.natsUrl,
+      FLUXRIG_RACK_BOOTSTRAP_TOKEN: mixer.bootstrapToken,
+    },
+  });
+  try {
+    await rack.waitFor(/connected to nats:/, { timeoutMs: 120_000 });
+    await sleep(5_000); // start-up settles (the first heartbeat, telemetry's first batches)
+    const idle = await measure(rack.pid, IDLE_SECONDS);
+    console.log(`agent idle (baseline), ${IDLE_SECONDS} s: ${fmt(idle)}`);
+
+    const scenario = join(dir, "load.yaml");
+    await writeFile(
+      scenario,
+      `meta: {name: load, version: "1"}
+racks:
+  edge: { name: rack-bench-01 }
+gears:
+  load: { type: generator, config: { rate: ${RATE}, type: load } }
+wires: []
+`,
+    );
+    for (const step of [
+      ["scenario", "import", scenario],
+      ["scenario", "activate", "load", "--wait"],
+    ]) {
+      const done = await fluxrigCli(mixer, step, 120_000);
+      if (done.code !== 0) throw new Error(`fluxrig ${step.join(" ")}: ${done.stderr}`);
+    }
+    await sleep(3_000);
+    const load = await measure(rack.pid, SECONDS);
+    console.log(`agent at ${RATE} records/s, ${SECONDS} s: ${fmt(load)}`);
+    console.log(
+      `  vs idle: RSS ${(load.rssMaxMiB / idle.rssMaxMiB).toFixed(2)}x, CPU +${(load.cpuPercentOfOneCore - idle.cpuPercentOfOneCore).toFixed(1)} points; ` +
+        `targets <= 60 MiB: ${load.rssMaxMiB <= 60 ? "met" : "MISSED"}, <= 10%: ${load.cpuPercentOfOneCore <= 10 ? "met" : "MISSED"}`,
+    );
+  } finally {
+    await rack.stop("SIGTERM");
+    await mixer.dispose();
+  }
+}
+
+async function spoolRates(dir: string): Promise<void> {
+  const server = await startNatsServer();
+  const nc = await connectSnake(
+    loadConfig(rackConfigSchema, {
+      env: { FLUXRIG_SNAKE_URL: server.url, FLUXRIG_SNAKE_RECONNECT_WAIT: "100ms" },
+    }).config.snake,
+  );
+  try {
+    // File-backed streams, so they are still there when the server comes back.
+    const streams = loadConfig(mixerConfigSchema, { env: { FLUXRIG_SNAKE_DURABLE: "true" } }).config.snake;
+    await ensureStreams(await jetstreamManager(nc, { domain: "flux" }), streams);
+    const open = (name: string) =>
+      createTelemetry({
+        nc,
+        domain: "flux",
+        entity: { id: "0190a4c2-7d3e-7b1a-8c4d-2e5f6a7b8c9d", name: "rack-bench-01" },
+        maxPayloadSize: 2 * 2 ** 20,
+        samplingRate: 1,
+        enabled: true,
+        stateDir: join(dir, name),
+        retryIntervalMs: 100,
+        selfMetricsIntervalMs: 3_600_000,
+        warn: () => undefined,
+      });
+    const emit = async (telemetry: Awaited<ReturnType<typeof open>>) => {
+      const started = performance.now();
+      for (let i = 0; i < SPOOL_RECORDS; i++) await telemetry.log("info", `spool bench ${i}`, { i });
+      await telemetry.flush();
+      return (performance.now() - started) / 1_000;
+    };
+
+    const online = await open("online");
+    const baseline = await emit(online);
+    await online.close();
+    console.log(`publish with the bus up (baseline): ${Math.round(SPOOL_RECORDS / baseline)} records/s`);
+
+    const spooling = await open("spooled");
+    await server.stop({ keepStore: true });
+    const written = await emit(spooling);
+    const { spool } = spooling.stats();
+    console.log(
+      `spool write (bus down): ${Math.round(SPOOL_RECORDS / written)} records/s, ${(spool.bytes / 2 ** 20 / written).toFixed(1)} MiB/s ` +
+        `(${spool.batches} batches fsynced, ${(spool.bytes / 2 ** 20).toFixed(1)} MiB): ${(baseline / written).toFixed(2)}x the baseline's rate`,
+    );
+    const back = await startNatsServer({ reuse: server });
+    const replayStarted = performance.now();
+    while (spooling.stats().spool.batches > 0) await sleep(20);
+    const replayed = (performance.now() - replayStarted) / 1_000;
+    console.log(
+      `spool replay (bus back): ${Math.round(SPOOL_RECORDS / replayed)} records/s (${replayed.toFixed(2)} s, including the reconnect): ` +
+        `${(baseline / replayed).toFixed(2)}x the baseline's rate`,
+    );
+    await spooling.close();
+    await back.stop();
+  } finally {
+    await nc.close();
+  }
+}
+
+const dir = await mkdtemp(join(tmpdir(), "fluxrig-bench-rack-"));
+try {
+  if (args.only !== "agent") await spoolRates(dir);
+  if (args.only !== "spool") await agentFootprint(dir);
+} finally {
+  await rm(dir, { recursive: true, force: true });
+}
