@@ -32,6 +32,7 @@ export default defineConfig({
         test: {
           name: "e2e",
           include: ["test/**/*.test.ts"],
+          globalSetup: ["./test/helpers/registry-template.ts"],
           testTimeout: 60_000,
           hookTimeout: 120_000,
           fileParallelism: false,
