@@ -15,10 +15,14 @@ const migrations = await readD1Migrations("./migrations");
  * Three projects: `unit` runs the tests beside the code of shared/ and the rack (a few start a real
  * nats-server); `workers` runs the mixer's tests inside workerd with miniflare's D1, R2 and Durable Objects;
  * `e2e` runs the suites under test/ that start the whole mixer (nats-server + wrangler dev) and real binaries,
- * one file at a time so they do not fight over two cores. `npm run test:unit` and `npm run test:e2e`.
+ * each file its own mixer on random ports, so two files may run side by side. `npm run test:unit` and
+ * `npm run test:e2e`.
  */
 export default defineConfig({
   test: {
+    // Vitest's default on this 2-core machine is one file at a time; much of a file's time is waiting on the
+    // processes it starts (nats-server, workerd, racks), so two files at a time use the cores better.
+    maxWorkers: 2,
     projects: [
       {
         test: {
@@ -35,7 +39,6 @@ export default defineConfig({
           globalSetup: ["./test/helpers/registry-template.ts"],
           testTimeout: 60_000,
           hookTimeout: 120_000,
-          fileParallelism: false,
         },
       },
       {
