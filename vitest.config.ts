@@ -30,6 +30,8 @@ export default defineConfig({
           include: ["shared/**/*.test.ts", "rack-agent/**/*.test.ts"],
           testTimeout: 30_000,
           hookTimeout: 60_000,
+          // expect.poll waits for a flow to get somewhere; vitest's 1 s failed it on a loaded machine (guaranteed-lanes).
+          expect: { poll: { timeout: 10_000 } },
         },
       },
       {
