@@ -28,7 +28,8 @@ export default defineConfig({
         test: {
           name: "unit",
           include: ["shared/**/*.test.ts", "rack-agent/**/*.test.ts"],
-          testTimeout: 30_000,
+          // Tests that run the binaries several times: each start (tsx) took ~10 s at load 25 on 2 cores.
+          testTimeout: 60_000,
           hookTimeout: 60_000,
           // expect.poll waits for a flow to get somewhere; vitest's 1 s failed it on a loaded machine (guaranteed-lanes).
           expect: { poll: { timeout: 10_000 } },
