@@ -15,14 +15,10 @@ const migrations = await readD1Migrations("./migrations");
  * Three projects: `unit` runs the tests beside the code of shared/ and the rack (a few start a real
  * nats-server); `workers` runs the mixer's tests inside workerd with miniflare's D1, R2 and Durable Objects;
  * `e2e` runs the suites under test/ that start the whole mixer (nats-server + wrangler dev) and real binaries,
- * each file its own mixer on random ports, so two files may run side by side. `npm run test:unit` and
- * `npm run test:e2e`.
+ * one file at a time so they do not fight over two cores. `npm run test:unit` and `npm run test:e2e`.
  */
 export default defineConfig({
   test: {
-    // Vitest's default on this 2-core machine is one file at a time; much of a file's time is waiting on the
-    // processes it starts (nats-server, workerd, racks), so two files at a time use the cores better.
-    maxWorkers: 2,
     projects: [
       {
         test: {
@@ -31,7 +27,7 @@ export default defineConfig({
           // Tests that run the binaries several times: each start (tsx) took ~10 s at load 25 on 2 cores.
           testTimeout: 60_000,
           hookTimeout: 60_000,
-          // expect.poll waits for a flow to get somewhere; vitest's 1 s failed it on a loaded machine (guaranteed-lanes).
+          // expect.poll waits for a flow to get somewhere; vitest's 1 s failed guaranteed-lanes at load 25.
           expect: { poll: { timeout: 10_000 } },
         },
       },
@@ -42,6 +38,8 @@ export default defineConfig({
           globalSetup: ["./test/helpers/registry-template.ts"],
           testTimeout: 60_000,
           hookTimeout: 120_000,
+          // Two at a time failed at load 23: two wrangler dev starts side by side missed the 90 s ready wait.
+          fileParallelism: false,
         },
       },
       {
