@@ -24,16 +24,21 @@ export default defineConfig({
         test: {
           name: "unit",
           include: ["shared/**/*.test.ts", "rack-agent/**/*.test.ts", "scripts/**/*.test.ts"],
-          testTimeout: 30_000,
+          // Tests that run the binaries several times: each start (tsx) took ~10 s at load 25 on 2 cores.
+          testTimeout: 60_000,
           hookTimeout: 60_000,
+          // expect.poll waits for a flow to get somewhere; vitest's 1 s failed guaranteed-lanes at load 25.
+          expect: { poll: { timeout: 10_000 } },
         },
       },
       {
         test: {
           name: "e2e",
           include: ["test/**/*.test.ts"],
+          globalSetup: ["./test/helpers/registry-template.ts"],
           testTimeout: 60_000,
           hookTimeout: 120_000,
+          // Two at a time failed at load 23: two wrangler dev starts side by side missed the 90 s ready wait.
           fileParallelism: false,
         },
       },

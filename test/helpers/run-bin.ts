@@ -18,7 +18,7 @@ export interface BinResult {
 /**
  * Runs one of the project's real binaries (`bin/fluxrig.js`, `bin/fluxrig-mixer.js`, or `script`, e.g. the
  * bundle) as a user would, with a clean FLUXRIG_* environment plus `env`, and a timeout so a hang fails the
- * test instead of the suite.
+ * test instead of the suite (45 s by default: on a loaded 2-core machine a start via tsx took over 20 s).
  */
 export function runBin(
   name: "fluxrig" | "fluxrig-mixer",
@@ -32,7 +32,7 @@ export function runBin(
       {
         cwd: options.cwd ?? ROOT,
         env: binEnv(options.env),
-        timeout: options.timeoutMs ?? 20_000,
+        timeout: options.timeoutMs ?? 45_000,
       },
       (error, stdout, stderr) => {
         const code = error ? (typeof error.code === "number" ? error.code : 1) : 0;

@@ -1,9 +1,10 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { type LocalMixer, startLocalMixer } from "../../mixer-worker/cli/dev/local-mixer.ts";
 import { loadConfig, mixerConfigSchema } from "../../shared/config/index.ts";
 import { freePort } from "./free-port.ts";
+import { seedRegistry } from "./registry-template.ts";
 import { type BinResult, runBin } from "./run-bin.ts";
 
 export interface TestMixer extends LocalMixer {
@@ -63,6 +64,7 @@ export async function startTestMixer(
     ...loadConfig(mixerConfigSchema, { env, ...(file ? { file } : {}) }),
     ...(file ? { file: file.path } : {}),
   };
+  if (!options.again) await seedRegistry(join(resolve(loaded.config.store.dir), "mixer"));
   const mixer = await startLocalMixer({
     loaded,
     ...(file ? { fileText: file.text } : {}),

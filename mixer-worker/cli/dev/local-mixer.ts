@@ -23,7 +23,8 @@ import type { NatsServerProcess } from "./nats-server.ts";
 import { superviseNatsServer } from "./nats-supervisor.ts";
 import { assertPortFree, freeLoopbackPort } from "./port-check.ts";
 import { startReaper } from "./reaper.ts";
-import { runWrangler, signalGroup, startWranglerDev } from "./wrangler-process.ts";
+import { applyRegistryMigrations } from "./registry-migrations.ts";
+import { signalGroup, startWranglerDev } from "./wrangler-process.ts";
 
 const PROJECT_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 
@@ -178,10 +179,9 @@ export async function startLocalMixer(input: LocalMixerInput): Promise<LocalMixe
   try {
     await createStreams(nats.current, config, auth);
     const persistTo = join(storeDir, "mixer");
-    input.log(`applying registry migrations (D1, persisted under ${persistTo})`);
-    await runWrangler(
-      ["d1", "migrations", "apply", "REGISTRY", "--local", "--persist-to", persistTo],
-      PROJECT_ROOT,
+    const applied = await applyRegistryMigrations(persistTo, PROJECT_ROOT);
+    input.log(
+      `registry migrations ${applied ? "applied" : "already applied"} (D1, persisted under ${persistTo})`,
     );
 
     // Secrets, FLUXRIG_* settings and the variables the file refers to with ${VAR} reach the Worker through
