@@ -6,9 +6,11 @@ import { configureProgram, type ProgramIo } from "../../shared/cli/configured-pr
 import { parseDuration } from "../../shared/config/duration.ts";
 import { mixerConfigSpec } from "../../shared/config/index.ts";
 import { MIXER_CONFIG_FLAGS } from "./config-flags.ts";
+import { addDeployCommand } from "./deploy/deploy-command.ts";
 import { runDev } from "./dev/run-dev.ts";
+import { addKeysCommand } from "./keys/keys-command.ts";
 
-export type CliIo = ProgramIo;
+export type CliIo = ProgramIo & { stdoutIsTty?: boolean };
 
 /** Builds the `fluxrig-mixer` program (the Node-side launcher of the mixer Worker). */
 export function buildMixerProgram(io: CliIo): Command {
@@ -49,6 +51,8 @@ export function buildMixerProgram(io: CliIo): Command {
         { drainTimeoutMs: options.drainTimeout },
       );
     });
+  addKeysCommand(program, loadMixer, { ...io, stdoutIsTty: io.stdoutIsTty === true });
+  addDeployCommand(program, loadMixer, () => flagValues(MIXER_CONFIG_FLAGS, program.opts()), io);
   return program;
 }
 

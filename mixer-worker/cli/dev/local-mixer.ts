@@ -1,22 +1,24 @@
-import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
+import { chmod, mkdir, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import type { FlagValue, LoadedConfig, MixerConfig } from "../../../shared/config/index.ts";
 import { referencedVariables } from "../../../shared/config/index.ts";
-import { importPrivateJwk, keyFingerprint, SIGNING_ALGORITHM } from "../../../shared/passport/index.ts";
-import { parseScenarioReference } from "../../../shared/scenario/index.ts";
 import { ensureStreams } from "../../../shared/snake/streams.ts";
+import {
+  API_TOKEN,
+  BOOTSTRAP_TOKEN,
+  clusterKeyFingerprint,
+  clusterKeySecret,
+  localSecret,
+} from "../keys/mixer-secrets.ts";
+import { startupScenarioBase64 } from "../startup-scenario.ts";
 import { drainTelemetry } from "./drain.ts";
-import { API_TOKEN, BOOTSTRAP_TOKEN, clusterKeySecret, localSecret } from "./local-secrets.ts";
 import type { NatsServerProcess } from "./nats-server.ts";
 import { superviseNatsServer } from "./nats-supervisor.ts";
 import { assertPortFree } from "./port-check.ts";
 import { startReaper } from "./reaper.ts";
-import { runWrangler, signalGroup, startWranglerDev } from "./wrangler-process.ts";
-
-const PROJECT_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
+import { PROJECT_ROOT, runWrangler, signalGroup, startWranglerDev } from "./wrangler-process.ts";
 
 export interface LocalMixerInput {
   loaded: LoadedConfig<MixerConfig> & { file?: string };
@@ -87,9 +89,7 @@ export async function startLocalMixer(input: LocalMixerInput): Promise<LocalMixe
   const { value: token, source: tokenSource } = await localSecret(storeDir, API_TOKEN, input.env);
   const bootstrap = await localSecret(storeDir, BOOTSTRAP_TOKEN, input.env);
   const clusterKey = await localSecret(storeDir, clusterKeySecret(config.store.cluster_key_file), input.env);
-  const clusterKeyFingerprint = await keyFingerprint(
-    (await importPrivateJwk(JSON.parse(clusterKey.value), SIGNING_ALGORITHM, clusterKey.source)).publicRaw,
-  );
+  const fingerprint = await clusterKeyFingerprint(clusterKey.value, clusterKey.source);
 
   // Nothing may outlive the launcher, even when it dies without running stop().
   const reaper = startReaper();
@@ -165,14 +165,8 @@ export async function startLocalMixer(input: LocalMixerInput): Promise<LocalMixe
           (entry[0].startsWith("FLUXRIG_") || referenced.has(entry[0])) && entry[1] !== undefined,
       ),
     );
-    const startup = parseScenarioReference(config.mixer.startup_scenario);
-    if (config.mixer.startup_scenario && startup.kind === "file") {
-      const path = resolve(input.cwd, startup.path);
-      const text = await readFile(path).catch((error: Error) => {
-        throw new Error(`mixer.startup_scenario names ${path}, which cannot be read: ${error.message}`);
-      });
-      vars.set("MIXER_STARTUP_SCENARIO_BASE64", text.toString("base64"));
-    }
+    const startup = await startupScenarioBase64(config, input.cwd);
+    if (startup) vars.set("MIXER_STARTUP_SCENARIO_BASE64", startup);
     vars.set(API_TOKEN.env, token);
     vars.set(BOOTSTRAP_TOKEN.env, bootstrap.value);
     vars.set("MIXER_CLUSTER_KEY", clusterKey.value);
@@ -211,7 +205,7 @@ export async function startLocalMixer(input: LocalMixerInput): Promise<LocalMixe
       tokenSource,
       bootstrapToken: bootstrap.value,
       bootstrapTokenSource: bootstrap.source,
-      clusterKeyFingerprint,
+      clusterKeyFingerprint: fingerprint,
       storeDir,
       failed,
       stop,

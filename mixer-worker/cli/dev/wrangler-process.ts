@@ -1,8 +1,12 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 
 const require = createRequire(import.meta.url);
+
+/** The checkout's root, where wrangler.toml is: wrangler runs there. */
+export const PROJECT_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 
 /**
  * Wrangler's CLI entry. Its bin wrapper refuses Node < 22, but the CLI itself runs on Node 20 (measured:
@@ -12,24 +16,29 @@ function wranglerCli(): string {
   return join(dirname(require.resolve("wrangler/package.json")), "wrangler-dist", "cli.js");
 }
 
-/** Runs a wrangler command to completion, failing with its output when it fails. */
+/**
+ * Runs a wrangler command to completion on this Node, resolving with its stdout (what `--json` commands
+ * print), failing with all its output when it fails.
+ */
 export function runWrangler(args: string[], cwd: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ["--no-warnings", wranglerCli(), ...args], {
       cwd,
-      env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
+      env: { ...process.env, WRANGLER_SEND_METRICS: "false", FORCE_COLOR: "0" },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let output = "";
+    let stdout = "";
     child.stdout.on("data", (chunk: Buffer) => {
       output += chunk.toString();
+      stdout += chunk.toString();
     });
     child.stderr.on("data", (chunk: Buffer) => {
       output += chunk.toString();
     });
     child.once("error", reject);
     child.once("exit", (code) => {
-      if (code === 0) resolve(output);
+      if (code === 0) resolve(stdout);
       else
         reject(new Error(`wrangler ${args.slice(0, 3).join(" ")} failed (exit ${code}):\n${output.trim()}`));
     });
