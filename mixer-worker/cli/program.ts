@@ -5,6 +5,7 @@ import { flagValues } from "../../shared/cli/config-flags.ts";
 import { configureProgram, type ProgramIo } from "../../shared/cli/configured-program.ts";
 import { parseDuration } from "../../shared/config/duration.ts";
 import { mixerConfigSpec } from "../../shared/config/index.ts";
+import { levelEnabled } from "../src/self/console-line.ts";
 import { MIXER_CONFIG_FLAGS } from "./config-flags.ts";
 import { addDeployCommand } from "./deploy/deploy-command.ts";
 import { runDev } from "./dev/run-dev.ts";
@@ -45,7 +46,10 @@ export function buildMixerProgram(io: CliIo): Command {
           flags: flagValues(MIXER_CONFIG_FLAGS, program.opts()),
           env: io.env,
           cwd: process.cwd(),
-          log: (line) => io.err(`${line}\n`),
+          // The launcher's lines honour logging.level as the Worker's do.
+          log: (line, level = "info") => {
+            if (levelEnabled(loaded.config.logging.level, level)) io.err(`${line}\n`);
+          },
         },
         io,
         { drainTimeoutMs: options.drainTimeout },

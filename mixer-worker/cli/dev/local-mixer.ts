@@ -2,7 +2,7 @@ import { chmod, mkdir, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
-import type { FlagValue, LoadedConfig, MixerConfig } from "../../../shared/config/index.ts";
+import type { FlagValue, LoadedConfig, LogLevel, MixerConfig } from "../../../shared/config/index.ts";
 import { referencedVariables } from "../../../shared/config/index.ts";
 import { ensureStreams } from "../../../shared/snake/streams.ts";
 import {
@@ -27,7 +27,8 @@ export interface LocalMixerInput {
   flags: FlagValue[];
   env: Record<string, string | undefined>;
   cwd: string;
-  log: (line: string) => void;
+  /** A line of the launcher's, at `level` (default info): `logging.level` decides whether it prints. */
+  log: (line: string, level?: LogLevel) => void;
   /** Test-only variables for the Worker (fault injection). */
   extraVars?: Record<string, string>;
   readyTimeoutMs?: number;
@@ -98,6 +99,7 @@ export async function startLocalMixer(input: LocalMixerInput): Promise<LocalMixe
       "warning: snake.durable = false keeps the streams in memory: if nats-server crashes, telemetry the bus " +
         "acknowledged but the mixer has not yet written to R2 is lost (a clean Ctrl-C drains it first). " +
         "Production runs snake.durable = true or a replicated NATS cluster.",
+      "warn",
     );
   }
   const nats = await superviseNatsServer(
@@ -142,7 +144,9 @@ export async function startLocalMixer(input: LocalMixerInput): Promise<LocalMixe
         timeoutMs: options.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS,
         log: input.log,
         ...(options.signal ? { signal: options.signal } : {}),
-      }).catch((error: Error) => input.log(`stopping: could not drain the bridge: ${error.message}`));
+      }).catch((error: Error) =>
+        input.log(`stopping: could not drain the bridge: ${error.message}`, "error"),
+      );
     }
     await stopAll();
   };
@@ -187,7 +191,9 @@ export async function startLocalMixer(input: LocalMixerInput): Promise<LocalMixe
           : {}),
         ...input.extraVars,
       },
-      onOutput: input.log,
+      // Wrangler filters its own lines and the Worker's by the same level.
+      logLevel: config.logging.level,
+      onOutput: (line) => input.log(line, "error"),
     });
     if (wrangler.pid !== undefined) reaper.watch(wrangler.pid, { group: true, signal: "KILL" });
     const apiUrl = `http://127.0.0.1:${config.api.port}`;

@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import type { LogLevel } from "../../../shared/config/index.ts";
 
 const require = createRequire(import.meta.url);
 
@@ -51,6 +52,8 @@ export interface WranglerDevOptions {
   persistTo: string;
   envFile: string;
   vars: Record<string, string>;
+  /** `logging.level`: wrangler prints its own lines and the Worker's console at or above it. */
+  logLevel: LogLevel;
   /** Where wrangler's own output goes (the Worker's console.log included). */
   onOutput: (line: string) => void;
 }
@@ -62,6 +65,15 @@ const NOISE = [
   /^\s+at /,
   /requires at least Node\.js/,
 ];
+
+/** Wrangler's level for each `logging.level`: its `debug` is wrangler's own internals, not the Worker's. */
+const WRANGLER_LOG_LEVEL: Record<LogLevel, string> = {
+  trace: "log",
+  debug: "log",
+  info: "log",
+  warn: "warn",
+  error: "error",
+};
 
 /** Starts `wrangler dev` for the mixer Worker on 127.0.0.1. */
 export function startWranglerDev(options: WranglerDevOptions): ChildProcess {
@@ -79,7 +91,7 @@ export function startWranglerDev(options: WranglerDevOptions): ChildProcess {
     options.envFile,
     "--show-interactive-dev-session=false",
     "--log-level",
-    "log",
+    WRANGLER_LOG_LEVEL[options.logLevel],
     "--test-scheduled",
     ...Object.entries(options.vars).flatMap(([name, value]) => ["--var", `${name}:${value}`]),
   ];

@@ -3,6 +3,7 @@ import { type ApiScope, scopeCovers } from "../../../shared/auth/api-scopes.ts";
 import type { MixerBindings } from "../env.ts";
 import { constantTimeEqual } from "../http/constant-time.ts";
 import { ProblemError } from "../http/problem.ts";
+import { consoleLine } from "../self/console-line.ts";
 import { checkApiToken, LAST_USED_RESOLUTION_MS, touchApiToken } from "./api-tokens.ts";
 import { requiredScope } from "./route-scopes.ts";
 
@@ -21,7 +22,7 @@ const unauthorized = (detail: string, challenge = `${REALM}, error="invalid_toke
 
 /** Runs a write after the answer when the runtime allows (a Worker), else before it (a bare `app.request`). */
 async function afterResponse(c: Context, work: Promise<unknown>): Promise<void> {
-  const settled = work.catch((error: Error) => console.error(`api auth: ${error.message}`));
+  const settled = work.catch((error: Error) => consoleLine("error", `api auth: ${error.message}`));
   try {
     c.executionCtx.waitUntil(settled);
   } catch {
