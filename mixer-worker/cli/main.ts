@@ -5,6 +5,7 @@ const io = {
   out: (text: string) => process.stdout.write(text),
   err: (text: string) => process.stderr.write(text),
   env: process.env,
+  stdoutIsTty: process.stdout.isTTY === true,
 };
 await runCli(buildMixerProgram(io), process.argv, {
   err: io.err,

@@ -5,11 +5,13 @@ import { flagValues } from "../../shared/cli/config-flags.ts";
 import { configureProgram, type ProgramIo } from "../../shared/cli/configured-program.ts";
 import { parseDuration } from "../../shared/config/duration.ts";
 import { mixerConfigSpec } from "../../shared/config/index.ts";
+import { levelEnabled } from "../src/self/console-line.ts";
 import { MIXER_CONFIG_FLAGS } from "./config-flags.ts";
+import { addDeployCommand } from "./deploy/deploy-command.ts";
 import { runDev } from "./dev/run-dev.ts";
-import { natsSecrets } from "./keys-init.ts";
+import { addKeysCommand } from "./keys/keys-command.ts";
 
-export type CliIo = ProgramIo;
+export type CliIo = ProgramIo & { stdoutIsTty?: boolean };
 
 /** Builds the `fluxrig-mixer` program (the Node-side launcher of the mixer Worker). */
 export function buildMixerProgram(io: CliIo): Command {
@@ -44,25 +46,17 @@ export function buildMixerProgram(io: CliIo): Command {
           flags: flagValues(MIXER_CONFIG_FLAGS, program.opts()),
           env: io.env,
           cwd: process.cwd(),
-          log: (line) => io.err(`${line}\n`),
+          // The launcher's lines honour logging.level as the Worker's do.
+          log: (line, level = "info") => {
+            if (levelEnabled(loaded.config.logging.level, level)) io.err(`${line}\n`);
+          },
         },
         io,
         { drainTimeoutMs: options.drainTimeout },
       );
     });
-  program
-    .command("keys")
-    .description("secrets a deployment needs")
-    .command("init")
-    .description(
-      'print new bus keys (MIXER_NATS_KEYS) and the enrollment token made with them, for snake.auth = "jwt"',
-    )
-    .action(async () => {
-      for (const secret of await natsSecrets()) {
-        io.err(`# ${secret.name}: ${secret.purpose}\n`);
-        io.out(`${secret.name}=${secret.value}\n`);
-      }
-    });
+  addKeysCommand(program, loadMixer, { ...io, stdoutIsTty: io.stdoutIsTty === true });
+  addDeployCommand(program, loadMixer, () => flagValues(MIXER_CONFIG_FLAGS, program.opts()), io);
   return program;
 }
 

@@ -6,6 +6,7 @@ import {
   mixerConfigSchema,
 } from "../../shared/config/index.ts";
 import type { MixerEnv } from "./env.ts";
+import { setConsoleLevel } from "./self/console-line.ts";
 
 const cache = new WeakMap<MixerEnv, LoadedConfig<MixerConfig>>();
 
@@ -31,5 +32,6 @@ export function mixerConfig(env: MixerEnv): LoadedConfig<MixerConfig> {
       : {}),
   });
   cache.set(env, loaded);
+  setConsoleLevel(loaded.config.logging.level);
   return loaded;
 }

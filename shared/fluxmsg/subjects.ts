@@ -90,3 +90,12 @@ export function businessDeadLetterSubject(rackName: string): string {
 export function scenarioSubject(rackId: string): string {
   return `${CONTROL_PREFIX}.scenario.${subjectToken(rackId)}`;
 }
+
+/**
+ * The rack a telemetry or journal subject names (its last token, as {@link subjectToken} made it).
+ *
+ * @example subjectRack("flux.telemetry.logs.rack-nyc-01") // "rack-nyc-01"
+ */
+export function subjectRack(subject: string): string {
+  return subject.slice(subject.lastIndexOf(".") + 1);
+}

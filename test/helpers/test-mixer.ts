@@ -13,6 +13,8 @@ export interface TestMixer extends LocalMixer {
   /** The config file's text and path, when it was started with one. */
   toml?: string;
   configFile?: string | undefined;
+  /** What the mixer printed so far (launcher, wrangler and the Worker's console), one line each. */
+  output(): string;
   /** GET/POST the mixer's API with its token; parses JSON bodies. */
   api(path: string, init?: RequestInit): Promise<Response>;
   /** Stops it and removes its store. */
@@ -82,6 +84,7 @@ export async function startTestMixer(
   return {
     ...mixer,
     env,
+    output: () => lines.join("\n"),
     ...(toml === undefined ? {} : { toml, configFile: file?.path }),
     api: (path, init = {}) =>
       fetch(`${mixer.apiUrl}${path}`, {

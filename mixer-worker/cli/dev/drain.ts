@@ -1,6 +1,7 @@
 import { JetStreamApiError, type JetStreamManager, jetstreamManager } from "@nats-io/jetstream";
 import type { Authenticator } from "@nats-io/nats-core";
 import { connect } from "@nats-io/transport-node";
+import type { LogLevel } from "../../../shared/config/index.ts";
 import { JOURNAL_CONSUMER, TELEMETRY_CONSUMER, TELEMETRY_STREAM } from "../../../shared/fluxmsg/subjects.ts";
 import { DEAD_LETTER_FILTER } from "../../../shared/snake/streams.ts";
 
@@ -14,7 +15,8 @@ export interface DrainOptions {
   /** Where a durable stream keeps what is left, for the warning. */
   storeDir: string;
   timeoutMs: number;
-  log: (line: string) => void;
+  /** A line of the launcher's, at `level` (default info): `logging.level` decides whether it prints. */
+  log: (line: string, level?: LogLevel) => void;
   /** Aborting (a second Ctrl-C) stops waiting at once. */
   signal?: AbortSignal;
 }
@@ -108,10 +110,11 @@ function warnLeft(options: DrainOptions, left: number, cause: string): void {
     ? `They stay in the durable stream under ${options.storeDir} and are stored at the next start.`
     : "snake.durable = false keeps them in memory only: they are LOST when nats-server stops. " +
       "Set snake.durable = true to keep them across stops.";
-  options.log(line);
+  options.log(line, "warn");
   options.log(
     `WARNING: stopped waiting (${cause}) with ${left} telemetry and journal messages acknowledged to racks but not yet in R2.`,
+    "warn",
   );
-  options.log(detail);
-  options.log(line);
+  options.log(detail, "warn");
+  options.log(line, "warn");
 }

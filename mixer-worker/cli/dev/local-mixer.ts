@@ -1,32 +1,29 @@
-import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
+import { chmod, mkdir, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { type Authenticator, jwtAuthenticator } from "@nats-io/nats-core";
 import { connect } from "@nats-io/transport-node";
-import type { FlagValue, LoadedConfig, MixerConfig } from "../../../shared/config/index.ts";
+import type { FlagValue, LoadedConfig, LogLevel, MixerConfig } from "../../../shared/config/index.ts";
 import { referencedVariables } from "../../../shared/config/index.ts";
 import { mixerUser, NATS_KEYS_SECRET, parseNatsKeys } from "../../../shared/nats-auth/index.ts";
-import { importPrivateJwk, keyFingerprint, SIGNING_ALGORITHM } from "../../../shared/passport/index.ts";
-import { parseScenarioReference } from "../../../shared/scenario/index.ts";
 import { ensureStreams } from "../../../shared/snake/streams.ts";
-import { drainTelemetry } from "./drain.ts";
 import {
   API_TOKEN,
   BOOTSTRAP_TOKEN,
+  clusterKeyFingerprint,
   clusterKeySecret,
   enrollmentTokenSecret,
   localSecret,
   NATS_KEYS,
-} from "./local-secrets.ts";
+} from "../keys/mixer-secrets.ts";
+import { startupScenarioBase64 } from "../startup-scenario.ts";
+import { drainTelemetry } from "./drain.ts";
 import type { NatsServerProcess } from "./nats-server.ts";
 import { superviseNatsServer } from "./nats-supervisor.ts";
 import { assertPortFree, freeLoopbackPort } from "./port-check.ts";
 import { startReaper } from "./reaper.ts";
 import { applyRegistryMigrations } from "./registry-migrations.ts";
-import { signalGroup, startWranglerDev } from "./wrangler-process.ts";
-
-const PROJECT_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
+import { PROJECT_ROOT, runWrangler, signalGroup, startWranglerDev } from "./wrangler-process.ts";
 
 export interface LocalMixerInput {
   loaded: LoadedConfig<MixerConfig> & { file?: string };
@@ -35,7 +32,8 @@ export interface LocalMixerInput {
   flags: FlagValue[];
   env: Record<string, string | undefined>;
   cwd: string;
-  log: (line: string) => void;
+  /** A line of the launcher's, at `level` (default info): `logging.level` decides whether it prints. */
+  log: (line: string, level?: LogLevel) => void;
   /** Test-only variables for the Worker (fault injection). */
   extraVars?: Record<string, string>;
   readyTimeoutMs?: number;
@@ -103,9 +101,7 @@ export async function startLocalMixer(input: LocalMixerInput): Promise<LocalMixe
   const { value: token, source: tokenSource } = await localSecret(storeDir, API_TOKEN, input.env);
   const bootstrap = await localSecret(storeDir, BOOTSTRAP_TOKEN, input.env);
   const clusterKey = await localSecret(storeDir, clusterKeySecret(config.store.cluster_key_file), input.env);
-  const clusterKeyFingerprint = await keyFingerprint(
-    (await importPrivateJwk(JSON.parse(clusterKey.value), SIGNING_ALGORITHM, clusterKey.source)).publicRaw,
-  );
+  const fingerprint = await clusterKeyFingerprint(clusterKey.value, clusterKey.source);
 
   // Operator mode: the bus's keys (made on first start), a user for the launcher's own connections, and the
   // enrollment credential racks present before they hold a passport.
@@ -126,6 +122,7 @@ export async function startLocalMixer(input: LocalMixerInput): Promise<LocalMixe
       "warning: snake.durable = false keeps the streams in memory: if nats-server crashes, telemetry the bus " +
         "acknowledged but the mixer has not yet written to R2 is lost (a clean Ctrl-C drains it first). " +
         "Production runs snake.durable = true or a replicated NATS cluster.",
+      "warn",
     );
   }
   const nats = await superviseNatsServer(
@@ -172,7 +169,9 @@ export async function startLocalMixer(input: LocalMixerInput): Promise<LocalMixe
         timeoutMs: options.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS,
         log: input.log,
         ...(options.signal ? { signal: options.signal } : {}),
-      }).catch((error: Error) => input.log(`stopping: could not drain the bridge: ${error.message}`));
+      }).catch((error: Error) =>
+        input.log(`stopping: could not drain the bridge: ${error.message}`, "error"),
+      );
     }
     await stopAll();
   };
@@ -194,14 +193,8 @@ export async function startLocalMixer(input: LocalMixerInput): Promise<LocalMixe
           (entry[0].startsWith("FLUXRIG_") || referenced.has(entry[0])) && entry[1] !== undefined,
       ),
     );
-    const startup = parseScenarioReference(config.mixer.startup_scenario);
-    if (config.mixer.startup_scenario && startup.kind === "file") {
-      const path = resolve(input.cwd, startup.path);
-      const text = await readFile(path).catch((error: Error) => {
-        throw new Error(`mixer.startup_scenario names ${path}, which cannot be read: ${error.message}`);
-      });
-      vars.set("MIXER_STARTUP_SCENARIO_BASE64", text.toString("base64"));
-    }
+    const startup = await startupScenarioBase64(config, input.cwd);
+    if (startup) vars.set("MIXER_STARTUP_SCENARIO_BASE64", startup);
     vars.set(API_TOKEN.env, token);
     vars.set(BOOTSTRAP_TOKEN.env, bootstrap.value);
     vars.set("MIXER_CLUSTER_KEY", clusterKey.value);
@@ -224,7 +217,9 @@ export async function startLocalMixer(input: LocalMixerInput): Promise<LocalMixe
           : {}),
         ...input.extraVars,
       },
-      onOutput: input.log,
+      // Wrangler filters its own lines and the Worker's by the same level.
+      logLevel: config.logging.level,
+      onOutput: (line) => input.log(line, "error"),
     });
     if (wrangler.pid !== undefined) reaper.watch(wrangler.pid, { group: true, signal: "KILL" });
     const apiUrl = `http://127.0.0.1:${config.api.port}`;
@@ -243,7 +238,7 @@ export async function startLocalMixer(input: LocalMixerInput): Promise<LocalMixe
       tokenSource,
       bootstrapToken: bootstrap.value,
       bootstrapTokenSource: bootstrap.source,
-      clusterKeyFingerprint,
+      clusterKeyFingerprint: fingerprint,
       ...(enrollmentToken ? { enrollmentToken } : {}),
       ...(natsAuthenticator ? { natsAuthenticator } : {}),
       storeDir,

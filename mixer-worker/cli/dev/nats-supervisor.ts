@@ -1,3 +1,4 @@
+import type { LogLevel } from "../../../shared/config/index.ts";
 import { type NatsServerOptions, type NatsServerProcess, startNatsServerProcess } from "./nats-server.ts";
 
 /** At most this many restarts within RESTART_WINDOW_MS; past that the server is taken as broken. */
@@ -14,7 +15,7 @@ export interface SupervisedNats {
 }
 
 export interface SupervisorHooks {
-  log: (line: string) => void;
+  log: (line: string, level?: LogLevel) => void;
   /** Runs after each restart, before the server counts as back (e.g. to recreate in-memory streams). */
   onRestart: (nats: NatsServerProcess) => Promise<void>;
   /** Told each new process, so nothing outlives the launcher. */
@@ -53,6 +54,7 @@ export async function superviseNatsServer(
       }
       hooks.log(
         `nats-server exited unexpectedly (${code === null ? "killed by a signal" : `exit ${code}`}); restarting it on the same ports`,
+        "warn",
       );
       let next: NatsServerProcess | undefined;
       for (let attempt = 1; !next; attempt++) {
@@ -76,7 +78,7 @@ export async function superviseNatsServer(
       follow(next);
       await hooks
         .onRestart(next)
-        .catch((error: Error) => hooks.log(`after restarting nats-server: ${error.message}`));
+        .catch((error: Error) => hooks.log(`after restarting nats-server: ${error.message}`, "error"));
       hooks.log(`nats-server is back at ${next.url}`);
     });
   };

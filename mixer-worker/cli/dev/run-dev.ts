@@ -59,7 +59,7 @@ export async function runDev(
     for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(signal, onSignal);
   });
   const reason = await Promise.race([signalled, mixer.failed]);
-  input.log(reason);
+  input.log(reason, reason.startsWith("stopping") ? "info" : "error");
   await mixer.stop({
     signal: hurry.signal,
     ...(options.drainTimeoutMs === undefined ? {} : { drainTimeoutMs: options.drainTimeoutMs }),

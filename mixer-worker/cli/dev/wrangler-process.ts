@@ -1,8 +1,13 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { LogLevel } from "../../../shared/config/index.ts";
 
 const require = createRequire(import.meta.url);
+
+/** The checkout's root, where wrangler.toml is: wrangler runs there. */
+export const PROJECT_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 
 /**
  * Wrangler's CLI entry. Its bin wrapper refuses Node < 22, but the CLI itself runs on Node 20 (measured:
@@ -12,24 +17,29 @@ function wranglerCli(): string {
   return join(dirname(require.resolve("wrangler/package.json")), "wrangler-dist", "cli.js");
 }
 
-/** Runs a wrangler command to completion, failing with its output when it fails. */
+/**
+ * Runs a wrangler command to completion on this Node, resolving with its stdout (what `--json` commands
+ * print), failing with all its output when it fails.
+ */
 export function runWrangler(args: string[], cwd: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ["--no-warnings", wranglerCli(), ...args], {
       cwd,
-      env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
+      env: { ...process.env, WRANGLER_SEND_METRICS: "false", FORCE_COLOR: "0" },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let output = "";
+    let stdout = "";
     child.stdout.on("data", (chunk: Buffer) => {
       output += chunk.toString();
+      stdout += chunk.toString();
     });
     child.stderr.on("data", (chunk: Buffer) => {
       output += chunk.toString();
     });
     child.once("error", reject);
     child.once("exit", (code) => {
-      if (code === 0) resolve(output);
+      if (code === 0) resolve(stdout);
       else
         reject(new Error(`wrangler ${args.slice(0, 3).join(" ")} failed (exit ${code}):\n${output.trim()}`));
     });
@@ -44,6 +54,8 @@ export interface WranglerDevOptions {
   persistTo: string;
   envFile: string;
   vars: Record<string, string>;
+  /** `logging.level`: wrangler prints its own lines and the Worker's console at or above it. */
+  logLevel: LogLevel;
   /** Where wrangler's own output goes (the Worker's console.log included). */
   onOutput: (line: string) => void;
 }
@@ -55,6 +67,15 @@ const NOISE = [
   /^\s+at /,
   /requires at least Node\.js/,
 ];
+
+/** Wrangler's level for each `logging.level`: its `debug` is wrangler's own internals, not the Worker's. */
+const WRANGLER_LOG_LEVEL: Record<LogLevel, string> = {
+  trace: "log",
+  debug: "log",
+  info: "log",
+  warn: "warn",
+  error: "error",
+};
 
 /** Starts `wrangler dev` for the mixer Worker on 127.0.0.1. */
 export function startWranglerDev(options: WranglerDevOptions): ChildProcess {
@@ -74,7 +95,7 @@ export function startWranglerDev(options: WranglerDevOptions): ChildProcess {
     options.envFile,
     "--show-interactive-dev-session=false",
     "--log-level",
-    "log",
+    WRANGLER_LOG_LEVEL[options.logLevel],
     "--test-scheduled",
     ...Object.entries(options.vars).flatMap(([name, value]) => ["--var", `${name}:${value}`]),
   ];

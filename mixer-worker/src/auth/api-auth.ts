@@ -3,6 +3,7 @@ import { scopeCovers } from "../../../shared/auth/api-scopes.ts";
 import type { MixerBindings, MixerEnv } from "../env.ts";
 import { constantTimeEqual } from "../http/constant-time.ts";
 import { ProblemError } from "../http/problem.ts";
+import { consoleLine } from "../self/console-line.ts";
 import {
   type ApiCaller,
   apiTokenHash,
@@ -25,7 +26,7 @@ const unauthorized = (detail: string, challenge = `${REALM}, error="invalid_toke
 
 /** Runs a write after the answer when the runtime allows (a Worker), else before it (a bare `app.request`). */
 async function afterResponse(c: Context, work: Promise<unknown>): Promise<void> {
-  const settled = work.catch((error: Error) => console.error(`api auth: ${error.message}`));
+  const settled = work.catch((error: Error) => consoleLine("error", `api auth: ${error.message}`));
   try {
     c.executionCtx.waitUntil(settled);
   } catch {

@@ -26,14 +26,16 @@ import { type ControlPlane, startControlPlane } from "../control/control-plane.t
 import type { MixerEnv } from "../env.ts";
 import { deadLetterSink } from "../ingest/dead-letter.ts";
 import type { IngestRecord } from "../ingest/decode-batch.ts";
+import { KnownRacks } from "../ingest/entity-claims.ts";
 import { IngestPump } from "../ingest/ingest-pump.ts";
 import { storeIngestRecords, storeTelemetryRecords } from "../ingest/store-records.ts";
 import { mixerId } from "../registry/mixer-identity.ts";
 import { natsKeys } from "../registry/nats-keys.ts";
-import { revokedNatsUserKeys } from "../registry/racks.ts";
+import { rackNames, revokedNatsUserKeys } from "../registry/racks.ts";
 import { applyRetention } from "../retention/apply-retention.ts";
 import { activateStartupScenario } from "../scenarios/startup.ts";
 import { BridgeMetricsSampler } from "../self/bridge-metrics.ts";
+import { consoleLine } from "../self/console-line.ts";
 import { SelfTelemetry, type SelfTelemetryBatch } from "../self/self-telemetry.ts";
 import type { BridgeStatus } from "./bridge-status.ts";
 import { PartHealth } from "./part-health.ts";
@@ -68,12 +70,15 @@ export class SnakeBridge extends DurableObject<MixerEnv> {
   private lastError: string | null = null;
   /** A revocation not yet taken by nats-server (it was down or refused): retried by the alarm. */
   private revocationsPending = false;
+  /** Records claiming another rack than their subject names are dead-lettered, checked against these. */
+  private readonly knownRacks = new KnownRacks(() => rackNames(this.env.REGISTRY));
   private readonly telemetryPump = new IngestPump({
     stream: TELEMETRY_STREAM,
     consumer: TELEMETRY_CONSUMER,
     filter: TELEMETRY_FILTER,
     kinds: TELEMETRY_KINDS,
     store: (kind, records) => this.store(kind, records),
+    entities: (subject) => this.knownRacks.check(subject),
   });
   private readonly journalPump = new IngestPump({
     stream: TELEMETRY_STREAM,
@@ -81,6 +86,7 @@ export class SnakeBridge extends DurableObject<MixerEnv> {
     filter: JOURNAL_FILTER,
     kinds: [JOURNAL_KIND],
     store: (kind, records) => this.store(kind, records),
+    entities: (subject) => this.knownRacks.check(subject),
   });
   /** Failures counted and kept for /health; the bus counts as down from the start until first reached. */
   private health = {
@@ -286,8 +292,10 @@ export class SnakeBridge extends DurableObject<MixerEnv> {
       const control = startControlPlane(this.nc, this.env);
       this.control = control;
       this.startupScenario ??= activateStartupScenario(this.env, (rackId) => control.deliverScenario(rackId))
-        .then((outcome) => outcome && console.log(`scenarios: ${outcome}`))
-        .catch((error: Error) => console.error(`scenarios: mixer.startup_scenario failed: ${error.message}`));
+        .then((outcome) => outcome && consoleLine("info", `scenarios: ${outcome}`))
+        .catch((error: Error) =>
+          consoleLine("error", `scenarios: mixer.startup_scenario failed: ${error.message}`),
+        );
     }
     const jsm = await jetstreamManager(this.nc, { domain: snake.domain });
     await ensureStreams(jsm, snake);

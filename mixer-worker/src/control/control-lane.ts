@@ -1,3 +1,4 @@
+import { consoleLine } from "../self/console-line.ts";
 import { BoundedQueue } from "./bounded-queue.ts";
 import { KeyedRateLimiter, type TokenBucketLimits } from "./rate-limiter.ts";
 
@@ -186,9 +187,9 @@ export class ControlLane {
     return reason;
   }
 
-  readonly #warn = (line: string, write = console.warn): void => {
+  readonly #warn = (line: string, level: "warn" | "error" = "warn"): void => {
     const window = this.#logWindow();
-    if (window.warned++ < WARNINGS_PER_WINDOW) write(line);
+    if (window.warned++ < WARNINGS_PER_WINDOW) consoleLine(level, line);
     else window.unlogged++;
   };
 
@@ -209,7 +210,8 @@ export class ControlLane {
     const shedNow = shed.queue_full + shed.rate_limited + shed.oversize;
     const shedThen = since.shed.queue_full + since.shed.rate_limited + since.shed.oversize;
     if (shedNow === shedThen && since.unlogged === 0) return;
-    console.warn(
+    consoleLine(
+      "warn",
       `control: ${this.name} in the last ${LOG_WINDOW_MS / 1000} s: shed ${shed.queue_full - since.shed.queue_full} ` +
         `(queue full), ${shed.rate_limited - since.shed.rate_limited} (rate limited), ` +
         `${shed.oversize - since.shed.oversize} (oversize); paused ${pauses - since.pauses} times; ` +
@@ -232,7 +234,7 @@ export class ControlLane {
           } catch (error) {
             this.#warn(
               `control: ${this.name}: resuming its source failed: ${(error as Error).message}`,
-              console.error,
+              "error",
             );
           }
         }
@@ -243,7 +245,7 @@ export class ControlLane {
           this.#stats.failed++;
           this.#warn(
             `control: ${this.name} on ${message.subject} failed: ${(error as Error).stack ?? error}`,
-            console.error,
+            "error",
           );
         } finally {
           this.#stats.in_flight--;

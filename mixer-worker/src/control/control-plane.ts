@@ -13,6 +13,7 @@ import { EnvelopeError, peekEnvelopePayload, toBase64Url } from "../../../shared
 import type { MixerEnv } from "../env.ts";
 import { blobBytes } from "../registry/rack-row.ts";
 import { findRack } from "../registry/racks.ts";
+import { consoleLine } from "../self/console-line.ts";
 import { ControlLane, type ControlLaneStats, type ControlMessage, type ShedReason } from "./control-lane.ts";
 import { ENROLL_LANE, HEARTBEAT_LANE } from "./control-limits.ts";
 import { enrollRack } from "./enroll.ts";
@@ -81,14 +82,15 @@ function feedLane(nc: NatsConnection, subject: string, lane: () => ControlLane, 
       max: grant,
       callback: (error, msg) => {
         if (error) {
-          console.error(`control: subscription ${subject}: ${error.message}`);
+          consoleLine("error", `control: subscription ${subject}: ${error.message}`);
           return;
         }
         try {
           take(msg);
         } catch (failure) {
           // nats.js does not catch a callback's throw: it would end the connection's reader.
-          console.error(
+          consoleLine(
+            "error",
             `control: taking a message on ${subject} failed: ${(failure as Error).stack ?? failure}`,
           );
         }
@@ -105,7 +107,7 @@ function feedLane(nc: NatsConnection, subject: string, lane: () => ControlLane, 
     current = undefined;
     if (draining && !nc.isClosed()) {
       draining.drain().catch((error: unknown) => {
-        console.error(`control: pausing ${subject}: ${(error as Error).message}`);
+        consoleLine("error", `control: pausing ${subject}: ${(error as Error).message}`);
       });
     }
     lane().whenReady(open);
@@ -156,7 +158,10 @@ export function startControlPlane(nc: NatsConnection, env: MixerEnv): ControlPla
         if (message.reply) nc.publish(message.reply, reply);
         if (outcome.kind === "refused") warn(`control: enrollment refused: ${outcome.reason}`);
         else
-          console.log(`control: rack ${outcome.name} (${outcome.rackId}) ${outcome.kind}, ${outcome.status}`);
+          consoleLine(
+            "info",
+            `control: rack ${outcome.name} (${outcome.rackId}) ${outcome.kind}, ${outcome.status}`,
+          );
       } catch (error) {
         respond(message, { ok: false, error: `the mixer failed to enroll: ${(error as Error).message}` });
         throw error;

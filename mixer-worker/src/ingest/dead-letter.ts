@@ -1,6 +1,7 @@
 import type { JetStreamClient } from "@nats-io/jetstream";
 import { headers, type NatsConnection } from "@nats-io/nats-core";
 import { TELEMETRY_DEAD_LETTER } from "../../../shared/fluxmsg/subjects.ts";
+import { consoleLine } from "../self/console-line.ts";
 import { telemetryFileId } from "../store/index.ts";
 
 /** Room left in a NATS message for our headers. */
@@ -36,6 +37,6 @@ export function deadLetterSink(
       body = new Uint8Array(0);
     }
     await js.publish(`${prefix}.${subject.split(".")[2] ?? "unknown"}`, body, { headers: h });
-    console.warn(`snake bridge: dead-lettered a message from ${subject}: ${reason.slice(0, 300)}`);
+    consoleLine("warn", `snake bridge: dead-lettered a message from ${subject}: ${reason.slice(0, 300)}`);
   };
 }

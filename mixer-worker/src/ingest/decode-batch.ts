@@ -3,6 +3,7 @@ import { cbor } from "../../../shared/fluxmsg/cbor.ts";
 import { JOURNAL_KIND, type JournalRecord, journalRecordSchema } from "../../../shared/journal/record.ts";
 import { type BatchKind, telemetryBatchSchema } from "../../../shared/telemetry/batch.ts";
 import { recordSchemaByKind, type TelemetryRecord } from "../../../shared/telemetry/records.ts";
+import { type EntityCheck, entityClaimProblem } from "./entity-claims.ts";
 
 /** A record ingest stores: a telemetry signal's, or a journal record (`messages`). */
 export type IngestRecord = TelemetryRecord | JournalRecord;
@@ -30,6 +31,8 @@ export interface DecodeLimits {
   maxAgeMs: number;
   /** The kinds this consumer takes (the subject decides): a batch claiming another kind is refused whole. */
   kinds?: readonly BatchKind[];
+  /** The rack the message's subject names: a record claiming another entity is refused. */
+  entity?: EntityCheck;
 }
 
 /** How far ahead of the mixer's clock a record may be: a little skew is normal, a year is a broken RTC. */
@@ -38,7 +41,8 @@ const MAX_FUTURE_MS = 86_400_000;
 /**
  * Decodes one telemetry message: a CBOR `{v, kind, records}` map. The message as a whole fails only when it
  * is not such a map (bad CBOR, wrong shape, too large); a bad record is rejected alone, its neighbours kept.
- * A record whose `ts` is outside [now - max age, now + 1 day] is rejected too, naming the likely cause.
+ * A record whose `ts` is outside [now - max age, now + 1 day] is rejected too, naming the likely cause, and
+ * so is one claiming another entity than the rack its subject names (`limits.entity`).
  *
  * @example decodeTelemetryBatch(msg.data, { maxPayloadSize: 2_097_152, now: Date.now(), maxAgeMs: 30 * 86_400_000 })
  */
@@ -74,7 +78,10 @@ export function decodeTelemetryBatch(data: Uint8Array, limits: DecodeLimits): De
   batch.data.records.forEach((record, index) => {
     const parsed = schema.safeParse(record);
     const outside = parsed.success ? outsideWindow(parsed.data.ts, limits) : undefined;
+    const claim =
+      parsed.success && limits.entity ? entityClaimProblem(parsed.data, limits.entity) : undefined;
     if (outside) rejected.push({ index, record, reason: `records[${index}].ts: ${outside}` });
+    else if (claim) rejected.push({ index, record, reason: `records[${index}]: ${claim}` });
     else if (parsed.success) records.push(parsed.data);
     else {
       const issue = parsed.error.issues[0];

@@ -3,8 +3,10 @@ import { type NatsConnection, nanos } from "@nats-io/nats-core";
 import type { MixerConfig } from "../../../shared/config/index.ts";
 import { cbor } from "../../../shared/fluxmsg/cbor.ts";
 import type { BatchKind } from "../../../shared/telemetry/batch.ts";
+import { consoleLine } from "../self/console-line.ts";
 import type { DeadLetter } from "./dead-letter.ts";
 import { decodeTelemetryBatch, type IngestRecord } from "./decode-batch.ts";
+import type { EntityCheck } from "./entity-claims.ts";
 import { flushBatches } from "./flush-batches.ts";
 import { PendingBatches } from "./pending-batches.ts";
 import { MAX_ROWS_PER_FILE, type StoreResult } from "./store-records.ts";
@@ -26,6 +28,8 @@ export interface IngestPumpOptions {
   kinds: readonly BatchKind[];
   /** Writes one flush of one kind's records; resolves once R2 has them (then the messages are acked). */
   store: (kind: BatchKind, records: IngestRecord[]) => Promise<StoreResult>;
+  /** Whom a subject's records may speak for; records claiming another entity are dead-lettered. */
+  entities?: (subject: string) => Promise<EntityCheck>;
 }
 
 /** What a pump has done since the bridge started, for `/health`. */
@@ -150,8 +154,10 @@ export class IngestPump {
   /** Takes one message: its good records are held for the next flush, what is refused is dead-lettered. */
   async #accept(message: JsMsg, settings: IngestSettings, deadLetter: DeadLetter): Promise<void> {
     this.#averageMessageBytes = 0.8 * this.#averageMessageBytes + 0.2 * message.data.byteLength;
+    const entity = await this.#o.entities?.(message.subject);
     const t0 = performance.now();
     const decoded = decodeTelemetryBatch(message.data, {
+      ...(entity ? { entity } : {}),
       maxPayloadSize: settings.mixer.max_payload_size,
       now: Date.now(),
       maxAgeMs: settings.observability.embedded.rotation.max_age_days * 86_400_000,
@@ -176,7 +182,8 @@ export class IngestPump {
       }
     } catch (error) {
       // The dead letter is not stored yet: keep the original and try again shortly.
-      console.error(
+      consoleLine(
+        "error",
         `snake bridge: dead-lettering from ${message.subject} failed: ${(error as Error).message}`,
       );
       message.nak(1_000);

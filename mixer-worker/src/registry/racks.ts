@@ -242,3 +242,8 @@ export async function assignScenarioPart(
     .bind(scenario.name, scenario.hash, part, now, id)
     .run();
 }
+
+/** Every rack's id and name, and nothing else (rows carry sealed secrets of up to 512 KiB). */
+export async function rackNames(db: D1Database): Promise<{ id: string; name: string }[]> {
+  return (await db.prepare("SELECT id, name FROM racks").all<{ id: string; name: string }>()).results;
+}

@@ -1,4 +1,5 @@
 import type { MixerConfig } from "../../../shared/config/index.ts";
+import { consoleLine } from "../self/console-line.ts";
 import { partitionSpan } from "./partition-time.ts";
 
 type Rotation = MixerConfig["observability"]["embedded"]["rotation"];
@@ -76,7 +77,8 @@ export async function applyRetention(
   if (deleted.length > 0) {
     const oldest = deleted[0]?.key;
     const newest = deleted[deleted.length - 1]?.key;
-    console.log(
+    consoleLine(
+      "info",
       `retention (${rotation.policy}): removed ${report.deletedObjects} objects, ${report.deletedBytes} bytes, from ${oldest} to ${newest}; kept ${report.keptObjects}`,
     );
   }

@@ -2,6 +2,7 @@ import type { Context, MiddlewareHandler } from "hono";
 import { snakeBridge } from "../bridge/bridge-stub.ts";
 import { mixerConfig } from "../config.ts";
 import type { MixerBindings, MixerEnv } from "../env.ts";
+import { consoleLine } from "./console-line.ts";
 import {
   API_REQUESTS,
   printLog,
@@ -129,7 +130,7 @@ export function sendSelfTelemetry(
     snakeBridge(env)
       .acceptSelfTelemetry(batch)
       .catch((error: Error) =>
-        console.error(`mixer telemetry: a batch of this isolate is lost: ${error.message}`),
+        consoleLine("error", `mixer telemetry: a batch of this isolate is lost: ${error.message}`),
       ),
   );
 }

@@ -1,11 +1,10 @@
 import { uuidv7 } from "uuidv7";
 import type { LogLevel } from "../../../shared/config/sections.ts";
 import type { LogRecord, MetricRecord } from "../../../shared/telemetry/records.ts";
+import { consoleLine } from "./console-line.ts";
 
 /** The mixer's own records wait at most this many in the bridge; past it the oldest go, and are counted. */
 export const MAX_SELF_RECORDS = 5_000;
-
-const RANK: Record<LogLevel, number> = { trace: 0, debug: 1, info: 2, warn: 3, error: 4 };
 
 /** The counter of API answers the Worker reports, by method, route and status class. */
 export const API_REQUESTS = "fluxrig.mixer.api.requests";
@@ -34,25 +33,11 @@ export interface SelfTelemetryBatch {
 }
 
 /**
- * Whether a line of `level` passes `logging.level` (trace passes under trace only).
- *
- * @example levelEnabled("info", "debug") // false
- */
-export function levelEnabled(configured: LogLevel, level: LogLevel): boolean {
-  return RANK[level] >= RANK[configured];
-}
-
-/**
  * Prints a mixer log line to the console if `logging.level` lets it through; returns whether it did, so the
  * caller keeps the same line for the store. Never given a token: callers name tokens by their name.
  */
 export function printLog(configured: LogLevel, line: SelfLog): boolean {
-  if (!levelEnabled(configured, line.level)) return false;
-  const text = `mixer: ${line.message}`;
-  if (line.level === "error") console.error(text);
-  else if (line.level === "warn") console.warn(text);
-  else console.log(text);
-  return true;
+  return consoleLine(line.level, `mixer: ${line.message}`, configured);
 }
 
 /**
@@ -144,7 +129,7 @@ export class SelfTelemetry {
         metrics.length = 0;
       }
     } catch (error) {
-      console.error(`mixer telemetry: not stored, held for the next try: ${(error as Error).message}`);
+      consoleLine("error", `mixer telemetry: not stored, held for the next try: ${(error as Error).message}`);
     } finally {
       this.add(this.logs, logs);
       this.add(this.metrics, metrics);

@@ -151,7 +151,6 @@ export async function queryMessages(
     ...messagesSelection(query, window),
     bucket,
     roots,
-    filename: true,
     offset: query.offset,
     limit: query.limit,
     ...(Object.keys(promoted).length > 0

@@ -44,8 +44,6 @@ export interface PageQuery<Row extends ListedRow> extends PageSelection {
   bucket: R2Bucket;
   /** The storage roots listed, newest first across all of them (see {@link scanWindow}). */
   roots: readonly string[];
-  /** Adds the `filename` column (see {@link scanWindow}). */
-  filename?: boolean;
   offset: number;
   limit: number;
   /**
@@ -58,8 +56,18 @@ export interface PageQuery<Row extends ListedRow> extends PageSelection {
 const windowOf = ({ cursor, window }: PageSelection): TimeWindow =>
   cursor ? { since: cursor.since, until: cursor.until } : window;
 
-/** What the first step of a batch selects: the order and dedupe keys. */
-const KEYS = ["ts", "record_id::VARCHAR AS record_id"];
+/**
+ * Which write stored a row: the ULID of its object's key (`logs_<ULID>.parquet`), which sorts by write time.
+ * Copies of one record id keep the first stored: a copy republished later with another time (a forgery, or
+ * a replay) never replaces the record first written.
+ */
+const STORED_AS = `regexp_extract(filename, '_([0-9A-HJKMNP-TV-Z]{26})\\.[a-z]+$', 1) AS stored_as`;
+
+/** A row as a batch gives it, with the write that stored it. */
+type StoredRow<Row> = Row & { stored_as: string };
+
+/** What the first step of a batch selects: the order and dedupe keys, and which write stored the row. */
+const KEYS = ["ts", "record_id::VARCHAR AS record_id", STORED_AS];
 /**
  * Ids one statement fetches rows for. Long IN lists parse slowly in DuckDB 0.9.1, and near 10k ids its wasm
  * build traps; deep pages (a large offset) select whole rows in one step instead.
@@ -113,10 +121,25 @@ const newestFirst = (a: ListedRow, b: ListedRow) =>
   b.ts - a.ts || (a.record_id < b.record_id ? 1 : a.record_id > b.record_id ? -1 : 0);
 
 /**
+ * Each record id once, as its first stored copy (the smallest `stored_as`; a copy of the same write keeps
+ * the one met first).
+ */
+function firstStored<Row extends ListedRow>(rows: readonly StoredRow<Row>[]): StoredRow<Row>[] {
+  const byId = new Map<string, StoredRow<Row>>();
+  for (const row of rows) {
+    const held = byId.get(row.record_id);
+    if (!held || row.stored_as < held.stored_as) byId.set(row.record_id, row);
+  }
+  return [...byId.values()];
+}
+
+/**
  * One newest-first page of rows. Objects are read newest first; each batch's SQL returns only its newest
  * `offset + limit + 1` matching rows, and the scan stops once that many are held and no unread object can
- * hold a newer row. Rows are deduplicated by record id (copies of a record share its sort key, so the
- * newest N distinct rows of the whole window are among the newest N distinct rows of the batches).
+ * hold a newer row. Rows are deduplicated by record id, keeping the first stored copy (at-least-once copies
+ * share its sort key, so the newest N distinct rows of the whole window are among the newest N distinct
+ * rows of the batches; a copy stored later with a newer time gives way to the original whenever the read
+ * reaches the original's object).
  *
  * @example
  * const { rows, answer } = await newestPage({ bucket, roots: ["telemetry/logs"], window, offset: 0, limit: 50,
@@ -129,13 +152,14 @@ export async function newestPage<Row extends ListedRow>(
   const window = windowOf(query);
   const need = offset + limit + 1;
   const keySelect = [...KEYS, ...(query.check?.columns ?? [])].join(", ");
+  const rowSelect = `${query.select}, ${STORED_AS}`;
   const accept = query.check?.accept ?? (() => true);
-  let kept: Row[] = [];
+  let kept: StoredRow<Row>[] = [];
 
-  const outcome = await scanWindow<Row>({
+  const outcome = await scanWindow<StoredRow<Row>>({
     bucket: query.bucket,
     roots: query.roots,
-    filename: query.filename === true,
+    filename: true,
     window: cursor ? { since: window.since, until: Math.min(window.until, cursor.ts + 1) } : window,
     batches: "overlapping",
     query(from, run) {
@@ -143,25 +167,24 @@ export async function newestPage<Row extends ListedRow>(
       // are decoded just for the rows kept (in wasm DuckDB that is several times faster than one statement).
       const keysFirst = need <= MAX_IDS_PER_FETCH;
       for (let n = need; ; n *= 4) {
-        const listed = run(pageSql(query, from, n, keysFirst ? keySelect : query.select)) as unknown as Row[];
+        const listed = run(
+          pageSql(query, from, n, keysFirst ? keySelect : rowSelect),
+        ) as unknown as StoredRow<Row>[];
         const kept = listed.filter(accept);
         // Widen while duplicates or over-matched rows leave a full batch short of `need` distinct rows.
         if (listed.length === n && new Set(kept.map((row) => row.record_id)).size < need) continue;
         if (!keysFirst) return kept;
-        const rows: Row[] = [];
+        const rows: StoredRow<Row>[] = [];
         for (let i = 0; i < kept.length; i += MAX_IDS_PER_FETCH) {
-          rows.push(
-            ...(run(rowsSql(query.select, from, kept.slice(i, i + MAX_IDS_PER_FETCH))) as unknown as Row[]),
-          );
+          const ids = kept.slice(i, i + MAX_IDS_PER_FETCH);
+          rows.push(...(run(rowsSql(rowSelect, from, ids)) as unknown as StoredRow<Row>[]));
         }
         return rows;
       }
     },
     collect(rows) {
-      const seen = new Set<string>();
-      kept = [...kept, ...rows]
+      kept = firstStored([...kept, ...rows])
         .sort(newestFirst)
-        .filter((row) => !seen.has(row.record_id) && seen.add(row.record_id))
         .slice(0, need);
     },
     enough: (newest) => kept.length >= need && newest < (kept[need - 1]?.ts ?? 0),
@@ -169,7 +192,9 @@ export async function newestPage<Row extends ListedRow>(
 
   const complete =
     outcome.boundary === undefined ? kept : kept.filter((row) => row.ts > (outcome.boundary ?? 0));
-  const rows = complete.slice(offset, offset + limit);
+  const rows = complete
+    .slice(offset, offset + limit)
+    .map(({ stored_as: _, ...row }) => row as unknown as Row);
   const more = complete.length > offset + limit || outcome.truncated !== undefined;
   const last = rows.at(-1);
   const position = last
