@@ -160,7 +160,8 @@ export async function writeTree(
 
 /** Messages: fluxes of five hops (ingress, decode, route, HSM, egress), as many per object as logs. */
 const HOPS = ["iso-in", "decode", "router", "hsm", "switch-out"];
-const MESSAGE_ROWS_PER_OBJECT = 46_300;
+/** Rows of a journal object by default: about one flush, as logs. */
+const FLUSH_ROWS = 46_300;
 export const MESSAGES_SPEC = "visa-v1";
 const messageEnum = (name: string) =>
   duckDbType(MESSAGE_COLUMNS.find((column) => column.name === name)?.type ?? "VARCHAR");
@@ -203,7 +204,7 @@ export interface BenchFlux {
 }
 
 /**
- * Writes `rows` journal records over the 24 hourly partitions before `end` (one object per hour
+ * Writes `rows` journal records over the 24 hourly partitions before `end`, `rowsPerObject` (46,300) an object (one object per hour
  * (the last) under messages/generic/, the rest under messages/fluxSpec/visa-v1/) and returns the files and the flux
  * that starts 22 minutes into the 13th hour (a lookup then finds it 12 hours back).
  *
@@ -213,23 +214,24 @@ export async function writeMessages(
   native: DuckDBConnection,
   dir: string,
   end: number,
-  options: { rows: number },
+  options: { rows: number; rowsPerObject?: number },
 ): Promise<{ files: StoredFile[]; flux: BenchFlux }> {
-  const objectsPerHour = Math.max(1, Math.round(options.rows / 24 / MESSAGE_ROWS_PER_OBJECT));
-  const perHour = MESSAGE_ROWS_PER_OBJECT * objectsPerHour;
+  const perObject = options.rowsPerObject ?? FLUSH_ROWS;
+  const objectsPerHour = Math.max(1, Math.round(options.rows / 24 / perObject));
+  const perHour = perObject * objectsPerHour;
   const files: StoredFile[] = [];
   for (let h = 0; h < 24; h++) {
     const hour = end - (24 - h) * HOUR;
     for (let o = 0; o < objectsPerHour; o++) {
       const generic = objectsPerHour > 1 && o === objectsPerHour - 1;
-      const from = h * perHour + o * MESSAGE_ROWS_PER_OBJECT;
+      const from = h * perHour + o * perObject;
       const key = messagesObjectKey(generic ? null : MESSAGES_SPEC, hour, {
         partitionBy: "hour",
         format: "parquet",
       });
       const path = join(dir, key);
       await mkdir(dirname(path), { recursive: true });
-      const sql = messageRows(from, from + MESSAGE_ROWS_PER_OBJECT, hour, perHour, generic);
+      const sql = messageRows(from, from + perObject, hour, perHour, generic);
       await native.run(`COPY (${sql}) TO ${sqlString(path)} (FORMAT parquet, COMPRESSION zstd)`);
       files.push(await storedFile(native, key, path));
     }
@@ -241,8 +243,7 @@ export async function writeMessages(
   }
   // 22 minutes into the hour, as a typical flux (one in its first minute also reads the previous hour).
   const f = 12 * (perHour / 5) + Math.floor((perHour / 5) * 0.37);
-  const first =
-    files[12 * objectsPerHour + Math.floor(((f % (perHour / 5)) * 5) / MESSAGE_ROWS_PER_OBJECT)]?.path ?? "";
+  const first = files[12 * objectsPerHour + Math.floor(((f % (perHour / 5)) * 5) / perObject)]?.path ?? "";
   const read = await native.runAndReadAll(
     `SELECT flux_id::VARCHAR AS flux_id, trace_id, epoch_ms(ts) AS at FROM ${sqlString(first)} WHERE trace_id = md5('trace-${f}') AND src_gear_id IS NULL`,
   );

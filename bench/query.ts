@@ -17,6 +17,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { DuckDBInstance } from "@duckdb/node-api";
+import { ISOLATE_MEMORY_HEADER } from "../mixer-worker/src/http/query-admission.ts";
 import {
   fluxSql,
   logsSelection,
@@ -210,6 +211,22 @@ function messageCases(flux: BenchFlux): Case[] {
   ];
 }
 
+const mib = (bytes: number) => (bytes / 1_048_576).toFixed(1);
+
+/**
+ * What a query cost the isolate, from the header the mixer sets on every query answer (bytes): DuckDB's
+ * linear memory afterwards (its high-water mark, as it never shrinks) and the peak of that plus the object
+ * bytes held in JS while it ran.
+ */
+function isolateMemory(res: Response): { wasm: number; peak: number } {
+  const fields = new Map(
+    (res.headers.get(ISOLATE_MEMORY_HEADER) ?? "")
+      .split(", ")
+      .map((pair) => pair.split("=") as [string, string]),
+  );
+  return { wasm: Number(fields.get("wasm") ?? 0), peak: Number(fields.get("peak") ?? 0) };
+}
+
 const percentile = (sorted: number[], p: number) =>
   sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)] ?? 0;
 const fmt = (ms: number) => (ms >= 100 ? ms.toFixed(0) : ms.toFixed(1));
@@ -271,15 +288,18 @@ try {
       return (await native.runAndReadAll(sql(from))).getRowObjectsJS() as Record<string, unknown>[];
     };
     for (const c of cases) {
+      let memory = { wasm: 0, peak: 0 };
       const api = await time(async () => {
         const res = await mixer.api(c.path, { signal: AbortSignal.timeout(300_000) });
         const text = await res.text();
         if (!res.ok) throw new Error(`HTTP ${res.status} ${text.slice(0, 200).split("\n")[0]}`);
+        const cost = isolateMemory(res);
+        memory = { wasm: Math.max(memory.wasm, cost.wasm), peak: Math.max(memory.peak, cost.peak) };
         return JSON.parse(text) as Record<string, unknown>;
       }).catch((error: Error) => error);
       if (api instanceof Error) {
         // One failing case (e.g. the local workerd dying on a scan) is reported, and the rest still run.
-        rows.push([c.label, "failed", "", "", "", "", api.message.slice(0, 80), ""]);
+        rows.push([c.label, "failed", "", "", "", "", api.message.slice(0, 80), "", "", ""]);
         console.log(`  ${c.label}: FAILED ${api.message}`);
         continue;
       }
@@ -297,10 +317,25 @@ try {
         `${(api.p50 / base.p50).toFixed(2)}x`,
         `${answer.scanned.objects} / ${(answer.scanned.bytes / 1_048_576).toFixed(1)} MiB`,
         same ? "yes" : "NO",
+        mib(memory.wasm),
+        mib(memory.peak),
       ]);
-      console.log(`  ${c.label}: ${fmt(api.p50)} ms vs ${fmt(base.p50)} ms native`);
+      console.log(
+        `  ${c.label}: ${fmt(api.p50)} ms vs ${fmt(base.p50)} ms native; isolate peak ${mib(memory.peak)} MiB`,
+      );
     }
-    const header = ["query", "mixer p50", "p95", "native p50", "p95", "ratio", "mixer read", "same rows"];
+    const header = [
+      "query",
+      "mixer p50",
+      "p95",
+      "native p50",
+      "p95",
+      "ratio",
+      "mixer read",
+      "same rows",
+      "wasm MiB",
+      "peak MiB",
+    ];
     const widths = header.map((_, i) => Math.max(...[header, ...rows].map((row) => (row[i] ?? "").length)));
     const line = (row: string[]) => `| ${row.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join(" | ")} |`;
     console.log(

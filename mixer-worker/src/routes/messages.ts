@@ -13,6 +13,7 @@ import {
 import { QUERY_LIMITS } from "../../../shared/telemetry/query-params.ts";
 import type { MixerBindings } from "../env.ts";
 import { ProblemError } from "../http/problem.ts";
+import { queryAdmission } from "../http/query-admission.ts";
 import { badParameter, type OtherParameters, parseQuery, pathParam } from "../http/query-params.ts";
 import { queryFlux, queryMessages } from "../store/index.ts";
 import { page, windowOf } from "./query-page.ts";
@@ -26,7 +27,7 @@ const PROMOTED: OtherParameters = {
  * `GET /api/v1/messages`: stored business messages (the journal), newest first, filtered like telemetry logs
  * plus `promoted.<field>=<value>`.
  */
-export const messages = new Hono<MixerBindings>().get("/", (c) => {
+export const messages = new Hono<MixerBindings>().get("/", queryAdmission(), (c) => {
   const query = parseQuery(c, messagesQuerySchema, PROMOTED);
   const promoted = promotedFilters(c.req.queries());
   if (!promoted.ok) throw badParameter(promoted.problem);
@@ -40,7 +41,7 @@ export const messages = new Hono<MixerBindings>().get("/", (c) => {
  * `GET /api/v1/flux/{flux_id}`: one business signal end to end (messages in hop order, spans, logs). Without
  * since/until it reads only around the time the UUID v7 names; a 404 names the flux id when nothing is found.
  */
-export const flux = new Hono<MixerBindings>().get("/:flux_id", async (c) => {
+export const flux = new Hono<MixerBindings>().get("/:flux_id", queryAdmission(), async (c) => {
   const fluxId = pathParam(c, "flux_id", fluxIdSchema);
   const query = parseQuery(c, fluxQuerySchema);
   const named = fluxWindow(fluxId);

@@ -12,6 +12,7 @@ import {
 } from "../../../shared/telemetry/query-params.ts";
 import type { MixerBindings } from "../env.ts";
 import { ProblemError } from "../http/problem.ts";
+import { queryAdmission } from "../http/query-admission.ts";
 import { badParameter, parseQuery, pathParam } from "../http/query-params.ts";
 import { queryLogs, queryMetrics, queryTrace, queryTraces } from "../store/index.ts";
 import { page, windowOf } from "./query-page.ts";
@@ -21,17 +22,17 @@ import { page, windowOf } from "./query-page.ts";
  * under `/api/v1/telemetry`. Parameters are validated here; the store's query module does the reading.
  */
 export const telemetryQueries = new Hono<MixerBindings>()
-  .get("/logs", (c) =>
+  .get("/logs", queryAdmission(), (c) =>
     page(c, "logs", parseQuery(c, logsQuerySchema), (query, window) =>
       queryLogs(c.env.TELEMETRY, query, window),
     ),
   )
-  .get("/traces", (c) =>
+  .get("/traces", queryAdmission(), (c) =>
     page(c, "traces", parseQuery(c, tracesQuerySchema), (query, window) =>
       queryTraces(c.env.TELEMETRY, query, window),
     ),
   )
-  .get("/traces/:trace_id", async (c) => {
+  .get("/traces/:trace_id", queryAdmission(), async (c) => {
     const traceId = pathParam(c, "trace_id", traceIdSchema);
     const window = windowOf(c, parseQuery(c, traceQuerySchema), QUERY_LIMITS.defaultListWindowMs);
     const answer = await queryTrace(c.env.TELEMETRY, traceId, window);
@@ -45,7 +46,7 @@ export const telemetryQueries = new Hono<MixerBindings>()
     }
     return c.json(answer);
   })
-  .get("/metrics/:metric_name?", async (c) => {
+  .get("/metrics/:metric_name?", queryAdmission(), async (c) => {
     const name =
       c.req.param("metric_name") === undefined ? undefined : pathParam(c, "metric_name", metricNameSchema);
     const query = parseQuery(c, metricsQuerySchema);

@@ -1,4 +1,5 @@
 import type { DuckDBBindings } from "@duckdb/duckdb-wasm/dist/duckdb-browser-blocking.mjs";
+import { watchEngineMemory } from "./isolate-memory.ts";
 
 /** A row as DuckDB returns it: BIGINT columns come back as `bigint`, TIMESTAMP as epoch milliseconds. */
 export type DuckDbRow = Record<string, unknown>;
@@ -71,10 +72,10 @@ async function start(): Promise<DuckDb> {
       ) {
         // The glue's file callbacks find the runtime here; the stock hook we replace would have set it.
         host.DUCKDB_RUNTIME = duckdb.BROWSER_RUNTIME;
-        WebAssembly.instantiate(wasm.default, imports).then(
-          (instance) => done(instance, wasm.default),
-          failed,
-        );
+        WebAssembly.instantiate(wasm.default, imports).then((instance) => {
+          watchEngineMemory(instance);
+          done(instance, wasm.default);
+        }, failed);
         return {};
       },
     });

@@ -3,6 +3,7 @@
  * and the object layout. Routes and the bridge import from here only, so the engine can change alone.
  */
 export { type DuckDb, type DuckDbRow, getDuckDb } from "./duckdb.ts";
+export type { IsolateMemoryReport } from "./isolate-memory.ts";
 export { timeRangeMetadata } from "./object-time-range.ts";
 export {
   type ColumnType,
@@ -29,6 +30,9 @@ export {
   telemetryRoot,
 } from "./partition-path.ts";
 export {
+  type AdmittedQuery,
+  admitQuery,
+  type BusyStore,
   type ListCursor,
   type PagedRequest,
   queryFlux,

@@ -14,8 +14,14 @@ export const SCAN_BUDGET = {
   queryMemory: "48MB",
   /** Objects fetched per request: each GET is a subrequest, and Workers cap those per request. */
   maxObjects: 500,
-  /** Bytes fetched per request, which bounds its CPU time. */
-  maxBytes: 768 * MiB,
+  /** Bytes fetched per request, which bounds its CPU time (776 MB took 28–37 s locally, past 30 s of CPU). */
+  maxBytes: 256 * MiB,
   /** GETs in flight while a batch is fetched. */
   fetchConcurrency: 6,
+  /** Queries reading objects at once in one isolate: each holds a fetched batch in JS (see ScanSlots). */
+  runningQueries: 2,
+  /** Queries waiting for one of those slots; more are answered 503 at once. */
+  waitingQueries: 6,
+  /** How long a query waits for a slot before it is answered 503. */
+  waitMs: 10_000,
 } as const;

@@ -3,6 +3,7 @@
  * resolved window and get the API's answer; which objects are read, how (DuckDB), and within what memory
  * stays in here.
  */
+export { type AdmittedQuery, admitQuery, type BusyStore } from "./admission.ts";
 export { SCAN_BUDGET } from "./budget.ts";
 export { fluxSql, queryFlux } from "./flux.ts";
 export { logsSelection, queryLogs } from "./logs.ts";

@@ -1,6 +1,7 @@
 import type { TimeWindow } from "../../../../shared/telemetry/query-params.ts";
 import type { ScanReport } from "../../../../shared/telemetry/query-results.ts";
 import { type DuckDb, type DuckDbRow, getDuckDb } from "../duckdb.ts";
+import { holdBytes, sampleIsolateMemory } from "../isolate-memory.ts";
 import { SCAN_BUDGET } from "./budget.ts";
 import { readParquet } from "./sql.ts";
 import { type StoredObject, WindowObjects } from "./window-objects.ts";
@@ -139,17 +140,26 @@ export async function scanWindow<Row>(options: ScanOptions<Row>): Promise<ScanOu
 interface FetchedObject {
   readonly key: string;
   bytes: Uint8Array;
+  /** Stops counting its bytes as held in JS (see holdBytes). */
+  release(): void;
 }
 
 /** GETs a batch's objects a few at a time; one deleted since the listing (retention) is left out. */
 async function fetchObjects(bucket: R2Bucket, batch: StoredObject[]): Promise<FetchedObject[]> {
   const files: FetchedObject[] = [];
-  for (let i = 0; i < batch.length; i += SCAN_BUDGET.fetchConcurrency) {
-    const slice = batch.slice(i, i + SCAN_BUDGET.fetchConcurrency);
-    const bodies = await Promise.all(slice.map((object) => bucket.get(object.key)));
-    for (const [j, body] of bodies.entries()) {
-      if (body) files.push({ key: slice[j]?.key as string, bytes: new Uint8Array(await body.arrayBuffer()) });
+  try {
+    for (let i = 0; i < batch.length; i += SCAN_BUDGET.fetchConcurrency) {
+      const slice = batch.slice(i, i + SCAN_BUDGET.fetchConcurrency);
+      const bodies = await Promise.all(slice.map((object) => bucket.get(object.key)));
+      for (const [j, body] of bodies.entries()) {
+        if (!body) continue;
+        const bytes = new Uint8Array(await body.arrayBuffer());
+        files.push({ key: slice[j]?.key as string, bytes, release: holdBytes(bytes.byteLength) });
+      }
     }
+  } catch (error) {
+    for (const file of files) file.release();
+    throw error;
   }
   return files;
 }
@@ -184,7 +194,10 @@ function queryBatch<Row>(
   try {
     for (const [i, file] of files.entries()) db.registerBuffer(names[i] as string, file.bytes);
     // The engine holds its own copy now; let the fetched bytes go before the query allocates.
-    for (const file of files) file.bytes = new Uint8Array(0);
+    for (const file of files) {
+      file.bytes = new Uint8Array(0);
+      file.release();
+    }
     try {
       return attempt(names);
     } catch (error) {
@@ -208,6 +221,8 @@ function queryBatch<Row>(
     trapped = error instanceof WebAssembly.RuntimeError;
     throw error;
   } finally {
+    sampleIsolateMemory();
+    for (const file of files) file.release();
     if (!trapped) {
       for (const name of names) db.dropFile(name);
       db.query("RESET memory_limit");
