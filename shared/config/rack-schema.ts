@@ -16,13 +16,15 @@ import {
   baseSection,
   connectSection,
   logLevel,
-  observabilitySection,
+  observabilityShape,
+  otlpSection,
   throttlingSection,
 } from "./sections.ts";
 
 /**
  * `fluxrig.toml`: the rack agent's configuration, field for field as the reference's rack tables.
- * [observability] is shared with the mixer so a rack can sample traces and switch self-monitoring off.
+ * [observability] is shared with the mixer so a rack can sample traces, switch self-monitoring off, and export
+ * to an OTLP collector (`tier = "otlp"`, [observability.otlp]).
  */
 export const rackConfigSchema = z.object({
   logging: section({
@@ -76,7 +78,7 @@ export const rackConfigSchema = z.object({
     }),
   }),
   snake: connectSection,
-  observability: observabilitySection,
+  observability: section({ ...observabilityShape, otlp: otlpSection }),
 });
 
 export type RackConfig = z.infer<typeof rackConfigSchema>;
