@@ -78,7 +78,20 @@ export const rackConfigSchema = z.object({
     }),
   }),
   snake: connectSection,
-  observability: section({ ...observabilityShape, otlp: otlpSection }),
+  observability: z
+    .object({ ...observabilityShape, otlp: otlpSection })
+    .superRefine((observability, ctx) => {
+      const { endpoint, endpoint_http } = observability.otlp;
+      if (observability.tier === "otlp" && endpoint === "" && endpoint_http === "") {
+        ctx.addIssue({
+          code: "custom",
+          path: ["otlp", "endpoint"],
+          message:
+            'tier = "otlp" needs a collector: observability.otlp.endpoint (gRPC, e.g. 127.0.0.1:4317) or observability.otlp.endpoint_http',
+        });
+      }
+    })
+    .prefault({} as never),
 });
 
 export type RackConfig = z.infer<typeof rackConfigSchema>;
