@@ -46,6 +46,24 @@ export function groupByPartition<R extends { ts: number }>(
 /** `observability.embedded.storage.format`. */
 export type StorageFormat = "parquet" | "json";
 
+/**
+ * Splits journal records by their spec, the folder they are stored under (`null`: `messages/generic/`); each
+ * group keeps the records' order.
+ *
+ * @example for (const [spec, group] of groupBySpec(records)) write(messagesRoot(spec), group);
+ */
+export function groupBySpec<R extends { spec: string | null }>(
+  records: readonly R[],
+): Map<string | null, R[]> {
+  const groups = new Map<string | null, R[]>();
+  for (const record of records) {
+    const group = groups.get(record.spec);
+    if (group) group.push(record);
+    else groups.set(record.spec, [record]);
+  }
+  return groups;
+}
+
 const EXTENSION: Record<StorageFormat, string> = { parquet: ".parquet", json: ".ndjson" };
 
 export interface ObjectKeyOptions {

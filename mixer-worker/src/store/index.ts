@@ -19,6 +19,7 @@ export {
 } from "./parquet-writer.ts";
 export {
   groupByPartition,
+  groupBySpec,
   messagesObjectKey,
   messagesRoot,
   type ObjectKeyOptions,

@@ -4,7 +4,7 @@ import { clearTimeout, setTimeout } from "node:timers";
 import { parquetWriteBuffer } from "hyparquet-writer";
 import type { JournalRecord } from "../../../shared/journal/record.ts";
 import { type ColumnType, MESSAGE_COLUMNS } from "../../../shared/storage/parquet-schema.ts";
-import { groupByPartition, messagesObjectKey } from "../../../shared/storage/partition-path.ts";
+import { groupByPartition, groupBySpec, messagesObjectKey } from "../../../shared/storage/partition-path.ts";
 import { writeDurably } from "../fs/write-durably.ts";
 
 export interface LocalMessagesOptions {
@@ -86,13 +86,7 @@ export class LocalMessages {
   }
 
   async #write(records: LocalRecord[]): Promise<void> {
-    const bySpec = new Map<string | null, LocalRecord[]>();
-    for (const record of records) {
-      const group = bySpec.get(record.spec);
-      if (group) group.push(record);
-      else bySpec.set(record.spec, [record]);
-    }
-    for (const [spec, group] of bySpec) {
+    for (const [spec, group] of groupBySpec(records)) {
       for (const [start, partition] of groupByPartition(group, "hour")) {
         // The key starts with "messages/": `dir` is that folder.
         const key = messagesObjectKey(spec, start, { partitionBy: "hour", format: "parquet" });
