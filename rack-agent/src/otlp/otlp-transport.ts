@@ -1,6 +1,4 @@
-import { request as httpRequest } from "node:http";
-import { type ClientHttp2Session, constants as http2, connect as http2Connect } from "node:http2";
-import { request as httpsRequest } from "node:https";
+import type { ClientHttp2Session } from "node:http2";
 import type { TelemetryKind } from "../../../shared/telemetry/records.ts";
 import type { OtlpTarget } from "./otlp-target.ts";
 
@@ -8,7 +6,8 @@ import type { OtlpTarget } from "./otlp-target.ts";
  * Sends encoded OTLP export requests to a collector: gRPC (unary `Export` over HTTP/2, as the OTLP spec
  * defines it) or HTTP/protobuf (`POST <endpoint_http>/v1/<signal>`). The bodies are the SDK serializers' bytes;
  * only the framing is here. Node's http2 carries gRPC in a few lines, where `@grpc/grpc-js` would add about
- * 800 KB to the rack's bundle.
+ * 800 KB to the rack's bundle. Node's http, https and http2 modules load at the first export (TLS and HTTP/2
+ * cost about 11 MiB of RSS), so a rack on the embedded tier never pays for them.
  */
 export interface OtlpTransport {
   send(kind: TelemetryKind, body: Uint8Array): Promise<void>;
@@ -52,10 +51,11 @@ export function otlpTransport(target: OtlpTarget): OtlpTransport {
 class HttpTransport implements OtlpTransport {
   constructor(private readonly target: OtlpTarget) {}
 
-  send(kind: TelemetryKind, body: Uint8Array): Promise<void> {
+  async send(kind: TelemetryKind, body: Uint8Array): Promise<void> {
     const { url, headers, insecure, timeoutMs } = this.target;
     const signalUrl = new URL(`${url.pathname.replace(/\/+$/, "")}/v1/${SIGNAL_PATH[kind]}`, url);
-    const request = signalUrl.protocol === "https:" ? httpsRequest : httpRequest;
+    const { request } =
+      signalUrl.protocol === "https:" ? await import("node:https") : await import("node:http");
     return new Promise((resolve, reject) => {
       const req = request(
         signalUrl,
@@ -101,9 +101,10 @@ class GrpcTransport implements OtlpTransport {
 
   constructor(private readonly target: OtlpTarget) {}
 
-  send(kind: TelemetryKind, body: Uint8Array): Promise<void> {
+  async send(kind: TelemetryKind, body: Uint8Array): Promise<void> {
     const { headers, timeoutMs, url } = this.target;
-    const session = this.#connect();
+    const { connect, constants: http2 } = await import("node:http2");
+    const session = this.#connect(connect);
     if (this.#active++ === 0) session.ref();
     // gRPC's length-prefixed message: a compression flag (0), then the length, big-endian.
     const framed = new Uint8Array(5 + body.length);
@@ -156,11 +157,11 @@ class GrpcTransport implements OtlpTransport {
   }
 
   /** One HTTP/2 connection, made again after it fails or closes. */
-  #connect(): ClientHttp2Session {
+  #connect(connect: typeof import("node:http2").connect): ClientHttp2Session {
     const current = this.#session;
     if (current && !current.closed && !current.destroyed) return current;
     const { url, insecure } = this.target;
-    const session = http2Connect(url.origin, { rejectUnauthorized: !insecure });
+    const session = connect(url.origin, { rejectUnauthorized: !insecure });
     // Failed sessions are replaced at the next send; the stream on it reports the error.
     session.on("error", () => undefined);
     session.on("close", () => {
