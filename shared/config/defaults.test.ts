@@ -42,6 +42,13 @@ const RACK_DEFAULTS: Record<string, unknown> = {
   "observability.enabled": true,
   "observability.tier": "embedded",
   "observability.sampling_rate": 1.0,
+  "observability.otlp.endpoint": "",
+  "observability.otlp.endpoint_http": "",
+  "observability.otlp.headers": {},
+  "observability.otlp.insecure": false,
+  "observability.otlp.timeout": "30s",
+  "observability.otlp.messages.enabled": false,
+  "observability.otlp.messages.data_dir": "./data/messages",
 };
 
 const MIXER_DEFAULTS: Record<string, unknown> = {

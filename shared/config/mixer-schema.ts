@@ -10,18 +10,12 @@ import {
   size,
   str,
   streamSubjects,
-  stringMap,
   url,
 } from "./fields.ts";
-import { baseSection, logLevel, observabilityShape, snakeClientShape } from "./sections.ts";
-import type { UrlRule } from "./url-rule.ts";
+import { baseSection, logLevel, observabilityShape, otlpSection, snakeClientShape } from "./sections.ts";
 
-/** An OTLP collector: HTTP(S), or host:port for gRPC as the reference writes it; "" leaves OTLP off. */
-const OTLP_ENDPOINT_RULE: UrlRule = { schemes: ["http", "https"], hostPort: true, empty: true };
 /** A stream's age is not a timer: JetStream keeps nanoseconds in 64 bits. Ten years is plenty. */
 const STREAM_MAX_AGE_MAX = "87600h";
-/** An HTTP header name: RFC 9110 token characters. */
-const HTTP_TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,256}$/;
 
 /** `fluxrig-mixer.toml`: the mixer's configuration, field for field as the reference's mixer tables. */
 export const mixerConfigSchema = z.object({
@@ -102,21 +96,7 @@ export const mixerConfigSchema = z.object({
         check_interval: duration("1h", "1m"),
       }),
     }),
-    otlp: section({
-      endpoint: url("", OTLP_ENDPOINT_RULE, "OTLP gRPC endpoint (e.g., 127.0.0.1:4317)."),
-      endpoint_http: url("", OTLP_ENDPOINT_RULE, "OTLP HTTP endpoint (alternative to gRPC)."),
-      headers: stringMap(
-        // Values without CR or LF, which would split a header.
-        { name: (name) => HTTP_TOKEN.test(name), nameAllowed: "an HTTP header name", valueMax: 8_192 },
-        "Headers sent to the collector; a credential is a reference to the environment, never a literal.",
-      ),
-      insecure: bool(false),
-      timeout: duration("30s", "100ms"),
-      messages: section({
-        enabled: bool(false),
-        data_dir: str("./data/messages"),
-      }),
-    }),
+    otlp: otlpSection,
   }),
 });
 

@@ -16,13 +16,15 @@ import {
   baseSection,
   connectSection,
   logLevel,
-  observabilitySection,
+  observabilityShape,
+  otlpSection,
   throttlingSection,
 } from "./sections.ts";
 
 /**
  * `fluxrig.toml`: the rack agent's configuration, field for field as the reference's rack tables.
- * [observability] is shared with the mixer so a rack can sample traces and switch self-monitoring off.
+ * [observability] is shared with the mixer so a rack can sample traces, switch self-monitoring off, and export
+ * to an OTLP collector (`tier = "otlp"`, [observability.otlp]).
  */
 export const rackConfigSchema = z.object({
   logging: section({
@@ -76,7 +78,20 @@ export const rackConfigSchema = z.object({
     }),
   }),
   snake: connectSection,
-  observability: observabilitySection,
+  observability: z
+    .object({ ...observabilityShape, otlp: otlpSection })
+    .superRefine((observability, ctx) => {
+      const { endpoint, endpoint_http } = observability.otlp;
+      if (observability.tier === "otlp" && endpoint === "" && endpoint_http === "") {
+        ctx.addIssue({
+          code: "custom",
+          path: ["otlp", "endpoint"],
+          message:
+            'tier = "otlp" needs a collector: observability.otlp.endpoint (gRPC, e.g. 127.0.0.1:4317) or observability.otlp.endpoint_http',
+        });
+      }
+    })
+    .prefault({} as never),
 });
 
 export type RackConfig = z.infer<typeof rackConfigSchema>;

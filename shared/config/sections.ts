@@ -1,5 +1,18 @@
 import type { z } from "zod";
-import { bool, busName, duration, entityName, int, num, oneOf, secret, section, str, url } from "./fields.ts";
+import {
+  bool,
+  busName,
+  duration,
+  entityName,
+  int,
+  num,
+  oneOf,
+  secret,
+  section,
+  str,
+  stringMap,
+  url,
+} from "./fields.ts";
 import type { UrlRule } from "./url-rule.ts";
 
 /** Sections and fields the rack and the mixer share (reference: [Base] (Common), [Logging], [Observability]). */
@@ -46,7 +59,27 @@ export const throttlingSection = section({
   burst: int(50, 0, 1_000_000),
 });
 
-export const observabilitySection = section(observabilityShape);
+/** An OTLP collector: HTTP(S), or host:port as the reference writes it; "" leaves it unused. */
+const OTLP_ENDPOINT_RULE: UrlRule = { schemes: ["http", "https"], hostPort: true, empty: true };
+/** An HTTP header name: RFC 9110 token characters. */
+const HTTP_TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,256}$/;
+
+/** `[observability.otlp]`: where `tier = "otlp"` exports (the rack reads it; the mixer only parses it). */
+export const otlpSection = section({
+  endpoint: url("", OTLP_ENDPOINT_RULE, "OTLP gRPC endpoint (e.g., 127.0.0.1:4317)."),
+  endpoint_http: url("", OTLP_ENDPOINT_RULE, "OTLP HTTP endpoint (alternative to gRPC)."),
+  headers: stringMap(
+    // Values without CR or LF, which would split a header.
+    { name: (name) => HTTP_TOKEN.test(name), nameAllowed: "an HTTP header name", valueMax: 8_192 },
+    "Headers sent to the collector; a credential is a reference to the environment, never a literal.",
+  ),
+  insecure: bool(false).meta({ description: "Skip TLS verification." }),
+  timeout: duration("30s", "100ms"),
+  messages: section({
+    enabled: bool(false),
+    data_dir: str("./data/messages"),
+  }),
+});
 
 export const connectSection = section({
   ...snakeClientShape,

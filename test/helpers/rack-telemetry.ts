@@ -5,6 +5,7 @@ import { type JetStreamManager, jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/nats-core";
 import { uuidv7 } from "uuidv7";
 import { onTestFinished } from "vitest";
+import { telemetryTier } from "../../rack-agent/src/otlp/index.ts";
 import { connectSnake } from "../../rack-agent/src/snake/connect.ts";
 import {
   createTelemetry,
@@ -29,6 +30,8 @@ export interface TelemetryRigOptions {
   /** File-backed streams (`snake.durable`), so messages survive a server restart. */
   durable?: boolean;
   server?: StartNatsServerOptions;
+  /** The rack's fluxrig.toml, for what the environment cannot say (`${VAR}` references). */
+  toml?: string;
   /** Overrides on top of the options derived from the rack config. */
   telemetry?: Partial<TelemetryOptions>;
 }
@@ -73,6 +76,7 @@ export async function startTelemetryRig(options: TelemetryRigOptions = {}): Prom
   });
 
   const { config } = loadConfig(rackConfigSchema, {
+    ...(options.toml === undefined ? {} : { file: { path: "fluxrig.toml", text: options.toml } }),
     env: {
       FLUXRIG_SNAKE_URL: options.websocket ? server.wsUrl : server.url,
       FLUXRIG_SNAKE_RECONNECT_WAIT: "100ms",
@@ -103,6 +107,7 @@ export async function startTelemetryRig(options: TelemetryRigOptions = {}): Prom
       retryIntervalMs: config.snake.reconnect_wait,
       spoolMaxBytes: config.store.wal_max_size_mb * 2 ** 20,
       warn: (message) => warnings.push(message),
+      ...telemetryTier(config),
       ...options.telemetry,
       ...overrides,
     });

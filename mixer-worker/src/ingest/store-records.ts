@@ -4,6 +4,7 @@ import type { BatchKind } from "../../../shared/telemetry/batch.ts";
 import type { TelemetryKind, TelemetryRecord } from "../../../shared/telemetry/records.ts";
 import {
   groupByPartition,
+  groupBySpec,
   MESSAGE_COLUMNS,
   messagesObjectKey,
   type StoredColumn,
@@ -87,13 +88,7 @@ export async function storeJournalRecords(
   storage: Storage,
 ): Promise<StoreResult> {
   const result = emptyResult();
-  const bySpec = new Map<string | null, JournalRecord[]>();
-  for (const record of records) {
-    const group = bySpec.get(record.spec);
-    if (group) group.push(record);
-    else bySpec.set(record.spec, [record]);
-  }
-  for (const [spec, group] of bySpec) {
+  for (const [spec, group] of groupBySpec(records)) {
     await storePartitioned(bucket, group, storage, result, {
       what: spec === null ? "generic messages" : `${spec} messages`,
       columns: MESSAGE_COLUMNS,

@@ -20,6 +20,7 @@ export {
 } from "./parquet-writer.ts";
 export {
   groupByPartition,
+  groupBySpec,
   messagesObjectKey,
   messagesRoot,
   type ObjectKeyOptions,

@@ -22,6 +22,7 @@ import { primaryIp, rackName } from "../identity/rack-name.ts";
 import { ScenarioStore } from "../identity/scenario-store.ts";
 import { Journal } from "../journal/journal.ts";
 import type { RackLogger } from "../log/index.ts";
+import { telemetryTier } from "../otlp/index.ts";
 import { connectSnake, type SnakeConnectOptions } from "../snake/connect.ts";
 import { createTelemetry, type Telemetry, type TelemetryStats } from "../telemetry/index.ts";
 import { configChanges } from "./config-reload.ts";
@@ -519,6 +520,7 @@ class RackAgent {
       stateDir: config.base.state_dir,
       retryIntervalMs: config.snake.reconnect_wait,
       spoolMaxBytes: config.store.wal_max_size_mb * 2 ** 20,
+      ...telemetryTier(config),
       // What telemetry says about itself must not become telemetry: a failing pipeline would feed itself.
       warn: log.local.warn,
     });

@@ -3,6 +3,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { type Command, InvalidArgumentError } from "commander";
 import type { LoadedConfig, RackConfig } from "../../../shared/config/index.ts";
 import { redactUrl } from "../../../shared/redact/url-credentials.ts";
+import { telemetryTier } from "../otlp/index.ts";
 import { connectSnake } from "../snake/connect.ts";
 import { createTelemetry, type Telemetry } from "../telemetry/index.ts";
 import { nameBasedEntityId } from "./entity-id.ts";
@@ -84,6 +85,7 @@ export function addEmitCommand(
         // Its own spool: a running agent (`fluxrig run`) drains the state dir's, and two drainers would race.
         stateDir: join(config.base.state_dir, "emit"),
         selfMetricsIntervalMs: 3_600_000,
+        ...telemetryTier(config),
         warn: (message) => io.err(`warning: ${message}\n`),
       });
       const started = performance.now();

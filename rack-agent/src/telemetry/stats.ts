@@ -10,6 +10,8 @@ export const DROP_REASONS = [
   "spool_unreadable",
   /** Callers that do not await emitted faster than the bus and the spool's disk could take. */
   "overloaded",
+  /** The OTLP collector refused a batch with a status OTLP says not to retry (e.g. HTTP 400). */
+  "rejected",
 ] as const;
 export type DropReason = (typeof DROP_REASONS)[number];
 

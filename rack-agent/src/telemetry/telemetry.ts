@@ -17,6 +17,11 @@ import {
   type TelemetryKind,
 } from "../../../shared/telemetry/records.ts";
 import type { JournalEntry } from "../journal/journal-record.ts";
+import { LocalMessages } from "../otlp/local-messages.ts";
+import { otlpResource } from "../otlp/otlp-encode.ts";
+import { OtlpExporter } from "../otlp/otlp-exporter.ts";
+import type { OtlpTarget } from "../otlp/otlp-target.ts";
+import { otlpTransport } from "../otlp/otlp-transport.ts";
 import { batchFrameSize } from "./batch-frame.ts";
 import { BatchPublisher } from "./batch-publisher.ts";
 import { RecordBatch } from "./record-batch.ts";
@@ -64,6 +69,14 @@ export interface TelemetryOptions {
   warn: (message: string) => void;
   /** Default 10 s. */
   dropWarningEveryMs?: number;
+  /**
+   * `observability.tier = "otlp"`: traces, logs and metrics are exported to this collector instead of Snake (the
+   * tier names the telemetry backend), spooled to `<stateDir>/spool/otlp` while it is unreachable. Journal
+   * records still go over Snake: they are business data, not telemetry.
+   */
+  otlp?: OtlpTarget | undefined;
+  /** `[observability.otlp.messages]`: journal records are also kept as Parquet under this folder. */
+  localMessagesDir?: string | undefined;
 }
 
 type Attributes = Record<string, unknown>;
@@ -155,25 +168,67 @@ export async function createTelemetry(options: TelemetryOptions): Promise<Teleme
     );
   }
   const js = jetstream(options.nc, { domain: options.domain });
-  const journal = await openPipeline(options, js, "journal");
-  const telemetry = options.enabled ? await openPipeline(options, js, "telemetry") : undefined;
+  const snake = (spool: Spool, stats: TelemetryStats, drop: DropHandler) =>
+    new BatchPublisher({
+      nc: options.nc,
+      js,
+      spool,
+      stats,
+      drop,
+      warn: options.warn,
+      window: options.window ?? 256,
+      maxInFlightBytes: options.maxInFlightBytes ?? 16 * 2 ** 20,
+      retryIntervalMs: options.retryIntervalMs ?? 1_000,
+    });
+  const { otlp } = options;
+  const journal = await openPipeline(options, "journal", snake);
+  const telemetry = !options.enabled
+    ? undefined
+    : otlp
+      ? await openPipeline(options, "otlp", (spool, stats, drop) =>
+          otlpExporter(options, otlp, spool, stats, drop),
+        )
+      : await openPipeline(options, "telemetry", snake);
   return new TelemetryClient(options, telemetry, journal);
 }
 
-/** A publisher and its spool: one for telemetry, one for the journal, so neither's backlog evicts the other's. */
-interface Pipeline {
-  publisher: BatchPublisher;
+function otlpExporter(
+  options: TelemetryOptions,
+  target: OtlpTarget,
+  spool: Spool,
+  stats: TelemetryStats,
+  drop: DropHandler,
+): OtlpExporter {
+  return new OtlpExporter({
+    transport: otlpTransport(target),
+    resource: otlpResource(options.entity),
+    spool,
+    stats,
+    drop,
+    warn: options.warn,
+    retryIntervalMs: options.retryIntervalMs ?? 1_000,
+    flushIntervalMs: options.flushIntervalMs ?? 200,
+    maxQueuedBytes: options.maxInFlightBytes ?? 16 * 2 ** 20,
+  });
+}
+
+/**
+ * A publisher and its spool: one for telemetry (Snake, or OTLP with the OTLP tier), one for the journal, so
+ * neither's backlog evicts the other's.
+ */
+interface Pipeline<P extends BatchPublisher | OtlpExporter = BatchPublisher> {
+  publisher: P;
   spool: Spool;
   stats: TelemetryStats;
   drop: DropHandler;
   warnings: DropWarnings;
 }
 
-async function openPipeline(
+async function openPipeline<P extends BatchPublisher | OtlpExporter>(
   options: TelemetryOptions,
-  js: ReturnType<typeof jetstream>,
-  name: "telemetry" | "journal",
-): Promise<Pipeline> {
+  name: "telemetry" | "journal" | "otlp",
+  open: (spool: Spool, stats: TelemetryStats, drop: DropHandler) => P,
+): Promise<Pipeline<P>> {
   const { warn } = options;
   const stats = emptyStats();
   const warnings = new DropWarnings(name, warn, options.dropWarningEveryMs ?? 10_000);
@@ -187,18 +242,7 @@ async function openPipeline(
     options.spoolMaxBytes ?? 512 * 2 ** 20,
     drop,
   );
-  const publisher = new BatchPublisher({
-    nc: options.nc,
-    js,
-    spool,
-    stats,
-    drop,
-    warn,
-    window: options.window ?? 256,
-    maxInFlightBytes: options.maxInFlightBytes ?? 16 * 2 ** 20,
-    retryIntervalMs: options.retryIntervalMs ?? 1_000,
-  });
-  return { publisher, spool, stats, drop, warnings };
+  return { publisher: open(spool, stats, drop), spool, stats, drop, warnings };
 }
 
 /**
@@ -250,15 +294,25 @@ class TelemetryClient implements Telemetry {
   readonly #subjects: Record<BatchKind, string>;
   readonly #options: TelemetryOptions;
   /** Undefined with `enabled: false`: telemetry calls do nothing, the journal still goes out. */
-  readonly #telemetry: Pipeline | undefined;
+  readonly #telemetry: Pipeline<BatchPublisher | OtlpExporter> | undefined;
   readonly #journal: Pipeline;
   #samplingRate: number;
+  /** `[observability.otlp.messages]`: journal records kept as local Parquet too. */
+  readonly #localMessages: LocalMessages | undefined;
   readonly #selfMetrics: ReturnType<typeof setInterval> | undefined;
   #flushTimer: ReturnType<typeof setTimeout> | undefined;
   #closed = false;
 
-  constructor(options: TelemetryOptions, telemetry: Pipeline | undefined, journal: Pipeline) {
+  constructor(
+    options: TelemetryOptions,
+    telemetry: Pipeline<BatchPublisher | OtlpExporter> | undefined,
+    journal: Pipeline,
+  ) {
     this.#options = options;
+    this.#localMessages =
+      options.localMessagesDir === undefined
+        ? undefined
+        : new LocalMessages({ dir: options.localMessagesDir, warn: options.warn });
     this.#telemetry = telemetry;
     this.#journal = journal;
     // Disabled: spans still get ids so context propagates, but none is sampled, so none is recorded.
@@ -308,12 +362,17 @@ class TelemetryClient implements Telemetry {
     if (this.#closed) return RESOLVED;
     const { id, name } = this.#options.entity;
     const record = { record_id: uuidv7(), entity_id: id, entity_name: name, ...entry };
+    this.#localMessages?.add(record);
     return this.#add(JOURNAL_KIND, cbor.encode(record), this.#journal);
   }
 
   async flush(): Promise<void> {
     this.#sealAll();
-    await Promise.all([this.#telemetry?.publisher.flush(), this.#journal.publisher.flush()]);
+    await Promise.all([
+      this.#telemetry?.publisher.flush(),
+      this.#journal.publisher.flush(),
+      this.#localMessages?.flush(),
+    ]);
   }
 
   async close(): Promise<void> {
@@ -321,7 +380,11 @@ class TelemetryClient implements Telemetry {
     this.#closed = true;
     clearInterval(this.#selfMetrics);
     this.#sealAll();
-    await Promise.all([this.#telemetry?.publisher.close(), this.#journal.publisher.close()]);
+    await Promise.all([
+      this.#telemetry?.publisher.close(),
+      this.#journal.publisher.close(),
+      this.#localMessages?.close(),
+    ]);
     this.#telemetry?.warnings.flush();
     this.#journal.warnings.flush();
   }
@@ -352,7 +415,9 @@ class TelemetryClient implements Telemetry {
     const { id, name } = this.#options.entity;
     // Common fields written out and the kind's spread last: spreading an object first makes cbor-x ~3x slower.
     const record = { record_id: uuidv7(), ts, entity_id: id, entity_name: name, flux_id: fluxId, ...fields };
-    return this.#add(kind, cbor.encode(record), this.#telemetry);
+    const { publisher } = this.#telemetry;
+    if (publisher instanceof OtlpExporter) return publisher.add(kind, record as RecordOf<K>);
+    return this.#add(kind, cbor.encode(record), this.#telemetry as Pipeline);
   }
 
   /** Adds one encoded record to its kind's batch, handing the batch to the publisher first if it is full. */
@@ -383,7 +448,10 @@ class TelemetryClient implements Telemetry {
   #sealAll(): void {
     clearTimeout(this.#flushTimer);
     this.#flushTimer = undefined;
-    for (const kind of TELEMETRY_KINDS) this.#seal(kind, this.#telemetry);
+    const telemetry = this.#telemetry;
+    if (telemetry?.publisher instanceof BatchPublisher) {
+      for (const kind of TELEMETRY_KINDS) this.#seal(kind, telemetry as Pipeline);
+    }
     this.#seal(JOURNAL_KIND, this.#journal);
   }
 
@@ -403,7 +471,7 @@ class TelemetryClient implements Telemetry {
   }
 }
 
-function snapshot({ stats, spool }: Pipeline): TelemetryStats {
+function snapshot({ stats, spool }: Pipeline<BatchPublisher | OtlpExporter>): TelemetryStats {
   return {
     ...stats,
     dropped: { ...stats.dropped },
