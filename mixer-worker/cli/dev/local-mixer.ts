@@ -12,7 +12,7 @@ import { drainTelemetry } from "./drain.ts";
 import { API_TOKEN, BOOTSTRAP_TOKEN, clusterKeySecret, localSecret } from "./local-secrets.ts";
 import type { NatsServerProcess } from "./nats-server.ts";
 import { superviseNatsServer } from "./nats-supervisor.ts";
-import { assertPortFree } from "./port-check.ts";
+import { assertPortFree, freePort } from "./port-check.ts";
 import { startReaper } from "./reaper.ts";
 import { runWrangler, signalGroup, startWranglerDev } from "./wrangler-process.ts";
 
@@ -184,6 +184,7 @@ export async function startLocalMixer(input: LocalMixerInput): Promise<LocalMixe
     wrangler = startWranglerDev({
       cwd: PROJECT_ROOT,
       port: config.api.port,
+      inspectorPort: await freePort(),
       persistTo,
       envFile,
       vars: {

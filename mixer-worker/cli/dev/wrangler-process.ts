@@ -39,6 +39,11 @@ export function runWrangler(args: string[], cwd: string): Promise<string> {
 export interface WranglerDevOptions {
   cwd: string;
   port: number;
+  /**
+   * The devtools inspector's port. wrangler's default takes the first free one from 9229, and two `wrangler dev`
+   * starting at once on a host both pick it; one then dies with "Address already in use".
+   */
+  inspectorPort: number;
   persistTo: string;
   envFile: string;
   vars: Record<string, string>;
@@ -64,6 +69,8 @@ export function startWranglerDev(options: WranglerDevOptions): ChildProcess {
     "127.0.0.1",
     "--port",
     String(options.port),
+    "--inspector-port",
+    String(options.inspectorPort),
     "--persist-to",
     options.persistTo,
     "--env-file",
