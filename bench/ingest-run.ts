@@ -13,11 +13,52 @@ import { uuidv7 } from "uuidv7";
 import { createTelemetry, type Telemetry } from "../rack-agent/src/telemetry/index.ts";
 import { nativeQuery, sqlString } from "../test/helpers/native-duckdb.ts";
 import { downloadStored, listStored } from "../test/helpers/stored-files.ts";
-import { eventually, type TestMixer } from "../test/helpers/test-mixer.ts";
+import { startTestMixer, type TestMixer } from "../test/helpers/test-mixer.ts";
 
 export type IngestSignal = "logs" | "journal";
 
 export const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
+
+/** How long a stage may go without progress before the bench gives up on it. */
+const STALL_MS = 180_000;
+
+/**
+ * Runs one stage of a bench and says so. It fails, naming the stage, when the mixer stops meanwhile (wrangler
+ * dev can die, e.g. when its esbuild watcher crashes on a busy machine) or when it takes longer than
+ * `timeoutMs`: a bench must never sit silent for minutes.
+ *
+ * @example const mixer = await stage(undefined, "starting the local mixer", 300_000, startTestMixer());
+ */
+export async function stage<T>(
+  mixer: TestMixer | undefined,
+  name: string,
+  timeoutMs: number,
+  work: Promise<T>,
+): Promise<T> {
+  console.log(`… ${name}`);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timedOut = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`bench stage "${name}" did not finish within ${timeoutMs / 1_000} s`)),
+      timeoutMs,
+    );
+  });
+  const died = mixer?.failed.then((reason): never => {
+    throw new Error(`bench stage "${name}": the local mixer stopped (${reason})`);
+  });
+  // The mixer also "fails" when it is stopped at the end: only the race below may report it.
+  died?.catch(() => undefined);
+  try {
+    return await Promise.race([work, timedOut, ...(died ? [died] : [])]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Starts the local mixer as a bench stage (migrations and the Worker's first build can take minutes under load). */
+export function startBenchMixer(): Promise<TestMixer> {
+  return stage(undefined, "starting the local mixer", 300_000, startTestMixer());
+}
 
 interface PumpHealth {
   records_stored: number;
@@ -125,26 +166,40 @@ export async function runIngest(
 ): Promise<IngestRun> {
   const { signal, racks, rate, seconds, work } = options;
   const where = SIGNAL[signal];
+  // A request to a Worker whose build broke can hang for minutes: every one has a deadline.
   const health = async () =>
-    ((await (await fetch(`${mixer.apiUrl}/health`)).json()) as Record<string, PumpHealth>)[
-      where.health
-    ] as PumpHealth;
-  const before = (await health()).records_stored;
+    (
+      (await (
+        await fetch(`${mixer.apiUrl}/health`, { signal: AbortSignal.timeout(30_000) })
+      ).json()) as Record<string, PumpHealth>
+    )[where.health] as PumpHealth;
+  const before = (await stage(mixer, `[${signal}] reading /health`, 60_000, health())).records_stored;
   const started = performance.now();
-  const results = await Promise.all(
-    Array.from({ length: racks }, (_, i) => runRack(mixer.natsUrl, signal, i, rate / racks, seconds, work)),
+  const results = await stage(
+    mixer,
+    `[${signal}] ${racks} racks emitting ${fmt(rate * seconds)} records`,
+    seconds * 10_000 + STALL_MS,
+    Promise.all(
+      Array.from({ length: racks }, (_, i) => runRack(mixer.natsUrl, signal, i, rate / racks, seconds, work)),
+    ),
   );
   const emitted = performance.now();
   const sent = results.reduce((n, r) => n + r.sent, 0);
-  await eventually(
-    `every ${signal} record stored`,
-    async () => ((await health()).records_stored - before >= sent ? true : undefined),
-    600_000,
+  await stage(
+    mixer,
+    `[${signal}] the bridge storing ${fmt(sent)} records`,
+    3_600_000,
+    untilStored(health, before + sent),
   );
   const stored = performance.now();
   const pump = await health();
   const keys = (await listStored(mixer, where.prefix)).map((f) => f.key);
-  const paths = await downloadStored(mixer, keys, join(work, `${signal}-files`));
+  const paths = await stage(
+    mixer,
+    `[${signal}] downloading ${keys.length} objects`,
+    600_000,
+    downloadStored(mixer, keys, join(work, `${signal}-files`)),
+  );
   const [counted] = await nativeQuery(
     `SELECT count(*)::BIGINT AS n, count(DISTINCT record_id)::BIGINT AS ids FROM read_parquet([${paths.map(sqlString).join(",")}]) WHERE entity_name LIKE 'bench-${signal}-%'`,
   );
@@ -163,6 +218,35 @@ export async function runIngest(
     pump,
     paths,
   };
+}
+
+/**
+ * Waits until the pump stored `target` records in all, telling how far it got every 15 s; fails when the count
+ * has not moved for {@link STALL_MS}, with the pump's last counters (a store failing, a bridge not pulling).
+ */
+async function untilStored(health: () => Promise<PumpHealth>, target: number): Promise<void> {
+  let last = -1;
+  let movedAt = performance.now();
+  let toldAt = performance.now();
+  for (;;) {
+    const now = await health().catch((error: Error) => ({ error: error.message }));
+    const stored = "records_stored" in now ? now.records_stored : last;
+    if (stored >= target) return;
+    if (stored !== last) {
+      last = stored;
+      movedAt = performance.now();
+    }
+    if (performance.now() - toldAt > 15_000) {
+      toldAt = performance.now();
+      console.log(`  stored ${fmt(stored)} of ${fmt(target)}`);
+    }
+    if (performance.now() - movedAt > STALL_MS) {
+      throw new Error(
+        `no record stored for ${STALL_MS / 1_000} s (${fmt(stored)} of ${fmt(target)}); last /health: ${JSON.stringify(now)}`,
+      );
+    }
+    await new Promise((r) => setTimeout(r, 1_000));
+  }
 }
 
 /** The lines every ingest bench prints about one run. */

@@ -12,8 +12,14 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { startTestMixer } from "../test/helpers/test-mixer.ts";
-import { describeRun, fmt, ndjsonBytes, rawPublishBaseline, runIngest } from "./ingest-run.ts";
+import {
+  describeRun,
+  fmt,
+  ndjsonBytes,
+  rawPublishBaseline,
+  runIngest,
+  startBenchMixer,
+} from "./ingest-run.ts";
 
 const { values } = parseArgs({
   options: {
@@ -27,10 +33,8 @@ const RATE = Number(values.rate);
 const SECONDS = Number(values.seconds);
 
 const work = await mkdtemp(join(tmpdir(), "fluxrig-bench-ingest-"));
-console.log(
-  `ingest bench: ${RACKS} racks, ${fmt(RATE)} records/s target for ${SECONDS} s; starting the local mixer…`,
-);
-const mixer = await startTestMixer();
+console.log(`ingest bench: ${RACKS} racks, ${fmt(RATE)} records/s target for ${SECONDS} s`);
+const mixer = await startBenchMixer();
 try {
   const run = await runIngest(mixer, { signal: "logs", racks: RACKS, rate: RATE, seconds: SECONDS, work });
   const ndjson = await ndjsonBytes(run.paths, work);

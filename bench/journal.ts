@@ -10,8 +10,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { startTestMixer } from "../test/helpers/test-mixer.ts";
-import { describeRun, fmt, runIngest } from "./ingest-run.ts";
+import { describeRun, fmt, runIngest, startBenchMixer } from "./ingest-run.ts";
 
 const { values } = parseArgs({
   options: {
@@ -24,9 +23,9 @@ const settings = { racks: Number(values.racks), rate: Number(values.rate), secon
 
 const work = await mkdtemp(join(tmpdir(), "fluxrig-bench-journal-"));
 console.log(
-  `journal bench: ${settings.racks} racks, ${fmt(settings.rate)} records/s target for ${settings.seconds} s, then the same as logs; starting the local mixer…`,
+  `journal bench: ${settings.racks} racks, ${fmt(settings.rate)} records/s target for ${settings.seconds} s, then the same as logs`,
 );
-const mixer = await startTestMixer();
+const mixer = await startBenchMixer();
 try {
   const journal = await runIngest(mixer, { signal: "journal", ...settings, work });
   const logs = await runIngest(mixer, { signal: "logs", ...settings, work });

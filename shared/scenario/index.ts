@@ -2,7 +2,7 @@
 export type { Lane, RackTarget, Scenario, ScenarioGear, ScenarioWire, WireEnd } from "./model.ts";
 export { formatWireEnd, LANES, scenarioSchema } from "./model.ts";
 export type { PartGear, ScenarioPart, ScenarioPartOptions } from "./part.ts";
-export { laneDurable, scenarioHash, scenarioPart, scenarioPartSchema } from "./part.ts";
+export { activationHash, laneDurable, scenarioHash, scenarioPart, scenarioPartSchema } from "./part.ts";
 export { parseScenarioReference, type ScenarioReference } from "./reference.ts";
 export type { ScenarioProblem } from "./scenario-error.ts";
 export { formatProblem } from "./scenario-error.ts";

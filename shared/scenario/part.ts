@@ -56,6 +56,23 @@ export function scenarioHash(scenario: Scenario): Promise<string> {
   });
 }
 
+/**
+ * The hash a scenario runs under once activated: its content hash, and, when its gears read specs, those specs
+ * as the mixer resolved them (`visa-v1` is the version imported last). A new spec version is then a new hash,
+ * so a rack holding the old one is sent the new part and reports converging on it; a scenario reading no spec
+ * keeps its content hash.
+ *
+ * @example const hash = await activationHash(row.hash, specs);
+ */
+export function activationHash(
+  scenarioContentHash: string,
+  specs: ReadonlyMap<string, FluxSpec>,
+): Promise<string> {
+  if (specs.size === 0) return Promise.resolve(scenarioContentHash);
+  const resolved = [...specs].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return contentHash({ scenario: scenarioContentHash, specs: resolved });
+}
+
 /** The durable consumer of a guaranteed input: `fluxmsg-<rack alias>-<gear>-<port>`. */
 export function laneDurable(rack: string, gear: string, port: string): string {
   return `fluxmsg-${rack}-${gear}-${port}`;
@@ -63,7 +80,10 @@ export function laneDurable(rack: string, gear: string, port: string): string {
 
 /** What a part is cut with besides the scenario: the specs its gears name, resolved, and the gear types. */
 export interface ScenarioPartOptions {
-  /** By reference (`visa-v1`, `visa-v1:1.0.0`); a reference missing here is a thrown error. */
+  /**
+   * By reference (`visa-v1`, `visa-v1:1.0.0`); a reference missing here is a thrown error. Give every part of a
+   * scenario the same map (all the specs the scenario names): it is part of the hash the racks report.
+   */
   specs?: ReadonlyMap<string, FluxSpec>;
   catalogue?: GearCatalogue;
 }
@@ -124,7 +144,7 @@ export async function scenarioPart(
     scenario: {
       name: scenario.meta.name,
       version: scenario.meta.version,
-      hash: await scenarioHash(scenario),
+      hash: await activationHash(await scenarioHash(scenario), options.specs ?? new Map()),
     },
     rack,
     gears,

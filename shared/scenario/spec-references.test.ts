@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { describe, expect, it } from "vitest";
 import { validateSpec } from "../spec/validate.ts";
-import { scenarioPart } from "./part.ts";
+import { activationHash, scenarioHash, scenarioPart } from "./part.ts";
 import { formatProblem } from "./scenario-error.ts";
 import { validateScenario } from "./validate.ts";
 
@@ -44,6 +44,12 @@ describe("scenarios naming fluxSpecs", () => {
     const v2 = await scenarioPart(result.scenario, "edge", { specs: new Map([["visa-v1", visa("1.0.1")]]) });
     const changed = v1.gears.filter((g, i) => g.hash !== v2.gears[i]?.hash).map((g) => g.name);
     expect(changed).toEqual(["decode"]);
+    // The part's scenario hash (what the rack reports, what activation waits for) follows the spec version,
+    // so a rack holding the old part is sent the new one.
+    expect(v2.scenario.hash).not.toBe(v1.scenario.hash);
+    const content = await scenarioHash(result.scenario);
+    expect(v1.scenario.hash).toBe(await activationHash(content, new Map([["visa-v1", visa()]])));
+    expect(await activationHash(content, new Map())).toBe(content);
     await expect(scenarioPart(result.scenario, "edge")).rejects.toThrow(
       "gear decode reads spec visa-v1, which was not given",
     );

@@ -20,7 +20,7 @@ import { startupScenarioBase64 } from "../startup-scenario.ts";
 import { drainTelemetry } from "./drain.ts";
 import type { NatsServerProcess } from "./nats-server.ts";
 import { superviseNatsServer } from "./nats-supervisor.ts";
-import { assertPortFree, freeLoopbackPort } from "./port-check.ts";
+import { assertPortFree, freePort } from "./port-check.ts";
 import { startReaper } from "./reaper.ts";
 import { applyRegistryMigrations } from "./registry-migrations.ts";
 import { PROJECT_ROOT, runWrangler, signalGroup, startWranglerDev } from "./wrangler-process.ts";
@@ -207,7 +207,7 @@ export async function startLocalMixer(input: LocalMixerInput): Promise<LocalMixe
     wrangler = startWranglerDev({
       cwd: PROJECT_ROOT,
       port: config.api.port,
-      inspectorPort: await freeLoopbackPort(),
+      inspectorPort: await freePort(),
       persistTo,
       envFile,
       vars: {

@@ -22,17 +22,14 @@ export function assertPortFree(port: number, setting: string): Promise<void> {
   });
 }
 
-/**
- * A port free on 127.0.0.1 right now, chosen by the system: for listeners nobody configures (wrangler's
- * inspector), so two local mixers on one machine never fight over a fixed default.
- */
-export function freeLoopbackPort(): Promise<number> {
+/** A port that was free a moment ago on 127.0.0.1 (the OS picks it; the race with other processes is small). */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === "object" && address ? address.port : 0));
     });
   });
 }

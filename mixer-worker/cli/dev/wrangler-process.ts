@@ -49,7 +49,10 @@ export function runWrangler(args: string[], cwd: string): Promise<string> {
 export interface WranglerDevOptions {
   cwd: string;
   port: number;
-  /** wrangler's debugger port: its default (9229) would collide with any other wrangler on the machine. */
+  /**
+   * The devtools inspector's port. wrangler's default takes the first free one from 9229, and two `wrangler dev`
+   * starting at once on a host both pick it; one then dies with "Address already in use".
+   */
   inspectorPort: number;
   persistTo: string;
   envFile: string;

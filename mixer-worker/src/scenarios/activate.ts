@@ -1,6 +1,11 @@
 import { uuidv7 } from "uuidv7";
 import { signScenarioDelivery } from "../../../shared/control/scenario-delivery.ts";
-import { type RackTarget, type Scenario, scenarioPart } from "../../../shared/scenario/index.ts";
+import {
+  activationHash,
+  type RackTarget,
+  type Scenario,
+  scenarioPart,
+} from "../../../shared/scenario/index.ts";
 import type { FluxSpec } from "../../../shared/spec/index.ts";
 import { snakeBridge } from "../bridge/bridge-stub.ts";
 import { mixerConfig } from "../config.ts";
@@ -85,24 +90,25 @@ export async function activateScenario(
 ): Promise<Convergence> {
   const scenario = scenarioOf(row);
   const specs = await scenarioSpecs(env, row, scenario);
+  // The specs as resolved now are part of the hash: a new spec version re-activates racks holding the old.
+  const hash = await activationHash(row.hash, specs);
   const targets = resolveTargets(scenario, await listRacks(env.REGISTRY));
   const activatedAt = Date.now();
   for (const target of targets) {
-    if (target.id)
-      await assign(env, scenario, specs, { alias: target.alias, rackId: target.id, hash: row.hash });
+    if (target.id) await assign(env, scenario, specs, { alias: target.alias, rackId: target.id, hash });
   }
   await insertActivation(env.REGISTRY, {
     id: uuidv7(),
     name: row.name,
     version: row.version,
-    hash: row.hash,
+    hash,
     activated_at: activatedAt,
     targets: JSON.stringify(targets),
   });
   const deliver = options.deliver ?? ((rackId: string) => snakeBridge(env).deliverScenario(rackId, 0));
   for (const target of targets) if (target.id) await deliver(target.id);
   const waitMs = options.waitMs ?? mixerConfig(env).config.mixer.scenario_wait_timeout;
-  return waitForConvergence(env, { name: row.name, version: row.version, hash: row.hash, targets }, waitMs);
+  return waitForConvergence(env, { name: row.name, version: row.version, hash, targets }, waitMs);
 }
 
 /** Polls the registry until every target converged or refused, or `waitMs` passed; then says who did what. */
@@ -137,7 +143,8 @@ export async function assignLatestScenario(env: MixerEnv, rack: RackRow, delayMs
     const target = resolveTargets(scenario, [rack]).find((t) => t.id === rack.id);
     if (!target) continue;
     const specs = await scenarioSpecs(env, row, scenario);
-    await assign(env, scenario, specs, { alias: target.alias, rackId: rack.id, hash: row.hash });
+    const hash = await activationHash(row.hash, specs);
+    await assign(env, scenario, specs, { alias: target.alias, rackId: rack.id, hash });
     await snakeBridge(env).deliverScenario(rack.id, delayMs);
     return true;
   }

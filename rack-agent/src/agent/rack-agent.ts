@@ -526,6 +526,8 @@ class RackAgent {
     });
     this.#telemetry = telemetry;
     log.attach(telemetry);
+    // One journal for the rack: gears, guaranteed wires and lane dead letters share its spec masking.
+    const journal = new Journal(telemetry, { warn: log.warn });
     this.#lanes = new JetStreamLanes({
       nc,
       domain: config.snake.domain,
@@ -534,13 +536,14 @@ class RackAgent {
       convergenceDelayMs: config.snake.convergence_delay,
       retryMs: config.snake.reconnect_wait,
       maxPayloadSize: config.rack.max_payload_size,
+      journal,
       warn: log.warn,
     });
     this.#gears.attach({
       lanes: this.#lanes,
       rackName: passport.name,
       telemetry,
-      journal: new Journal(telemetry, { warn: log.warn }),
+      journal,
       log,
       limits: { maxHops: config.rack.max_hops, maxPayloadSize: config.rack.max_payload_size },
       throttle: this.#throttle,

@@ -76,8 +76,8 @@ describe("FlowRuntime", () => {
     await flow.stop();
   });
 
-  it("ends a routing loop at max_hops: the message is dead-lettered with the reason and counted", async () => {
-    const { flow, deadLetters } = runtime(10);
+  it("ends a routing loop at max_hops: the message is dead-lettered with the reason, counted and journaled", async () => {
+    const { flow, deadLetters, telemetry } = runtime(10);
     await flow.apply(
       await partOf(`
 allow_cycles: true
@@ -97,6 +97,17 @@ wires:
     expect(deadLetters[0]?.msg.path).toHaveLength(11);
     const errors = [...flow.hosts.values()].map((h) => h.metrics.errors);
     expect(errors.reduce((a, b) => a + b)).toBe(1);
+    // Journaled as refused when it left the gear that emitted it over the bound: no destination, the reason.
+    expect(telemetry.journaled).toEqual([
+      expect.objectContaining({
+        flux_id: deadLetters[0]?.msg.id,
+        status: "error",
+        direction: "internal",
+        src_gear_id: deadLetters[0]?.gear,
+        dst_gear_id: null,
+        promoted: { dead_letter: deadLetters[0]?.reason },
+      }),
+    ]);
     await flow.stop();
   });
 

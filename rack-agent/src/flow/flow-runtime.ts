@@ -245,17 +245,21 @@ export class FlowRuntime {
     if (!host) throw new Error(`gear ${gear} is not running`);
     if (!this.#part?.journal?.guaranteed_wires) return host.handle(msg, port);
     // Journaled once the receiving gear is done, whatever the outcome; a failed delivery is redelivered and
-    // journaled again (each attempt is a record). The journal is awaited only for its window's backpressure.
+    // journaled again (each attempt is a record). The lane acks only after this resolves, so the record must
+    // be durable first (on the bus or in the spool): a crash after the ack must not lose it. A record that
+    // cannot be made durable fails the delivery, which is then redelivered.
     const crossing = { direction: "internal", src: msg.src.gear, dst: gear } as const;
     try {
       await host.handle(msg, port);
     } catch (error) {
-      await this.#journal.record(msg, { ...crossing, status: "error" });
+      await this.#journal.record(msg, { ...crossing, status: "error" }, DURABLE).catch(() => undefined);
       throw error;
     }
-    await this.#journal.record(msg, { ...crossing, status: "ok" });
+    await this.#journal.record(msg, { ...crossing, status: "ok" }, DURABLE);
   };
 }
+
+const DURABLE = { durable: true };
 
 /** A part's specs by the references gears gave, and by `id:version` (what `meta.spec` and `meta.spec_version` name). */
 function partSpecs(part: ScenarioPart): Map<string, FluxSpec> {

@@ -13,6 +13,7 @@ import {
 import { type NatsConnection, nanos } from "@nats-io/nats-core";
 import { encodeFluxMsg } from "../../../shared/fluxmsg/codec.ts";
 import type { FluxMsg } from "../../../shared/fluxmsg/message.ts";
+import type { Journal } from "../journal/journal.ts";
 import { AckWindow } from "../snake/ack-window.ts";
 import type { Telemetry } from "../telemetry/index.ts";
 import type { GuaranteedLanes } from "./flow-runtime.ts";
@@ -34,6 +35,8 @@ export interface GuaranteedLanesOptions {
   /** `snake.reconnect_wait`: the pause between attempts of a publish that failed. */
   retryMs: number;
   warn(message: string): void;
+  /** The rack's journal: messages dead-lettered after `maxDeliveries` are journaled with their reason. */
+  journal?: Pick<Journal, "deadLetter"> | undefined;
   /** How long JetStream waits for an ack before redelivering; slow gears are kept alive with `working()`. */
   ackWaitMs?: number;
   /** Unacknowledged messages a durable may have out, across every rack of the alias. */
@@ -215,6 +218,7 @@ export class JetStreamLanes implements GuaranteedLanes {
         retryMs: this.#o.retryMs,
         stats: this.#laneStats(input.subject),
         handler: () => this.#handler,
+        journal: this.#o.journal,
         warn: this.#o.warn,
       });
       await consumer.start();

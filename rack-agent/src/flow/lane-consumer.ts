@@ -3,6 +3,7 @@ import type { Consumer, JetStreamClient, JsMsg } from "@nats-io/jetstream";
 import { decodeFluxMsg } from "../../../shared/fluxmsg/codec.ts";
 import type { FluxMsg } from "../../../shared/fluxmsg/message.ts";
 import type { ScenarioPart } from "../../../shared/scenario/index.ts";
+import type { Journal } from "../journal/journal.ts";
 import { publishDeadLetter } from "./dead-letters.ts";
 import { type ReadEntry, readLanePayload } from "./lane-frame.ts";
 import type { LaneStats } from "./lane-stats.ts";
@@ -34,6 +35,8 @@ export interface LaneConsumerSettings {
   /** This lane's counters. */
   stats: LaneStats;
   handler: () => LaneHandler;
+  /** The rack's journal: each dead letter that is a fluxMsg is journaled (status error, with the reason). */
+  journal?: Pick<Journal, "deadLetter"> | undefined;
   warn(message: string): void;
 }
 
@@ -276,7 +279,23 @@ export class LaneConsumer {
     warn(
       `lane ${subject}: dead-lettered a message${streamSequence ? ` of ${streamSequence}` : ""}: ${reason}`,
     );
+    this.#journalDeadLetter(data, reason);
     return true;
+  }
+
+  /** Journals a dead letter that is a fluxMsg (bytes that are not one have no flux_id to file it under). */
+  #journalDeadLetter(data: Uint8Array, reason: string): void {
+    const { journal, warn } = this.settings;
+    if (!journal) return;
+    let msg: FluxMsg;
+    try {
+      msg = decodeFluxMsg(data);
+    } catch {
+      return;
+    }
+    journal.deadLetter(msg, this.input.to.gear, reason).catch((error: Error) => {
+      warn(`lane ${this.input.subject}: dead letter ${msg.id} not journaled: ${error.message}`);
+    });
   }
 
   #term(m: JsMsg, reason: string): void {

@@ -266,6 +266,9 @@ export class GearHost {
     this.metrics.errors++;
     this.services.deadLetter(msg, this.name, reason);
     this.#log.warn(`dead-lettered ${msg.id}: ${reason}`, {}, msg.id);
+    this.#journal.deadLetter(msg, this.name, reason).catch((error: Error) => {
+      this.#log.warn(`dead letter ${msg.id} not journaled: ${error.message}`, {}, msg.id);
+    });
   }
 
   #settled(): void {

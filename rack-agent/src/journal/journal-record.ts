@@ -23,6 +23,11 @@ export interface JournalCrossing {
   dst: string | null;
   /** When it crossed; default now. */
   ts?: number;
+  /**
+   * Why it was dead-lettered (`flux.dlq.msg.<rack>`), when it was: kept as `promoted.dead_letter`, so the
+   * failing hop says why in `fluxrig flux` and `fluxrig messages` (the reference's `status` is only ok/error).
+   */
+  deadLetter?: string;
 }
 
 /**
@@ -81,6 +86,7 @@ export function buildJournalEntry(
   }
   // A spec id that cannot name a folder is stored under generic/, never dropped.
   if (spec !== null && !specIdSchema.safeParse(spec).success) spec = null;
+  if (crossing.deadLetter !== undefined) promoted = { ...promoted, dead_letter: crossing.deadLetter };
   return {
     entry: {
       ts: crossing.ts ?? Date.now(),

@@ -1,4 +1,5 @@
 import type { FluxMsg } from "../../../shared/fluxmsg/message.ts";
+import type { FluxMsgDraft } from "../../../shared/fluxmsg/produce.ts";
 import {
   buildJournalEntry,
   type JournalCrossing,
@@ -8,7 +9,7 @@ import {
 
 /** Where journal entries go: the rack's telemetry client (`Telemetry.journal`). */
 export interface JournalSink {
-  journal(entry: JournalEntry): Promise<void>;
+  journal(entry: JournalEntry, options?: { durable?: boolean }): Promise<void>;
 }
 
 export interface JournalOptions {
@@ -46,11 +47,36 @@ export class Journal {
     return this;
   }
 
-  record(msg: FluxMsg, crossing: JournalCrossing): Promise<void> {
+  /**
+   * Records one crossing. Resolves when the sink has room (backpressure); with `durable`, only once the record
+   * is acknowledged by the bus or fsynced to the rack's spool, and rejects if it never will be.
+   */
+  record(msg: FluxMsg, crossing: JournalCrossing, options?: { durable?: boolean }): Promise<void> {
     const { entry, withheld } = buildJournalEntry(msg, crossing, this.options.view);
     this.recorded++;
     if (withheld) this.#withheld(msg);
-    return this.sink.journal(entry);
+    return this.sink.journal(entry, options);
+  }
+
+  /**
+   * Records a business dead letter (what went to `flux.dlq.msg.<rack>`) as refused by `gear`: status `error`,
+   * the reason in `promoted.dead_letter`, `raw_msg` the message as it was dead-lettered. Refused as it left
+   * the gear (its `src` is that gear: over max_hops or max_payload_size), it has no destination; refused by
+   * an ingress gear before it had a source, it is `inbound`.
+   *
+   * @example await journal.deadLetter(msg, "authorizer", "gear authorizer failed on port in: timeout");
+   */
+  deadLetter(msg: FluxMsgDraft, gear: string, reason: string): Promise<void> {
+    const from = msg.src?.gear ?? null;
+    const leaving = from === gear;
+    // A draft lacks `src` and `path`, which neither the record nor a spec's masking reads.
+    return this.record(msg as FluxMsg, {
+      direction: from === null ? "inbound" : "internal",
+      status: "error",
+      src: from,
+      dst: leaving ? null : gear,
+      deadLetter: reason,
+    });
   }
 
   #withheld(msg: FluxMsg): void {

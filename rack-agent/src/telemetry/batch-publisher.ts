@@ -5,7 +5,7 @@ import { uuidv7 } from "uuidv7";
 import { AckWindow } from "../snake/ack-window.ts";
 import type { SealedBatch } from "./record-batch.ts";
 import type { Spool, SpoolEntry } from "./spool.ts";
-import type { DropHandler, TelemetryStats } from "./stats.ts";
+import type { DropHandler, DropReason, TelemetryStats } from "./stats.ts";
 
 /** Bytes the `Nats-Msg-Id` header adds to a message; NATS counts headers against `max_payload`. */
 export const MSG_ID_HEADER_BYTES = (() => {
@@ -134,7 +134,7 @@ export class BatchPublisher {
       this.#window.release(bytes);
       const detail = `batch of ${bytes} bytes exceeds the server's max_payload (${serverMax})`;
       if (entry) this.#track(spool.discard(entry, "too_large", detail));
-      else this.#o.drop(batch.records, "too_large", detail);
+      else this.#dropped(batch, "too_large", detail);
       return;
     }
     const published = js.publish(batch.subject, batch.data, { msgID: batch.msgID }).then(
@@ -144,6 +144,7 @@ export class BatchPublisher {
         stats.batchesSent += 1;
         stats.bytesSent += bytes;
         if (ack.duplicate) stats.duplicates += 1;
+        batch.settle?.();
         if (entry) await spool.remove(entry);
       },
       async (error: unknown) => {
@@ -167,17 +168,25 @@ export class BatchPublisher {
    */
   #spill(batch: SealedBatch): Promise<void> {
     if (this.#spoolingBytes + batch.data.length <= this.#o.maxInFlightBytes) return this.#spool(batch);
-    this.#o.drop(batch.records, "overloaded", `records arrive faster than ${this.#o.spool.dir} takes them`);
+    this.#dropped(batch, "overloaded", `records arrive faster than ${this.#o.spool.dir} takes them`);
     return RESOLVED;
+  }
+
+  #dropped(batch: SealedBatch, reason: DropReason, detail: string): void {
+    this.#o.drop(batch.records, reason, detail);
+    batch.settle?.(new Error(`dropped (${reason}): ${detail}`));
   }
 
   async #spool(batch: SealedBatch): Promise<void> {
     this.#o.stats.recordsSpooled += batch.records;
     this.#spoolingBytes += batch.data.length;
+    let written = false;
     try {
-      await this.#o.spool.write(batch);
+      written = await this.#o.spool.write(batch);
     } finally {
       this.#spoolingBytes -= batch.data.length;
+      // The spool told its drop handler why; the waiters only need to know that it is not durable.
+      batch.settle?.(written ? undefined : new Error(`dropped: ${this.#o.spool.dir} did not take the batch`));
     }
     this.#scheduleRetry();
   }

@@ -9,6 +9,16 @@ export interface SealedBatch {
   subject: string;
   data: Uint8Array;
   records: number;
+  /**
+   * Called once the batch is durable (acknowledged by JetStream, or fsynced to the spool) with no argument, or
+   * with why it never will be (dropped). Only batches holding a record someone waits on have it.
+   */
+  settle?: ((notDurable?: Error) => void) | undefined;
+}
+
+interface Waiter {
+  resolve: () => void;
+  reject: (error: Error) => void;
 }
 
 /**
@@ -22,6 +32,7 @@ export interface SealedBatch {
 export class RecordBatch {
   #records: Uint8Array[] = [];
   #bytes = 0;
+  #waiters: Waiter[] = [];
 
   constructor(readonly kind: BatchKind) {}
 
@@ -39,16 +50,34 @@ export class RecordBatch {
     this.#bytes += record.length;
   }
 
+  /** Whether a record added since the last seal is waited on ({@link durable}). */
+  get awaited(): boolean {
+    return this.#waiters.length > 0;
+  }
+
+  /** Resolves once the batch now being filled is durable, rejects if it is dropped (see `SealedBatch.settle`). */
+  durable(): Promise<void> {
+    return new Promise((resolve, reject) => this.#waiters.push({ resolve, reject }));
+  }
+
   /** Encodes the batch under a new message id and empties it. */
   seal(subject: string): SealedBatch {
-    const batch = {
+    const waiters = this.#waiters;
+    const batch: SealedBatch = {
       msgID: uuidv7(),
       subject,
       data: encodeBatch(this.kind, this.#records),
       records: this.#records.length,
     };
+    if (waiters.length > 0) {
+      batch.settle = (notDurable) => {
+        batch.settle = undefined;
+        for (const waiter of waiters) notDurable ? waiter.reject(notDurable) : waiter.resolve();
+      };
+    }
     this.#records = [];
     this.#bytes = 0;
+    this.#waiters = [];
     return batch;
   }
 }

@@ -32,7 +32,7 @@ export class Spool {
   #claimed = new Set<SpoolEntry>();
   #bytes: number;
   /** Writes run one at a time so eviction decisions see a consistent index. */
-  #writes: Promise<void> = Promise.resolve();
+  #writes: Promise<unknown> = Promise.resolve();
 
   private constructor(
     readonly dir: string,
@@ -61,8 +61,11 @@ export class Spool {
     return this.#bytes;
   }
 
-  /** Persists a batch (fsynced) before resolving. Never rejects: failures are reported through `onDrop`. */
-  write(batch: SealedBatch): Promise<void> {
+  /**
+   * Persists a batch (fsynced) before resolving with true. Never rejects: a batch that could not be written
+   * resolves false, and is reported through `onDrop`.
+   */
+  write(batch: SealedBatch): Promise<boolean> {
     const body = cbor.encode({ subject: batch.subject, data: batch.data });
     const entry = {
       name: `${batch.msgID}.${batch.records}.cbor`,
@@ -70,7 +73,7 @@ export class Spool {
       bytes: body.length,
     };
     const done = this.#writes.then(async () => {
-      if (!(await this.#makeRoom(entry))) return;
+      if (!(await this.#makeRoom(entry))) return false;
       try {
         await writeDurably(this.dir, entry.name, body);
       } catch (error) {
@@ -80,13 +83,14 @@ export class Spool {
           "spool_write_failed",
           `cannot write ${join(this.dir, entry.name)}: ${error}`,
         );
-        return;
+        return false;
       }
       this.#entries.push(entry);
       this.#entries.sort(byName);
       this.#bytes += entry.bytes;
+      return true;
     });
-    this.#writes = done;
+    this.#writes = done.then(() => undefined);
     return done;
   }
 

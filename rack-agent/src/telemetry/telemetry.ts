@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { clearInterval, clearTimeout, setInterval, setTimeout } from "node:timers";
+import { clearInterval, clearTimeout, setImmediate, setInterval, setTimeout } from "node:timers";
 import { jetstream } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/nats-core";
 import { uuidv7 } from "uuidv7";
@@ -107,8 +107,11 @@ export interface Telemetry {
   /**
    * A journal record (a business message as it crossed a gear), to `flux.journal.<entity>`: batched, published
    * and spooled as telemetry is, but through its own spool, never sampled, and even with `enabled: false`.
+   * With `durable`, it resolves only once the record is acknowledged by JetStream or fsynced to the spool, and
+   * rejects if it was dropped (or the client is closed); its batch then goes out at the next turn of the
+   * event loop instead of after `flushIntervalMs`.
    */
-  journal(entry: JournalEntry): Promise<void>;
+  journal(entry: JournalEntry, options?: { durable?: boolean }): Promise<void>;
   /** Publishes what is batched and waits until every record so far is acknowledged or spooled. */
   flush(): Promise<void>;
   /** Flushes and stops timers; later calls do nothing. The connection stays open. */
@@ -287,6 +290,24 @@ class DropWarnings {
   }
 }
 
+/** Tells, at most once a minute with a count, that journal records were kept without their `raw_msg`. */
+class RawOmitted {
+  #count = 0;
+  #toldAt = Number.NEGATIVE_INFINITY;
+
+  constructor(private readonly warn: (message: string) => void) {}
+
+  told(fluxId: string, limit: number): void {
+    this.#count++;
+    if (Date.now() - this.#toldAt < 60_000) return;
+    this.#toldAt = Date.now();
+    this.warn(
+      `journal: message ${fluxId} does not fit a journal record of at most ${limit} bytes; ` +
+        `journaled without raw_msg (${this.#count} so far)`,
+    );
+  }
+}
+
 class TelemetryClient implements Telemetry {
   readonly #batches = Object.fromEntries(
     [...TELEMETRY_KINDS, JOURNAL_KIND].map((kind) => [kind, new RecordBatch(kind)]),
@@ -302,6 +323,7 @@ class TelemetryClient implements Telemetry {
   readonly #selfMetrics: ReturnType<typeof setInterval> | undefined;
   #flushTimer: ReturnType<typeof setTimeout> | undefined;
   #closed = false;
+  readonly #rawOmitted = new RawOmitted((message) => this.#options.warn(message));
 
   constructor(
     options: TelemetryOptions,
@@ -358,12 +380,23 @@ class TelemetryClient implements Telemetry {
   /** One function for every span (not a closure per span: gears start one per message). */
   readonly #recordSpan = ({ ts, flux_id, ...span }: FinishedSpan) => this.#emit("traces", ts, flux_id, span);
 
-  journal(entry: JournalEntry): Promise<void> {
-    if (this.#closed) return RESOLVED;
+  journal(entry: JournalEntry, options: { durable?: boolean } = {}): Promise<void> {
+    if (this.#closed) {
+      return options.durable
+        ? Promise.reject(new Error("journal: the telemetry client is closed"))
+        : RESOLVED;
+    }
     const { id, name } = this.#options.entity;
     const record = { record_id: uuidv7(), entity_id: id, entity_name: name, ...entry };
     this.#localMessages?.add(record);
-    return this.#add(JOURNAL_KIND, cbor.encode(record), this.#journal);
+    let encoded = cbor.encode(record);
+    const limit = this.#journal.publisher.payloadLimit(this.#options.maxPayloadSize);
+    if (entry.raw_msg !== null && batchFrameSize(JOURNAL_KIND, 1) + encoded.length > limit) {
+      // A message too big for the bus (a dead letter over max_payload_size) is still journaled, without its body.
+      encoded = cbor.encode({ ...record, raw_msg: null });
+      this.#rawOmitted.told(entry.flux_id, limit);
+    }
+    return this.#add(JOURNAL_KIND, encoded, this.#journal, options.durable);
   }
 
   async flush(): Promise<void> {
@@ -420,17 +453,18 @@ class TelemetryClient implements Telemetry {
     return this.#add(kind, cbor.encode(record), this.#telemetry as Pipeline);
   }
 
-  /** Adds one encoded record to its kind's batch, handing the batch to the publisher first if it is full. */
-  #add(kind: BatchKind, encoded: Uint8Array, pipeline: Pipeline): Promise<void> {
+  /**
+   * Adds one encoded record to its kind's batch, handing the batch to the publisher first if it is full.
+   * Resolves when the publisher has room (backpressure), or with `durable` when the record is durable.
+   */
+  #add(kind: BatchKind, encoded: Uint8Array, pipeline: Pipeline, durable = false): Promise<void> {
     const limit = pipeline.publisher.payloadLimit(this.#options.maxPayloadSize);
     if (batchFrameSize(kind, 1) + encoded.length > limit) {
-      pipeline.drop(
-        1,
-        "too_large",
+      const detail =
         `a ${kind} record of ${encoded.length} bytes cannot fit a message of ${limit} bytes ` +
-          "(rack.max_payload_size, or the server's max_payload, less headers)",
-      );
-      return RESOLVED;
+        "(rack.max_payload_size, or the server's max_payload, less headers)";
+      pipeline.drop(1, "too_large", detail);
+      return durable ? Promise.reject(new Error(`dropped (too_large): ${detail}`)) : RESOLVED;
     }
     const batch = this.#batches[kind];
     const accepted = batch.fits(encoded.length, limit)
@@ -441,7 +475,10 @@ class TelemetryClient implements Telemetry {
       this.#flushTimer = setTimeout(() => this.#sealAll(), this.#options.flushIntervalMs ?? 200);
       this.#flushTimer.unref();
     }
-    return accepted;
+    if (!durable) return accepted;
+    // Someone waits on this batch: send it once this turn's records are in, not a flush interval later.
+    if (!batch.awaited) setImmediate(() => this.#seal(kind, pipeline));
+    return batch.durable();
   }
 
   /** Hands every non-empty batch to its publisher; the publishers track them for flush(). */

@@ -25,6 +25,12 @@ interface FluxOptions extends MixerApiOptions {
 
 const FAILED = "✗ FAILED HERE";
 
+/** The failing mark, with the reason when the hop is a dead letter (the journal keeps it as `promoted.dead_letter`). */
+function failedMark(hop: FluxHop): string {
+  const reason = hop.promoted?.dead_letter;
+  return typeof reason === "string" ? `${FAILED}: dead-lettered: ${reason}` : FAILED;
+}
+
 /** The first line: how many hops, over how long, on which racks, and where it failed. */
 function summary(answer: FluxAnswer, colours: Palette): string {
   const hops = answer.messages;
@@ -50,7 +56,7 @@ function hopTable(hops: readonly FluxHop[], colours: Palette): string {
     hop.status,
     hop.msg_type,
     hop.spec ?? "generic",
-    hop.status === "error" ? FAILED : "",
+    hop.status === "error" ? failedMark(hop) : "",
   ]);
   return textTable(
     [["HOP", "OFFSET", "RACK", "SRC → DST", "DIRECTION", "STATUS", "TYPE", "SPEC", ""], ...rows],

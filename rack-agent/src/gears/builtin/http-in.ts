@@ -59,9 +59,18 @@ export const httpInGear = defineGear(httpInGearType, (ctx) => {
       req.headers.traceparent as string | undefined,
     );
     const replying = ctx.wiredInputs.has("reply");
-    if (replying) pending.add(msg.id, res, reply_timeout, (late) => accepted(late, msg.id));
+    // 202 means stored: a reply timeout that fires while a guaranteed lane is still storing the message waits.
+    let stored: Promise<unknown> = Promise.resolve();
+    if (replying)
+      pending.add(msg.id, res, reply_timeout, (late) => {
+        void stored.then(
+          () => accepted(late, msg.id),
+          (error: Error) => answer(late, 503, { error: error.message, flux_id: msg.id }),
+        );
+      });
+    stored = (async () => ctx.emit("out", msg))();
     try {
-      await ctx.emit("out", msg);
+      await stored;
     } catch (error) {
       // A guaranteed lane will never store it: the client hears so, and can send it again.
       const waiting = replying ? pending.take(msg.id) : res;
