@@ -52,7 +52,7 @@ form.signin { display:flex; flex-direction:column; gap:.8rem; max-width:420px; }
 form.signin label { display:flex; flex-direction:column; gap:.3rem; }
 dl.facts { display:grid; grid-template-columns:max-content 1fr; gap:.3rem 1.2rem; }
 dl.facts dt { color:var(--muted); } dl.facts dd { margin:0; }
-svg { background:var(--card); border:1px solid var(--line); border-radius:6px; }
+svg { max-width:100%; height:auto; background:var(--card); border:1px solid var(--line); border-radius:6px; }
 svg text { fill:var(--fg); font:12px var(--font); }
 svg .label { font-size:12px; } svg .dur, svg .gear-type { fill:var(--muted); font-size:11px; }
 .waterfall .bar { fill:var(--accent); } .waterfall .error .bar { fill:var(--err); }
