@@ -43,7 +43,11 @@ export function consoleClient(): void {
 
   const chart = document.getElementById("chart");
   const source = document.getElementById("chart-data");
-  const uPlot = (window as unknown as { uPlot?: new (...args: unknown[]) => unknown }).uPlot;
+  const uPlot = (
+    window as unknown as {
+      uPlot?: (new (...args: unknown[]) => unknown) & { tzDate(date: Date, zone: string): Date };
+    }
+  ).uPlot;
   if (chart && source && uPlot) {
     const data = JSON.parse(source.textContent ?? "{}") as {
       x: number[];
@@ -64,6 +68,8 @@ export function consoleClient(): void {
           })),
         ],
         axes: [{}, { size: 70 }],
+        // The console speaks UTC everywhere (the header says so), whatever the browser's zone.
+        tzDate: (ts: number) => uPlot.tzDate(new Date(ts * 1000), "Etc/UTC"),
       },
       [data.x, ...data.series.map((series) => series.values)],
       chart,

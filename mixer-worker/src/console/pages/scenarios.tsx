@@ -126,12 +126,14 @@ export function ScenarioPage(props: {
             {scenario.data.description ? `: ${scenario.data.description}` : ""}
           </p>
           {mayActivate && (
-            <ActionButton
-              action={`/scenarios/${name}/activate?version=${encodeURIComponent(scenario.data.version)}`}
-              label="Activate"
-              csrf={session.csrf}
-              confirm={`Activate ${name} ${scenario.data.version} on its racks?`}
-            />
+            <div class="actions-row">
+              <ActionButton
+                action={`/scenarios/${name}/activate?version=${encodeURIComponent(scenario.data.version)}`}
+                label="Activate"
+                csrf={session.csrf}
+                confirm={`Activate ${name} ${scenario.data.version} on its racks?`}
+              />
+            </div>
           )}
           <ScenarioGraph scenario={scenario.data.scenario} />
           <h2>Convergence</h2>
