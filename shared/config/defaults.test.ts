@@ -4,6 +4,18 @@ import { mixerConfigSchema } from "./mixer-schema.ts";
 import { rackConfigSchema } from "./rack-schema.ts";
 
 /** The reference's tables, transcribed: key → default as written there. */
+
+/** `[observability.otlp]`: one section, shared by the rack and the mixer. */
+const OTLP_DEFAULTS: Record<string, unknown> = {
+  "observability.otlp.endpoint": "",
+  "observability.otlp.endpoint_http": "",
+  "observability.otlp.headers": {},
+  "observability.otlp.insecure": false,
+  "observability.otlp.timeout": "30s",
+  "observability.otlp.messages.enabled": false,
+  "observability.otlp.messages.data_dir": "./data/messages",
+};
+
 const RACK_DEFAULTS: Record<string, unknown> = {
   "logging.level": "info",
   "logging.filename": "logs/fluxrig.log",
@@ -42,13 +54,7 @@ const RACK_DEFAULTS: Record<string, unknown> = {
   "observability.enabled": true,
   "observability.tier": "embedded",
   "observability.sampling_rate": 1.0,
-  "observability.otlp.endpoint": "",
-  "observability.otlp.endpoint_http": "",
-  "observability.otlp.headers": {},
-  "observability.otlp.insecure": false,
-  "observability.otlp.timeout": "30s",
-  "observability.otlp.messages.enabled": false,
-  "observability.otlp.messages.data_dir": "./data/messages",
+  ...OTLP_DEFAULTS,
 };
 
 const MIXER_DEFAULTS: Record<string, unknown> = {
@@ -99,13 +105,7 @@ const MIXER_DEFAULTS: Record<string, unknown> = {
   "observability.embedded.rotation.max_age_days": 30,
   "observability.embedded.rotation.max_size_gb": 10,
   "observability.embedded.rotation.check_interval": "1h",
-  "observability.otlp.endpoint": "",
-  "observability.otlp.endpoint_http": "",
-  "observability.otlp.headers": {},
-  "observability.otlp.insecure": false,
-  "observability.otlp.timeout": "30s",
-  "observability.otlp.messages.enabled": false,
-  "observability.otlp.messages.data_dir": "./data/messages",
+  ...OTLP_DEFAULTS,
 };
 
 describe("defaults match the reference tables", () => {

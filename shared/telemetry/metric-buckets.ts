@@ -2,7 +2,7 @@ import { METRIC_INTERVALS, type MetricInterval } from "./query-params.ts";
 import type { MetricSeries, MetricsAnswer } from "./query-results.ts";
 
 /** The value a bucket shows in a chart: what a gauge was, how much a counter counted, else the mean. */
-export function bucketValue(series: MetricSeries, point: MetricSeries["points"][number]): number {
+function bucketValue(series: MetricSeries, point: MetricSeries["points"][number]): number {
   if (series.type === "gauge") return point.last ?? point.avg;
   return series.type === "counter" ? point.sum : point.avg;
 }

@@ -1,7 +1,14 @@
 import type { Command } from "commander";
 import type { ProgramIo } from "../../../shared/cli/configured-program.ts";
 import type { LoadedConfig, MixerConfig } from "../../../shared/config/index.ts";
-import { clusterKeyFingerprint, localSecret, mixerSecrets } from "./mixer-secrets.ts";
+import { parseNatsKeys } from "../../../shared/nats-auth/index.ts";
+import {
+  clusterKeyFingerprint,
+  enrollmentTokenSecret,
+  localSecret,
+  mixerSecrets,
+  NATS_KEYS,
+} from "./mixer-secrets.ts";
 
 /** Where `keys init` and `deploy` keep production secrets unless told otherwise (not the dev store dir). */
 export const DEFAULT_KEYS_DIR = "fluxrig-keys";
@@ -47,6 +54,12 @@ export function addKeysCommand(
         if (spec.env === "MIXER_CLUSTER_KEY") {
           const fingerprint = await clusterKeyFingerprint(secret.value, secret.source);
           lines.push(`${"".padEnd(36)} fingerprint ${fingerprint} (racks: rack.cluster_key_fingerprint)`);
+        }
+        if (spec.env === NATS_KEYS.env) {
+          // For the racks, not the Worker: made with these keys, so kept beside them and never uploaded.
+          const keys = parseNatsKeys(secret.value, secret.source);
+          const token = await localSecret(options.dir, enrollmentTokenSecret(keys), {});
+          lines.push(`${"".padEnd(36)} racks' FLUXRIG_SNAKE_ENROLLMENT_TOKEN: ${token.source}`);
         }
       }
       if (options.json) {

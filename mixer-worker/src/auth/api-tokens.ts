@@ -126,7 +126,7 @@ export async function revokeApiToken(
 }
 
 /** A token's public id, or undefined when `presented` is not shaped like one of ours. */
-export const apiTokenId = (presented: string): string | undefined => TOKEN_FORMAT.exec(presented)?.[1];
+const apiTokenId = (presented: string): string | undefined => TOKEN_FORMAT.exec(presented)?.[1];
 
 /** The SHA-256 of a token, hex: all the registry (and a console session) keeps of it. */
 export const apiTokenHash = sha256Hex;
