@@ -156,8 +156,13 @@ wires:
     expect((await fluxrigCli(mixer, ["scenario", "import", scenario])).code).toBe(0);
     const activated = await fluxrigCli(mixer, ["scenario", "activate", "chatty", "--wait"]);
     expect(activated.code, activated.stderr).toBe(0);
-    const table2 = await bundled(["status"]);
-    expect(table2.stdout).toMatch(/^scenario\s+chatty \(\w+\) running/m);
+    // The agent rewrites status.json every 5 s: the scenario shows there within one rewrite of converging.
+    await eventually(
+      "fluxrig status to show the scenario running",
+      async () =>
+        /^scenario\s+chatty \(\w+\) running/m.test((await bundled(["status"])).stdout) ? true : undefined,
+      15_000,
+    );
     expect(rack.output).not.toMatch(/debug .*chat /);
 
     // SIGHUP: the level and the throttling change live, the bus's retry wait needs a restart and says so.
