@@ -11,6 +11,7 @@ import {
   scenarioName,
   scenarioWireSchema,
 } from "./model.ts";
+import { returningLanes } from "./returning-lanes.ts";
 import { gearSpecReferences } from "./spec-references.ts";
 
 const gearPort = z.object({ gear: scenarioName, port: scenarioName });
@@ -27,10 +28,26 @@ export const scenarioPartSchema = z.object({
   rack: scenarioName,
   gears: z.array(scenarioGearSchema.extend({ hash: z.string() })),
   hot: z.array(scenarioWireSchema),
-  /** Guaranteed wires leaving a gear here: publish what `from` emits to `subject`. */
-  publish: z.array(z.object({ from: gearPort, subject: z.string() })),
-  /** Guaranteed inputs of gears here: one durable pull consumer each. */
-  consume: z.array(z.object({ subject: z.string(), durable: z.string(), to: gearPort })),
+  /**
+   * Guaranteed wires leaving a gear here: publish what `from` emits to `subject`. `returnTo` (a returning
+   * lane) lists the receiving alias's gears: a message that passed one goes back to that rack
+   * (returning-lanes.ts).
+   */
+  publish: z.array(
+    z.object({ from: gearPort, subject: z.string(), returnTo: z.array(scenarioName).optional() }),
+  ),
+  /**
+   * Guaranteed inputs of gears here: one durable pull consumer each, shared by the racks of the alias. A
+   * `returning` input is also consumed by each rack alone, on its own subject (returning-lanes.ts).
+   */
+  consume: z.array(
+    z.object({
+      subject: z.string(),
+      durable: z.string(),
+      to: gearPort,
+      returning: z.literal(true).optional(),
+    }),
+  ),
   /** The scenario's journal switch, when on: the rack journals what its guaranteed inputs deliver. */
   journal: journalSwitchSchema.optional(),
   /**
@@ -132,12 +149,14 @@ export async function scenarioPart(
   );
   const guaranteed = touching.filter((w) => w.lane === "guaranteed");
   const subjectOf = (w: Scenario["wires"][number]) => fluxMsgSubject(w.to.rack, w.to.gear, w.to.port);
+  const returning = returningLanes(scenario, options.catalogue ?? BUILT_IN_GEAR_TYPES);
   const consume = new Map<string, ScenarioPart["consume"][number]>();
   for (const w of guaranteed.filter((w) => names.has(w.to.gear))) {
     consume.set(subjectOf(w), {
       subject: subjectOf(w),
       durable: laneDurable(w.to.rack, w.to.gear, w.to.port),
       to: { gear: w.to.gear, port: w.to.port },
+      ...(returning.has(w) ? { returning: true as const } : {}),
     });
   }
   return {
@@ -151,7 +170,11 @@ export async function scenarioPart(
     hot: touching.filter((w) => w.lane === "hot"),
     publish: guaranteed
       .filter((w) => names.has(w.from.gear))
-      .map((w) => ({ from: { gear: w.from.gear, port: w.from.port }, subject: subjectOf(w) })),
+      .map((w) => ({
+        from: { gear: w.from.gear, port: w.from.port },
+        subject: subjectOf(w),
+        ...(returning.has(w) ? { returnTo: returning.get(w) } : {}),
+      })),
     consume: [...consume.values()],
     ...(scenario.journal ? { journal: scenario.journal } : {}),
     specs,

@@ -1,6 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { describe, expect, it } from "vitest";
-import { scenarioHash, scenarioPart } from "./part.ts";
+import { type ScenarioPart, scenarioHash, scenarioPart } from "./part.ts";
+import { laneSubjectFor, ownLaneInput } from "./returning-lanes.ts";
 import { validateScenario } from "./validate.ts";
 
 async function example(name: string) {
@@ -29,17 +30,39 @@ describe("the example scenarios", () => {
     expect(edge.publish).toEqual([
       { from: { gear: "screen", port: "authorize" }, subject: "flux.msg.core.authorizer.in" },
     ]);
+    // The answer comes back to the edge: to the rack the request passed (its own subject), not any of them.
     expect(edge.consume).toEqual([
       {
         subject: "flux.msg.edge.answer.in",
         durable: "fluxmsg-edge-answer-in",
         to: { gear: "answer", port: "in" },
+        returning: true,
       },
     ]);
+    expect(ownLaneInput(edge.consume[0] as ScenarioPart["consume"][number], "rack-edge.02")).toMatchObject({
+      subject: "flux.msg.edge.answer.in.rack-edge_02",
+      durable: "fluxmsg-edge-answer-in-rack-edge_02",
+    });
     expect(core.gears.map((g) => g.name)).toEqual(["authorizer"]);
-    expect(core.publish).toEqual([
-      { from: { gear: "authorizer", port: "response" }, subject: "flux.msg.edge.answer.in" },
-    ]);
+    const answering = core.publish[0] as ScenarioPart["publish"][number];
+    expect(answering).toEqual({
+      from: { gear: "authorizer", port: "response" },
+      subject: "flux.msg.edge.answer.in",
+      returnTo: ["answer", "decline", "normalize", "screen", "switch-in"],
+    });
+    const hop = (rack: string, gear: string) => ({ rack, gear, port: "out", ts: 1 });
+    const passed = {
+      path: [
+        hop("rack-edge-02", "switch-in"),
+        hop("rack-edge-02", "screen"),
+        hop("rack-core-01", "authorizer"),
+      ],
+    };
+    expect(laneSubjectFor(answering, passed)).toBe("flux.msg.edge.answer.in.rack-edge-02");
+    expect(laneSubjectFor(answering, { path: [hop("rack-core-01", "authorizer")] })).toBe(
+      "flux.msg.edge.answer.in",
+    );
+    expect(core.consume).toEqual([expect.not.objectContaining({ returning: true })]);
     expect(core.consume.map((c) => c.subject)).toEqual(["flux.msg.core.authorizer.in"]);
     expect(edge.hot.every((w) => w.from.rack === "edge" && w.to.rack === "edge")).toBe(true);
     expect(edge.scenario.hash).toBe(core.scenario.hash);

@@ -1,6 +1,11 @@
 import type { GearRunState } from "../../../shared/control/heartbeat.ts";
 import type { FluxMsg } from "../../../shared/fluxmsg/message.ts";
-import type { PartGear, ScenarioPart } from "../../../shared/scenario/index.ts";
+import {
+  laneSubjectFor,
+  ownLaneInput,
+  type PartGear,
+  type ScenarioPart,
+} from "../../../shared/scenario/index.ts";
 import type { FluxSpec } from "../../../shared/spec/index.ts";
 import { GearHost, type GearServices, rackJournal } from "../gears/gear-host.ts";
 import type { GearRegistry } from "../gears/registry.ts";
@@ -57,7 +62,7 @@ export interface AppliedPart {
 export class FlowRuntime {
   readonly #hosts = new Map<string, GearHost>();
   #routes = new Map<string, Target[]>();
-  #publish = new Map<string, string[]>();
+  #publish = new Map<string, ScenarioPart["publish"]>();
   /** The guaranteed inputs being consumed. */
   #consumed: LaneInput[] = [];
   #part: ScenarioPart | undefined;
@@ -142,7 +147,9 @@ export class FlowRuntime {
     // Lanes of gears that stay (restarting or not) go on pulling; the others finish what they hold first.
     await this.lanes?.consume(
       this.#consumed.filter(
-        (input) => part.consume.some((next) => sameInput(input, next)) && wanted.has(input.to.gear),
+        (input) =>
+          part.consume.some((next) => sameInput(input, next) || sameInput(input, this.#ownInput(next))) &&
+          wanted.has(input.to.gear),
       ),
       this.#handleGuaranteed,
     );
@@ -166,7 +173,9 @@ export class FlowRuntime {
     }
     ready();
     // A gear that could not start takes nothing from its lanes: its messages wait in the stream for a fix.
-    this.#consumed = part.consume.filter((input) => this.#hosts.has(input.to.gear));
+    this.#consumed = part.consume
+      .filter((input) => this.#hosts.has(input.to.gear))
+      .flatMap((input) => (input.returning ? [input, this.#ownInput(input)] : [input]));
     await this.lanes?.consume(this.#consumed, this.#handleGuaranteed);
     const summary = `${started.length} started, ${leaving.length} stopped, ${kept.length} unchanged`;
     this.services.log.info(
@@ -219,12 +228,17 @@ export class FlowRuntime {
         wait.push(pending);
       }
     }
-    for (const subject of this.#publish.get(key) ?? []) {
+    for (const lane of this.#publish.get(key) ?? []) {
       wait ??= [];
-      wait.push(this.#publishGuaranteed(subject, msg));
+      wait.push(this.#publishGuaranteed(laneSubjectFor(lane, msg), msg));
     }
     return wait ? Promise.all(wait).then(() => undefined) : undefined;
   };
+
+  /** This rack's own consumer of a returning input (the same input when it is not one). */
+  #ownInput(input: LaneInput): LaneInput {
+    return input.returning ? ownLaneInput(input, this.services.rackName) : input;
+  }
 
   /** Rejects when the message will not be stored: the emitting gear's message fails, and is not acked. */
   #publishGuaranteed(subject: string, msg: FluxMsg): Promise<void> {
@@ -286,11 +300,11 @@ function hotRoutes(part: ScenarioPart): Map<string, Target[]> {
   return routes;
 }
 
-function publishRoutes(part: ScenarioPart): Map<string, string[]> {
-  const routes = new Map<string, string[]>();
+function publishRoutes(part: ScenarioPart): Map<string, ScenarioPart["publish"]> {
+  const routes = new Map<string, ScenarioPart["publish"]>();
   for (const lane of part.publish) {
     const key = `${lane.from.gear}.${lane.from.port}`;
-    routes.set(key, [...(routes.get(key) ?? []), lane.subject]);
+    routes.set(key, [...(routes.get(key) ?? []), lane]);
   }
   return routes;
 }
