@@ -93,6 +93,8 @@ export interface GearHarnessOptions {
   limits?: Partial<FluxLimits>;
   /** The fluxSpecs the rack holds, by reference. */
   specs?: Record<string, FluxSpec>;
+  /** What an emit waits for, as a guaranteed lane's store would (resolves: stored; rejects: never stored). */
+  stored?: (port: string, msg: FluxMsg) => Promise<void>;
 }
 
 /** One gear running alone, with what it emitted, dead-lettered, logged and traced. */
@@ -144,7 +146,7 @@ export async function startGear<S extends z.ZodType>(
     (_from, port, msg) => {
       emitted.push({ port, msg });
       waiter?.();
-      return undefined;
+      return options.stored?.(port, msg);
     },
     new Set(options.wiredInputs ?? []),
   );

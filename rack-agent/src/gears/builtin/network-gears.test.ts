@@ -1,6 +1,7 @@
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { connect } from "node:net";
+import { setTimeout as sleep } from "node:timers/promises";
 import { describe, expect, it, onTestFinished } from "vitest";
 import { type GearHarness, sampleMessage, startGear } from "../gear-harness.ts";
 import { httpInGear } from "./http-in.ts";
@@ -68,6 +69,37 @@ describe("http-in", () => {
         })
       ).status,
     ).toBe(400);
+  });
+
+  it("answers 202 only once a guaranteed lane stored the request, and 503 when it never will", async () => {
+    let stored = false;
+    const slow = await startGear(
+      httpInGear,
+      { port: 0, reply_timeout: "20ms" },
+      {
+        wiredInputs: ["reply"],
+        stored: async () => {
+          await sleep(300);
+          stored = true;
+        },
+      },
+    );
+    onTestFinished(() => slow.stop());
+    const accepted = await fetch(`http://127.0.0.1:${listeningPort(slow)}/`, { method: "POST" });
+    // The reply timeout fired long before the store finished: the client still heard 202 only once stored.
+    expect(accepted.status).toBe(202);
+    expect(stored).toBe(true);
+
+    const down = await startGear(
+      httpInGear,
+      { port: 0, reply_timeout: "20ms" },
+      { wiredInputs: ["reply"], stored: () => sleep(100).then(() => Promise.reject(new Error("bus down"))) },
+    );
+    onTestFinished(() => down.stop());
+    const refused = await fetch(`http://127.0.0.1:${listeningPort(down)}/`, { method: "POST" });
+    expect(refused.status).toBe(503);
+    const { msg } = await down.next();
+    expect(await refused.json()).toEqual({ error: "bus down", flux_id: msg.id });
   });
 });
 
