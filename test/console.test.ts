@@ -108,6 +108,9 @@ it("the rack's page and the logs page show what the rack said, with level colour
   await page.waitForLoadState("networkidle");
   expect(await page.locator('[data-testid="rack-status"]').textContent()).toBe("active");
   await reloadUntil(page, page.url(), '[data-testid="gears"] tr');
+  // Its heartbeats, counted per 5 minutes from the metric each one sends, once the telemetry is stored.
+  await reloadUntil(page, page.url(), '[data-testid="heartbeat-history"] .spark');
+  expect(await page.locator('[data-testid="heartbeat-history"]').textContent()).toMatch(/[1-9]\d* received/);
   await screenshot(page, "rack");
   await reloadUntil(
     page,
