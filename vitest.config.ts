@@ -1,4 +1,4 @@
-import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
+import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 import { exportPrivateJwk, generateKeyPair, SIGNING_ALGORITHM } from "./shared/passport/index.ts";
 
