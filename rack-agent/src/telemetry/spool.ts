@@ -57,6 +57,11 @@ export class Spool {
     return this.#entries.length + this.#claimed.size;
   }
 
+  /** Batches on disk that no publish has claimed: what a drain would send next. */
+  get unclaimed(): number {
+    return this.#entries.length;
+  }
+
   get bytes(): number {
     return this.#bytes;
   }
