@@ -15,7 +15,7 @@
  *   npm run bench:flow:bundled      (the same, precompiled by esbuild as the rack ships: no tsx at run time)
  */
 import { parseArgs } from "node:util";
-import { z } from "zod";
+import * as z from "zod";
 import { FlowRuntime } from "../rack-agent/src/flow/flow-runtime.ts";
 import { defineGear } from "../rack-agent/src/gears/gear.ts";
 import { recordingLog, recordingTelemetry, sampleMessage } from "../rack-agent/src/gears/gear-harness.ts";

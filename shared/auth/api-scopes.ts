@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 
 /** API token scopes, narrowest first: each one allows everything the ones before it do. */
 export const API_SCOPES = ["read", "operate", "admin"] as const;

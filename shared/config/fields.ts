@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { streamSubjectProblem } from "../fluxmsg/stream-subjects.ts";
 import {
   ENTITY_NAME_ALLOWED,

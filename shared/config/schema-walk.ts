@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 
 /** What a config leaf holds; decides how env vars and flags are coerced and how errors read. */
 export type LeafKind =

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { cbor } from "../fluxmsg/cbor.ts";
 import { type Bytes, byteString } from "../passport/encoding.ts";
 import { signEnvelope } from "../passport/envelope.ts";

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { signEnvelope } from "../passport/envelope.ts";
 
 /** Whether a rack's gears run; the one piece of gear state the mixer sees until scenarios arrive. */

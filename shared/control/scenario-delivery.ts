@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { openEnvelope, type PinnedKey, signEnvelope } from "../passport/index.ts";
 import { scenarioPartSchema } from "../scenario/index.ts";
 

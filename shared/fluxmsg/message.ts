@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { parseTraceparent, TRACEPARENT_EXPECTED } from "./traceparent.ts";
 
 /** A name that is one NATS subject token and one segment of a wire's `gear.port`: no dots, no wildcards. */

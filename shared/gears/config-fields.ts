@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { parseDuration } from "../config/duration.ts";
 import { parseSize } from "../config/size.ts";
 import { NAME_PATTERN } from "../fluxmsg/message.ts";

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { defineGearType } from "./gear-type.ts";
 
 /** Built-in raw frame makers (see shared/spec/samples/). */

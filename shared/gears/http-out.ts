@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { gearDuration } from "./config-fields.ts";
 import { defineGearType } from "./gear-type.ts";
 

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { JOURNAL_DIRECTIONS, JOURNAL_STATUSES } from "../journal/record.ts";
 import { defineGearType } from "./gear-type.ts";
 

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { LOG_RECORD_LEVELS } from "../telemetry/records.ts";
 import { defineGearType } from "./gear-type.ts";
 

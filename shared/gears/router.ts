@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { fieldPath, portName } from "./config-fields.ts";
 import { defineGearType } from "./gear-type.ts";
 

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { fieldPath, writablePath } from "./config-fields.ts";
 import { defineGearType } from "./gear-type.ts";
 

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { NAME_PATTERN } from "../fluxmsg/message.ts";
 import { entityNameSchema } from "../telemetry/entity-name.ts";
 import { MAX_EPOCH_MS } from "../telemetry/records.ts";

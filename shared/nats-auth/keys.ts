@@ -1,5 +1,5 @@
 import { createAccount, createOperator, fromSeed, type KeyPair } from "@nats-io/nkeys";
-import { z } from "zod";
+import * as z from "zod";
 
 /** The Worker secret (and local file) that holds the bus's signing keys. */
 export const NATS_KEYS_SECRET = "MIXER_NATS_KEYS";

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 
 /** Bytes as text for keys, fingerprints and proofs, with Web APIs only (no Buffer: this also runs in workerd). */
 

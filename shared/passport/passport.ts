@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { entityNameSchema } from "../telemetry/entity-name.ts";
 import { EnvelopeError, openEnvelope, signEnvelope } from "./envelope.ts";
 import { sealedSecretSchema } from "./seal.ts";

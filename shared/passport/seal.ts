@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { type Bytes, byteString } from "./encoding.ts";
 import { generateKeyPair, importPublicKey, SEALING_ALGORITHM } from "./keys.ts";
 

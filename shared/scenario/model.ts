@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { NAME_PATTERN } from "../fluxmsg/message.ts";
 
 /** Gear, rack-alias and scenario names: one subject token each (they name guaranteed lanes). */

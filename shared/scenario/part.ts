@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { fluxMsgSubject } from "../fluxmsg/subjects.ts";
 import { BUILT_IN_GEAR_TYPES, type GearCatalogue } from "../gears/catalogue.ts";
 import { type FluxSpec, fluxSpecSchema } from "../spec/model.ts";

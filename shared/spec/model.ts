@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { NAME_PATTERN } from "../fluxmsg/message.ts";
 
 /** A spec's id: one path segment of `messages/fluxSpec/<id>/` and one subject token. */

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { type DocPath, formatDocPath, type ScenarioProblem } from "../scenario/scenario-error.ts";
 import { YamlSource } from "../scenario/yaml-source.ts";
 import { parseAt } from "../scenario/zod-problems.ts";

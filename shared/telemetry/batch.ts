@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { JOURNAL_KIND } from "../journal/record.ts";
 import { TELEMETRY_KINDS } from "./records.ts";
 

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 
 /** A DNS name's length: an entity is a rack or a mixer, usually named like its host. */
 export const ENTITY_NAME_MAX = 253;

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { formatDuration, parseDuration } from "../config/duration.ts";
 import { LOG_RECORD_LEVELS, SPAN_STATUSES } from "./records.ts";
 

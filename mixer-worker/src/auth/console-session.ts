@@ -1,6 +1,6 @@
 import type { Context } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
-import { z } from "zod";
+import * as z from "zod";
 import { toBase64Url } from "../../../shared/passport/index.ts";
 import type { MixerBindings } from "../env.ts";
 import { constantTimeEqual } from "../http/constant-time.ts";

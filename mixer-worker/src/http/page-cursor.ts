@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { CURSOR_ALLOWED, QUERY_LIMITS, resolveWindow } from "../../../shared/telemetry/query-params.ts";
 import type { MixerEnv } from "../env.ts";
 import type { ListCursor } from "../store/index.ts";

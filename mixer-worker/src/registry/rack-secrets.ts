@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { withoutEnrollmentOnly } from "../../../shared/control/enrollment.ts";
 import { cbor } from "../../../shared/fluxmsg/cbor.ts";
 import {

@@ -1,5 +1,5 @@
 import { Hono } from "hono";
-import { z } from "zod";
+import * as z from "zod";
 import { renderConfigJson } from "../../../shared/config/index.ts";
 import { mixerConfig } from "../config.ts";
 import type { MixerBindings } from "../env.ts";

@@ -1,6 +1,6 @@
 import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import { z } from "zod";
+import * as z from "zod";
 import { ENROLLMENT_ONLY_SECRETS } from "../../../shared/control/enrollment.ts";
 import { RACK_ACTIONS, type RackAction } from "../../../shared/control/rack-actions.ts";
 import { RACK_STATUSES, SECRET_NAME } from "../../../shared/passport/index.ts";

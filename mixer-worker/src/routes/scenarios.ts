@@ -1,5 +1,5 @@
 import { type Context, Hono } from "hono";
-import { z } from "zod";
+import * as z from "zod";
 import { scenarioHash, validateScenario } from "../../../shared/scenario/index.ts";
 import { scenarioName } from "../../../shared/scenario/model.ts";
 import type { MixerBindings } from "../env.ts";

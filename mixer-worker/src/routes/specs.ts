@@ -1,5 +1,5 @@
 import { Hono } from "hono";
-import { z } from "zod";
+import * as z from "zod";
 import { specHash, specId, validateSpec } from "../../../shared/spec/index.ts";
 import type { MixerBindings } from "../env.ts";
 import { ProblemError } from "../http/problem.ts";

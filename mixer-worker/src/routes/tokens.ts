@@ -1,6 +1,6 @@
 import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import { z } from "zod";
+import * as z from "zod";
 import { API_SCOPES, apiTokenName } from "../../../shared/auth/api-scopes.ts";
 import { parseDuration } from "../../../shared/config/duration.ts";
 import { createApiToken, listApiTokens, revokeApiToken } from "../auth/api-tokens.ts";

@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { z } from "zod";
+import * as z from "zod";
 import { GEAR_STATES, scenarioReportSchema } from "../../../shared/control/heartbeat.ts";
 import { RACK_STATUSES } from "../../../shared/passport/index.ts";
 import { writeDurably } from "../fs/write-durably.ts";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { z } from "zod";
+import * as z from "zod";
 import { parseTraceparent } from "../../../shared/fluxmsg/traceparent.ts";
 import { defineGearType } from "../../../shared/gears/gear-type.ts";
 import { defineGear } from "./gear.ts";

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import type { GearRunState } from "../../../shared/control/heartbeat.ts";
 import type { FluxLimits } from "../../../shared/fluxmsg/limits.ts";
 import type { FluxEndpoint, FluxMsg } from "../../../shared/fluxmsg/message.ts";
