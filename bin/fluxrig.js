@@ -9,5 +9,7 @@ if (existsSync(sources)) {
   register();
   await import(sources.href);
 } else {
+  // The bundle is minified without its names: stack traces read file:line of the TypeScript from its source map.
+  process.setSourceMapsEnabled(true);
   await import("../dist/fluxrig.mjs");
 }
