@@ -34,6 +34,12 @@ const PRESET_FRAMES = { "visa-v1-auth": visaAuthFrame } as const;
 
 /** Timer granularity: at high rates several messages go per tick. */
 const TICK_MS = 10;
+/**
+ * Longest a tick makes messages before it lets the rest of the rack run. Behind its rate (a busy machine), a
+ * tick would otherwise catch up in one go, and while it did no ack, timer or disk write of the rack's was
+ * served: its publishes timed out and its spool fell behind.
+ */
+const SLICE_MS = 20;
 
 /**
  * `generator`: `rate` messages per second from `template`, `count` in all (0: until stopped). Awaits the
@@ -48,7 +54,8 @@ export const generatorGear = defineGear(generatorGearType, (ctx) => {
   let running = false;
   const tick = async () => {
     const due = Math.floor(((performance.now() - startedAt) / 1000) * rate) + 1;
-    while (running && seq < due && (count === 0 || seq < count)) {
+    const yieldAt = performance.now() + SLICE_MS;
+    while (running && seq < due && (count === 0 || seq < count) && performance.now() < yieldAt) {
       seq++;
       const msg = preset
         ? ctx.newMessage({ type, data: { seq }, raw: PRESET_FRAMES[preset](seq, random, new Date()) })
@@ -56,7 +63,9 @@ export const generatorGear = defineGear(generatorGearType, (ctx) => {
       const sent = ctx.emit("out", msg);
       if (sent) await sent.catch((error: Error) => ctx.deadLetter(msg, error.message));
     }
-    if (running && (count === 0 || seq < count)) timer = setTimeout(tick, Math.max(TICK_MS, 1000 / rate));
+    // Still behind: go on at once, after what waited; else at the next tick.
+    const wait = seq < due ? 0 : Math.max(TICK_MS, 1000 / rate);
+    if (running && (count === 0 || seq < count)) timer = setTimeout(tick, wait);
   };
   return {
     start() {
