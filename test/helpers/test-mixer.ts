@@ -37,6 +37,8 @@ export async function startTestMixer(
     storeDir?: string;
     /** Text of a fluxrig-mixer.toml, written into the store dir and loaded as the config file. */
     toml?: string;
+    /** How long to wait for the Worker to answer (default 90 s); a benchmark on a loaded machine waits longer. */
+    readyTimeoutMs?: number;
   } = {},
 ): Promise<TestMixer> {
   const env =
@@ -78,6 +80,7 @@ export async function startTestMixer(
       if (process.env.FLUXRIG_TEST_VERBOSE) console.log(`[mixer] ${line}`);
     },
     ...(options.extraVars ? { extraVars: options.extraVars } : {}),
+    ...(options.readyTimeoutMs === undefined ? {} : { readyTimeoutMs: options.readyTimeoutMs }),
   }).catch((error: Error) => {
     throw new Error(`${error.message}\n--- mixer output ---\n${lines.slice(-40).join("\n")}`);
   });
