@@ -41,8 +41,15 @@ const { values: args } = parseArgs({
     only: { type: "string" },
     bundle: { type: "string" },
     "baseline-bundle": { type: "string" },
+    help: { type: "boolean" },
   },
 });
+if (args.help) {
+  // The comment at the top of this file.
+  const text = await readFile(new URL(import.meta.url), "utf8");
+  console.log((/\/\*\*\n([\s\S]*?)\*\//.exec(text)?.[1] ?? "").replace(/^ \*( |$)/gm, ""));
+  process.exit(0);
+}
 const SECONDS = Number(args.seconds);
 const RATE = Number(args.rate);
 const IDLE_SECONDS = Number(args["idle-seconds"]);
