@@ -9,7 +9,7 @@
  *    agent online and idle. Load: a scenario whose generator makes `--rate` messages a second, each one span
  *    record, for `--seconds`. RSS (from /proc, sampled every 500 ms) and CPU (utime + stime) of each process;
  *    targets at 10,000 records/s: <= 60 MiB RSS and <= 10% of one core. The rate the agent kept is read from its
- *    status file (records sent). Each bundle runs as the service unit runs it, `node --enable-source-maps`.
+ *    status file (records sent). Each bundle runs with the node flags of the service unit's ExecStart.
  *    `--bundle` measures that file instead of building one; `--baseline-bundle` (e.g. main's build) is measured
  *    first the same way, against the same mixer, and the figures are given as ratios to it.
  * 2. Spool: the rack's telemetry client against a real nats-server. Baseline: `--spool-records` log records
@@ -19,7 +19,7 @@
 import { spawn } from "node:child_process";
 import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
 import { jetstreamManager } from "@nats-io/jetstream";
@@ -89,7 +89,7 @@ const fmt = (f: Footprint) =>
   `RSS max ${f.rssMaxMiB.toFixed(1)} MiB (mean ${f.rssMeanMiB.toFixed(1)}), CPU ${f.cpuPercentOfOneCore.toFixed(1)}% of one core`;
 
 async function agentFootprint(dir: string): Promise<void> {
-  const bundle = args.bundle ?? join(dir, "fluxrig.mjs");
+  const bundle = args.bundle ? resolve(args.bundle) : join(dir, "fluxrig.mjs");
   const bytes = args.bundle ? (await stat(bundle)).size : (await buildRackBundle(bundle)).bytes;
   console.log(`bundle: ${(bytes / 2 ** 20).toFixed(2)} MiB (${bundle})`);
   const bare = spawn(process.execPath, ["-e", "setInterval(() => {}, 1000)"], { stdio: "ignore" });
@@ -102,7 +102,7 @@ async function agentFootprint(dir: string): Promise<void> {
   });
   try {
     const base = args["baseline-bundle"]
-      ? await rackFootprint(mixer, args["baseline-bundle"], "rack-bench-base", dir)
+      ? await rackFootprint(mixer, resolve(args["baseline-bundle"]), "rack-bench-base", dir)
       : undefined;
     const rack = await rackFootprint(mixer, bundle, "rack-bench-01", dir);
     console.log(
@@ -131,7 +131,7 @@ async function agentFootprint(dir: string): Promise<void> {
 }
 
 /**
- * One bundle run as the service unit runs it (`node --enable-source-maps`), enrolled as `name`: idle, then
+ * One bundle run as the service unit runs it (its ExecStart's node flags), enrolled as `name`: idle, then
  * under a generator scenario of its own.
  */
 async function rackFootprint(
@@ -145,7 +145,7 @@ async function rackFootprint(
     script: bundle,
     cwd: dir,
     env: {
-      NODE_OPTIONS: "--enable-source-maps",
+      NODE_OPTIONS: await serviceNodeFlags(),
       FLUXRIG_BASE_NAME: name,
       FLUXRIG_BASE_STATE_DIR: stateDir,
       FLUXRIG_SNAKE_URL: mixer.natsUrl,
@@ -186,6 +186,14 @@ wires: []
   } finally {
     await rack.stop("SIGTERM");
   }
+}
+
+/** The node flags the service unit starts the agent with (its ExecStart), so the bench runs it the same way. */
+async function serviceNodeFlags(): Promise<string> {
+  const unit = await readFile(new URL("../packaging/fluxrig-rack.service", import.meta.url), "utf8");
+  const flags = /^ExecStart=\S*node((?: --\S+)*) /m.exec(unit)?.[1];
+  if (flags === undefined) throw new Error("packaging/fluxrig-rack.service: no ExecStart=…node [--flags] …");
+  return flags.trim();
 }
 
 /** Telemetry records JetStream acknowledged, as the agent's status file last said. */
