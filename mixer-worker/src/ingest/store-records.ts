@@ -3,6 +3,7 @@ import { JOURNAL_KIND, type JournalRecord } from "../../../shared/journal/record
 import type { BatchKind } from "../../../shared/telemetry/batch.ts";
 import type { TelemetryKind, TelemetryRecord } from "../../../shared/telemetry/records.ts";
 import {
+  fluxRangeMetadata,
   groupByPartition,
   groupBySpec,
   MESSAGE_COLUMNS,
@@ -110,7 +111,7 @@ interface Layout {
 
 async function storePartitioned(
   bucket: R2Bucket,
-  records: readonly { ts: number }[],
+  records: readonly { ts: number; flux_id?: string | null }[],
   storage: Storage,
   result: StoreResult,
   layout: Layout,
@@ -129,7 +130,11 @@ async function storePartitioned(
       );
       const t1 = performance.now();
       await bucket.put(key, bytes, {
-        customMetadata: { records: String(group.length), ...timeRangeMetadata(group) },
+        customMetadata: {
+          records: String(group.length),
+          ...timeRangeMetadata(group),
+          ...fluxRangeMetadata(group),
+        },
       });
       result.encodeMs += t1 - t0;
       result.putMs += performance.now() - t1;

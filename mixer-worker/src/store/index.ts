@@ -4,6 +4,7 @@
  */
 export { type DuckDb, type DuckDbRow, getDuckDb } from "./duckdb.ts";
 export type { IsolateMemoryReport } from "./isolate-memory.ts";
+export { fluxRangeMetadata } from "./object-flux-range.ts";
 export { timeRangeMetadata } from "./object-time-range.ts";
 export {
   type ColumnType,

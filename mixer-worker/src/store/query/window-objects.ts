@@ -1,5 +1,6 @@
 import type { TimeWindow } from "../../../../shared/telemetry/query-params.ts";
 import { partitionSpan } from "../../retention/partition-time.ts";
+import { mayHoldFlux } from "../object-flux-range.ts";
 import { objectTimeRange } from "../object-time-range.ts";
 import { partitionFolder, partitionStart } from "../partition-path.ts";
 
@@ -40,10 +41,12 @@ export class WindowObjects {
   /** R2 list calls made so far. */
   listCalls = 0;
 
+  /** With `fluxId`, objects whose metadata says they hold no record of that flux are left out. */
   constructor(
     private readonly bucket: R2Bucket,
     roots: readonly string[],
     private readonly window: TimeWindow,
+    private readonly fluxId?: string,
   ) {
     if (window.since >= window.until) return;
     for (let day = partitionStart(window.until - 1, "day"); day >= window.since - 86_399_999; ) {
@@ -101,6 +104,7 @@ export class WindowObjects {
     const oldest = Math.max(span.start, range?.min ?? span.start);
     const newest = Math.min(span.end - 1, range?.max ?? span.end - 1);
     if (!this.overlaps(oldest, newest)) return;
+    if (this.fluxId !== undefined && !mayHoldFlux(object.customMetadata, this.fluxId)) return;
     if (!object.key.endsWith(".parquet")) {
       const reason =
         "not Parquet: only Parquet objects are queried (storage.format = json is written but not read)";
