@@ -25,8 +25,8 @@ export async function buildRackBundle(
     platform: "node",
     format: "esm",
     target: "node20",
-    // Without keepNames: the __name() call it adds for every function and class cost the idle agent ~10 MiB of
-    // RSS (malloc memory V8 used to compile them, kept by glibc). Stack traces read through the source map.
+    // Without keepNames: the __name() call it adds for every function and class is code and memory at every
+    // start (bench:rack, README). Stack traces read through the source map instead.
     minify: true,
     // Beside the bundle, read only by `node --enable-source-maps` (file:line of the TypeScript in stack traces).
     sourcemap: "linked",
