@@ -8,7 +8,7 @@ import { mkdir } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { DuckDBConnection } from "@duckdb/node-api";
 import { duckDbType, MESSAGE_COLUMNS, TELEMETRY_COLUMNS } from "../mixer-worker/src/store/parquet-schema.ts";
-import { messagesObjectKey, telemetryObjectKey } from "../mixer-worker/src/store/partition-path.ts";
+import { messagesObjectKey, telemetryObjectKey } from "../shared/storage/object-keys.ts";
 import type { TelemetryKind } from "../shared/telemetry/records.ts";
 import type { StoredFile } from "../test/helpers/local-r2.ts";
 import { sqlString } from "../test/helpers/native-duckdb.ts";

@@ -1,35 +1,16 @@
 /**
- * The mixer's storage engine behind one face: DuckDB in the isolate, the stored files' schema, the writer
- * and the object layout. Routes and the bridge import from here only, so the engine can change alone.
+ * The mixer's storage behind one face of operations: store these records (ingest), answer this query (the
+ * routes), compact this partition (the compactor), list the stored files. The object-key layout
+ * (shared/storage/object-keys.ts), DuckDB, the Parquet writer and which objects a reader reads stay inside, so
+ * the engine can change alone.
  */
-export { type DuckDb, type DuckDbRow, getDuckDb } from "./duckdb.ts";
+export {
+  type CompactionSettings,
+  compactPartition,
+  type PartitionCompaction,
+  partitionFolders,
+} from "./compaction/compact-partition.ts";
 export type { IsolateMemoryReport } from "./isolate-memory.ts";
-export { timeRangeMetadata } from "./object-time-range.ts";
-export {
-  type ColumnType,
-  MESSAGE_COLUMNS,
-  type StoredColumn,
-  TELEMETRY_COLUMNS,
-} from "./parquet-schema.ts";
-export {
-  type TelemetryCompression,
-  type TelemetryFileOptions,
-  type TelemetryFormat,
-  writeRecordsFile,
-  writeTelemetryFile,
-} from "./parquet-writer.ts";
-export {
-  groupByPartition,
-  groupBySpec,
-  messagesObjectKey,
-  messagesRoot,
-  type ObjectKeyOptions,
-  type PartitionBy,
-  partitionStart,
-  telemetryFileId,
-  telemetryObjectKey,
-  telemetryRoot,
-} from "./partition-path.ts";
 export {
   type AdmittedQuery,
   admitQuery,
@@ -44,3 +25,10 @@ export {
   queryTraces,
   type StoredPage,
 } from "./query/index.ts";
+export { listStoredFiles, type StoredFilesPage } from "./stored-files.ts";
+export {
+  MAX_ROWS_PER_FILE,
+  type StoreResult,
+  storeRecords,
+  TelemetryEncodeError,
+} from "./write-records.ts";

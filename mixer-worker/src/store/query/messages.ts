@@ -1,7 +1,7 @@
 import type { MessagesQuery } from "../../../../shared/journal/query-params.ts";
 import type { MessageEntry, MessagesAnswer } from "../../../../shared/journal/query-results.ts";
+import { messagesRoot } from "../../../../shared/storage/object-keys.ts";
 import type { TimeWindow } from "../../../../shared/telemetry/query-params.ts";
-import { messagesRoot } from "../partition-path.ts";
 import { iso, jsonObject } from "./answer.ts";
 import {
   type ListedRow,
