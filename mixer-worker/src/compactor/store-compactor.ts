@@ -139,7 +139,7 @@ export class StoreCompactor extends DurableObject<MixerEnv> {
     const due = [...queued].filter(([, entry]) => entry.due <= started).sort((a, b) => a[1].due - b[1].due);
     const done: PartitionCompaction[] = [];
     let cut = false;
-    for (const [key, _] of due) {
+    for (const [key, entry] of due) {
       if (Date.now() - started > PASS_BUDGET_MS) {
         cut = true;
         break;
@@ -151,9 +151,12 @@ export class StoreCompactor extends DurableObject<MixerEnv> {
           compression,
         });
         done.push(report);
-        if (report.unsettled)
+        // Written to again while the pass ran (the bridge's note came in meanwhile): look again, as new.
+        const now = await this.ctx.storage.get<Queued>(key);
+        if (now && (now.due !== entry.due || now.looked !== entry.looked)) continue;
+        if (report.unsettled) {
           await this.ctx.storage.put(key, { due: Date.now() + check_interval, looked: true });
-        else await this.ctx.storage.delete(key);
+        } else await this.ctx.storage.delete(key);
       } catch (error) {
         this.failures++;
         this.lastError = `${folder}: ${(error as Error).message}`.slice(0, 500);
