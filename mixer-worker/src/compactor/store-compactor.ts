@@ -17,6 +17,28 @@ interface Queued {
 /** One alarm works at most this long (wall time), then leaves the rest to the next, a second later. */
 const PASS_BUDGET_MS = 20_000;
 
+/** The counters of {@link CompactionStatus}, kept in the object's storage under `stats`. */
+type Stats = Pick<CompactionStatus, "passes" | "failures" | "last_error" | "last_pass" | "totals">;
+
+const NO_STATS: Stats = {
+  passes: 0,
+  failures: 0,
+  last_error: null,
+  last_pass: null,
+  totals: {
+    ms: 0,
+    partitions: 0,
+    merged: 0,
+    written: 0,
+    rows_in: 0,
+    rows_out: 0,
+    bytes_read: 0,
+    bytes_written: 0,
+    deleted: 0,
+    memory: null,
+  },
+};
+
 /** What one pass of the compactor did, for /health and the benchmark. */
 export interface CompactionPassReport {
   at: string;
@@ -45,7 +67,7 @@ export interface CompactionStatus {
   failures: number;
   last_error: string | null;
   last_pass: CompactionPassReport | null;
-  /** Sums of every pass since the compactor started, and the most memory any took. */
+  /** Sums of every pass so far, and the most memory any took. */
   totals: Omit<CompactionPassReport, "at">;
 }
 
@@ -59,22 +81,8 @@ export interface CompactionStatus {
  */
 export class StoreCompactor extends DurableObject<MixerEnv> {
   private passing: Promise<void> | undefined;
-  private passes = 0;
-  private failures = 0;
-  private lastError: string | null = null;
-  private lastPass: CompactionPassReport | null = null;
-  private totals: Omit<CompactionPassReport, "at"> = {
-    ms: 0,
-    partitions: 0,
-    merged: 0,
-    written: 0,
-    rows_in: 0,
-    rows_out: 0,
-    bytes_read: 0,
-    bytes_written: 0,
-    deleted: 0,
-    memory: null,
-  };
+  /** What the passes did, kept in storage: the runtime evicts an idle object between alarms. */
+  private stats: Promise<Stats> | undefined;
 
   private get settings() {
     const { compaction, storage } = mixerConfig(this.env).config.observability.embedded;
@@ -116,12 +124,13 @@ export class StoreCompactor extends DurableObject<MixerEnv> {
       enabled: this.settings.enabled,
       queued_partitions: queued.length - looked,
       settling_partitions: looked,
-      passes: this.passes,
-      failures: this.failures,
-      last_error: this.lastError,
-      last_pass: this.lastPass,
-      totals: this.totals,
+      ...(await this.loadStats()),
     };
+  }
+
+  private loadStats(): Promise<Stats> {
+    this.stats ??= this.ctx.storage.get<Stats>("stats").then((stored) => stored ?? NO_STATS);
+    return this.stats;
   }
 
   override async alarm(): Promise<void> {
@@ -138,6 +147,7 @@ export class StoreCompactor extends DurableObject<MixerEnv> {
     const queued = await this.ctx.storage.list<Queued>({ prefix: PENDING });
     const due = [...queued].filter(([, entry]) => entry.due <= started).sort((a, b) => a[1].due - b[1].due);
     const done: PartitionCompaction[] = [];
+    const stats = { ...(await this.loadStats()) };
     let cut = false;
     for (const [key, entry] of due) {
       if (Date.now() - started > PASS_BUDGET_MS) {
@@ -158,17 +168,17 @@ export class StoreCompactor extends DurableObject<MixerEnv> {
           await this.ctx.storage.put(key, { due: Date.now() + check_interval, looked: true });
         } else await this.ctx.storage.delete(key);
       } catch (error) {
-        this.failures++;
-        this.lastError = `${folder}: ${(error as Error).message}`.slice(0, 500);
-        consoleLine("error", `compaction: ${this.lastError}`);
+        stats.failures++;
+        stats.last_error = `${folder}: ${(error as Error).message}`.slice(0, 500);
+        consoleLine("error", `compaction: ${stats.last_error}`);
         await this.ctx.storage.put(key, { due: Date.now() + check_interval, looked: false });
       }
     }
-    this.passes++;
-    this.lastPass = passReport(started, done);
-    this.totals = addUp(this.totals, this.lastPass);
-    if (this.lastPass.merged + this.lastPass.deleted > 0) {
-      const p = this.lastPass;
+    const p = passReport(started, done);
+    Object.assign(stats, { passes: stats.passes + 1, last_pass: p, totals: addUp(stats.totals, p) });
+    this.stats = Promise.resolve(stats);
+    await this.ctx.storage.put("stats", stats);
+    if (p.merged + p.deleted > 0) {
       consoleLine(
         "info",
         `compaction: ${p.partitions} partitions: ${p.merged} objects merged into ${p.written} (${p.rows_out} rows), ${p.deleted} replaced objects deleted, in ${p.ms} ms`,
