@@ -1,4 +1,4 @@
-import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
+import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 import { exportPrivateJwk, generateKeyPair, SIGNING_ALGORITHM } from "./shared/passport/index.ts";
 
@@ -64,6 +64,14 @@ export default defineConfig({
           include: ["mixer-worker/**/*.test.ts"],
           setupFiles: ["./mixer-worker/test-setup.ts"],
           testTimeout: 30_000,
+          // One workerd for all files, one file at a time. The pool starts a workerd per file otherwise, and
+          // each file that queries loads DuckDB's 18 MB engine again (the pool hands it to workerd as a JSON
+          // array of bytes: ~30 s of CPU each, 12 files). test-setup.ts empties storage before each file.
+          isolate: false,
+          maxWorkers: 1,
+          // Its own group, after unit's files: a group's projects must share maxWorkers, and unit's is the
+          // machine's cores less one.
+          sequence: { groupOrder: 1 },
         },
       },
     ],

@@ -3,14 +3,15 @@
  * in workerd under wrangler dev, duckdb-wasm 1.28 over objects in its local R2), against the very same SQL
  * run by native DuckDB (`@duckdb/node-api`, one thread) on the very same Parquet files, in the same run.
  *
- *   npm run bench:query -- [--log-rows 10000000] [--message-rows 10000000] [--only all|telemetry|messages] [--runs 7]
+ *   npm run bench:query -- [--log-rows 10000000] [--message-rows 10000000] [--only all|telemetry|messages|console] [--runs 7]
  *   npm run bench:query -- --only compaction [--compaction-log-rows 1000000] [--flush-seconds 60] [--runs 7]
  *
  * Data: `--log-rows` logs over the last 24 hourly partitions, 10M metric rows over the last 7 days and
  * 2M spans over the last 24 hours, and `--message-rows` journaled messages (fluxes of five hops) over the
  * last 24 hourly partitions (see query-data.ts). Native DuckDB reads the whole tree of a root, as an
  * operator would with a glob, and skips row groups by their statistics; the mixer plans its own reads (a
- * flux lookup reads only the hours its UUID v7 names).
+ * flux lookup reads only the hours its UUID v7 names). `--only console` writes the same data and times the web
+ * console's pages instead (console-pages.ts).
  *
  * `--only compaction`: 24 hours of logs and metrics as a bridge flushing every `--flush-seconds` leaves them
  * (one small object per flush per kind), queried through the mixer before and after its compactor merged
@@ -41,6 +42,7 @@ import type { MetricsAnswer, QueryAnswer } from "../shared/telemetry/query-resul
 import { putIntoLocalR2, type StoredFile, telemetryBucketName } from "../test/helpers/local-r2.ts";
 import { sqlString } from "../test/helpers/native-duckdb.ts";
 import { startTestMixer } from "../test/helpers/test-mixer.ts";
+import { consolePageCases, timeConsolePages } from "./console-pages.ts";
 import {
   type BenchFlux,
   COMMON_TERM,
@@ -64,9 +66,10 @@ const { values } = parseArgs({
 });
 const LOG_ROWS = Number(values["log-rows"]);
 const MESSAGE_ROWS = Number(values["message-rows"]);
-if (!["all", "telemetry", "messages", "compaction"].includes(values.only)) {
-  throw new Error(`--only takes all, telemetry, messages or compaction, got "${values.only}"`);
+if (!["all", "telemetry", "messages", "console", "compaction"].includes(values.only)) {
+  throw new Error(`--only takes all, telemetry, messages, console or compaction, got "${values.only}"`);
 }
+const CONSOLE = values.only === "console";
 const TELEMETRY = values.only !== "messages";
 const MESSAGES = values.only !== "telemetry";
 const RUNS = Number(values.runs);
@@ -269,12 +272,13 @@ async function mainBench(): Promise<void> {
     const started = performance.now();
     const files: StoredFile[] = [];
     const cases: Case[] = [];
+    let fluxId: string | undefined;
     if (TELEMETRY) {
       console.log(
         `query bench: writing ${LOG_ROWS.toLocaleString("en-US")} logs, metrics and traces natively…`,
       );
       files.push(...(await writeTree(writer, join(work, "tree"), END, { logRows: LOG_ROWS })));
-      cases.push(...telemetryCases);
+      if (!CONSOLE) cases.push(...telemetryCases);
     }
     if (MESSAGES) {
       console.log(
@@ -282,7 +286,8 @@ async function mainBench(): Promise<void> {
       );
       const journal = await writeMessages(writer, join(work, "tree"), END, { rows: MESSAGE_ROWS });
       files.push(...journal.files);
-      cases.push(...messageCases(journal.flux));
+      if (CONSOLE) fluxId = journal.flux.fluxId;
+      else cases.push(...messageCases(journal.flux));
     }
     writer.closeSync();
     console.log(`written in ${((performance.now() - started) / 1000).toFixed(0)} s`);
@@ -299,6 +304,15 @@ async function mainBench(): Promise<void> {
     const mixer = await startTestMixer({ storeDir });
     const native = await (await DuckDBInstance.create(":memory:", { threads: "1" })).connect();
     try {
+      if (CONSOLE) {
+        const token = mixer.env.FLUXRIG_API_TOKEN as string;
+        const table = await timeConsolePages({ ...mixer, token }, consolePageCases(fluxId), time);
+        printTable(
+          `ms, ${RUNS} runs after one warm-up; the page as the browser waits for it, its API call alone`,
+          table,
+        );
+        process.exitCode = table.some((row) => row[1] === "failed") ? 1 : 0;
+      }
       const rows: string[][] = [];
       // The whole tree of a root, as an operator reads it with a glob; a root without files reads nothing.
       const run: NativeRun = async (root, sql) => {
@@ -356,17 +370,13 @@ async function mainBench(): Promise<void> {
         "wasm MiB",
         "peak MiB",
       ];
-      const widths = header.map((_, i) => Math.max(...[header, ...rows].map((row) => (row[i] ?? "").length)));
-      const line = (row: string[]) => `| ${row.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join(" | ")} |`;
-      console.log(
-        [
-          "",
-          `ms, ${RUNS} runs after one warm-up; native: DuckDB ${(await native.runAndReadAll("SELECT version() AS v")).getRowObjectsJS()[0]?.v} on 1 thread over the root's whole tree`,
-          line(header),
-          line(widths.map((w) => "-".repeat(w))),
-          ...rows.map(line),
-        ].join("\n"),
-      );
+      if (rows.length > 0) {
+        const version = (await native.runAndReadAll("SELECT version() AS v")).getRowObjectsJS()[0]?.v;
+        printTable(
+          `ms, ${RUNS} runs after one warm-up; native: DuckDB ${version} on 1 thread over the root's whole tree`,
+          [header, ...rows],
+        );
+      }
     } finally {
       native.closeSync();
       await mixer.dispose();
@@ -393,11 +403,14 @@ interface Measured {
   answer: Record<string, unknown>;
 }
 
-/** A table in Markdown, columns padded. */
-function table(header: string[], rows: string[][]): string {
-  const widths = header.map((_, i) => Math.max(...[header, ...rows].map((row) => (row[i] ?? "").length)));
+/** A markdown table under a caption; the first row is the header. */
+function printTable(caption: string, table: string[][]): void {
+  const widths = (table[0] ?? []).map((_, i) => Math.max(...table.map((row) => (row[i] ?? "").length)));
   const line = (row: string[]) => `| ${row.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join(" | ")} |`;
-  return [line(header), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n");
+  const [header = [], ...rows] = table;
+  console.log(
+    ["", caption, line(header), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n"),
+  );
 }
 
 async function compactionBench(): Promise<void> {
@@ -533,23 +546,24 @@ async function compactionBench(): Promise<void> {
         ...(restarts > 0
           ? [`the local workerd died mid-request ${restarts} time(s) and was started again`]
           : []),
-        "",
-        `ms, ${RUNS} runs after one warm-up; same = the answer equals native DuckDB's over the same files (1 thread)`,
-        table(
-          [
-            "query",
-            "before p50",
-            "objects read",
-            "same",
-            "after p50",
-            "objects read",
-            "same",
-            "after/before",
-            "native p50",
-          ],
-          rows,
-        ),
       ].join("\n"),
+    );
+    printTable(
+      `ms, ${RUNS} runs after one warm-up; same = the answer equals native DuckDB's over the same files (1 thread)`,
+      [
+        [
+          "query",
+          "before p50",
+          "objects read",
+          "same",
+          "after p50",
+          "objects read",
+          "same",
+          "after/before",
+          "native p50",
+        ],
+        ...rows,
+      ],
     );
     native.closeSync();
   } finally {

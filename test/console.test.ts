@@ -9,9 +9,6 @@ import { eventually, fluxrigCli, rackEnv, startTestMixer, type TestMixer } from 
 
 const RACK = "rack-edge-01"; // the rack examples/scenarios/visa-auth.yaml names
 
-// Every navigation waits for the network to go idle first: wrangler 4.119–4.127 exits when a browser aborts a
-// request in flight (cloudflare/workers-sdk#15317, #15451), which a test navigating mid-load would trigger.
-
 let mixer: TestMixer;
 let dir: string;
 let browser: Browser;
@@ -40,7 +37,7 @@ afterAll(async () => {
 });
 
 async function signIn(on: Page, token: string): Promise<void> {
-  await on.goto(`${mixer.apiUrl}/`, { waitUntil: "networkidle" });
+  await on.goto(`${mixer.apiUrl}/`);
   expect(new URL(on.url()).pathname).toBe("/signin");
   await on.fill('input[name="token"]', token);
   await on.click('button[type="submit"]');
@@ -52,7 +49,7 @@ async function reloadUntil(on: Page, url: string, selector: string, timeoutMs = 
   await eventually(
     `${selector} on ${url}`,
     async () => {
-      await on.goto(url, { waitUntil: "networkidle" });
+      await on.goto(url);
       return (await on.locator(selector).count()) > 0 ? true : undefined;
     },
     timeoutMs,
@@ -77,9 +74,9 @@ it("a rack enrolled by a real rack process shows as pending; approving it turns 
   await reloadUntil(page, `${mixer.apiUrl}/`, `tr[data-rack="${RACK}"][data-status="pending"]`);
   await screenshot(page, "fleet-pending");
   await page.locator(`tr[data-rack="${RACK}"] button[data-action="approve"]`).click();
-  await page.waitForLoadState("networkidle");
-  await page.waitForURL(`${mixer.apiUrl}/`);
-  await expect(page.locator(`tr[data-rack="${RACK}"]`).getAttribute("data-status")).resolves.toBe("active");
+  // The form posts and comes back to the fleet page, whose row now says active.
+  await page.locator(`tr[data-rack="${RACK}"][data-status="active"]`).waitFor();
+  expect(new URL(page.url()).pathname).toBe("/");
   await rack.waitFor(/passport: rack \S+ is active/, { timeoutMs: 30_000 });
   await screenshot(page, "fleet");
 });
@@ -87,15 +84,14 @@ it("a rack enrolled by a real rack process shows as pending; approving it turns 
 it("a scenario drawn as a graph, activated from the console, converges live on the rack", async () => {
   expect((await fluxrigCli(mixer, ["spec", "import", "examples/specs/visa-v1.yaml"])).code).toBe(0);
   expect((await fluxrigCli(mixer, ["scenario", "import", "examples/scenarios/visa-auth.yaml"])).code).toBe(0);
-  await page.goto(`${mixer.apiUrl}/scenarios`, { waitUntil: "networkidle" });
+  await page.goto(`${mixer.apiUrl}/scenarios`);
   await page.locator('a[href^="/scenarios/visa-auth"]').click();
-  await page.waitForLoadState("networkidle");
+  await page.waitForURL(/\/scenarios\/visa-auth/);
   const graph = page.locator('[data-testid="scenario-graph"]');
   await expect(graph.locator("g.gear").count()).resolves.toBe(6);
   await expect(graph.locator("g.wire").count()).resolves.toBe(5);
   expect(await page.locator("main").textContent()).toContain("Never activated");
   await page.locator('button[data-action="activate"]').click();
-  await page.waitForLoadState("networkidle");
   // The client script polls the convergence table until it settles: no reload here.
   await page.locator('[data-testid="convergence"][data-converged="true"]').waitFor({ timeout: 45_000 });
   await expect(page.locator(`tr[data-rack="${RACK}"]`).getAttribute("data-state")).resolves.toBe("converged");
@@ -103,11 +99,13 @@ it("a scenario drawn as a graph, activated from the console, converges live on t
 });
 
 it("the rack's page and the logs page show what the rack said, with level colours and links", async () => {
-  await page.goto(`${mixer.apiUrl}/`, { waitUntil: "networkidle" });
+  await page.goto(`${mixer.apiUrl}/`);
   await page.locator(`tr[data-rack="${RACK}"] a`).click();
-  await page.waitForLoadState("networkidle");
   expect(await page.locator('[data-testid="rack-status"]').textContent()).toBe("active");
   await reloadUntil(page, page.url(), '[data-testid="gears"] tr');
+  // Its heartbeats, counted per 5 minutes from the metric each one sends, once the telemetry is stored.
+  await reloadUntil(page, page.url(), '[data-testid="heartbeat-history"] .spark');
+  expect(await page.locator('[data-testid="heartbeat-history"]').textContent()).toMatch(/[1-9]\d* received/);
   await screenshot(page, "rack");
   await reloadUntil(
     page,
@@ -122,7 +120,7 @@ it("the rack's page and the logs page show what the rack said, with level colour
 it("a trace opens as a waterfall of its spans", async () => {
   await reloadUntil(page, `${mixer.apiUrl}/traces`, '[data-testid="traces"] a[href^="/traces/"]');
   await page.locator('[data-testid="traces"] a[href^="/traces/"]').first().click();
-  await page.waitForLoadState("networkidle");
+  await page.waitForURL(/\/traces\/[^/?]+/);
   await screenshot(page, "trace");
   const bars = page.locator('[data-testid="waterfall"] g.span rect.bar');
   expect(await bars.count()).toBeGreaterThan(0);
@@ -149,9 +147,8 @@ it("a metric is drawn as a uPlot chart with every bucket of the window", async (
 });
 
 it("a flux story shows one authorization's hops on a timeline", async () => {
-  await page.goto(`${mixer.apiUrl}/logs?entity=${RACK}&level=warn`, { waitUntil: "networkidle" });
+  await page.goto(`${mixer.apiUrl}/logs?entity=${RACK}&level=warn`);
   await page.locator("tbody tr.level-warn a[href^='/flux/']").first().click();
-  await page.waitForLoadState("networkidle");
   expect(await page.locator('[data-testid="flux-summary"]').textContent()).toMatch(/\d+ hops on 1 racks/);
   expect(await page.locator('[data-testid="hops"] tbody tr').count()).toBeGreaterThan(0);
   expect(await page.locator('[data-testid="flux-timeline"] g.hop').count()).toBeGreaterThan(0);
@@ -167,7 +164,7 @@ it("a read token sees everything and no action; a forged cookie is refused", asy
   await signIn(reader, token as string);
   await expect(reader.locator(`tr[data-rack="${RACK}"]`).getAttribute("data-status")).resolves.toBe("active");
   expect(await reader.locator("button[data-action]").count()).toBe(0);
-  await reader.goto(`${mixer.apiUrl}/scenarios/visa-auth`, { waitUntil: "networkidle" });
+  await reader.goto(`${mixer.apiUrl}/scenarios/visa-auth`);
   expect(await reader.locator('button[data-action="activate"]').count()).toBe(0);
   // Posting anyway (with the session's own CSRF token) is refused by the API's scope check.
   const csrf = await reader.locator('form.who input[name="csrf"]').inputValue();
@@ -196,7 +193,7 @@ it("a read token sees everything and no action; a forged cookie is refused", asy
   const forged = await browser.newContext();
   await forged.addCookies([{ name: "fluxrig_session", value: "forged", url: mixer.apiUrl }]);
   const stranger = await forged.newPage();
-  await stranger.goto(`${mixer.apiUrl}/`, { waitUntil: "networkidle" });
+  await stranger.goto(`${mixer.apiUrl}/`);
   expect(new URL(stranger.url()).pathname).toBe("/signin");
   expect(await stranger.evaluate(async () => (await fetch("/api/v1/racks")).status)).toBe(401);
   await forged.close();

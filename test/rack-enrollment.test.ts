@@ -324,5 +324,5 @@ describe("racks: enrollment, adoption, heartbeats and administration against a r
       env: { FLUXRIG_STORE_DIR: storeDir },
     });
     expect(fromFile.code).toBe(0);
-  });
+  }, 120_000); // a dozen CLI runs, each a Node start: 60 s was too little on a loaded machine
 });

@@ -9,15 +9,17 @@ function bucketValue(series: MetricSeries, point: MetricSeries["points"][number]
 
 /**
  * Every bucket of the answer's window in order (start times, epoch ms) and the series' value in each,
- * undefined where it has no point: what the CLI's sparkline and the console's chart draw.
+ * undefined where it has no point: what the CLI's sparkline and the console's chart draw. `value` picks
+ * another figure of a point (its `count`: how many records arrived in the bucket).
  */
 export function seriesBuckets(
   answer: Pick<MetricsAnswer, "interval" | "window">,
   series: MetricSeries,
+  value: (series: MetricSeries, point: MetricSeries["points"][number]) => number = bucketValue,
 ): { times: number[]; values: (number | undefined)[] } {
   const step = METRIC_INTERVALS[answer.interval as MetricInterval];
   const first = Math.floor(Date.parse(answer.window.since) / step) * step;
-  const byTs = new Map(series.points.map((point) => [Date.parse(point.ts), bucketValue(series, point)]));
+  const byTs = new Map(series.points.map((point) => [Date.parse(point.ts), value(series, point)]));
   const times: number[] = [];
   const values: (number | undefined)[] = [];
   for (let ts = first; ts < Date.parse(answer.window.until); ts += step) {

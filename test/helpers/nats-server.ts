@@ -7,6 +7,8 @@ import { generateNatsKeys, mixerUser, type NatsKeys, parseNatsKeys } from "../..
 
 /** A nats-server started for a test, in its own temp dir, on random ports. */
 export interface NatsServer {
+  /** The server's process, e.g. to freeze it with SIGSTOP (a partition: connections hang, nothing is refused). */
+  pid: number;
   /** `nats://127.0.0.1:<port>` */
   url: string;
   /** `ws://127.0.0.1:<port>` (websocket listener, no TLS). */
@@ -82,6 +84,7 @@ export async function startNatsServer(options: StartNatsServerOptions = {}): Pro
     throw error;
   });
   const server: NatsServer = {
+    pid: process.pid,
     url: process.url,
     wsUrl: process.wsUrl,
     monitoringUrl: process.monitoringUrl,

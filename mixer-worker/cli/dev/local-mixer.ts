@@ -23,7 +23,7 @@ import { superviseNatsServer } from "./nats-supervisor.ts";
 import { assertPortFree, freePort } from "./port-check.ts";
 import { startReaper } from "./reaper.ts";
 import { applyRegistryMigrations } from "./registry-migrations.ts";
-import { PROJECT_ROOT, runWrangler, signalGroup, startWranglerDev } from "./wrangler-process.ts";
+import { PROJECT_ROOT, signalGroup, startWranglerDev } from "./wrangler-process.ts";
 
 export interface LocalMixerInput {
   loaded: LoadedConfig<MixerConfig> & { file?: string };

@@ -168,6 +168,7 @@ describe("console pages and actions", () => {
       ["/scenarios", /No scenario imported yet/],
       ["/flux", /Paste a flux id/],
       [`/racks/${rackId}`, /No log lines from this rack/],
+      [`/racks/${rackId}`, /Heartbeats, last 6 h<\/dt><dd[^>]*><span class="muted">none in the last 6 hours/],
       ["/traces/0af7651916cd43dd8448eb211c80319c", /404 Not Found/],
       ["/flux/0190a0b0-1c2d-7e3f-8a4b-5c6d7e8f9a0b", /404 Not Found/],
       ["/logs?since=yesterday", /400/],

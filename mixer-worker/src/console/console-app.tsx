@@ -23,7 +23,7 @@ import { Layout, Problem } from "./pages/layout.tsx";
 import { LogRows } from "./pages/log-table.tsx";
 import { LOG_FILTERS, type LogFilters, LogsPage } from "./pages/logs.tsx";
 import { METRIC_FILTERS, type MetricFilters, MetricsPage } from "./pages/metrics.tsx";
-import { RackPage } from "./pages/rack.tsx";
+import { HEARTBEAT_HISTORY, HEARTBEAT_METRIC, RackPage } from "./pages/rack.tsx";
 import { ConvergenceTable, ScenarioPage, ScenariosPage } from "./pages/scenarios.tsx";
 import { SignInPage } from "./pages/sign-in.tsx";
 import { TracePage, TracesPage } from "./pages/traces.tsx";
@@ -149,12 +149,20 @@ export function consoleApp(bootstrap: BootstrapToken, apiFetch: ApiFetch) {
     const id = c.req.param("id");
     const rack = await api(c).get<RackView>(`/racks/${encodeURIComponent(id)}`);
     const entity = rack.ok ? rack.data.name : id;
-    const [logs, errors] = await Promise.all([
+    const [logs, errors, heartbeats] = await Promise.all([
       api(c).get<LogsAnswer>("/telemetry/logs", { entity, since: "1h", limit: "20" }),
       api(c).get<LogsAnswer>("/telemetry/logs", { entity, since: "1h", level: "error", limit: "1000" }),
+      api(c).get<MetricsAnswer>(`/telemetry/metrics/${HEARTBEAT_METRIC}`, HEARTBEAT_HISTORY(entity)),
     ]);
     return c.html(
-      <RackPage session={c.get("session")} rack={rack} logs={logs} errors={errors} now={Date.now()} />,
+      <RackPage
+        session={c.get("session")}
+        rack={rack}
+        logs={logs}
+        errors={errors}
+        heartbeats={heartbeats}
+        now={Date.now()}
+      />,
     );
   });
 

@@ -23,7 +23,7 @@ table.grid th, table.grid td { text-align:left; padding:.35rem .6rem; border-bot
 table.grid th { color:var(--muted); font-weight:600; font-size:.85rem; }
 td.time { white-space:nowrap; font-family:ui-monospace,monospace; font-size:.85rem; }
 td.message { word-break:break-word; }
-td.spark { white-space:pre; font-family:ui-monospace,monospace; letter-spacing:-1px; color:var(--accent); }
+.spark { white-space:pre; font-family:ui-monospace,monospace; letter-spacing:-1px; color:var(--accent); }
 td.links a { margin-right:.5rem; }
 tr.failed td { background:color-mix(in srgb, var(--err) 10%, transparent); }
 .badge { display:inline-block; padding:0 .45rem; border-radius:999px; font-size:.8rem; border:1px solid var(--line); }

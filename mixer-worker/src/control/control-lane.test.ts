@@ -51,8 +51,13 @@ function heldLane(limits: Partial<ControlLaneLimits> = {}) {
   };
 }
 
+/**
+ * Waits, one timer turn at a time, until the lane is idle. A handler takes a turn after each message, and
+ * workerd 1.20261102 runs a 0 ms timer no sooner than a 1 ms one (1.20260815 ran thousands in between), so
+ * a lane of N messages needs about N turns.
+ */
 const settled = async (lane: ControlLane) => {
-  for (let i = 0; i < 100; i++) {
+  for (let i = 0; i < 1_000; i++) {
     const s = lane.stats();
     if (s.queue_depth === 0 && s.in_flight === 0) return s;
     await new Promise((r) => setTimeout(r, 1));

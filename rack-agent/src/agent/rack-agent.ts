@@ -456,7 +456,7 @@ class RackAgent {
     this.options.log.info(
       `running the stored scenario part of ${name} ${version} until the mixer sends another`,
     );
-    void this.#gears.runPart(this.#scenario.part, partLimits(this.#scenario));
+    void this.#gears.runPart(this.#scenario.part, partLimits(this.#scenario)).then(() => this.writeStatus());
   }
 
   /** A scenario part delivered by the mixer: verified, kept, then run; refused with the last good one kept. */
@@ -479,6 +479,8 @@ class RackAgent {
     const { name, version, hash } = delivery.part.scenario;
     this.options.log.info(`scenario ${name} ${version} (${hash.slice(0, 12)}) received; applying it`);
     await this.#gears.runPart(delivery.part, partLimits(delivery));
+    // `fluxrig status` shows the new scenario at once, not at the next periodic rewrite.
+    void this.writeStatus();
     this.#heartbeats?.now();
   }
 

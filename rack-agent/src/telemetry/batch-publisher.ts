@@ -32,12 +32,19 @@ export interface BatchPublisherOptions {
   maxInFlightBytes: number;
   /** Pause before draining the spool again after a failed publish. */
   retryIntervalMs: number;
+  /** How long a publish waits for its JetStream ack, and a probe of a failing bus for its PONG. Default 5 s. */
+  ackTimeoutMs?: number;
 }
 
 /**
  * Publishes sealed batches to JetStream with a window of acks in flight and the batch's message id. A batch
  * that cannot be published (bus down, publish failed, or too many queued for the window) goes to the spool;
  * the spool drains oldest first on reconnect and after `retryIntervalMs`, under the same message ids.
+ *
+ * After a failed publish the bus counts as failing until a publish is acknowledged again: new batches go
+ * straight to the spool, and each drain first pings the server and sends nothing if no PONG comes back. A
+ * frozen server or a half-open connection takes every byte written and answers nothing, so sending batches
+ * (and spooled ones again at every retry) would only grow the socket's buffer for as long as it lasts.
  *
  * @example
  * const publisher = new BatchPublisher({ nc, js, spool, stats, drop, warn, window: 256,
@@ -48,12 +55,14 @@ export interface BatchPublisherOptions {
 export class BatchPublisher {
   readonly #o: BatchPublisherOptions;
   readonly #window: AckWindow;
+  readonly #ackTimeoutMs: number;
   readonly #status: QueuedIterator<Status>;
   /** Work that flush() waits for: publishes, spool writes, drains. None of them rejects. */
   readonly #pending = new Set<Promise<void>>();
   #connected: boolean;
   /** Counts failed publishes, so a drain stops at the first failure instead of spooling its backlog again. */
   #failures = 0;
+  /** A publish failed and none was acknowledged since: new batches go to the spool, drains probe first. */
   #failing = false;
   #draining = false;
   #closed = false;
@@ -64,6 +73,7 @@ export class BatchPublisher {
   constructor(options: BatchPublisherOptions) {
     this.#o = options;
     this.#window = new AckWindow(options.window, options.maxInFlightBytes);
+    this.#ackTimeoutMs = options.ackTimeoutMs ?? 5_000;
     this.#connected = !options.nc.isClosed();
     // v3's status() is a QueuedIterator: stop() ends our loop without closing the connection.
     this.#status = options.nc.status() as QueuedIterator<Status>;
@@ -85,7 +95,7 @@ export class BatchPublisher {
   /** Resolves when the batch holds a window slot or is on disk: the caller's backpressure. */
   submit(batch: SealedBatch): Promise<void> {
     const bytes = batch.data.length;
-    if (!this.#connected) return this.#track(this.#spill(batch));
+    if (!this.#connected || this.#failing) return this.#track(this.#spill(batch));
     if (this.#window.tryAcquire(bytes)) {
       this.#dispatch(batch);
       return RESOLVED;
@@ -122,8 +132,8 @@ export class BatchPublisher {
   #dispatch(batch: SealedBatch, entry?: SpoolEntry): void {
     const { nc, js, spool, stats } = this.#o;
     const bytes = batch.data.length;
-    if (!this.#connected && !entry) {
-      // The bus went down while this batch waited for a slot: a request now would only park until it times out.
+    if ((!this.#connected || this.#failing) && !entry) {
+      // The bus went down or failed while this batch waited for a slot: a request now would only time out.
       this.#window.release(bytes);
       this.#track(this.#spool(batch));
       return;
@@ -137,28 +147,32 @@ export class BatchPublisher {
       else this.#dropped(batch, "too_large", detail);
       return;
     }
-    const published = js.publish(batch.subject, batch.data, { msgID: batch.msgID }).then(
-      async (ack) => {
-        this.#failing = false;
-        stats.recordsSent += batch.records;
-        stats.batchesSent += 1;
-        stats.bytesSent += bytes;
-        if (ack.duplicate) stats.duplicates += 1;
-        batch.settle?.();
-        if (entry) await spool.remove(entry);
-      },
-      async (error: unknown) => {
-        stats.publishErrors += 1;
-        this.#failures += 1;
-        if (!this.#failing) {
-          this.#failing = true;
-          this.#o.warn(`telemetry: publish to ${batch.subject} failed (${error}); spooling to ${spool.dir}`);
-        }
-        if (entry) spool.unclaim(entry);
-        else await this.#spool(batch);
-        this.#scheduleRetry();
-      },
-    );
+    const published = js
+      .publish(batch.subject, batch.data, { msgID: batch.msgID, timeout: this.#ackTimeoutMs })
+      .then(
+        async (ack) => {
+          this.#failing = false;
+          stats.recordsSent += batch.records;
+          stats.batchesSent += 1;
+          stats.bytesSent += bytes;
+          if (ack.duplicate) stats.duplicates += 1;
+          batch.settle?.();
+          if (entry) await spool.remove(entry);
+        },
+        async (error: unknown) => {
+          stats.publishErrors += 1;
+          this.#failures += 1;
+          if (!this.#failing) {
+            this.#failing = true;
+            this.#o.warn(
+              `telemetry: publish to ${batch.subject} failed (${error}); spooling to ${spool.dir}`,
+            );
+          }
+          if (entry) spool.unclaim(entry);
+          else await this.#spool(batch);
+          this.#scheduleRetry();
+        },
+      );
     this.#track(published.finally(() => this.#window.release(bytes)));
   }
 
@@ -168,7 +182,12 @@ export class BatchPublisher {
    */
   #spill(batch: SealedBatch): Promise<void> {
     if (this.#spoolingBytes + batch.data.length <= this.#o.maxInFlightBytes) return this.#spool(batch);
-    this.#dropped(batch, "overloaded", `records arrive faster than ${this.#o.spool.dir} takes them`);
+    const waiting = (this.#spoolingBytes / 2 ** 20).toFixed(1);
+    this.#dropped(
+      batch,
+      "overloaded",
+      `records arrive faster than ${this.#o.spool.dir} takes them (${waiting} MiB wait for the disk)`,
+    );
     return RESOLVED;
   }
 
@@ -191,14 +210,18 @@ export class BatchPublisher {
     this.#scheduleRetry();
   }
 
-  /** Republishes spooled batches oldest first, until the spool is empty or a publish fails. */
+  /**
+   * Republishes spooled batches oldest first, until the spool is empty or a publish fails; on a failing bus,
+   * only once a ping was answered.
+   */
   #drain(): void {
     const { spool } = this.#o;
     if (this.#draining || this.#closed || !this.#connected || spool.batches === 0) return;
     this.#draining = true;
-    const failures = this.#failures;
-    const stillGood = () => this.#connected && !this.#closed && this.#failures === failures;
     const drained = (async () => {
+      if (this.#failing && !(await this.#answers())) return;
+      const failures = this.#failures;
+      const stillGood = () => this.#connected && !this.#closed && this.#failures === failures;
       for (let entry = spool.claimOldest(); entry; entry = stillGood() ? spool.claimOldest() : undefined) {
         let batch: SealedBatch;
         try {
@@ -218,8 +241,27 @@ export class BatchPublisher {
     this.#track(
       drained.finally(() => {
         this.#draining = false;
+        // A retry that fired while this drain ran found it running and did nothing; if this drain then stopped
+        // at a failure, nothing else would ever send what is left (a healthy bus fails no more publishes).
+        if (spool.unclaimed > 0) this.#scheduleRetry();
       }),
     );
+  }
+
+  /** Whether the server answers a ping within the ack timeout: a few bytes on the wire, not a batch. */
+  async #answers(): Promise<boolean> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timedOut = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error("no PONG")), this.#ackTimeoutMs);
+    });
+    try {
+      await Promise.race([this.#o.nc.rtt(), timedOut]);
+      return true;
+    } catch {
+      return false;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   #scheduleRetry(): void {

@@ -76,3 +76,26 @@ it("keeps a claimed batch when its publish failed, in its place by age", async (
   expect(spool.claimOldest()?.name.startsWith(older.msgID)).toBe(true);
   expect(spool.batches).toBe(2);
 });
+
+it("writes batches handed over together as one group, still dropping the oldest first past its bound", async () => {
+  const dir = await tempDir();
+  const { drops, onDrop } = dropLog();
+  const spool = await Spool.open(dir, 2_500, onDrop);
+  // About 1,030, 1,280, 530 and 780 bytes: the first two fit, each later one pushes the oldest out.
+  const batches = [sealed(4, 250), sealed(5, 250), sealed(2, 250), sealed(3, 250)];
+
+  const written = await Promise.all(batches.map((batch) => spool.write(batch)));
+
+  // The first went to disk alone (nothing was being written) and was pushed out later; the other three waited
+  // for it and went as one group, in which the oldest made room for the newer ones before reaching the disk.
+  expect(written).toEqual([true, false, true, true]);
+  expect(drops).toEqual([
+    { records: 4, reason: "spool_full" },
+    { records: 5, reason: "spool_full" },
+  ]);
+  expect((await readdir(dir)).sort()).toEqual(
+    [batches[2], batches[3]].map((b) => `${b?.msgID}.${b?.records}.cbor`).sort(),
+  );
+  expect(spool.batches).toBe(2);
+  expect(spool.bytes).toBeLessThanOrEqual(2_500);
+});

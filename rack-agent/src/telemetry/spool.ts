@@ -1,7 +1,7 @@
 import { mkdir, readdir, readFile, stat, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import { cbor } from "../../../shared/fluxmsg/cbor.ts";
-import { writeDurably } from "../fs/write-durably.ts";
+import { writeAllDurably } from "../fs/write-durably.ts";
 import type { SealedBatch } from "./record-batch.ts";
 import type { DropHandler, DropReason } from "./stats.ts";
 
@@ -12,13 +12,21 @@ export interface SpoolEntry {
   bytes: number;
 }
 
+/** A batch waiting for the disk, and whoever waits for it. */
+interface QueuedWrite {
+  entry: SpoolEntry;
+  body: Uint8Array;
+  written: (ok: boolean) => void;
+}
+
 const ENTRY_NAME = /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.(\d+)\.cbor$/;
 
 /**
  * A bounded write-ahead spool of telemetry batches that could not be published: one fsynced CBOR file per
  * batch holding `{subject, data}`, named by its message id, so it drains oldest first and is republished
  * under the same id (JetStream drops the copy if the first attempt did land). When a new batch would
- * exceed `maxBytes`, the oldest batches are dropped and reported.
+ * exceed `maxBytes`, the oldest batches are dropped and reported. Batches that arrive while the disk is busy
+ * are committed together (see {@link write}), so a slow fsync delays them instead of piling them up.
  *
  * @example
  * const spool = await Spool.open(join(config.base.state_dir, "spool", "telemetry"), 64 * 2 ** 20, onDrop);
@@ -30,9 +38,12 @@ export class Spool {
   /** Entries on disk and not being published, oldest first. */
   #entries: SpoolEntry[];
   #claimed = new Set<SpoolEntry>();
+  /** Bytes on disk (claimed or not), plus those of the group being written. */
   #bytes: number;
-  /** Writes run one at a time so eviction decisions see a consistent index. */
-  #writes: Promise<unknown> = Promise.resolve();
+  /** Batches waiting for the group being written to finish. */
+  #queue: QueuedWrite[] = [];
+  /** Whether the one writer runs: groups go one at a time, so eviction decisions see a consistent index. */
+  #writing = false;
 
   private constructor(
     readonly dir: string,
@@ -57,13 +68,21 @@ export class Spool {
     return this.#entries.length + this.#claimed.size;
   }
 
+  /** Batches on disk that no publish has claimed: what a drain would send next. */
+  get unclaimed(): number {
+    return this.#entries.length;
+  }
+
   get bytes(): number {
     return this.#bytes;
   }
 
   /**
    * Persists a batch (fsynced) before resolving with true. Never rejects: a batch that could not be written
-   * resolves false, and is reported through `onDrop`.
+   * resolves false, and is reported through `onDrop`. Batches written while an earlier group is on its way to
+   * the disk queue up and go as the next group: written and fsynced at once, then one fsync of the directory,
+   * so the spool keeps up with its callers even when each fsync waits long (a busy disk), without holding more
+   * than they hand it.
    */
   write(batch: SealedBatch): Promise<boolean> {
     const body = cbor.encode({ subject: batch.subject, data: batch.data });
@@ -72,26 +91,78 @@ export class Spool {
       records: batch.records,
       bytes: body.length,
     };
-    const done = this.#writes.then(async () => {
-      if (!(await this.#makeRoom(entry))) return false;
-      try {
-        await writeDurably(this.dir, entry.name, body);
-      } catch (error) {
-        await unlink(join(this.dir, `${entry.name}.tmp`)).catch(() => undefined);
+    return new Promise((written) => {
+      this.#queue.push({ entry, body, written });
+      if (!this.#writing) void this.#writeQueued();
+    });
+  }
+
+  async #writeQueued(): Promise<void> {
+    this.#writing = true;
+    // The flag drops in the same step as the last check of the queue: a write queued after it starts a writer.
+    while (this.#queue.length > 0) await this.#writeGroup(this.#queue.splice(0));
+    this.#writing = false;
+  }
+
+  /** Writes one group (see {@link write}); never rejects: what fails is reported and resolves false. */
+  async #writeGroup(queued: QueuedWrite[]): Promise<void> {
+    const { group, evicted } = this.#makeRoom(queued);
+    await Promise.all(evicted.map((name) => unlink(join(this.dir, name)).catch(() => undefined)));
+    if (group.length === 0) return;
+    const failures = await writeAllDurably(
+      this.dir,
+      group.map(({ entry, body }) => ({ name: entry.name, body })),
+    );
+    group.forEach(({ entry, written }, i) => {
+      const failure = failures[i];
+      if (failure) {
+        this.#bytes -= entry.bytes;
         this.onDrop(
           entry.records,
           "spool_write_failed",
-          `cannot write ${join(this.dir, entry.name)}: ${error}`,
+          `cannot write ${join(this.dir, entry.name)}: ${failure}`,
         );
-        return false;
-      }
-      this.#entries.push(entry);
-      this.#entries.sort(byName);
-      this.#bytes += entry.bytes;
-      return true;
+      } else this.#entries.push(entry);
+      written(!failure);
     });
-    this.#writes = done.then(() => undefined);
-    return done;
+    this.#entries.sort(byName);
+  }
+
+  /**
+   * Reserves room for a group, oldest first: each batch makes room by dropping the oldest unclaimed batches on
+   * disk, then the oldest of the group before it; one bigger than the whole spool is dropped. Returns the batches
+   * to write, their bytes counted, and the files of those dropped from disk.
+   */
+  #makeRoom(queued: QueuedWrite[]): { group: QueuedWrite[]; evicted: string[] } {
+    const group: QueuedWrite[] = [];
+    const evicted: string[] = [];
+    const full = `spool ${this.dir} is full (${this.maxBytes} bytes)`;
+    for (const item of queued) {
+      if (item.entry.bytes > this.maxBytes) {
+        this.onDrop(item.entry.records, "spool_full", full);
+        item.written(false);
+        continue;
+      }
+      while (this.#bytes + item.entry.bytes > this.maxBytes) {
+        const oldest = this.#entries.shift();
+        const older = oldest ? undefined : group.shift();
+        const dropped = oldest ?? older?.entry;
+        if (!dropped) break;
+        this.#bytes -= dropped.bytes;
+        if (oldest) evicted.push(oldest.name);
+        older?.written(false);
+        this.onDrop(dropped.records, "spool_full", `${full}: oldest batch dropped`);
+      }
+      if (this.#bytes + item.entry.bytes > this.maxBytes) {
+        // Only claimed batches (being published) are left on disk: the new one cannot fit.
+        this.onDrop(item.entry.records, "spool_full", full);
+        item.written(false);
+        continue;
+      }
+      this.#bytes += item.entry.bytes;
+      group.push(item);
+    }
+    return { group, evicted };
   }
 
   /** Takes the oldest entry for publishing; it stays on disk until {@link remove} or {@link unclaim}. */
@@ -128,26 +199,6 @@ export class Spool {
   async discard(entry: SpoolEntry, reason: DropReason, detail: string): Promise<void> {
     await this.remove(entry);
     this.onDrop(entry.records, reason, detail);
-  }
-
-  /** Drops the oldest unclaimed batches until `entry` fits; false when it cannot fit at all. */
-  async #makeRoom(entry: SpoolEntry): Promise<boolean> {
-    while (this.#bytes + entry.bytes > this.maxBytes) {
-      const oldest = this.#entries[0];
-      if (!oldest || entry.bytes > this.maxBytes) {
-        this.onDrop(entry.records, "spool_full", `spool ${this.dir} is full (${this.maxBytes} bytes)`);
-        return false;
-      }
-      this.#entries.shift();
-      this.#bytes -= oldest.bytes;
-      await unlink(join(this.dir, oldest.name)).catch(() => undefined);
-      this.onDrop(
-        oldest.records,
-        "spool_full",
-        `spool ${this.dir} is full (${this.maxBytes} bytes): oldest batch dropped`,
-      );
-    }
-    return true;
   }
 }
 

@@ -1,4 +1,7 @@
-import type { LogsAnswer } from "../../../../shared/telemetry/query-results.ts";
+import { parseDuration } from "../../../../shared/config/duration.ts";
+import { seriesBuckets } from "../../../../shared/telemetry/metric-buckets.ts";
+import type { LogsAnswer, MetricsAnswer } from "../../../../shared/telemetry/query-results.ts";
+import { sparkline } from "../../../../shared/telemetry/sparkline.ts";
 import type { ConsoleSession } from "../../auth/console-session.ts";
 import type { RackView } from "../../registry/rack-view.ts";
 import type { ApiResult } from "../console-api.ts";
@@ -11,18 +14,27 @@ type Heartbeat = {
   scenario?: { name?: string; hash?: string; state?: string; error?: string; gears?: Record<string, string> };
 };
 
+/** The metric a rack sends with each heartbeat: its arrivals per bucket are the heartbeat history. */
+export const HEARTBEAT_METRIC = "fluxrig.rack.heartbeats_sent";
+
+const HISTORY_MS = 6 * 3_600_000;
+
+/** The metrics query of a rack's heartbeat history: the last 6 hours in 5-minute buckets. */
+export const HEARTBEAT_HISTORY = (entity: string) => ({ entity, since: "6h", interval: "5m" });
+
 /**
- * One rack: identity and status with its actions, its last heartbeat and gear states, the names of its
- * sealed secrets, its error rate and its recent log lines.
+ * One rack: identity and status with its actions, its last heartbeat, its heartbeat history, gear states,
+ * the names of its sealed secrets, its error rate and its recent log lines.
  */
 export function RackPage(props: {
   session: ConsoleSession;
   rack: ApiResult<RackView>;
   logs: ApiResult<LogsAnswer>;
   errors: ApiResult<LogsAnswer>;
+  heartbeats: ApiResult<MetricsAnswer>;
   now: number;
 }) {
-  const { rack, logs, errors, session, now } = props;
+  const { rack, logs, errors, heartbeats, session, now } = props;
   if (!rack.ok)
     return (
       <Layout title="Rack" session={session} active="Fleet">
@@ -67,6 +79,14 @@ export function RackPage(props: {
         </dd>
         <dt>Sealed secrets</dt>
         <dd>{view.secrets.length ? view.secrets.join(", ") : "none"}</dd>
+        <dt>Heartbeats, last 6 h</dt>
+        <dd data-testid="heartbeat-history">
+          <HeartbeatHistory
+            answer={heartbeats}
+            every={view.heartbeat_interval}
+            span={Math.min(HISTORY_MS, now - Date.parse(view.first_seen))}
+          />
+        </dd>
         <dt>Errors, last hour</dt>
         <dd data-testid="error-rate">
           {errors.ok ? `${errors.data.logs.length}${errors.data.next ? "+" : ""} error lines` : "unknown"}
@@ -107,5 +127,30 @@ export function RackPage(props: {
         </>
       )}
     </Layout>
+  );
+}
+
+/**
+ * Heartbeats that arrived per 5 minutes over 6 hours, as a sparkline (a gap is a stretch with none), and how
+ * many arrived against how many its interval makes since it was first seen: what shows a rack that flaps.
+ */
+function HeartbeatHistory(props: { answer: ApiResult<MetricsAnswer>; every: string; span: number }) {
+  const { answer, every, span } = props;
+  if (!answer.ok) return <span class="muted">unknown: {answer.detail || answer.title}</span>;
+  const series = answer.data.series[0];
+  if (!series) return <span class="muted">none in the last 6 hours</span>;
+  const { values } = seriesBuckets(answer.data, series, (_, point) => point.count);
+  const received = values.reduce<number>((sum, value) => sum + (value ?? 0), 0);
+  const interval = parseDuration(every);
+  const expected = interval.ok && interval.ms > 0 ? Math.floor(span / interval.ms) : undefined;
+  return (
+    <span>
+      <span class="spark" title="5-minute buckets, oldest first">
+        {sparkline(values, 72)}
+      </span>{" "}
+      {received} received
+      {expected !== undefined && received < expected ? `, ${expected} expected at one every ${every}` : ""}
+      {answer.data.truncated ? " (truncated)" : ""}
+    </span>
   );
 }
