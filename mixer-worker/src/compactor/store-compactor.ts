@@ -13,6 +13,8 @@ interface Queued {
   due: number;
   /** Whether a pass looked at it since it was queued (then it waits only to settle). */
   looked: boolean;
+  /** Times it was queued: a pass that sees this change while it looks knows of a write it may have missed. */
+  notes: number;
 }
 /** One alarm works at most this long (wall time), then leaves the rest to the next, a second later. */
 const PASS_BUDGET_MS = 20_000;
@@ -93,27 +95,14 @@ export class StoreCompactor extends DurableObject<MixerEnv> {
   async noteWritten(folders: string[]): Promise<void> {
     const { enabled, check_interval } = this.settings;
     if (!enabled || folders.length === 0) return;
-    const keys = [...new Set(folders)].map((folder) => PENDING + folder);
-    const queued = await this.ctx.storage.get<Queued>(keys);
-    const due = Date.now() + check_interval;
-    const fresh = keys.filter((key) => !queued.get(key) || queued.get(key)?.looked);
     // A partition written to again is looked at again within a check interval, as a new one.
-    await this.put(
-      Object.fromEntries(
-        fresh.map((key) => [key, { due: Math.min(due, queued.get(key)?.due ?? due), looked: false }]),
-      ),
-    );
-    await this.armBy(due);
+    await this.queue(folders, Date.now() + check_interval);
   }
 
   /** Queues every partition of `window` under every storage root, due at once; answers how many. */
   async queueWindow(window: TimeWindow): Promise<number> {
     const folders = await partitionFolders(this.env.TELEMETRY, window);
-    const now = Date.now();
-    await this.put(
-      Object.fromEntries(folders.map((folder) => [PENDING + folder, { due: now, looked: false }])),
-    );
-    await this.armBy(now);
+    await this.queue(folders, Date.now());
     return folders.length;
   }
 
@@ -161,17 +150,21 @@ export class StoreCompactor extends DurableObject<MixerEnv> {
           compression,
         });
         done.push(report);
-        // Written to again while the pass ran (the bridge's note came in meanwhile): look again, as new.
-        const now = await this.ctx.storage.get<Queued>(key);
-        if (now && (now.due !== entry.due || now.looked !== entry.looked)) continue;
+        // Queued again while the pass ran (a write its listing may have missed): left as queued, for a look.
+        if ((await this.ctx.storage.get<Queued>(key))?.notes !== entry.notes) continue;
         if (report.unsettled) {
-          await this.ctx.storage.put(key, { due: Date.now() + check_interval, looked: true });
+          await this.ctx.storage.put(key, { ...entry, due: Date.now() + check_interval, looked: true });
         } else await this.ctx.storage.delete(key);
       } catch (error) {
         stats.failures++;
         stats.last_error = `${folder}: ${(error as Error).message}`.slice(0, 500);
         consoleLine("error", `compaction: ${stats.last_error}`);
-        await this.ctx.storage.put(key, { due: Date.now() + check_interval, looked: false });
+        const now = await this.ctx.storage.get<Queued>(key);
+        await this.ctx.storage.put(key, {
+          ...(now ?? entry),
+          due: Date.now() + check_interval,
+          looked: false,
+        });
       }
     }
     const p = passReport(started, done);
@@ -189,12 +182,29 @@ export class StoreCompactor extends DurableObject<MixerEnv> {
       await this.armBy(cut ? Date.now() + 1_000 : Math.min(...left.map((entry) => entry.due)));
   }
 
-  /** Storage takes at most 128 keys a put. */
-  private async put(entries: Record<string, Queued>): Promise<void> {
-    const all = Object.entries(entries);
-    for (let i = 0; i < all.length; i += 128) {
-      await this.ctx.storage.put(Object.fromEntries(all.slice(i, i + 128)));
+  /**
+   * Queues `folders` for a look by `due` (an earlier due of an entry stands), as not looked at. Each is noted
+   * anew even when queued already, so that a pass looking at it now keeps it queued. Storage takes at most
+   * 128 keys a get or put.
+   */
+  private async queue(folders: string[], due: number): Promise<void> {
+    const keys = [...new Set(folders)].map((folder) => PENDING + folder);
+    for (let i = 0; i < keys.length; i += 128) {
+      const batch = keys.slice(i, i + 128);
+      const queued = await this.ctx.storage.get<Queued>(batch);
+      await this.ctx.storage.put(
+        Object.fromEntries(
+          batch.map((key): [string, Queued] => {
+            const entry = queued.get(key);
+            return [
+              key,
+              { due: Math.min(due, entry?.due ?? due), looked: false, notes: (entry?.notes ?? 0) + 1 },
+            ];
+          }),
+        ),
+      );
     }
+    await this.armBy(due);
   }
 
   /** Makes the alarm ring by `at` (not before a second from now, not later than it is set for). */
