@@ -1,8 +1,9 @@
 /**
  * The mixer's storage behind one face of operations: store these records (ingest), answer this query (the
- * routes), compact this partition (the compactor), list the stored files. The object-key layout
- * (shared/storage/object-keys.ts), DuckDB, the Parquet writer and which objects a reader reads stay inside, so
- * the engine can change alone.
+ * routes), compact this partition (the compactor), list the stored files. DuckDB, the Parquet writer and
+ * which objects a reader reads stay inside, so the engine can change alone; the object-key layout is
+ * shared/storage/object-keys.ts's alone (retention, dead letters and the bridge's notes to the compactor read
+ * keys through it too).
  */
 export {
   type CompactionSettings,

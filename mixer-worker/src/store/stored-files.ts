@@ -1,4 +1,5 @@
 import { partitionOf } from "../../../shared/storage/object-keys.ts";
+import { listAll } from "./list-pages.ts";
 import { sortOutObjects } from "./live-objects.ts";
 
 /** One page of stored files. */
@@ -36,22 +37,11 @@ export async function listStoredFiles(
   const edges = new Set([folders[0], folders.at(-1)]);
   const live = new Set<string>();
   for (const [folder, objects] of byFolder) {
-    const whole = edges.has(folder) ? await listWholeFolder(bucket, folder) : objects;
+    const whole = edges.has(folder) ? await listAll(bucket, { prefix: folder }) : objects;
     for (const object of sortOutObjects(whole).live) live.add(object.key);
   }
   return {
     files: page.objects.filter((object) => partitionOf(object.key) === undefined || live.has(object.key)),
     cursor: page.truncated ? page.cursor : undefined,
   };
-}
-
-async function listWholeFolder(bucket: R2Bucket, folder: string): Promise<R2Object[]> {
-  const objects: R2Object[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await bucket.list({ prefix: folder, ...(cursor ? { cursor } : {}) });
-    objects.push(...page.objects);
-    cursor = page.truncated ? page.cursor : undefined;
-  } while (cursor);
-  return objects;
 }

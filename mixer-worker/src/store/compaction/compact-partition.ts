@@ -11,10 +11,11 @@ import {
 import type { TimeWindow } from "../../../../shared/telemetry/query-params.ts";
 import { TELEMETRY_KINDS, type TelemetryKind } from "../../../../shared/telemetry/records.ts";
 import { type IsolateMemoryReport, watchIsolateMemory } from "../isolate-memory.ts";
+import { listAll, listPages } from "../list-pages.ts";
 import { MESSAGE_COLUMNS, type StoredColumn, TELEMETRY_COLUMNS } from "../parquet-schema.ts";
 import type { TelemetryCompression } from "../parquet-writer.ts";
 import { MergeMemoryError, type MergeReport, mergeSources } from "./merge.ts";
-import { PART_ROWS, type PlannedObject, type PlannedRun, planPartition } from "./plan.ts";
+import { PART_ROWS, type PlannedRun, planPartition } from "./plan.ts";
 
 /** `[observability.embedded.compaction]` as a pass uses it, with the storage's codec. */
 export interface CompactionSettings {
@@ -62,7 +63,8 @@ export async function compactPartition(
   const partition = partitionOf(folder);
   const columns = partition && partition.folder === folder ? storedColumnsOf(partition.root) : undefined;
   if (!partition || !columns) throw new Error(`${folder} is not a partition folder of the stored tree`);
-  const objects = await listFolder(bucket, folder);
+  // Only the objects directly in the folder (a day partition's folder holds no hour folders), with metadata.
+  const objects = await listAll(bucket, { prefix: folder, delimiter: "/", include: ["customMetadata"] });
   const plan = planPartition(objects, partition.span, now, settings.minObjects);
   const report: PartitionCompaction = {
     folder,
@@ -166,23 +168,6 @@ function storedColumnsOf(root: string): StoredColumnsOf | undefined {
   };
 }
 
-/** Every object directly in a folder (not in the folders under it), with its metadata. */
-async function listFolder(bucket: R2Bucket, folder: string): Promise<PlannedObject[]> {
-  const objects: PlannedObject[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await bucket.list({
-      prefix: folder,
-      delimiter: "/",
-      include: ["customMetadata"],
-      ...(cursor ? { cursor } : {}),
-    });
-    objects.push(...page.objects);
-    cursor = page.truncated ? page.cursor : undefined;
-  } while (cursor);
-  return objects;
-}
-
 /**
  * The partition folders of every storage root (each kind of telemetry, generic messages, each spec's
  * messages) that hold objects of `window`, hour and day partitions alike, found by listing each day's folder.
@@ -191,34 +176,20 @@ async function listFolder(bucket: R2Bucket, folder: string): Promise<PlannedObje
  */
 export async function partitionFolders(bucket: R2Bucket, window: TimeWindow): Promise<string[]> {
   const roots = [...TELEMETRY_KINDS.map(telemetryRoot), messagesRoot(null)];
-  let cursor: string | undefined;
-  do {
-    const page = await bucket.list({
-      prefix: SPEC_ROOTS_PREFIX,
-      delimiter: "/",
-      ...(cursor ? { cursor } : {}),
-    });
+  for await (const page of listPages(bucket, { prefix: SPEC_ROOTS_PREFIX, delimiter: "/" })) {
     roots.push(...page.delimitedPrefixes.map((prefix) => prefix.slice(0, -1)));
-    cursor = page.truncated ? page.cursor : undefined;
-  } while (cursor);
+  }
   const folders: string[] = [];
   for (const root of roots) {
     for (let day = partitionStart(window.since, "day"); day < window.until; day += 86_400_000) {
       const dayFolder = partitionFolder(root, day, "day");
-      let next: string | undefined;
-      do {
-        const page = await bucket.list({
-          prefix: dayFolder,
-          delimiter: "/",
-          ...(next ? { cursor: next } : {}),
-        });
+      for await (const page of listPages(bucket, { prefix: dayFolder, delimiter: "/" })) {
         if (page.objects.length > 0 && !folders.includes(dayFolder)) folders.push(dayFolder);
         for (const prefix of page.delimitedPrefixes) {
           const span = partitionOf(prefix)?.span;
           if (span && span.end > window.since && span.start < window.until) folders.push(prefix);
         }
-        next = page.truncated ? page.cursor : undefined;
-      } while (next);
+      }
     }
   }
   return folders;

@@ -12,6 +12,7 @@ import { apiGet, loadEngine, qs, storeFlushes, testUuid } from "../../../test-he
 import type { MixerEnv } from "../../env.ts";
 import { applyRetention } from "../../retention/apply-retention.ts";
 import { getDuckDb } from "../duckdb.ts";
+import { listAll } from "../list-pages.ts";
 import { sortOutObjects } from "../live-objects.ts";
 import { WRITE_SETTLE_MS } from "../write-records.ts";
 import { type CompactionSettings, compactPartition } from "./compact-partition.ts";
@@ -63,13 +64,7 @@ const span = (ts: number, trace: number, parent: string | null, i: number): Span
 
 /** Everything a folder holds, and what readers read of it. */
 async function folderObjects(folder: string) {
-  const objects: R2Object[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await bucket.list({ prefix: folder, ...(cursor ? { cursor } : {}) });
-    objects.push(...page.objects);
-    cursor = page.truncated ? page.cursor : undefined;
-  } while (cursor);
+  const objects = await listAll(bucket, { prefix: folder });
   return { all: objects, live: sortOutObjects(objects).live };
 }
 

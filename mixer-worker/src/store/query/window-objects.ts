@@ -1,5 +1,6 @@
 import { partitionFolder, partitionSpan, partitionStart } from "../../../../shared/storage/object-keys.ts";
 import type { TimeWindow } from "../../../../shared/telemetry/query-params.ts";
+import { listPages } from "../list-pages.ts";
 import { sortOutObjects } from "../live-objects.ts";
 import { objectTimeRange } from "../object-time-range.ts";
 
@@ -74,16 +75,13 @@ export class WindowObjects {
   }
 
   private async list(folder: string, day: boolean): Promise<void> {
-    let cursor: string | undefined;
     // The whole folder first: whether a compacted group stands in is known only with all its parts in view.
     const objects: R2Object[] = [];
-    do {
-      const page = await this.bucket.list({
-        prefix: folder,
-        delimiter: "/",
-        include: ["customMetadata"],
-        ...(cursor ? { cursor } : {}),
-      });
+    for await (const page of listPages(this.bucket, {
+      prefix: folder,
+      delimiter: "/",
+      include: ["customMetadata"],
+    })) {
       this.listCalls++;
       objects.push(...page.objects);
       if (day) {
@@ -94,8 +92,7 @@ export class WindowObjects {
           }
         }
       }
-      cursor = page.truncated ? page.cursor : undefined;
-    } while (cursor);
+    }
     for (const object of sortOutObjects(objects).live) this.add(object);
   }
 
