@@ -1,4 +1,7 @@
 import type { TelemetryKind } from "../telemetry/records.ts";
+import { newFileId, ULID_PATTERN } from "./file-id.ts";
+
+export { fileIdTime, newFileId } from "./file-id.ts";
 
 /**
  * The stored tree's object keys, built and parsed in this one place: the mixer's R2 objects, the rack's local
@@ -177,47 +180,6 @@ export function partitionFolder(root: string, timeMs: number, partitionBy: Parti
   return `${root}/${partitionBy === "hour" ? `${day}/${two(start.getUTCHours())}` : day}/`;
 }
 
-const CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
-const ULID = "[0-9A-HJKMNP-TV-Z]{26}";
-
-/**
- * A ULID: 10 base-32 digits of the time in ms, then 80 random bits. Sorts by creation time and cannot
- * collide between flushes or between mixers without any shared counter.
- *
- * @example newFileId(Date.UTC(2025, 11, 21, 14)) // "01KD0KBFR0…" (26 characters)
- */
-export function newFileId(
-  nowMs: number = Date.now(),
-  random: Uint8Array = crypto.getRandomValues(new Uint8Array(10)),
-): string {
-  let time = "";
-  for (let rest = nowMs, i = 0; i < 10; i++, rest = Math.floor(rest / 32)) time = CROCKFORD[rest % 32] + time;
-  let bits = 0;
-  let pending = 0;
-  let tail = "";
-  for (const byte of random) {
-    bits = (bits << 8) | byte;
-    pending += 8;
-    while (pending >= 5) {
-      pending -= 5;
-      tail += CROCKFORD[(bits >> pending) & 31];
-    }
-    bits &= (1 << pending) - 1;
-  }
-  return time + tail;
-}
-
-/**
- * The time (epoch ms) a ULID was made at.
- *
- * @example fileIdTime(newFileId(1_766_325_600_000)) // 1_766_325_600_000
- */
-export function fileIdTime(id: string): number {
-  let ms = 0;
-  for (const digit of id.slice(0, 10)) ms = ms * 32 + CROCKFORD.indexOf(digit);
-  return ms;
-}
-
 /** Epoch ms a partition (or a key in it) covers: `start` inclusive, `end` exclusive. */
 export interface PartitionSpan {
   start: number;
@@ -241,9 +203,9 @@ export type StoredKey =
 
 const PARTITION =
   /^((telemetry\/[^/]+|messages\/generic|messages\/fluxSpec\/[^/]+)\/(\d{4})\/(\d{2})\/(\d{2})(?:\/(\d{2}))?\/)/;
-const FLUSH_NAME = new RegExp(`^(.+)_(${ULID})\\.(parquet|ndjson)$`);
+const FLUSH_NAME = new RegExp(`^(.+)_(${ULID_PATTERN})\\.(parquet|ndjson)$`);
 const COMPACTED_NAME = new RegExp(
-  `^(.+)_(${ULID})-(${ULID})\\.(${ULID})\\.([1-9]\\d*)of([1-9]\\d*)\\.parquet$`,
+  `^(.+)_(${ULID_PATTERN})-(${ULID_PATTERN})\\.(${ULID_PATTERN})\\.([1-9]\\d*)of([1-9]\\d*)\\.parquet$`,
 );
 
 /**
@@ -325,4 +287,4 @@ export function parseStoredKey(key: string): StoredKey | undefined {
  *
  * @example new RegExp(STORED_AS_PATTERN).exec("…/logs_01KD0KBFR0ABCDEFGHJKMNPQRS.parquet")?.[1] // "01KD0KBFR0ABCDEFGHJKMNPQRS"
  */
-export const STORED_AS_PATTERN = `_(${ULID})(?:-${ULID}\\.${ULID}\\.[0-9]+of[0-9]+)?\\.[a-z]+$`;
+export const STORED_AS_PATTERN = `_(${ULID_PATTERN})(?:-${ULID_PATTERN}\\.${ULID_PATTERN}\\.[0-9]+of[0-9]+)?\\.[a-z]+$`;
