@@ -150,18 +150,21 @@ export class StoreCompactor extends DurableObject<MixerEnv> {
           compression,
         });
         done.push(report);
-        // Queued again while the pass ran (a write its listing may have missed): left as queued, for a look.
-        if ((await this.ctx.storage.get<Queued>(key))?.notes !== entry.notes) continue;
-        if (report.unsettled) {
+        const current = await this.ctx.storage.get<Queued>(key);
+        if (current && current.notes !== entry.notes) {
+          // Queued again while the pass ran (a write its listing may have missed): looked at again within a
+          // check interval, as new (not at once: a busy open partition would be looked at every second).
+          await this.ctx.storage.put(key, { ...current, due: Date.now() + check_interval, looked: false });
+        } else if (report.unsettled) {
           await this.ctx.storage.put(key, { ...entry, due: Date.now() + check_interval, looked: true });
         } else await this.ctx.storage.delete(key);
       } catch (error) {
         stats.failures++;
         stats.last_error = `${folder}: ${(error as Error).message}`.slice(0, 500);
         consoleLine("error", `compaction: ${stats.last_error}`);
-        const now = await this.ctx.storage.get<Queued>(key);
+        const current = await this.ctx.storage.get<Queued>(key);
         await this.ctx.storage.put(key, {
-          ...(now ?? entry),
+          ...(current ?? entry),
           due: Date.now() + check_interval,
           looked: false,
         });
