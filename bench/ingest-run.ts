@@ -14,6 +14,7 @@ import { createTelemetry, type Telemetry } from "../rack-agent/src/telemetry/ind
 import { nativeQuery, sqlString } from "../test/helpers/native-duckdb.ts";
 import { downloadStored, listStored } from "../test/helpers/stored-files.ts";
 import { startTestMixer, type TestMixer } from "../test/helpers/test-mixer.ts";
+import { adminCredentials, type BusAuth, rackCredentials } from "./bus-credentials.ts";
 
 export type IngestSignal = "logs" | "journal";
 
@@ -55,9 +56,17 @@ export async function stage<T>(
   }
 }
 
-/** Starts the local mixer as a bench stage (migrations and the Worker's first build can take minutes under load). */
-export function startBenchMixer(): Promise<TestMixer> {
-  return stage(undefined, "starting the local mixer", 300_000, startTestMixer());
+/**
+ * Starts the local mixer as a bench stage (migrations and the Worker's first build can take minutes under
+ * load), its bus in operator mode with `auth = "jwt"`.
+ */
+export function startBenchMixer(auth: BusAuth = "none"): Promise<TestMixer> {
+  return stage(
+    undefined,
+    `starting the local mixer (snake.auth = ${auth})`,
+    300_000,
+    startTestMixer({ env: { FLUXRIG_SNAKE_AUTH: auth } }),
+  );
 }
 
 interface PumpHealth {
@@ -103,18 +112,22 @@ function emitOne(telemetry: Telemetry, signal: IngestSignal, i: number): Promise
 
 /** One rack: its own connection and client, paced to `rate` records/s for `seconds`. */
 async function runRack(
-  natsUrl: string,
+  mixer: TestMixer,
   signal: IngestSignal,
   index: number,
   rate: number,
   seconds: number,
   stateDir: string,
 ) {
-  const nc = await connect({ servers: natsUrl });
+  const entity = { id: uuidv7(), name: `bench-${signal}-${index}` };
+  const nc = await connect({
+    servers: mixer.natsUrl,
+    ...(await rackCredentials(mixer, entity.id, entity.name)),
+  });
   const telemetry = await createTelemetry({
     nc,
     domain: "flux",
-    entity: { id: uuidv7(), name: `bench-${signal}-${index}` },
+    entity,
     maxPayloadSize: 1_048_576,
     samplingRate: 1,
     enabled: true,
@@ -180,7 +193,7 @@ export async function runIngest(
     `[${signal}] ${racks} racks emitting ${fmt(rate * seconds)} records`,
     seconds * 10_000 + STALL_MS,
     Promise.all(
-      Array.from({ length: racks }, (_, i) => runRack(mixer.natsUrl, signal, i, rate / racks, seconds, work)),
+      Array.from({ length: racks }, (_, i) => runRack(mixer, signal, i, rate / racks, seconds, work)),
     ),
   );
   const emitted = performance.now();
@@ -266,8 +279,8 @@ export function describeRun(run: IngestRun): string[] {
 }
 
 /** Raw JetStream publish of CBOR batches shaped like the client's, with a window of 256 acks: seconds taken. */
-export async function rawPublishBaseline(natsUrl: string, batches: number, batchBytes: number) {
-  const nc: NatsConnection = await connect({ servers: natsUrl });
+export async function rawPublishBaseline(mixer: TestMixer, batches: number, batchBytes: number) {
+  const nc: NatsConnection = await connect({ servers: mixer.natsUrl, ...adminCredentials(mixer) });
   const jsm = await jetstreamManager(nc, { domain: "flux" });
   await jsm.streams.add({
     name: "bench-baseline",

@@ -3,18 +3,22 @@
  * nats-server → the mixer's Snake bridge in workerd under wrangler dev → Parquet in local R2), for a fixed
  * duration at a target rate, then counted back from the Parquet files with native DuckDB.
  *
- *   npm run bench:ingest -- [--racks 4] [--rate 100000] [--seconds 10]
+ *   npm run bench:ingest -- [--racks 4] [--rate 100000] [--seconds 10] [--auth none|jwt|both]
  *
  * Baseline, in the same run and against the same nats-server: raw JetStream publish of the same CBOR
- * batches (pre-encoded, window 256, msg ids) into a stream nobody consumes.
+ * batches (pre-encoded, window 256, msg ids) into a stream nobody consumes. With `--auth both` (the
+ * default) the whole run is made twice, on a bus without auth and on one in operator mode where each rack
+ * presents its own user JWT with a rack's permissions, and the second is given as a ratio of the first.
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import type { BusAuth } from "./bus-credentials.ts";
 import {
   describeRun,
   fmt,
+  type IngestRun,
   ndjsonBytes,
   rawPublishBaseline,
   runIngest,
@@ -26,33 +30,61 @@ const { values } = parseArgs({
     racks: { type: "string", default: "4" },
     rate: { type: "string", default: "100000" },
     seconds: { type: "string", default: "10" },
+    auth: { type: "string", default: "both" },
   },
 });
 const RACKS = Number(values.racks);
 const RATE = Number(values.rate);
 const SECONDS = Number(values.seconds);
+const AUTHS: Record<string, BusAuth[]> = { none: ["none"], jwt: ["jwt"], both: ["none", "jwt"] };
+const auths = AUTHS[values.auth];
+if (!auths) throw new Error(`--auth ${values.auth}: expected none, jwt or both`);
 
-const work = await mkdtemp(join(tmpdir(), "fluxrig-bench-ingest-"));
-console.log(`ingest bench: ${RACKS} racks, ${fmt(RATE)} records/s target for ${SECONDS} s`);
-const mixer = await startBenchMixer();
-try {
-  const run = await runIngest(mixer, { signal: "logs", racks: RACKS, rate: RATE, seconds: SECONDS, work });
-  const ndjson = await ndjsonBytes(run.paths, work);
-  const baselineSeconds = await rawPublishBaseline(
-    mixer.natsUrl,
-    run.batches,
-    Math.round(run.wireBytes / run.batches),
-  );
+/** One whole run on a new mixer: its ingest, then the raw-publish baseline on the same bus. */
+async function measure(auth: BusAuth): Promise<IngestRun & { baselineRate: number }> {
+  const work = await mkdtemp(join(tmpdir(), "fluxrig-bench-ingest-"));
+  const mixer = await startBenchMixer(auth);
+  try {
+    const run = await runIngest(mixer, { signal: "logs", racks: RACKS, rate: RATE, seconds: SECONDS, work });
+    const ndjson = await ndjsonBytes(run.paths, work);
+    const baselineSeconds = await rawPublishBaseline(
+      mixer,
+      run.batches,
+      Math.round(run.wireBytes / run.batches),
+    );
+    const baselineRate = run.sent / baselineSeconds;
+    console.log(
+      [
+        "",
+        `snake.auth = ${auth}`,
+        ...describeRun(run),
+        `NDJSON of the same rows               ${(ndjson / run.rows).toFixed(1)} B/record`,
+        `baseline: raw JetStream publish      ${fmt(baselineRate)} records/s (same batches, window 256)`,
+        `ratio end-to-end / baseline          ${(run.e2eRate / baselineRate).toFixed(3)}`,
+      ].join("\n"),
+    );
+    return { ...run, baselineRate };
+  } finally {
+    await mixer.dispose();
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+console.log(
+  `ingest bench: ${RACKS} racks, ${fmt(RATE)} records/s target for ${SECONDS} s, auth ${auths.join(" then ")}`,
+);
+const runs = [];
+for (const auth of auths) runs.push(await measure(auth));
+const [off, on] = runs;
+if (off && on) {
+  const ratio = (a: number, b: number) => (a / b).toFixed(3);
   console.log(
     [
       "",
-      ...describeRun(run),
-      `NDJSON of the same rows               ${(ndjson / run.rows).toFixed(1)} B/record`,
-      `baseline: raw JetStream publish      ${fmt(run.sent / baselineSeconds)} records/s (same batches, window 256)`,
-      `ratio end-to-end / baseline          ${(run.e2eRate / (run.sent / baselineSeconds)).toFixed(3)}`,
+      "operator mode (rack JWTs) / no auth, same command:",
+      `  emit rate (racks → JetStream)      ${ratio(on.emitRate, off.emitRate)}`,
+      `  end to end (emit → all in R2)      ${ratio(on.e2eRate, off.e2eRate)}`,
+      `  raw JetStream publish baseline     ${ratio(on.baselineRate, off.baselineRate)}`,
     ].join("\n"),
   );
-} finally {
-  await mixer.dispose();
-  await rm(work, { recursive: true, force: true });
 }

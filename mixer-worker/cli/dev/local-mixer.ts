@@ -68,6 +68,11 @@ export interface LocalMixer {
   stop(options?: StopOptions): Promise<void>;
   /** Kills the Worker with SIGKILL, as a crash would, then stops nats-server (for recovery tests). */
   crash(): Promise<void>;
+  /**
+   * Freezes the Worker's processes (SIGSTOP) or thaws them (SIGCONT): a control plane that is down while the
+   * bus runs on (for tests). Thaw before stop(), which waits for the Worker to drain.
+   */
+  freezeWorker(frozen: boolean): void;
 }
 
 export interface StopOptions {
@@ -248,6 +253,9 @@ export async function startLocalMixer(input: LocalMixerInput): Promise<LocalMixe
         await stopWorker("SIGKILL");
         await nats.stop();
         reaper.release();
+      },
+      freezeWorker: (frozen) => {
+        if (wrangler) signalGroup(wrangler, frozen ? "SIGSTOP" : "SIGCONT");
       },
     };
   } catch (error) {

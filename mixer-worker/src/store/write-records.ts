@@ -9,6 +9,7 @@ import {
 } from "../../../shared/storage/object-keys.ts";
 import type { BatchKind } from "../../../shared/telemetry/batch.ts";
 import type { TelemetryKind, TelemetryRecord } from "../../../shared/telemetry/records.ts";
+import { fluxRangeMetadata } from "./object-flux-range.ts";
 import { timeRangeMetadata } from "./object-time-range.ts";
 import { MESSAGE_COLUMNS, type StoredColumn, TELEMETRY_COLUMNS } from "./parquet-schema.ts";
 import { writeRecordsFile } from "./parquet-writer.ts";
@@ -118,7 +119,7 @@ interface Layout {
 
 async function storePartitioned(
   bucket: R2Bucket,
-  records: readonly { ts: number }[],
+  records: readonly { ts: number; flux_id?: string | null }[],
   storage: Storage,
   result: StoreResult,
   layout: Layout,
@@ -139,7 +140,11 @@ async function storePartitioned(
       const named = Date.now();
       const key = layout.key(start, newFileId(named));
       await bucket.put(key, bytes, {
-        customMetadata: { records: String(group.length), ...timeRangeMetadata(group) },
+        customMetadata: {
+          records: String(group.length),
+          ...timeRangeMetadata(group),
+          ...fluxRangeMetadata(group),
+        },
       });
       if (Date.now() - named > WRITE_SETTLE_MS) {
         // A compaction pass may have listed the partition without it while taking later ULIDs: the object

@@ -99,3 +99,26 @@ it("writes batches handed over together as one group, still dropping the oldest 
   expect(spool.batches).toBe(2);
   expect(spool.bytes).toBeLessThanOrEqual(2_500);
 });
+
+it("drops a late batch older than every batch it would push out, not the newer ones", async () => {
+  // A batch whose publish failed after its ack timeout reaches the spool after newer ones were spooled.
+  const dir = await tempDir();
+  const { drops, onDrop } = dropLog();
+  const spool = await Spool.open(dir, 2_500, onDrop);
+  // About 530 bytes late, then 1,030, 1,280 and 780 newer: the first two newer fill the spool.
+  const late = sealed(2, 250);
+  const newer = [sealed(4, 250), sealed(5, 250), sealed(3, 250)];
+  for (const batch of newer.slice(0, 2)) expect(await spool.write(batch)).toBe(true);
+
+  expect(await spool.write(late)).toBe(false);
+  expect(drops).toEqual([{ records: 2, reason: "spool_full" }]);
+  // Past the bound again, the oldest on disk goes first, as always.
+  expect(await spool.write(newer[2] as SealedBatch)).toBe(true);
+  expect(drops.at(-1)).toEqual({ records: 4, reason: "spool_full" });
+  expect((await readdir(dir)).sort()).toEqual(
+    newer
+      .slice(1)
+      .map((b) => `${b.msgID}.${b.records}.cbor`)
+      .sort(),
+  );
+});

@@ -106,7 +106,7 @@ export class Spool {
 
   /** Writes one group (see {@link write}); never rejects: what fails is reported and resolves false. */
   async #writeGroup(queued: QueuedWrite[]): Promise<void> {
-    const { group, evicted } = this.#makeRoom(queued);
+    const { group, evicted } = this.#makeRoom(queued.sort((a, b) => byName(a.entry, b.entry)));
     await Promise.all(evicted.map((name) => unlink(join(this.dir, name)).catch(() => undefined)));
     if (group.length === 0) return;
     const failures = await writeAllDurably(
@@ -129,9 +129,11 @@ export class Spool {
   }
 
   /**
-   * Reserves room for a group, oldest first: each batch makes room by dropping the oldest unclaimed batches on
-   * disk, then the oldest of the group before it; one bigger than the whole spool is dropped. Returns the batches
-   * to write, their bytes counted, and the files of those dropped from disk.
+   * Reserves room for a group (sorted by name, so by age), oldest first: each batch makes room by dropping the
+   * oldest unclaimed batches on disk, then the oldest of the group before it; one bigger than the whole spool,
+   * or older than every batch it would push out, is dropped itself. (A batch whose publish failed after its
+   * ack timeout reaches the spool after newer ones did; it must not push them out.) Returns the batches to
+   * write, their bytes counted, and the files of those dropped from disk.
    */
   #makeRoom(queued: QueuedWrite[]): { group: QueuedWrite[]; evicted: string[] } {
     const group: QueuedWrite[] = [];
@@ -144,6 +146,8 @@ export class Spool {
         continue;
       }
       while (this.#bytes + item.entry.bytes > this.maxBytes) {
+        const candidate = this.#entries[0] ?? group[0]?.entry;
+        if (!candidate || byName(item.entry, candidate) < 0) break;
         const oldest = this.#entries.shift();
         const older = oldest ? undefined : group.shift();
         const dropped = oldest ?? older?.entry;
@@ -154,7 +158,7 @@ export class Spool {
         this.onDrop(dropped.records, "spool_full", `${full}: oldest batch dropped`);
       }
       if (this.#bytes + item.entry.bytes > this.maxBytes) {
-        // Only claimed batches (being published) are left on disk: the new one cannot fit.
+        // It is the oldest, or only claimed batches (being published) are left on disk: it cannot fit.
         this.onDrop(item.entry.records, "spool_full", full);
         item.written(false);
         continue;

@@ -135,6 +135,7 @@ async function mergeRun(
               ...(merged.tsMin === undefined
                 ? {}
                 : { ts_min: String(merged.tsMin), ts_max: String(merged.tsMax) }),
+              ...merged.fluxRange,
             },
           });
           written.push(key);

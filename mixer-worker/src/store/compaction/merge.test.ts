@@ -4,6 +4,7 @@ import { newFileId } from "../../../../shared/storage/object-keys.ts";
 import type { LogRecord } from "../../../../shared/telemetry/records.ts";
 import type { MixerEnv } from "../../env.ts";
 import { getDuckDb } from "../duckdb.ts";
+import { fluxRangeMetadata } from "../object-flux-range.ts";
 import { MESSAGE_COLUMNS, TELEMETRY_COLUMNS } from "../parquet-schema.ts";
 import { writeRecordsFile, writeTelemetryFile } from "../parquet-writer.ts";
 import { SAMPLE_JOURNAL_RECORDS, SAMPLE_RECORDS } from "../sample-records.ts";
@@ -110,7 +111,12 @@ describe("mergeSources", () => {
     for (const part of parts) {
       const rows = await read(
         part.bytes,
-        (file) => `SELECT record_id::VARCHAR AS id, epoch_ms(ts) AS t FROM ${file}`,
+        (file) =>
+          `SELECT record_id::VARCHAR AS id, epoch_ms(ts) AS t, flux_id::VARCHAR AS flux_id FROM ${file}`,
+      );
+      // The flux id range lookups by flux id prune by, as the ingest writer records it.
+      expect(part.fluxRange).toEqual(
+        fluxRangeMetadata(rows.map((row) => ({ flux_id: row.flux_id as string | null }))),
       );
       expect(rows.length).toBe(part.rows);
       expect(part.rows).toBeLessThanOrEqual(partRows);

@@ -1,5 +1,6 @@
 import { getDuckDb } from "../duckdb.ts";
 import { holdBytes } from "../isolate-memory.ts";
+import { fluxRangeFields } from "../object-flux-range.ts";
 import { duckDbType, type StoredColumn } from "../parquet-schema.ts";
 import {
   parquetCopySql,
@@ -27,6 +28,8 @@ export interface MergedPart {
   /** Epoch ms of its oldest and newest row; undefined for a part left empty by deduplication. */
   tsMin: number | undefined;
   tsMax: number | undefined;
+  /** Its R2 metadata for lookups by flux id (see object-flux-range.ts). */
+  fluxRange: Record<string, string>;
 }
 
 export interface MergeOptions {
@@ -105,8 +108,12 @@ export async function mergeSources(options: MergeOptions): Promise<MergeReport> 
           // Without a census, the part's table holds every source row: that is what came in.
           report.rowsIn += Number(db.query(`SELECT count(*)::INTEGER AS n FROM ${table}`)[0]?.n ?? 0);
         }
+        // Objects without a flux_id column (metrics) hold no flux, as their writer records.
+        const flux = options.columns.some((column) => column.name === "flux_id")
+          ? "min(lower(flux_id::VARCHAR)) AS flux_min, max(lower(flux_id::VARCHAR)) AS flux_max"
+          : "NULL AS flux_min, NULL AS flux_max";
         const [stats] = db.query(
-          `SELECT count(*)::INTEGER AS n, epoch_ms(min(ts)) AS lo, epoch_ms(max(ts)) AS hi FROM (${deduped})`,
+          `SELECT count(*)::INTEGER AS n, epoch_ms(min(ts)) AS lo, epoch_ms(max(ts)) AS hi, ${flux} FROM (${deduped})`,
         );
         const bytes = writeParquetFrom(db, options.columns, (path) =>
           parquetCopySql(`SELECT * FROM (${deduped}) ORDER BY ${options.orderBy}`, path, {
@@ -122,6 +129,10 @@ export async function mergeSources(options: MergeOptions): Promise<MergeReport> 
           rows,
           tsMin: rows > 0 ? Number(stats?.lo) : undefined,
           tsMax: rows > 0 ? Number(stats?.hi) : undefined,
+          fluxRange: fluxRangeFields(
+            (stats?.flux_min as string | null) ?? undefined,
+            (stats?.flux_max as string | null) ?? undefined,
+          ),
         };
       });
       const release = holdBytes(merged.bytes.byteLength);

@@ -70,6 +70,7 @@ export async function queryFlux(
     window,
     filename: true,
     what: "messages",
+    fluxId,
     max: FLUX_LOOKUP.maxMessages,
     sql: (from) => fluxSql.messages(fluxId, window, from, options.includeRaw),
   });
@@ -88,6 +89,7 @@ export async function queryFlux(
     roots: [telemetryRoot("logs")],
     window,
     what: "logs",
+    fluxId,
     max: FLUX_LOOKUP.maxLogs,
     sql: (from) => fluxSql.logs(fluxId, window, from),
   });

@@ -42,13 +42,12 @@ export function logsSelection(
   }
   if (query.rack_id) filters.push(`entity_id = ${sqlString(query.rack_id)}`);
   if (query.entity) filters.push(`entity_name = ${sqlString(query.entity)}`);
-  if (query.flux_id) filters.push(`flux_id = ${sqlString(query.flux_id)}`);
   // contains(lower(…)) is literal (no % or _ to escape) and about three times faster than ILIKE in wasm.
   if (query.q) filters.push(`contains(lower(message), lower(${sqlString(query.q)}))`);
   if (query.gear_id) {
     filters.push(`regexp_matches(attributes, ${jsonStringMemberPattern("gear_id", query.gear_id)})`);
   }
-  return { window, cursor: query.cursor, select: LOG_SELECT, filters };
+  return { window, cursor: query.cursor, select: LOG_SELECT, filters, fluxId: query.flux_id };
 }
 
 /**

@@ -12,6 +12,8 @@ export interface MatchingQuery<Row extends ListedRow> {
   max: number;
   what: string;
   filename?: boolean;
+  /** Set when `sql` selects only rows of this flux id: objects without it are not read. */
+  fluxId?: string;
   /** Whether the rows held so far are all there is to find, given the newest time unread objects hold. */
   enough?(newest: number, rows: ReadonlyMap<string, Row>): boolean;
 }
@@ -34,6 +36,7 @@ export async function matchingRows<Row extends ListedRow>(
     bucket: query.bucket,
     roots: query.roots,
     window: query.window,
+    fluxId: query.fluxId,
     filename: query.filename === true,
     batches: "overlapping",
     query: (from, run) => run(query.sql(from)) as unknown as Row[],

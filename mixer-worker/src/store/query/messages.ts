@@ -115,7 +115,6 @@ export function messagesSelection(
   window: TimeWindow,
 ): PageSelection {
   const filters: string[] = [];
-  if (query.flux_id) filters.push(`flux_id = ${sqlString(query.flux_id)}`);
   if (query.msg_type) filters.push(`msg_type = ${sqlString(query.msg_type)}`);
   if (query.status) filters.push(`status = ${sqlString(query.status)}`);
   if (query.direction) filters.push(`direction = ${sqlString(query.direction)}`);
@@ -127,7 +126,13 @@ export function messagesSelection(
   for (const [field, value] of Object.entries(query.promoted ?? {})) {
     filters.push(`regexp_matches(promoted::VARCHAR, ${jsonMemberTextPattern(field, value)})`);
   }
-  return { window, cursor: query.cursor, select: messageSelect(query.include_raw), filters };
+  return {
+    window,
+    cursor: query.cursor,
+    select: messageSelect(query.include_raw),
+    filters,
+    fluxId: query.flux_id,
+  };
 }
 
 /**

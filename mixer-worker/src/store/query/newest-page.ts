@@ -39,6 +39,8 @@ export interface PageSelection {
   select: string;
   /** SQL conditions besides the window and the cursor, ANDed. */
   filters: string[];
+  /** Only rows of this flux id; objects whose metadata says they hold none are not read. */
+  fluxId?: string | undefined;
 }
 
 export interface PageQuery<Row extends ListedRow> extends PageSelection {
@@ -98,6 +100,7 @@ export function pageSql(
           `(ts < ${sqlTimestamp(cursor.ts)} OR (ts = ${sqlTimestamp(cursor.ts)} AND record_id < ${sqlString(cursor.id)}))`,
         ]
       : []),
+    ...(selection.fluxId ? [`flux_id = ${sqlString(selection.fluxId)}`] : []),
     ...selection.filters,
   ].join(" AND ");
   return `SELECT ${select} FROM ${from} WHERE ${where} ORDER BY ts DESC, record_id DESC LIMIT ${limit}`;
@@ -163,6 +166,7 @@ export async function newestPage<Row extends ListedRow>(
     roots: query.roots,
     filename: true,
     window: cursor ? { since: window.since, until: Math.min(window.until, cursor.ts + 1) } : window,
+    fluxId: query.fluxId,
     batches: "overlapping",
     query(from, run) {
       // Keys first: ordering and limiting touch only the filter, time and id columns, so the other columns

@@ -14,6 +14,8 @@ export interface ScanOptions<Row> {
   /** The storage roots read (`telemetry/logs`, or several `messages/…` ones), as {@link WindowObjects} takes. */
   roots: readonly string[];
   window: TimeWindow;
+  /** Reads only objects that may hold records of this flux id (by their metadata); the SQL still filters. */
+  fluxId?: string | undefined;
   /**
    * Adds a `filename` column to `from`: the object's key, after a `q<n>/` prefix (`q12/messages/fluxSpec/…`),
    * for answers that say which folder a row came from.
@@ -62,7 +64,7 @@ export async function scanWindow<Row>(options: ScanOptions<Row>): Promise<ScanOu
   const skip = (key: string, reason: string) => {
     if (outcome.skipped.length < MAX_SKIPPED_LISTED) outcome.skipped.push({ key, reason });
   };
-  const source = new WindowObjects(options.bucket, options.roots, options.window);
+  const source = new WindowObjects(options.bucket, options.roots, options.window, options.fluxId);
   let carried: StoredObject | undefined;
   const nextObject = async (): Promise<StoredObject | undefined> => {
     if (carried) {

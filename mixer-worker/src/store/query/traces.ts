@@ -51,9 +51,8 @@ export function tracesSelection(
   const filters = ["parent_span_id IS NULL"];
   if (query.status) filters.push(`status = ${sqlString(query.status)}`);
   if (query.min_duration_ms !== undefined) filters.push(`duration_ms >= ${query.min_duration_ms}`);
-  if (query.flux_id) filters.push(`flux_id = ${sqlString(query.flux_id)}`);
   if (query.entity) filters.push(`entity_name = ${sqlString(query.entity)}`);
-  return { window, cursor: query.cursor, select: COMMON.join(", "), filters };
+  return { window, cursor: query.cursor, select: COMMON.join(", "), filters, fluxId: query.flux_id };
 }
 
 /**

@@ -2,6 +2,7 @@ import { partitionFolder, partitionSpan, partitionStart } from "../../../../shar
 import type { TimeWindow } from "../../../../shared/telemetry/query-params.ts";
 import { listPages } from "../list-pages.ts";
 import { sortOutObjects } from "../live-objects.ts";
+import { mayHoldFlux } from "../object-flux-range.ts";
 import { objectTimeRange } from "../object-time-range.ts";
 
 /** A stored object that may hold rows of the window, with the newest and oldest time it can hold. */
@@ -43,10 +44,12 @@ export class WindowObjects {
   /** R2 list calls made so far. */
   listCalls = 0;
 
+  /** With `fluxId`, objects whose metadata says they hold no record of that flux are left out. */
   constructor(
     private readonly bucket: R2Bucket,
     roots: readonly string[],
     private readonly window: TimeWindow,
+    private readonly fluxId?: string,
   ) {
     if (window.since >= window.until) return;
     for (let day = partitionStart(window.until - 1, "day"); day >= window.since - 86_399_999; ) {
@@ -103,6 +106,7 @@ export class WindowObjects {
     const oldest = Math.max(span.start, range?.min ?? span.start);
     const newest = Math.min(span.end - 1, range?.max ?? span.end - 1);
     if (!this.overlaps(oldest, newest)) return;
+    if (this.fluxId !== undefined && !mayHoldFlux(object.customMetadata, this.fluxId)) return;
     if (!object.key.endsWith(".parquet")) {
       const reason =
         "not Parquet: only Parquet objects are queried (storage.format = json is written but not read)";
