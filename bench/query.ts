@@ -399,7 +399,7 @@ async function mainBench(): Promise<void> {
 
 type Mixer = Awaited<ReturnType<typeof startTestMixer>>;
 
-/** Stops the mixer and starts it again on the same store (twice at most: wrangler 4.124 can exit at start). */
+/** Stops the mixer and starts it again on the same store (a second try when the first start fails). */
 async function restart(mixer: Mixer): Promise<Mixer> {
   await mixer.stop().catch(() => {});
   return startTestMixer({ again: mixer }).catch(() => startTestMixer({ again: mixer }));
