@@ -51,6 +51,10 @@ const RACK_DEFAULTS: Record<string, unknown> = {
   "snake.convergence_delay": "100ms",
   // Ours: the bus's enrollment credential under operator mode (a secret, environment only).
   "snake.enrollment_token": undefined,
+  // Ours: TLS to nats-server (a private CA, a client certificate).
+  "snake.tls_ca_file": "",
+  "snake.tls_cert_file": "",
+  "snake.tls_key_file": "",
   "observability.enabled": true,
   "observability.tier": "embedded",
   "observability.sampling_rate": 1.0,

@@ -1,4 +1,4 @@
-import type { z } from "zod";
+import { z } from "zod";
 import {
   bool,
   busName,
@@ -81,14 +81,50 @@ export const otlpSection = section({
   }),
 });
 
-export const connectSection = section({
-  ...snakeClientShape,
-  connect_timeout: duration("10s", "100ms"),
-  reconnect_wait: duration("1s", "10ms"),
-  convergence_delay: duration("100ms"),
-  enrollment_token: secret(
-    "The bus's enrollment credential (FLUXRIG_SNAKE_ENROLLMENT_TOKEN) when nats-server runs in operator mode: a bearer JWT that may only request flux.ctl.enroll.",
-  ),
-});
+/**
+ * A rack's `[snake]`: the reference's client fields, and ours for operator mode and TLS. TLS is required when
+ * the URL is `tls://` or any `tls_*` file is set; the server's certificate is always verified.
+ */
+export const connectSection = z
+  .object({
+    ...snakeClientShape,
+    connect_timeout: duration("10s", "100ms"),
+    reconnect_wait: duration("1s", "10ms"),
+    convergence_delay: duration("100ms"),
+    enrollment_token: secret(
+      "The bus's enrollment credential (FLUXRIG_SNAKE_ENROLLMENT_TOKEN) when nats-server runs in operator mode: a bearer JWT that may only request flux.ctl.enroll.",
+    ),
+    tls_ca_file: str(
+      "",
+      "PEM file of the CA(s) that signed nats-server's certificate (a private CA); empty: the system's roots.",
+    ),
+    tls_cert_file: str(
+      "",
+      "PEM client certificate, for a nats-server that verifies clients (tls { verify: true }); with tls_key_file.",
+    ),
+    tls_key_file: str("", "PEM private key of tls_cert_file (keep it readable by the agent only)."),
+  })
+  .superRefine((snake, ctx) => {
+    for (const [set, missing] of [
+      ["tls_cert_file", "tls_key_file"],
+      ["tls_key_file", "tls_cert_file"],
+    ] as const) {
+      if (snake[set] !== "" && snake[missing] === "") {
+        ctx.addIssue({
+          code: "custom",
+          path: [missing],
+          message: `${set} is set: a client certificate needs its key, so set ${missing} too (or neither)`,
+        });
+      }
+    }
+    if (/^wss?:\/\//i.test(snake.url) && (snake.tls_ca_file || snake.tls_cert_file)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["tls_ca_file"],
+        message: `the tls_* files apply to nats:// and tls:// URLs; ${snake.url} is a websocket (wss:// uses the system's roots)`,
+      });
+    }
+  })
+  .prefault({} as never);
 
 export type BaseSection = z.infer<typeof baseSection>;

@@ -2,7 +2,11 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Authenticator, jwtAuthenticator } from "@nats-io/nats-core";
-import { type NatsServerProcess, startNatsServerProcess } from "../../mixer-worker/cli/dev/nats-server.ts";
+import {
+  type NatsServerOptions,
+  type NatsServerProcess,
+  startNatsServerProcess,
+} from "../../mixer-worker/cli/dev/nats-server.ts";
 import { generateNatsKeys, mixerUser, type NatsKeys, parseNatsKeys } from "../../shared/nats-auth/index.ts";
 
 /** A nats-server started for a test, in its own temp dir, on random ports. */
@@ -36,6 +40,8 @@ export interface StartNatsServerOptions {
   readyTimeoutMs?: number;
   /** Operator (JWT) mode with new keys: anonymous clients are refused; connect with {@link adminAuth}. */
   operator?: boolean;
+  /** TLS on the client port, as {@link startNatsServerProcess} takes it. */
+  tls?: NatsServerOptions["tls"];
 }
 
 /** What a server stopped with keepStore leaves for `reuse`; kept out of the public shape. */
@@ -75,6 +81,7 @@ export async function startNatsServer(options: StartNatsServerOptions = {}): Pro
         jetstreamDomain: options.jetstreamDomain ?? "flux",
         ...(options.maxPayload === undefined ? {} : { maxPayload: options.maxPayload }),
         ...(options.operator ? { operator: parseNatsKeys(generateNatsKeys(), "generated") } : {}),
+        ...(options.tls ? { tls: options.tls } : {}),
       };
   const process = await startNatsServerProcess({
     ...base,

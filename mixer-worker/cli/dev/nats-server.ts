@@ -21,6 +21,8 @@ export interface NatsServerOptions {
    * the fluxrig account, and the `full` resolver under `<dir>/resolver` takes account updates (revocations).
    */
   operator?: NatsKeys;
+  /** TLS on the client port (PEM files); with `caFile` and `verify`, clients must show a certificate it signed. */
+  tls?: { certFile: string; keyFile: string; caFile?: string; verify?: boolean };
   readyTimeoutMs?: number;
 }
 
@@ -54,8 +56,19 @@ async function serverConfig(o: NatsServerOptions): Promise<string> {
     `jetstream { store_dir: ${JSON.stringify(join(o.dir, "jetstream"))}, domain: ${JSON.stringify(o.jetstreamDomain)} }`,
     `websocket { host: 127.0.0.1, port: ${o.websocketPort}, no_tls: true, compression: false }`,
     ...(o.operator ? await operatorModeConfig(o.operator, join(o.dir, "resolver")) : []),
+    ...(o.tls ? [tlsConfig(o.tls)] : []),
     "",
   ].join("\n");
+}
+
+function tlsConfig(tls: NonNullable<NatsServerOptions["tls"]>): string {
+  const entries = [
+    `cert_file: ${JSON.stringify(tls.certFile)}`,
+    `key_file: ${JSON.stringify(tls.keyFile)}`,
+    ...(tls.caFile ? [`ca_file: ${JSON.stringify(tls.caFile)}`] : []),
+    ...(tls.verify ? ["verify: true"] : []),
+  ];
+  return `tls { ${entries.join(", ")} }`;
 }
 
 /**
