@@ -8,7 +8,7 @@ import { mkdir } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { DuckDBConnection } from "@duckdb/node-api";
 import { duckDbType, MESSAGE_COLUMNS, TELEMETRY_COLUMNS } from "../mixer-worker/src/store/parquet-schema.ts";
-import { messagesObjectKey, telemetryObjectKey } from "../mixer-worker/src/store/partition-path.ts";
+import { messagesObjectKey, telemetryObjectKey } from "../shared/storage/object-keys.ts";
 import type { TelemetryKind } from "../shared/telemetry/records.ts";
 import type { StoredFile } from "../test/helpers/local-r2.ts";
 import { sqlString } from "../test/helpers/native-duckdb.ts";
@@ -153,6 +153,46 @@ export async function writeTree(
     const names = described.getRowObjectsJS().map((column) => column.column_name);
     if (names.join() !== TELEMETRY_COLUMNS[plan.kind].map((column) => column.name).join()) {
       throw new Error(`${plan.kind}: columns ${names.join()} are not the stored schema's`);
+    }
+  }
+  return files;
+}
+
+/**
+ * The compaction benchmark's tree: the last 24 hours of logs (`logRows` in all, the same rows as
+ * {@link writeTree}'s) and of metrics (60k rows an hour), each hour cut by time into one object per
+ * `flushSeconds`, as a bridge flushing that often writes them: the small objects compaction merges.
+ *
+ * @example const files = await writeFlushTree(native, dir, end, { logRows: 1_000_000, flushSeconds: 10 });
+ */
+export async function writeFlushTree(
+  native: DuckDBConnection,
+  dir: string,
+  end: number,
+  options: { logRows: number; flushSeconds: number },
+): Promise<StoredFile[]> {
+  const flushes = Math.max(1, Math.round(3_600 / options.flushSeconds));
+  const plans: { kind: TelemetryKind; rowsPerHour: number; sql: RowsSql }[] = [
+    { kind: "logs", rowsPerHour: Math.max(flushes, Math.round(options.logRows / 24)), sql: logRows },
+    { kind: "metrics", rowsPerHour: METRIC_ROWS_PER_HOUR, sql: metricRows },
+  ];
+  const files: StoredFile[] = [];
+  for (const plan of plans) {
+    for (let h = 0; h < 24; h++) {
+      const hour = end - (24 - h) * HOUR;
+      // Both kinds' rows run in time order within an hour: a slice of indexes is a slice of time.
+      for (let o = 0; o < flushes; o++) {
+        const from = h * plan.rowsPerHour + Math.floor((o * plan.rowsPerHour) / flushes);
+        const to = h * plan.rowsPerHour + Math.floor(((o + 1) * plan.rowsPerHour) / flushes);
+        if (to <= from) continue;
+        const key = telemetryObjectKey(plan.kind, hour, { partitionBy: "hour", format: "parquet" });
+        const path = join(dir, key);
+        await mkdir(dirname(path), { recursive: true });
+        await native.run(
+          `COPY (${plan.sql(from, to, hour, plan.rowsPerHour)}) TO ${sqlString(path)} (FORMAT parquet, COMPRESSION zstd)`,
+        );
+        files.push(await storedFile(native, key, path));
+      }
     }
   }
   return files;

@@ -4,24 +4,32 @@ import { sendSelfTelemetry } from "./src/self/api-usage.ts";
 
 // Every test file of the workers project runs in one workerd (vitest.config.ts: isolate off, one worker), so
 // DuckDB's 18 MB engine loads once per run instead of once per file. Each file still starts on empty storage,
-// as it did in a workerd of its own: this runs before each file, empties D1, R2 and the bridge's Durable
-// Object, checks that they are empty, then lays the registry schema, as `wrangler d1 migrations apply` lays it
+// as it did in a workerd of its own: this runs before each file, empties D1, R2 and the Durable Objects (the
+// bridge and the compactor), checks that they are empty, then lays the registry schema, as `wrangler d1 migrations apply` lays it
 // in production and under `npm run dev`. The Worker's modules stay loaded from file to file; the one whose
 // state a file could see is the isolate's API counters, emptied here too.
 const bindings = env as unknown as {
   REGISTRY: D1Database;
   TELEMETRY: R2Bucket;
   SNAKE_BRIDGE: DurableObjectNamespace;
+  STORE_COMPACTOR: DurableObjectNamespace;
   TEST_MIGRATIONS: Parameters<typeof applyD1Migrations>[1];
 };
-const bridges = async () =>
-  (await listDurableObjectIds(bindings.SNAKE_BRIDGE)).map((id) => bindings.SNAKE_BRIDGE.get(id));
+const namespaces = { "snake bridge": bindings.SNAKE_BRIDGE, compactor: bindings.STORE_COMPACTOR };
+const durableObjects = async () =>
+  (
+    await Promise.all(
+      Object.entries(namespaces).map(async ([name, namespace]) =>
+        (await listDurableObjectIds(namespace)).map((id) => ({ name, stub: namespace.get(id) })),
+      ),
+    )
+  ).flat();
 
 // reset() deletes only the objects running at the time (D1 and R2 are objects too): one left idle by the
 // previous file kept its storage, so each is woken first.
 await bindings.REGISTRY.prepare("SELECT 1").run();
 await bindings.TELEMETRY.list({ limit: 1 });
-for (const bridge of await bridges()) await runInDurableObject(bridge, () => {});
+for (const { stub } of await durableObjects()) await runInDurableObject(stub, () => {});
 await reset();
 
 const left = [
@@ -32,11 +40,11 @@ const left = [
     ).all<{ name: string }>()
   ).results.map((table) => `D1 table ${table.name}`),
 ];
-for (const bridge of await bridges()) {
-  await runInDurableObject(bridge, async (_, state) => {
+for (const { name, stub } of await durableObjects()) {
+  await runInDurableObject(stub, async (_, state) => {
     const keys = [...(await state.storage.list({ limit: 1 })).keys()];
     if (keys.length || (await state.storage.getAlarm()) !== null)
-      left.push(`snake bridge ${state.id} storage (${keys.join(", ") || "an alarm"})`);
+      left.push(`${name} ${state.id} storage (${keys.join(", ") || "an alarm"})`);
   });
 }
 if (left.length) throw new Error(`storage left over from an earlier test file: ${left.join(", ")}`);

@@ -1,10 +1,12 @@
 import type { SnakeBridge } from "./bridge/snake-bridge.ts";
+import type { StoreCompactor } from "./compactor/store-compactor.ts";
 
 /** The mixer Worker's bindings (wrangler.toml) and variables. */
 export interface MixerEnv {
   REGISTRY: D1Database;
   TELEMETRY: R2Bucket;
   SNAKE_BRIDGE: DurableObjectNamespace<SnakeBridge>;
+  STORE_COMPACTOR: DurableObjectNamespace<StoreCompactor>;
   /** Text of fluxrig-mixer.toml, passed in by `fluxrig-mixer dev` or set at deploy time. */
   MIXER_CONFIG_TOML?: string;
   /** The name errors cite for that text. */

@@ -14,12 +14,14 @@ import { flux, messages } from "./routes/messages.ts";
 import { racks } from "./routes/racks.ts";
 import { scenarios } from "./routes/scenarios.ts";
 import { specs } from "./routes/specs.ts";
+import { telemetryCompaction } from "./routes/telemetry-compaction.ts";
 import { telemetryFiles } from "./routes/telemetry-files.ts";
 import { telemetryQueries } from "./routes/telemetry-query.ts";
 import { tokens } from "./routes/tokens.ts";
 import { apiUsage, selfLog } from "./self/api-usage.ts";
 
 export { SnakeBridge } from "./bridge/snake-bridge.ts";
+export { StoreCompactor } from "./compactor/store-compactor.ts";
 
 /** The bootstrap admin token, `api.token` (FLUXRIG_API_TOKEN), read per request. */
 const bootstrapToken: BootstrapToken = (env) => mixerConfig(env).config.api.token;
@@ -35,6 +37,7 @@ app.route("/api/v1/cluster-key", clusterKeyRoute);
 // Every other API call needs a token whose scope covers it (auth/route-scopes.ts: unlisted means admin).
 app.use("/api/*", apiAuth(bootstrapToken));
 app.route("/api/v1/telemetry/files", telemetryFiles);
+app.route("/api/v1/telemetry/compaction", telemetryCompaction);
 app.route("/api/v1/telemetry", telemetryQueries);
 app.route("/api/v1/messages", messages);
 app.route("/api/v1/flux", flux);

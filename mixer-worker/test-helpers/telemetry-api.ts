@@ -1,8 +1,8 @@
 import { SELF } from "cloudflare:test";
 import type { JournalRecord } from "../../shared/journal/record.ts";
 import type { TelemetryKind, TelemetryRecord } from "../../shared/telemetry/records.ts";
-import { storeJournalRecords, storeTelemetryRecords } from "../src/ingest/store-records.ts";
 import { getDuckDb } from "../src/store/duckdb.ts";
+import { storeJournalRecords, storeTelemetryRecords } from "../src/store/write-records.ts";
 import { mixerEnv } from "./test-rack.ts";
 
 /** The API token of the workers project's mixer (vitest.config.ts). */

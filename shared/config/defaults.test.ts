@@ -109,6 +109,10 @@ const MIXER_DEFAULTS: Record<string, unknown> = {
   "observability.embedded.rotation.max_age_days": 30,
   "observability.embedded.rotation.max_size_gb": 10,
   "observability.embedded.rotation.check_interval": "1h",
+  // Ours: compaction of each partition's flush objects.
+  "observability.embedded.compaction.enabled": true,
+  "observability.embedded.compaction.check_interval": "1m",
+  "observability.embedded.compaction.min_objects": 32,
   ...OTLP_DEFAULTS,
 };
 

@@ -95,6 +95,12 @@ export const mixerConfigSchema = z.object({
         max_size_gb: int(10, 1, 1_048_576),
         check_interval: duration("1h", "1m"),
       }),
+      // Ours, beyond the reference: merging each partition's flush objects (store/compaction/).
+      compaction: section({
+        enabled: bool(true),
+        check_interval: duration("1m", "10s", "24h"),
+        min_objects: int(32, 2, 1_000),
+      }),
     }),
     otlp: otlpSection,
   }),

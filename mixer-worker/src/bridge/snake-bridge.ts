@@ -19,8 +19,10 @@ import {
   systemUser,
 } from "../../../shared/nats-auth/index.ts";
 import { ensureStreams } from "../../../shared/snake/streams.ts";
+import { partitionOf } from "../../../shared/storage/object-keys.ts";
 import type { BatchKind } from "../../../shared/telemetry/batch.ts";
 import { TELEMETRY_KINDS } from "../../../shared/telemetry/records.ts";
+import { storeCompactor } from "../compactor/compactor-stub.ts";
 import { mixerConfig } from "../config.ts";
 import { type ControlPlane, startControlPlane } from "../control/control-plane.ts";
 import type { MixerEnv } from "../env.ts";
@@ -28,7 +30,6 @@ import { deadLetterSink } from "../ingest/dead-letter.ts";
 import type { IngestRecord } from "../ingest/decode-batch.ts";
 import { KnownRacks } from "../ingest/entity-claims.ts";
 import { IngestPump } from "../ingest/ingest-pump.ts";
-import { storeIngestRecords, storeTelemetryRecords } from "../ingest/store-records.ts";
 import { mixerId } from "../registry/mixer-identity.ts";
 import { natsKeys } from "../registry/nats-keys.ts";
 import { rackNames, revokedNatsUserKeys } from "../registry/racks.ts";
@@ -37,6 +38,7 @@ import { activateStartupScenario } from "../scenarios/startup.ts";
 import { BridgeMetricsSampler } from "../self/bridge-metrics.ts";
 import { consoleLine } from "../self/console-line.ts";
 import { SelfTelemetry, type SelfTelemetryBatch } from "../self/self-telemetry.ts";
+import { storeRecords } from "../store/index.ts";
 import type { BridgeStatus } from "./bridge-status.ts";
 import { PartHealth } from "./part-health.ts";
 
@@ -97,6 +99,8 @@ export class SnakeBridge extends DurableObject<MixerEnv> {
   /** The mixer's own logs and metrics, written as entity `base.name` every {@link SELF_FLUSH_MS}. */
   private self = new SelfTelemetry(() => this.config.logging.level);
   private lastSelfFlushAt = Date.now();
+  /** Partition folders written to since the compactor was last told. */
+  private written = new Set<string>();
   private metricsSampler = new BridgeMetricsSampler();
 
   private get config() {
@@ -156,9 +160,11 @@ export class SnakeBridge extends DurableObject<MixerEnv> {
       ...this.telemetryPump.counters(),
       control: this.control?.stats() ?? null,
     });
-    await this.self.flush({ id: await mixerId(this.env.REGISTRY), name: base.name }, (kind, records) =>
-      this.health.store.watch(
-        storeTelemetryRecords(this.env.TELEMETRY, kind, records, observability.embedded.storage),
+    await this.self.flush({ id: await mixerId(this.env.REGISTRY), name: base.name }, async (kind, records) =>
+      this.wrote(
+        await this.health.store.watch(
+          storeRecords(this.env.TELEMETRY, kind, records, observability.embedded.storage),
+        ),
       ),
     );
   }
@@ -239,6 +245,32 @@ export class SnakeBridge extends DurableObject<MixerEnv> {
     await this.ctx.storage.setAlarm(Date.now() + this.config.ingest.flush_interval);
     if (Date.now() - this.lastSelfFlushAt >= SELF_FLUSH_MS) await this.flushSelfTelemetry();
     await this.retentionIfDue();
+    await this.tellCompactor();
+  }
+
+  /** Notes the partitions a store wrote to, for the compactor. */
+  private wrote<T extends { keys: string[] }>(stored: T): T {
+    for (const key of stored.keys) {
+      const folder = partitionOf(key)?.folder;
+      if (folder) this.written.add(folder);
+    }
+    return stored;
+  }
+
+  /** Hands the compactor the partitions written to since last time (kept for the next alarm if it fails). */
+  private async tellCompactor(): Promise<void> {
+    if (this.written.size === 0) return;
+    const folders = [...this.written];
+    this.written.clear();
+    await storeCompactor(this.env)
+      .noteWritten(folders)
+      .catch((error: unknown) => {
+        for (const folder of folders) this.written.add(folder);
+        this.self.log(
+          "warn",
+          `snake bridge: the compactor did not take the partitions written: ${(error as Error).message}`,
+        );
+      });
   }
 
   /** Applies `[observability.embedded.rotation]` once every `check_interval`. */
@@ -330,8 +362,10 @@ export class SnakeBridge extends DurableObject<MixerEnv> {
   }
 
   private async store(kind: BatchKind, records: IngestRecord[]) {
-    const stored = await this.health.store.watch(
-      storeIngestRecords(this.env.TELEMETRY, kind, records, this.config.observability.embedded.storage),
+    const stored = this.wrote(
+      await this.health.store.watch(
+        storeRecords(this.env.TELEMETRY, kind, records, this.config.observability.embedded.storage),
+      ),
     );
     if (this.env[FAULT_HANG_BEFORE_ACK] === "1") await new Promise(() => {});
     return stored;

@@ -1,8 +1,8 @@
 import type { JetStreamClient } from "@nats-io/jetstream";
 import { headers, type NatsConnection } from "@nats-io/nats-core";
 import { TELEMETRY_DEAD_LETTER } from "../../../shared/fluxmsg/subjects.ts";
+import { deadLetterObjectKey } from "../../../shared/storage/object-keys.ts";
 import { consoleLine } from "../self/console-line.ts";
-import { telemetryFileId } from "../store/index.ts";
 
 /** Room left in a NATS message for our headers. */
 const HEADER_ROOM = 4_096;
@@ -30,8 +30,7 @@ export function deadLetterSink(
     h.set("Fluxrig-Original-Subject", subject);
     let body = data;
     if (data.byteLength + HEADER_ROOM > (nc.info?.max_payload ?? 1_048_576)) {
-      const day = new Date().toISOString().slice(0, 10).replaceAll("-", "/");
-      const key = `deadletter/${day}/${telemetryFileId()}.cbor`;
+      const key = deadLetterObjectKey(Date.now());
       await bucket.put(key, data, { customMetadata: { reason: reason.slice(0, 1_000), subject } });
       h.set("Fluxrig-Dead-Letter-Object", key);
       body = new Uint8Array(0);

@@ -1,8 +1,8 @@
 import type { BatchKind } from "../../../shared/telemetry/batch.ts";
+import { type StoreResult, TelemetryEncodeError } from "../store/index.ts";
 import type { DeadLetter } from "./dead-letter.ts";
 import type { IngestRecord } from "./decode-batch.ts";
 import type { PendingBatch } from "./pending-batches.ts";
-import { type StoreResult, TelemetryEncodeError } from "./store-records.ts";
 
 export interface FlushDeps {
   store: (kind: BatchKind, records: IngestRecord[]) => Promise<StoreResult>;

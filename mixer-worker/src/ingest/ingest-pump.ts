@@ -4,12 +4,12 @@ import type { MixerConfig } from "../../../shared/config/index.ts";
 import { cbor } from "../../../shared/fluxmsg/cbor.ts";
 import type { BatchKind } from "../../../shared/telemetry/batch.ts";
 import { consoleLine } from "../self/console-line.ts";
+import { MAX_ROWS_PER_FILE, type StoreResult } from "../store/index.ts";
 import type { DeadLetter } from "./dead-letter.ts";
 import { decodeTelemetryBatch, type IngestRecord } from "./decode-batch.ts";
 import type { EntityCheck } from "./entity-claims.ts";
 import { flushBatches } from "./flush-batches.ts";
 import { PendingBatches } from "./pending-batches.ts";
-import { MAX_ROWS_PER_FILE, type StoreResult } from "./store-records.ts";
 
 /**
  * Bounds on one flush, for the isolate's 128 MB: a flush holds at most one object's worth of records, and one

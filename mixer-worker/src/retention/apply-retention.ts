@@ -1,6 +1,6 @@
 import type { MixerConfig } from "../../../shared/config/index.ts";
+import { partitionOf, STORED_TREES } from "../../../shared/storage/object-keys.ts";
 import { consoleLine } from "../self/console-line.ts";
-import { partitionSpan } from "./partition-time.ts";
 
 type Rotation = MixerConfig["observability"]["embedded"]["rotation"];
 
@@ -15,6 +15,8 @@ export interface RetentionReport {
 interface StoredObject {
   key: string;
   size: number;
+  /** Its partition folder, and when that partition ends. */
+  folder: string;
   end: number;
 }
 
@@ -23,13 +25,15 @@ const GB = 1_000_000_000;
 
 async function listPartitioned(bucket: R2Bucket): Promise<StoredObject[]> {
   const out: StoredObject[] = [];
-  for (const prefix of ["telemetry/", "messages/"]) {
+  for (const prefix of STORED_TREES) {
     let cursor: string | undefined;
     do {
       const page = await bucket.list({ prefix, ...(cursor ? { cursor } : {}) });
       for (const object of page.objects) {
-        const span = partitionSpan(object.key);
-        if (span) out.push({ key: object.key, size: object.size, end: span.end });
+        const partition = partitionOf(object.key);
+        if (partition) {
+          out.push({ key: object.key, size: object.size, folder: partition.folder, end: partition.span.end });
+        }
       }
       cursor = page.truncated ? page.cursor : undefined;
     } while (cursor);
@@ -40,7 +44,9 @@ async function listPartitioned(bucket: R2Bucket): Promise<StoredObject[]> {
 /**
  * Applies `[observability.embedded.rotation]`: `time` deletes partitions that ended more than `max_age_days`
  * ago, `size` deletes the oldest partitions until the total is under `max_size_gb`, `both` does both.
- * Only keys in the reference's partition layout are considered.
+ * Only keys in the reference's partition layout are considered, and a partition goes whole, whatever its
+ * objects are (flush objects, compacted parts, objects compaction replaced and not yet deleted): a part of
+ * a compacted group left behind alone would stand in for nothing, and its sources would be gone.
  *
  * @example await applyRetention(env.TELEMETRY, config.observability.embedded.rotation, Date.now());
  */
@@ -57,11 +63,20 @@ export async function applyRetention(
   }
   if (rotation.policy === "size" || rotation.policy === "both") {
     let total = objects.filter((o) => !doomed.has(o.key)).reduce((sum, o) => sum + o.size, 0);
+    // Oldest partition first (objects are sorted by its end), each whole.
+    const partitions = new Map<string, StoredObject[]>();
     for (const object of objects) {
+      const partition = partitions.get(object.folder);
+      if (partition) partition.push(object);
+      else partitions.set(object.folder, [object]);
+    }
+    for (const partition of partitions.values()) {
       if (total <= rotation.max_size_gb * GB) break;
-      if (doomed.has(object.key)) continue;
-      doomed.add(object.key);
-      total -= object.size;
+      for (const object of partition) {
+        if (doomed.has(object.key)) continue;
+        doomed.add(object.key);
+        total -= object.size;
+      }
     }
   }
   const keys = [...doomed];

@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import type { FluxAnswer } from "../../../shared/journal/query-results.ts";
 import type { JournalRecord } from "../../../shared/journal/record.ts";
+import { partitionSpan } from "../../../shared/storage/object-keys.ts";
 import type { LogRecord, SpanRecord } from "../../../shared/telemetry/records.ts";
 import {
   apiGet,
@@ -11,7 +12,6 @@ import {
   testUuid,
 } from "../../test-helpers/telemetry-api.ts";
 import { mixerEnv } from "../../test-helpers/test-rack.ts";
-import { partitionSpan } from "../retention/partition-time.ts";
 import { mayHoldFlux } from "../store/object-flux-range.ts";
 import { uuidV7At } from "../store/sample-records.ts";
 

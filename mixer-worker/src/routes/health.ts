@@ -3,6 +3,7 @@ import pkg from "../../../package.json" with { type: "json" };
 import { redactUrls } from "../../../shared/redact/url-credentials.ts";
 import { snakeBridge } from "../bridge/bridge-stub.ts";
 import { healthVerdict } from "../bridge/health-verdict.ts";
+import { storeCompactor } from "../compactor/compactor-stub.ts";
 import type { MixerBindings } from "../env.ts";
 import type { IngestCounters } from "../ingest/ingest-pump.ts";
 import { mixerId } from "../registry/mixer-identity.ts";
@@ -13,7 +14,14 @@ import { mixerId } from "../registry/mixer-identity.ts";
  * while R2 writes fail, `bus` while NATS has been away past a grace period) with its last error.
  */
 export const health = new Hono<MixerBindings>().get("/", async (c) => {
-  const [id, bridge] = await Promise.all([mixerId(c.env.REGISTRY), snakeBridge(c.env).status()]);
+  const [id, bridge, compaction] = await Promise.all([
+    mixerId(c.env.REGISTRY),
+    snakeBridge(c.env).status(),
+    // The compactor's status is for the operator: a compactor that cannot answer must not fail the check.
+    storeCompactor(c.env)
+      .status()
+      .catch((error: unknown) => ({ error: redactUrls(String((error as Error)?.message ?? error)) })),
+  ]);
   const verdict = healthVerdict(bridge, Date.now());
   const redact = (text: string | null) => (text === null ? null : redactUrls(text));
   return c.json(
@@ -37,6 +45,8 @@ export const health = new Hono<MixerBindings>().get("/", async (c) => {
       journal: ingestCounters(bridge.journal),
       // Per lane (enroll, heartbeat): received = processed + shed + queue_depth + in_flight.
       control: bridge.control,
+      // The store's compactor: partitions waiting, and what its last pass did (README "Compaction").
+      compaction,
     },
     verdict.status === "ok" ? 200 : 503,
     { "cache-control": "no-store" },

@@ -5,6 +5,7 @@ import type { MixerBindings } from "../env.ts";
 import { ProblemError } from "../http/problem.ts";
 import { badParameter, parseQuery, pathParam } from "../http/query-params.ts";
 import { openToken, sealToken } from "../http/signed-token.ts";
+import { listStoredFiles } from "../store/index.ts";
 
 const MAX_LIST = 1_000;
 /** R2 refuses longer object names; the pattern is ASCII, so characters are bytes. */
@@ -29,7 +30,9 @@ const listScope = (prefix: string) => JSON.stringify(["files", prefix]);
 
 /**
  * The stored telemetry objects as files: list them by prefix, download one to open in DuckDB or pandas.
- * `GET /api/v1/telemetry/files?prefix=telemetry/logs/2026/` and `GET /api/v1/telemetry/files/<key>`.
+ * `GET /api/v1/telemetry/files?prefix=telemetry/logs/2026/` and `GET /api/v1/telemetry/files/<key>`. The list
+ * shows the objects queries read (after compaction, the compacted objects and not what they replaced); a
+ * page can hold fewer than its limit then, and `next` goes on.
  */
 export const telemetryFiles = new Hono<MixerBindings>()
   .get("/", async (c) => {
@@ -43,14 +46,10 @@ export const telemetryFiles = new Hono<MixerBindings>()
     if (query.cursor !== undefined && !position) {
       throw badParameter({ parameter: "cursor", value: query.cursor, allowed: CURSOR_ALLOWED });
     }
-    const page = await c.env.TELEMETRY.list({
-      prefix,
-      limit: MAX_LIST,
-      ...(position ? { cursor: position.c } : {}),
-    });
+    const page = await listStoredFiles(c.env.TELEMETRY, prefix, position?.c, MAX_LIST);
     return c.json({
-      files: page.objects.map((o) => ({ key: o.key, size: o.size, uploaded: o.uploaded.toISOString() })),
-      next: page.truncated ? await sealToken(c.env, listScope(prefix), { c: page.cursor }) : null,
+      files: page.files.map((o) => ({ key: o.key, size: o.size, uploaded: o.uploaded.toISOString() })),
+      next: page.cursor === undefined ? null : await sealToken(c.env, listScope(prefix), { c: page.cursor }),
     });
   })
   // [\s\S], not ".": a key with an encoded line break must reach the check (400), not miss the route.

@@ -21,7 +21,14 @@ export interface DuckDb {
  * vitest pool gives every test file its own module graph in one isolate, and loading costs seconds each time.
  */
 const ENGINE = Symbol.for("fluxrig.mixer.duckdb");
-const isolate = globalThis as { [ENGINE]?: Promise<DuckDb> };
+const isolate = globalThis as { [ENGINE]?: EngineStart };
+
+/** The isolate's one start of the engine: under way, done, or failed. */
+interface EngineStart {
+  started: Promise<DuckDb>;
+  ready?: DuckDb;
+  failed?: { error: unknown };
+}
 
 /**
  * The isolate's DuckDB (duckdb-wasm 1.28, DuckDB 0.9.1: the last line with Parquet built in), started on
@@ -35,13 +42,32 @@ const isolate = globalThis as { [ENGINE]?: Promise<DuckDb> };
  * db.dropFile("a.parquet");
  * ```
  */
-export function getDuckDb(): Promise<DuckDb> {
-  // A failed start would otherwise be cached, and workerd cancels every request that awaits it as hung.
-  isolate[ENGINE] ??= start().catch((error: unknown) => {
-    isolate[ENGINE] = undefined;
-    throw error;
-  });
-  return isolate[ENGINE];
+export async function getDuckDb(): Promise<DuckDb> {
+  const engine = isolate[ENGINE];
+  if (engine?.ready) return engine.ready;
+  if (!engine) {
+    const starting: EngineStart = {
+      started: start().then(
+        (db) => {
+          starting.ready = db;
+          return db;
+        },
+        (error: unknown) => {
+          // A failed start would otherwise be cached, and workerd cancels every request that awaits it as hung.
+          if (isolate[ENGINE] === starting) isolate[ENGINE] = undefined;
+          starting.failed = { error };
+          throw error;
+        },
+      ),
+    };
+    isolate[ENGINE] = starting;
+    return starting.started;
+  }
+  // Another context is starting it (a Durable Object shares the isolate with requests): a promise settled
+  // there would leave this one unable to do any I/O after it, so wait on this context's own timers.
+  while (!engine.ready && !engine.failed) await new Promise((resolve) => setTimeout(resolve, 25));
+  if (engine.ready) return engine.ready;
+  throw engine.failed?.error;
 }
 
 async function start(): Promise<DuckDb> {

@@ -1,36 +1,17 @@
 /**
- * The mixer's storage engine behind one face: DuckDB in the isolate, the stored files' schema, the writer
- * and the object layout. Routes and the bridge import from here only, so the engine can change alone.
+ * The mixer's storage behind one face of operations: store these records (ingest), answer this query (the
+ * routes), compact this partition (the compactor), list the stored files. DuckDB, the Parquet writer and
+ * which objects a reader reads stay inside, so the engine can change alone; the object-key layout is
+ * shared/storage/object-keys.ts's alone (retention, dead letters and the bridge's notes to the compactor read
+ * keys through it too).
  */
-export { type DuckDb, type DuckDbRow, getDuckDb } from "./duckdb.ts";
+export {
+  type CompactionSettings,
+  compactPartition,
+  type PartitionCompaction,
+  partitionFolders,
+} from "./compaction/compact-partition.ts";
 export type { IsolateMemoryReport } from "./isolate-memory.ts";
-export { fluxRangeMetadata } from "./object-flux-range.ts";
-export { timeRangeMetadata } from "./object-time-range.ts";
-export {
-  type ColumnType,
-  MESSAGE_COLUMNS,
-  type StoredColumn,
-  TELEMETRY_COLUMNS,
-} from "./parquet-schema.ts";
-export {
-  type TelemetryCompression,
-  type TelemetryFileOptions,
-  type TelemetryFormat,
-  writeRecordsFile,
-  writeTelemetryFile,
-} from "./parquet-writer.ts";
-export {
-  groupByPartition,
-  groupBySpec,
-  messagesObjectKey,
-  messagesRoot,
-  type ObjectKeyOptions,
-  type PartitionBy,
-  partitionStart,
-  telemetryFileId,
-  telemetryObjectKey,
-  telemetryRoot,
-} from "./partition-path.ts";
 export {
   type AdmittedQuery,
   admitQuery,
@@ -45,3 +26,10 @@ export {
   queryTraces,
   type StoredPage,
 } from "./query/index.ts";
+export { listStoredFiles, type StoredFilesPage } from "./stored-files.ts";
+export {
+  MAX_ROWS_PER_FILE,
+  type StoreResult,
+  storeRecords,
+  TelemetryEncodeError,
+} from "./write-records.ts";

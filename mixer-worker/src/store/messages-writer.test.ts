@@ -1,10 +1,10 @@
 import { env } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { MixerEnv } from "../env.ts";
-import { storeJournalRecords } from "../ingest/store-records.ts";
 import { type DuckDb, getDuckDb } from "./duckdb.ts";
 import { MESSAGE_COLUMNS } from "./parquet-schema.ts";
 import { SAMPLE_JOURNAL_RECORDS } from "./sample-records.ts";
+import { storeJournalRecords } from "./write-records.ts";
 
 const bucket = (env as unknown as MixerEnv).TELEMETRY;
 let db: DuckDb;

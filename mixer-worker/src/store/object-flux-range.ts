@@ -20,6 +20,16 @@ export function fluxRangeMetadata(records: readonly { flux_id?: string | null }[
     if (min === undefined || id < min) min = id;
     if (max === undefined || id > max) max = id;
   }
+  return fluxRangeFields(min, max);
+}
+
+/**
+ * The custom metadata of a flux id range (lowest and highest canonical lower-case text; none for an object
+ * that holds no flux).
+ *
+ * @example fluxRangeFields(undefined, undefined) // { flux_ids: "0" }
+ */
+export function fluxRangeFields(min: string | undefined, max: string | undefined): Record<string, string> {
   return min === undefined || max === undefined ? { flux_ids: "0" } : { flux_min: min, flux_max: max };
 }
 

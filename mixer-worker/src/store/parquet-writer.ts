@@ -105,27 +105,83 @@ export function planParquetWrite(
   const csv = toCsv(columns, records);
   const staged = columns.map((column) => `'${column.name}': '${stagedType(column)}'`).join(", ");
   const select = columns.map(selectExpression).join(", ");
-  const json = columns.filter((column) => column.type === "JSON").map((column) => column.name);
   return {
     csv: csv.bytes,
     copySql: (csvPath, parquetPath) =>
-      `COPY (SELECT ${select} FROM read_csv('${csvPath}', columns = {${staged}}, ${csvDialect(csv)})) ` +
-      `TO '${parquetPath}' (FORMAT parquet, COMPRESSION ${PARQUET_CODEC[compression]})`,
-    finish: (parquet) => annotateJsonColumns(parquet, json),
+      parquetCopySql(
+        `SELECT ${select} FROM read_csv('${csvPath}', columns = {${staged}}, ${csvDialect(csv)})`,
+        parquetPath,
+        { compression },
+      ),
+    finish: (parquet) => finishParquet(columns, parquet),
   };
 }
 
-function runParquetWrite(db: DuckDb, plan: ParquetWritePlan): Uint8Array {
-  const name = `telemetry-${++scratchFiles}`;
-  db.registerBuffer(`${name}.csv`, plan.csv);
+/**
+ * The `COPY` that writes the rows of `select` as a stored Parquet file: the storage's codec, and row groups of
+ * `rowGroupRows` rows when given (DuckDB's default, 122,880, otherwise).
+ *
+ * @example db.query(parquetCopySql("SELECT * FROM t ORDER BY ts", "out.parquet", { compression: "zstd" }));
+ */
+export function parquetCopySql(
+  select: string,
+  parquetPath: string,
+  options: { compression: TelemetryCompression; rowGroupRows?: number },
+): string {
+  const rowGroups = options.rowGroupRows === undefined ? "" : `, ROW_GROUP_SIZE ${options.rowGroupRows}`;
+  return `COPY (${select}) TO '${parquetPath}' (FORMAT parquet, COMPRESSION ${PARQUET_CODEC[options.compression]}${rowGroups})`;
+}
+
+/** Turns the bytes DuckDB wrote for `columns` into the stored file (JSON columns annotated). */
+const finishParquet = (columns: readonly StoredColumn[], parquet: Uint8Array): Uint8Array =>
+  annotateJsonColumns(
+    parquet,
+    columns.filter((column) => column.type === "JSON").map((column) => column.name),
+  );
+
+/**
+ * Runs a COPY that `copySql` makes for a scratch Parquet file and returns the stored file: the writer's one
+ * way out of the engine, for ingest's flushes and compaction's merged objects alike.
+ *
+ * @example const bytes = writeParquetFrom(db, TELEMETRY_COLUMNS.logs, (path) => parquetCopySql(select, path, storage));
+ */
+export function writeParquetFrom(
+  db: DuckDb,
+  columns: readonly StoredColumn[],
+  copySql: (parquetPath: string) => string,
+): Uint8Array {
+  return finishParquet(columns, copyOut(db, copySql));
+}
+
+function copyOut(db: DuckDb, copySql: (parquetPath: string) => string): Uint8Array {
+  const name = `telemetry-${++scratchFiles}.parquet`;
   // An unregistered COPY target works too, but duckdb-wasm then warns "Buffering missing file" on every write.
-  db.registerBuffer(`${name}.parquet`, new Uint8Array(0));
+  db.registerBuffer(name, new Uint8Array(0));
   try {
-    db.query(plan.copySql(`${name}.csv`, `${name}.parquet`));
-    return plan.finish(db.copyFileToBuffer(`${name}.parquet`));
+    db.query(copySql(name));
+    return db.copyFileToBuffer(name);
   } finally {
-    db.dropFile(`${name}.csv`);
-    db.dropFile(`${name}.parquet`);
+    db.dropFile(name);
+  }
+}
+
+/**
+ * The SQL expression that reads stored column `column` of a Parquet file written by this writer (or by an
+ * older one, or natively) back as the type it is stored with, for a copy that must keep the schema.
+ *
+ * @example storedColumnSql({ name: "level", type: ["debug", "info"] }) // `CAST("level" AS ENUM('debug', 'info')) AS "level"`
+ */
+export function storedColumnSql(column: StoredColumn): string {
+  return `CAST("${column.name}" AS ${duckDbType(column.type)}) AS "${column.name}"`;
+}
+
+function runParquetWrite(db: DuckDb, plan: ParquetWritePlan): Uint8Array {
+  const csvName = `telemetry-${++scratchFiles}.csv`;
+  db.registerBuffer(csvName, plan.csv);
+  try {
+    return plan.finish(copyOut(db, (parquetPath) => plan.copySql(csvName, parquetPath)));
+  } finally {
+    db.dropFile(csvName);
   }
 }
 

@@ -3,8 +3,8 @@ import { dirname, join, resolve } from "node:path";
 import { clearTimeout, setTimeout } from "node:timers";
 import { parquetWriteBuffer } from "hyparquet-writer";
 import type { JournalRecord } from "../../../shared/journal/record.ts";
+import { groupByPartition, groupBySpec, messagesObjectKey } from "../../../shared/storage/object-keys.ts";
 import { type ColumnType, MESSAGE_COLUMNS } from "../../../shared/storage/parquet-schema.ts";
-import { groupByPartition, groupBySpec, messagesObjectKey } from "../../../shared/storage/partition-path.ts";
 import { writeDurably } from "../fs/write-durably.ts";
 
 export interface LocalMessagesOptions {

@@ -1,7 +1,7 @@
 import { FLUX_LOOKUP } from "../../../../shared/journal/query-params.ts";
 import type { FluxAnswer } from "../../../../shared/journal/query-results.ts";
+import { telemetryRoot } from "../../../../shared/storage/object-keys.ts";
 import { QUERY_LIMITS, type TimeWindow } from "../../../../shared/telemetry/query-params.ts";
-import { telemetryRoot } from "../partition-path.ts";
 import { appliedWindow, scanAnswer } from "./answer.ts";
 import { LOG_SELECT, type LogRow, logEntry } from "./logs.ts";
 import { matchingRows } from "./matching-rows.ts";

@@ -1,7 +1,7 @@
+import { telemetryRoot } from "../../../../shared/storage/object-keys.ts";
 import type { LogsQuery, TimeWindow } from "../../../../shared/telemetry/query-params.ts";
 import type { LogEntry, LogsAnswer } from "../../../../shared/telemetry/query-results.ts";
 import { LOG_RECORD_LEVELS } from "../../../../shared/telemetry/records.ts";
-import { telemetryRoot } from "../partition-path.ts";
 import { iso, jsonObject } from "./answer.ts";
 import {
   type ListedRow,

@@ -1,7 +1,8 @@
 import type { MessagesQuery } from "../../../../shared/journal/query-params.ts";
 import type { MessageEntry, MessagesAnswer } from "../../../../shared/journal/query-results.ts";
+import { messagesRoot, SPEC_ROOTS_PREFIX } from "../../../../shared/storage/object-keys.ts";
 import type { TimeWindow } from "../../../../shared/telemetry/query-params.ts";
-import { messagesRoot } from "../partition-path.ts";
+import { listPages } from "../list-pages.ts";
 import { iso, jsonObject } from "./answer.ts";
 import {
   type ListedRow,
@@ -12,8 +13,6 @@ import {
 } from "./newest-page.ts";
 import { jsonMemberTextPattern, sqlString } from "./sql.ts";
 
-/** The folder of every spec's messages; each spec is one folder below it. */
-const SPEC_FOLDERS = "messages/fluxSpec/";
 /**
  * Spec folders one request reads without `spec`: each adds a list call per day of the window, and Workers
  * cap subrequests per request.
@@ -42,7 +41,7 @@ const COLUMNS = [
   "promoted::VARCHAR AS promoted",
   "record_id::VARCHAR AS record_id",
   // The registered name ends with the object's key (see scanWindow's `filename`).
-  `regexp_extract(filename, ${sqlString(`/${SPEC_FOLDERS}([^/]+)/`)}, 1) AS spec`,
+  `regexp_extract(filename, ${sqlString(`/${SPEC_ROOTS_PREFIX}([^/]+)/`)}, 1) AS spec`,
 ];
 
 /**
@@ -79,15 +78,12 @@ export async function messageRoots(
 ): Promise<{ roots: string[]; more: boolean }> {
   if (spec !== undefined) return { roots: [messagesRoot(spec)], more: false };
   const roots = [messagesRoot(null)];
-  let cursor: string | undefined;
-  do {
-    const page = await bucket.list({ prefix: SPEC_FOLDERS, delimiter: "/", ...(cursor ? { cursor } : {}) });
+  for await (const page of listPages(bucket, { prefix: SPEC_ROOTS_PREFIX, delimiter: "/" })) {
     for (const prefix of page.delimitedPrefixes) {
       if (roots.length > MAX_SPEC_FOLDERS) return { roots, more: true };
       roots.push(prefix.slice(0, -1));
     }
-    cursor = page.truncated ? page.cursor : undefined;
-  } while (cursor);
+  }
   return { roots, more: false };
 }
 

@@ -1,6 +1,6 @@
+import { telemetryRoot } from "../../../../shared/storage/object-keys.ts";
 import type { MetricsQuery, TimeWindow } from "../../../../shared/telemetry/query-params.ts";
 import type { MetricsAnswer } from "../../../../shared/telemetry/query-results.ts";
-import { telemetryRoot } from "../partition-path.ts";
 import { appliedWindow, iso, scanAnswer } from "./answer.ts";
 import { MetricSeriesSet, type PartialPoint } from "./metric-series.ts";
 import { type RunSql, scanWindow } from "./scan.ts";

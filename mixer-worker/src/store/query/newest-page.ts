@@ -1,3 +1,4 @@
+import { STORED_AS_PATTERN } from "../../../../shared/storage/object-keys.ts";
 import type { TimeWindow } from "../../../../shared/telemetry/query-params.ts";
 import type { PageAnswer } from "../../../../shared/telemetry/query-results.ts";
 import { appliedWindow, scanAnswer } from "./answer.ts";
@@ -59,11 +60,12 @@ const windowOf = ({ cursor, window }: PageSelection): TimeWindow =>
   cursor ? { since: cursor.since, until: cursor.until } : window;
 
 /**
- * Which write stored a row: the ULID of its object's key (`logs_<ULID>.parquet`), which sorts by write time.
- * Copies of one record id keep the first stored: a copy republished later with another time (a forgery, or
- * a replay) never replaces the record first written.
+ * Which write stored a row: the ULID of its object's key (`logs_<ULID>.parquet`; a compacted object's first
+ * source), which sorts by write time. Copies of one record id keep the first stored: a copy republished
+ * later with another time (a forgery, or a replay) never replaces the record first written. Compaction keeps
+ * the same copy (store/compaction/merge.ts).
  */
-const STORED_AS = `regexp_extract(filename, '_([0-9A-HJKMNP-TV-Z]{26})\\.[a-z]+$', 1) AS stored_as`;
+const STORED_AS = `regexp_extract(filename, ${sqlString(STORED_AS_PATTERN)}, 1) AS stored_as`;
 
 /** A row as a batch gives it, with the write that stored it. */
 type StoredRow<Row> = Row & { stored_as: string };

@@ -1,3 +1,4 @@
+import { telemetryRoot } from "../../../../shared/storage/object-keys.ts";
 import {
   QUERY_LIMITS,
   type TimeWindow,
@@ -10,7 +11,6 @@ import type {
   TracesAnswer,
 } from "../../../../shared/telemetry/query-results.ts";
 import type { SpanRecord } from "../../../../shared/telemetry/records.ts";
-import { telemetryRoot } from "../partition-path.ts";
 import { appliedWindow, iso, jsonObject, scanAnswer } from "./answer.ts";
 import { matchingRows } from "./matching-rows.ts";
 import {

@@ -1,8 +1,9 @@
+import { partitionFolder, partitionSpan, partitionStart } from "../../../../shared/storage/object-keys.ts";
 import type { TimeWindow } from "../../../../shared/telemetry/query-params.ts";
-import { partitionSpan } from "../../retention/partition-time.ts";
+import { listPages } from "../list-pages.ts";
+import { sortOutObjects } from "../live-objects.ts";
 import { mayHoldFlux } from "../object-flux-range.ts";
 import { objectTimeRange } from "../object-time-range.ts";
-import { partitionFolder, partitionStart } from "../partition-path.ts";
 
 /** A stored object that may hold rows of the window, with the newest and oldest time it can hold. */
 export interface StoredObject {
@@ -29,7 +30,9 @@ type Entry = { newest: number } & (
  * `messages/fluxSpec/visa-v1`) that overlap a window, newest first across all of them, found by listing only
  * the partition folders the window covers (`{root}/YYYY/MM/DD/` with a delimiter, then the hour folders
  * under it that overlap), lazily: a folder is listed only when its turn comes, so a query that stops early
- * lists little. Day-partitioned objects (no `HH/`) and hour-partitioned ones mix correctly.
+ * lists little. Day-partitioned objects (no `HH/`) and hour-partitioned ones mix correctly. Of a folder's
+ * objects only the live ones are returned: a compacted group once all its parts are stored, else the
+ * objects it replaces (see sortOutObjects), so every record is read from one of them, across any swap.
  *
  * @example
  * const objects = new WindowObjects(env.TELEMETRY, ["telemetry/logs"], { since, until });
@@ -75,16 +78,15 @@ export class WindowObjects {
   }
 
   private async list(folder: string, day: boolean): Promise<void> {
-    let cursor: string | undefined;
-    do {
-      const page = await this.bucket.list({
-        prefix: folder,
-        delimiter: "/",
-        include: ["customMetadata"],
-        ...(cursor ? { cursor } : {}),
-      });
+    // The whole folder first: whether a compacted group stands in is known only with all its parts in view.
+    const objects: R2Object[] = [];
+    for await (const page of listPages(this.bucket, {
+      prefix: folder,
+      delimiter: "/",
+      include: ["customMetadata"],
+    })) {
       this.listCalls++;
-      for (const object of page.objects) this.add(object);
+      objects.push(...page.objects);
       if (day) {
         for (const prefix of page.delimitedPrefixes) {
           const span = partitionSpan(prefix);
@@ -93,8 +95,8 @@ export class WindowObjects {
           }
         }
       }
-      cursor = page.truncated ? page.cursor : undefined;
-    } while (cursor);
+    }
+    for (const object of sortOutObjects(objects).live) this.add(object);
   }
 
   private add(object: R2Object): void {

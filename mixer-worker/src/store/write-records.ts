@@ -1,25 +1,31 @@
 import type { MixerConfig } from "../../../shared/config/index.ts";
 import { JOURNAL_KIND, type JournalRecord } from "../../../shared/journal/record.ts";
-import type { BatchKind } from "../../../shared/telemetry/batch.ts";
-import type { TelemetryKind, TelemetryRecord } from "../../../shared/telemetry/records.ts";
 import {
-  fluxRangeMetadata,
   groupByPartition,
   groupBySpec,
-  MESSAGE_COLUMNS,
   messagesObjectKey,
-  type StoredColumn,
-  TELEMETRY_COLUMNS,
+  newFileId,
   telemetryObjectKey,
-  timeRangeMetadata,
-  writeRecordsFile,
-} from "../store/index.ts";
-import type { IngestRecord } from "./decode-batch.ts";
+} from "../../../shared/storage/object-keys.ts";
+import type { BatchKind } from "../../../shared/telemetry/batch.ts";
+import type { TelemetryKind, TelemetryRecord } from "../../../shared/telemetry/records.ts";
+import { fluxRangeMetadata } from "./object-flux-range.ts";
+import { timeRangeMetadata } from "./object-time-range.ts";
+import { MESSAGE_COLUMNS, type StoredColumn, TELEMETRY_COLUMNS } from "./parquet-schema.ts";
+import { writeRecordsFile } from "./parquet-writer.ts";
 
 type Storage = MixerConfig["observability"]["embedded"]["storage"];
 
 /** One object holds at most this many rows: the writer stages them in a wasm heap that never shrinks. */
 export const MAX_ROWS_PER_FILE = 50_000;
+
+/**
+ * Every flush object is in R2 within this long of the time its ULID names, or its write counts as failed
+ * (the records are not acked, and come again under a new ULID). The compactor relies on it: it takes only
+ * objects whose ULID is older than this, so that every object that will ever have a ULID in a range it
+ * replaces was already listed (see compaction/plan.ts).
+ */
+export const WRITE_SETTLE_MS = 60_000;
 
 /**
  * The records themselves could not be written (a value the file format cannot hold). Unlike a failed R2
@@ -39,15 +45,15 @@ export interface StoreResult {
 }
 
 /**
- * Writes one flush of records of one batch kind where that kind lives: journal records under `messages/`,
- * telemetry under `telemetry/<kind>/`.
+ * Stores one flush of records of one batch kind where that kind lives: journal records under `messages/`,
+ * telemetry under `telemetry/<kind>/`; one new object per partition (and spec) the records fall in.
  *
- * @example await storeIngestRecords(env.TELEMETRY, decoded.kind, decoded.records, storage);
+ * @example await storeRecords(env.TELEMETRY, decoded.kind, decoded.records, storage);
  */
-export function storeIngestRecords(
+export function storeRecords(
   bucket: R2Bucket,
   kind: BatchKind,
-  records: IngestRecord[],
+  records: readonly (TelemetryRecord | JournalRecord)[],
   storage: Storage,
 ): Promise<StoreResult> {
   return kind === JOURNAL_KIND
@@ -65,14 +71,15 @@ export function storeIngestRecords(
 export async function storeTelemetryRecords(
   bucket: R2Bucket,
   kind: TelemetryKind,
-  records: TelemetryRecord[],
+  records: readonly TelemetryRecord[],
   storage: Storage,
 ): Promise<StoreResult> {
   const result = emptyResult();
   await storePartitioned(bucket, records, storage, result, {
     what: kind,
     columns: TELEMETRY_COLUMNS[kind],
-    key: (start) => telemetryObjectKey(kind, start, { partitionBy: storage.partition_by, ...storage }),
+    key: (start, fileId) =>
+      telemetryObjectKey(kind, start, { partitionBy: storage.partition_by, ...storage, fileId }),
   });
   return result;
 }
@@ -85,7 +92,7 @@ export async function storeTelemetryRecords(
  */
 export async function storeJournalRecords(
   bucket: R2Bucket,
-  records: JournalRecord[],
+  records: readonly JournalRecord[],
   storage: Storage,
 ): Promise<StoreResult> {
   const result = emptyResult();
@@ -93,7 +100,8 @@ export async function storeJournalRecords(
     await storePartitioned(bucket, group, storage, result, {
       what: spec === null ? "generic messages" : `${spec} messages`,
       columns: MESSAGE_COLUMNS,
-      key: (start) => messagesObjectKey(spec, start, { partitionBy: storage.partition_by, ...storage }),
+      key: (start, fileId) =>
+        messagesObjectKey(spec, start, { partitionBy: storage.partition_by, ...storage, fileId }),
     });
   }
   return result;
@@ -105,8 +113,8 @@ interface Layout {
   /** Names the records in errors. */
   what: string;
   columns: readonly StoredColumn[];
-  /** A new object key in the partition starting at `start`. */
-  key(start: number): string;
+  /** The object key of `fileId` in the partition starting at `start`. */
+  key(start: number, fileId: string): string;
 }
 
 async function storePartitioned(
@@ -119,7 +127,6 @@ async function storePartitioned(
   for (const [start, partition] of groupByPartition(records, storage.partition_by)) {
     for (let from = 0; from < partition.length; from += MAX_ROWS_PER_FILE) {
       const group = partition.slice(from, from + MAX_ROWS_PER_FILE);
-      const key = layout.key(start);
       const t0 = performance.now();
       const bytes = await writeRecordsFile(layout.what, layout.columns, group, storage).catch(
         (error: Error) => {
@@ -129,6 +136,9 @@ async function storePartitioned(
         },
       );
       const t1 = performance.now();
+      // Named once encoded, just before the put, so that the ULID's time is close to when R2 has it.
+      const named = Date.now();
+      const key = layout.key(start, newFileId(named));
       await bucket.put(key, bytes, {
         customMetadata: {
           records: String(group.length),
@@ -136,6 +146,13 @@ async function storePartitioned(
           ...fluxRangeMetadata(group),
         },
       });
+      if (Date.now() - named > WRITE_SETTLE_MS) {
+        // A compaction pass may have listed the partition without it while taking later ULIDs: the object
+        // could then be hidden behind its output. Failing the write makes the records come again, anew.
+        throw new Error(
+          `R2 took ${Date.now() - named} ms to store ${key}, more than the ${WRITE_SETTLE_MS} ms a write may take; written again`,
+        );
+      }
       result.encodeMs += t1 - t0;
       result.putMs += performance.now() - t1;
       result.bytes += bytes.byteLength;
