@@ -1,5 +1,5 @@
 import { Hono } from "hono";
-import { z } from "zod";
+import * as z from "zod";
 import { QUERY_LIMITS, windowFields } from "../../../shared/telemetry/query-params.ts";
 import { storeCompactor } from "../compactor/compactor-stub.ts";
 import { mixerConfig } from "../config.ts";
