@@ -33,6 +33,9 @@ const CASES: [string, string, string][] = [
     "4:3 (yaml): Flow map in block collection must be sufficiently indented",
   ],
   ["duplicate YAML key", edit({ 4: "  a: {name: other}" }), "4:3 (yaml): Map keys must be unique"],
+  // `yaml` parses an alias without its anchor and throws only when resolving it (the API answered 500).
+  ["alias without its anchor", edit({ 3: "  a: *nowhere" }), "3:6 (yaml): Unresolved alias"],
+  ["an alias alone", "*\u0000", "1:1 (yaml): Unresolved alias"],
   ["not a map", "- just\n- a list\n", "1:1 (document): expected a map"],
   ["unknown section", edit({}, ["wirez: []"]), '12:1 wirez: unknown section "wirez" (did you mean "wires"?)'],
   ["missing meta", edit({ 1: "# no meta" }), "2:1 meta: missing (expected a map)"],

@@ -11,10 +11,13 @@ export class YamlSource {
   readonly #doc: ReturnType<typeof parseDocument>;
   readonly #lines = new LineCounter();
 
+  readonly #text: string;
+
   constructor(
     readonly file: string,
     text: string,
   ) {
+    this.#text = text;
     this.#doc = parseDocument(text, { lineCounter: this.#lines, prettyErrors: true, uniqueKeys: true });
     this.problems = this.#doc.errors.map((error) => {
       const at = error.linePos?.[0] ?? { line: 1, col: 1 };
@@ -26,7 +29,23 @@ export class YamlSource {
         message: (error.message.split("\n")[0] as string).replace(/ at line \d+, column \d+:?$/, ""),
       };
     });
-    this.value = this.problems.length === 0 ? this.#doc.toJS({ maxAliasCount: 100 }) : undefined;
+    this.value = this.problems.length === 0 ? this.#toJS() : undefined;
+  }
+
+  /**
+   * The document as plain values. `yaml` parses an alias without its anchor (`a: *b`) and throws only when
+   * it resolves it: that is a problem of the file, at the alias, not an error of the reader.
+   */
+  #toJS(): unknown {
+    try {
+      return this.#doc.toJS({ maxAliasCount: 100 });
+    } catch (error) {
+      const alias = /alias.*?: (.*)$/s.exec((error as Error).message)?.[1]?.trim();
+      const at = alias === undefined ? -1 : this.#text.indexOf(`*${alias}`);
+      const { line, col } = this.#lines.linePos(Math.max(at, 0));
+      this.problems.push({ file: this.file, line, col, path: "(yaml)", message: (error as Error).message });
+      return undefined;
+    }
   }
 
   /**
