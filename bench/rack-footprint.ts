@@ -24,7 +24,7 @@ import { loadConfig, mixerConfigSchema, rackConfigSchema } from "../shared/confi
 import { ensureStreams } from "../shared/snake/streams.ts";
 import { startNatsServer } from "../test/helpers/nats-server.ts";
 import { startBin } from "../test/helpers/run-bin.ts";
-import { fluxrigCli, startTestMixer } from "../test/helpers/test-mixer.ts";
+import { busEnv, fluxrigCli, startTestMixer } from "../test/helpers/test-mixer.ts";
 
 const { values: args } = parseArgs({
   options: {
@@ -89,6 +89,7 @@ async function agentFootprint(dir: string): Promise<void> {
       FLUXRIG_BASE_STATE_DIR: join(dir, "state"),
       FLUXRIG_SNAKE_URL: mixer.natsUrl,
       FLUXRIG_RACK_BOOTSTRAP_TOKEN: mixer.bootstrapToken,
+      ...busEnv(mixer),
     },
   });
   try {

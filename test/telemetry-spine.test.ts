@@ -3,7 +3,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { jetstream } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/nats-core";
-import { connect } from "@nats-io/transport-node";
 import { uuidv7 } from "uuidv7";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTelemetry } from "../rack-agent/src/telemetry/index.ts";
@@ -88,7 +87,7 @@ describe("telemetry spine: rack client → nats-server → mixer in workerd → 
       // A ${VAR} must reach the Worker too, not only `config show`.
       toml: '[observability.otlp]\nheaders = { "x-team" = "${OTEL_TEAM}", "api-key" = "${OTEL_API_KEY}" }\n',
     });
-    nc = await connect({ servers: mixer.natsUrl });
+    nc = await mixer.connectBus();
   }, 180_000);
 
   afterAll(async () => {
@@ -317,8 +316,12 @@ describe("telemetry spine: rack client → nats-server → mixer in workerd → 
       "fluxrig",
       ["emit", "logs", "--count", "500", "--entity", "rack-emit", "--snake-url", mixer.natsUrl],
       {
-        // Under the 64 KiB this mixer accepts per message.
-        env: { FLUXRIG_BASE_STATE_DIR: join(dir, "emit-state"), FLUXRIG_RACK_MAX_PAYLOAD_SIZE: "32KiB" },
+        // Under the 64 KiB this mixer accepts per message; the local mixer's store holds emit.creds.
+        env: {
+          FLUXRIG_BASE_STATE_DIR: join(dir, "emit-state"),
+          FLUXRIG_RACK_MAX_PAYLOAD_SIZE: "32KiB",
+          FLUXRIG_STORE_DIR: mixer.storeDir,
+        },
         timeoutMs: 60_000,
       },
     );

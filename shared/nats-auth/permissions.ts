@@ -4,6 +4,7 @@ import {
   ENROLL_SUBJECT,
   FLUX_MSG_PREFIX,
   heartbeatSubject,
+  JOURNAL_PREFIX,
   journalSubject,
   passportSubject,
   scenarioSubject,
@@ -95,6 +96,17 @@ export function rackStandbyPermissions(scope: Pick<RackBusScope, "rackId">): Per
 }
 
 /** The enrollment user's: request `flux.ctl.enroll` and read the answer, nothing else. */
+/**
+ * What `fluxrig emit` may do on a local mixer's bus: publish telemetry and journal records under any entity
+ * name (the ingest still checks that a record's entity is the one its subject names) and read the acks.
+ */
+export function emitPermissions(): Permissions {
+  return {
+    pub: { allow: [`${TELEMETRY_PREFIX}.>`, `${JOURNAL_PREFIX}.>`] },
+    sub: { allow: ["_INBOX.>"] },
+  };
+}
+
 export function enrollmentPermissions(): Permissions {
   return {
     pub: { allow: [ENROLL_SUBJECT] },
