@@ -25,6 +25,8 @@ export default defineConfig({
         test: {
           name: "unit",
           include: ["shared/**/*.test.ts", "rack-agent/**/*.test.ts", "scripts/**/*.test.ts"],
+          // The `fluxrig` the tests run, built once per run (test/helpers/rack-bin.ts).
+          globalSetup: ["./test/helpers/rack-bin.ts"],
           // Tests that run the binaries several times: each start (tsx) took ~10 s at load 25 on 2 cores.
           testTimeout: 60_000,
           hookTimeout: 60_000,
@@ -36,7 +38,7 @@ export default defineConfig({
         test: {
           name: "e2e",
           include: ["test/**/*.test.ts"],
-          globalSetup: ["./test/helpers/registry-template.ts"],
+          globalSetup: ["./test/helpers/registry-template.ts", "./test/helpers/rack-bin.ts"],
           testTimeout: 60_000,
           hookTimeout: 120_000,
           // Two at a time failed at load 23: two wrangler dev starts side by side missed the 90 s ready wait.

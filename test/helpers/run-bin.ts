@@ -3,6 +3,21 @@ import { fileURLToPath } from "node:url";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
+/** Where a run's global setup (rack-bin.ts) left the `fluxrig` binary it built. */
+export const RACK_BIN_ENV = "TEST_FLUXRIG_RACK_BIN";
+
+/** `fluxrig` as a checkout runs it: the sources through tsx (`npx fluxrig`). */
+export const CHECKOUT_FLUXRIG = `${ROOT}bin/fluxrig.js`;
+
+/**
+ * The script a binary runs from: `fluxrig` as the run's global setup built it from the sources (rack-bin.ts),
+ * `fluxrig-mixer` (and `fluxrig` outside such a run) from `bin/`, through tsx.
+ */
+function binScript(name: "fluxrig" | "fluxrig-mixer"): string {
+  const built = name === "fluxrig" ? process.env[RACK_BIN_ENV] : undefined;
+  return built ?? `${ROOT}bin/${name}.js`;
+}
+
 /** The environment a binary runs with: this one without any FLUXRIG_* variable, plus `env`. */
 function binEnv(env: Record<string, string> = {}): Record<string, string | undefined> {
   const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("FLUXRIG_")));
@@ -16,8 +31,8 @@ export interface BinResult {
 }
 
 /**
- * Runs one of the project's real binaries (`bin/fluxrig.js`, `bin/fluxrig-mixer.js`, or `script`, e.g. the
- * bundle) as a user would, with a clean FLUXRIG_* environment plus `env`, and a timeout so a hang fails the
+ * Runs one of the project's real binaries (`fluxrig` as built for racks, `bin/fluxrig-mixer.js`, or `script`)
+ * as a user would, with a clean FLUXRIG_* environment plus `env`, and a timeout so a hang fails the
  * test instead of the suite (45 s by default: on a loaded 2-core machine a start via tsx took over 20 s).
  */
 export function runBin(
@@ -28,7 +43,7 @@ export function runBin(
   return new Promise((resolve) => {
     execFile(
       process.execPath,
-      [options.script ?? `${ROOT}bin/${name}.js`, ...args],
+      [options.script ?? binScript(name), ...args],
       {
         cwd: options.cwd ?? ROOT,
         env: binEnv(options.env),
@@ -72,7 +87,7 @@ export function startBin(
   args: string[],
   options: { cwd?: string; env?: Record<string, string>; script?: string } = {},
 ): RunningBin {
-  const child = spawn(process.execPath, [options.script ?? `${ROOT}bin/${name}.js`, ...args], {
+  const child = spawn(process.execPath, [options.script ?? binScript(name), ...args], {
     cwd: options.cwd ?? ROOT,
     env: binEnv(options.env),
     stdio: ["ignore", "pipe", "pipe"],

@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runBin } from "../../../test/helpers/run-bin.ts";
+import { CHECKOUT_FLUXRIG, runBin } from "../../../test/helpers/run-bin.ts";
 
 describe("fluxrig config show (the real binary)", () => {
   let dir: string;
@@ -64,7 +64,8 @@ describe("fluxrig config show (the real binary)", () => {
   });
 
   it("has --help and --version on both binaries", async () => {
-    const help = await runBin("fluxrig", ["--help"]);
+    // From the checkout's bin/, as `npx fluxrig` runs it (the other tests run the rack's build).
+    const help = await runBin("fluxrig", ["--help"], { script: CHECKOUT_FLUXRIG });
     expect(help.code).toBe(0);
     expect(help.stdout).toContain("--level <level>");
     expect(help.stdout).toContain("Precedence: flags > FLUXRIG_* environment > config file > defaults");
