@@ -126,6 +126,8 @@ describe("racks: enrollment, adoption, heartbeats and administration against a r
     expect(later.last_heartbeat?.counters.heartbeats_sent).toBeGreaterThan(
       first.last_heartbeat?.counters.heartbeats_sent ?? 0,
     );
+    // Telemetry flows once it is active: a pending rack's bus credentials allow heartbeats only.
+    await racksCli(["approve", "rack-beat"]);
     const counted = await eventually("heartbeats_sent in the stored metrics", async () => {
       const keys = (await listStored(mixer, "telemetry/metrics/")).map((f) => f.key);
       if (keys.length === 0) return undefined;

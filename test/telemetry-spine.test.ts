@@ -356,6 +356,30 @@ describe("telemetry spine: rack client → nats-server → mixer in workerd → 
     const count = await runBin("fluxrig", ["emit", "logs", "--count", "-3"]);
     expect(count.code).toBe(2);
     expect(count.stderr).toContain('--count takes a whole number above 0, got "-3"');
+
+    // The bus runs in operator mode: without credentials emit is refused, and says what to present.
+    const anonymous = await runBin(
+      "fluxrig",
+      ["emit", "logs", "--count", "5", "--snake-url", mixer.natsUrl],
+      {
+        env: {
+          FLUXRIG_BASE_STATE_DIR: join(dir, "emit-anonymous"),
+          FLUXRIG_STORE_DIR: join(dir, "no-store"),
+        },
+      },
+    );
+    expect(anonymous.code).toBe(1);
+    expect(anonymous.stderr).toMatch(/Authorization Violation.*operator mode/i);
+    const missing = await runBin("fluxrig", [
+      "emit",
+      "logs",
+      "--count",
+      "5",
+      "--creds",
+      join(dir, "nope.creds"),
+    ]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain(`--creds ${join(dir, "nope.creds")}: no such file`);
   });
 
   it("the running mixer and `fluxrig-mixer config show` agree on the effective config", async () => {
