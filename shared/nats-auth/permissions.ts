@@ -62,6 +62,8 @@ export function rackPermissions(scope: RackBusScope): Permissions {
         `${FLUX_MSG_PREFIX}.>`,
         ...jsApi(
           scope.domain,
+          // Account info: nats.js's jetstreamManager() asks it first (checkAPI), and a refused request times out.
+          "INFO",
           `STREAM.INFO.${stream}`,
           `CONSUMER.INFO.${stream}.*`,
           `CONSUMER.CREATE.${stream}.*`,
