@@ -93,7 +93,15 @@ export function rackPermissions(scope: RackBusScope): Permissions {
 export function rackStandbyPermissions(scope: Pick<RackBusScope, "rackId">): Permissions {
   return {
     pub: { allow: [heartbeatSubject(scope.rackId), ENROLL_SUBJECT] },
-    sub: { allow: [`${rackInboxPrefix(scope.rackId)}.>`, passportSubject(scope.rackId)] },
+    // Its scenario subject too, though nothing is sent there until it is active: a subscription the server
+    // refused is closed for good, and the agent subscribes once, before an approval reconnects it as active.
+    sub: {
+      allow: [
+        `${rackInboxPrefix(scope.rackId)}.>`,
+        passportSubject(scope.rackId),
+        scenarioSubject(scope.rackId),
+      ],
+    },
   };
 }
 
