@@ -1,5 +1,6 @@
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
+import { generateNatsKeys } from "./shared/nats-auth/index.ts";
 import { exportPrivateJwk, generateKeyPair, SIGNING_ALGORITHM } from "./shared/passport/index.ts";
 
 /** The API token the mixer has in the workers project (tests present it, or a wrong one). */
@@ -53,6 +54,8 @@ export default defineConfig({
                 FLUXRIG_API_TOKEN: WORKERS_TEST_TOKEN,
                 FLUXRIG_ENROLLMENT_BOOTSTRAP_TOKEN: WORKERS_BOOTSTRAP_TOKEN,
                 MIXER_CLUSTER_KEY: WORKERS_CLUSTER_KEY,
+                // The bus's keys, as snake.auth = "jwt" (the default) needs them: passports carry bus JWTs.
+                MIXER_NATS_KEYS: generateNatsKeys(),
                 TEST_MIGRATIONS: migrations,
                 // The mixer's own telemetry off: tests here count and list what R2 holds, and the bridge's
                 // writes of its own would land among it. health.test.ts turns it on where it looks at it.

@@ -15,7 +15,6 @@
  */
 import { readdir, readFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
-import { connect } from "@nats-io/transport-node";
 import {
   controlFlood,
   controlIdle,
@@ -84,7 +83,7 @@ const mixer = await startTestMixer();
 try {
   const pid = await workerdPid(new URL(mixer.apiUrl).port);
   const monitoring = await natsMonitoringUrl(mixer.storeDir);
-  const nc = await connect({ servers: mixer.natsUrl, name: "control-flood-bench" });
+  const nc = await mixer.connectBus({ name: "control-flood-bench" });
   const messages = controlFlood(MESSAGES);
   const enrollments = messages.filter((m) => m.request).length;
   const kib = messages.reduce((n, m) => n + m.data.byteLength, 0) / 1024;

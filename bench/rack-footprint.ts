@@ -30,7 +30,7 @@ import { loadConfig, mixerConfigSchema, rackConfigSchema } from "../shared/confi
 import { ensureStreams } from "../shared/snake/streams.ts";
 import { startNatsServer } from "../test/helpers/nats-server.ts";
 import { startBin } from "../test/helpers/run-bin.ts";
-import { fluxrigCli, startTestMixer, type TestMixer } from "../test/helpers/test-mixer.ts";
+import { busEnv, fluxrigCli, startTestMixer, type TestMixer } from "../test/helpers/test-mixer.ts";
 
 const { values: args } = parseArgs({
   options: {
@@ -150,6 +150,7 @@ async function rackFootprint(
       FLUXRIG_BASE_STATE_DIR: stateDir,
       FLUXRIG_SNAKE_URL: mixer.natsUrl,
       FLUXRIG_RACK_BOOTSTRAP_TOKEN: mixer.bootstrapToken,
+      ...busEnv(mixer),
     },
   });
   try {

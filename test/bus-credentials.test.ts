@@ -36,7 +36,7 @@ describe("per-rack bus credentials through the whole mixer (snake.auth = jwt)", 
         FLUXRIG_INGEST_FLUSH_INTERVAL: "1s",
       },
     });
-    admin = await connect({ servers: mixer.natsUrl, authenticator: mixer.natsAuthenticator });
+    admin = await mixer.connectBus();
     const sub = admin.subscribe(`${TELEMETRY_PREFIX}.*.${RACK}`);
     void (async () => {
       for await (const _ of sub) seen.push(Date.now());

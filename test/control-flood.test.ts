@@ -1,7 +1,6 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { connect } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import {
   controlFlood,
@@ -13,7 +12,7 @@ import {
   slowConsumers,
 } from "./helpers/control-flood.ts";
 import { type RunningBin, startBin } from "./helpers/run-bin.ts";
-import { eventually, startTestMixer, type TestMixer } from "./helpers/test-mixer.ts";
+import { busEnv, eventually, startTestMixer, type TestMixer } from "./helpers/test-mixer.ts";
 
 describe("the control plane under a flood of heartbeats and enrollments", { timeout: 240_000 }, () => {
   let mixer: TestMixer;
@@ -39,6 +38,7 @@ describe("the control plane under a flood of heartbeats and enrollments", { time
         FLUXRIG_SNAKE_RECONNECT_WAIT: "200ms",
         FLUXRIG_RACK_BOOTSTRAP_TOKEN: mixer.bootstrapToken,
         FLUXRIG_RACK_HEARTBEAT_INTERVAL: "1s",
+        ...busEnv(mixer),
       },
     });
     onTestFinished(async () => {
@@ -49,7 +49,7 @@ describe("the control plane under a flood of heartbeats and enrollments", { time
 
   it("sheds and counts it, stays on the bus answering every /health, and honest racks still enroll and heartbeat", async () => {
     const monitoring = await natsMonitoringUrl(mixer.storeDir);
-    const nc = await connect({ servers: mixer.natsUrl, name: "control-flood-test" });
+    const nc = await mixer.connectBus({ name: "control-flood-test" });
     onTestFinished(() => nc.close());
     const messages = controlFlood(60_000);
     const enrollments = messages.filter((m) => m.request).length;

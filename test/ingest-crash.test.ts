@@ -1,7 +1,6 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { connect } from "@nats-io/transport-node";
 import { uuidv7 } from "uuidv7";
 import { afterAll, expect, it } from "vitest";
 import { createTelemetry } from "../rack-agent/src/telemetry/index.ts";
@@ -21,7 +20,7 @@ it("loses nothing when the mixer dies between the R2 write and the ack", async (
   const env = { FLUXRIG_INGEST_FLUSH_INTERVAL: "1s", FLUXRIG_SNAKE_DURABLE: "true" };
   mixer = await startTestMixer({ env, extraVars: { MIXER_FAULT_HANG_BEFORE_ACK: "1" } });
 
-  const nc = await connect({ servers: mixer.natsUrl });
+  const nc = await mixer.connectBus();
   const telemetry = await createTelemetry({
     nc,
     domain: "flux",

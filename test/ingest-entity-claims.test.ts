@@ -1,6 +1,5 @@
 import { jetstream } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/nats-core";
-import { connect } from "@nats-io/transport-node";
 import { uuidv7 } from "uuidv7";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cbor } from "../shared/fluxmsg/cbor.ts";
@@ -16,7 +15,7 @@ describe("ingest trusts a record only as far as its subject", () => {
     mixer = await startTestMixer({
       env: { FLUXRIG_INGEST_FLUSH_INTERVAL: "1s", FLUXRIG_LOGGING_LEVEL: "warn" },
     });
-    nc = await connect({ servers: mixer.natsUrl });
+    nc = await mixer.connectBus();
   }, 400_000);
 
   afterAll(async () => {

@@ -3,7 +3,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { jetstream } from "@nats-io/jetstream";
-import { connect } from "@nats-io/transport-node";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { readLanePayload } from "../rack-agent/src/flow/lane-frame.ts";
 import { decodeFluxMsg } from "../shared/fluxmsg/codec.ts";
@@ -55,7 +54,7 @@ afterAll(async () => {
 
 /** The flux ids of every message the lane `flux.msg.edge.sink.in` holds (frames decoded as the rack does). */
 async function laneFluxIds(): Promise<Set<string>> {
-  const nc = await connect({ servers: mixer.natsUrl });
+  const nc = await mixer.connectBus();
   try {
     const js = jetstream(nc, { domain: "flux" });
     // One subject as a string: nats-server 2.9 takes no filter_subjects list.

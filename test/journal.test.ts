@@ -1,14 +1,13 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { connect } from "@nats-io/transport-node";
 import { uuidv7 } from "uuidv7";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { createTelemetry } from "../rack-agent/src/telemetry/index.ts";
 import { NATIVE_MESSAGE_COLUMNS, nativeQuery } from "./helpers/native-duckdb.ts";
 import { type RunningBin, startBin } from "./helpers/run-bin.ts";
 import { storedParquetList } from "./helpers/stored-files.ts";
-import { eventually, fluxrigCli, startTestMixer, type TestMixer } from "./helpers/test-mixer.ts";
+import { busEnv, eventually, fluxrigCli, startTestMixer, type TestMixer } from "./helpers/test-mixer.ts";
 
 /**
  * The journal end to end: a real rack process runs generator → journal → log-sink, journal records travel
@@ -64,6 +63,7 @@ it("journals every message the flow handled into messages/generic, through a bus
       FLUXRIG_SNAKE_RECONNECT_WAIT: "250ms",
       FLUXRIG_RACK_BOOTSTRAP_TOKEN: mixer.bootstrapToken,
       FLUXRIG_RACK_HEARTBEAT_INTERVAL: "1s",
+      ...busEnv(mixer),
     },
   });
   await rack.waitFor(/connected to/);
@@ -124,7 +124,7 @@ it("journals every message the flow handled into messages/generic, through a bus
 }, 120_000);
 
 it("stores promoted fields as JSON that native DuckDB reads with ->>, under messages/fluxSpec/<spec>/", async () => {
-  const nc = await connect({ servers: mixer.natsUrl });
+  const nc = await mixer.connectBus();
   const telemetry = await createTelemetry({
     nc,
     domain: "flux",

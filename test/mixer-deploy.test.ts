@@ -160,6 +160,8 @@ describe("deployMixer against an account (wrangler scripted at the network bound
       "FLUXRIG_API_TOKEN",
       "FLUXRIG_ENROLLMENT_BOOTSTRAP_TOKEN",
       "MIXER_CLUSTER_KEY",
+      // snake.auth = "jwt", the default: the bus's operator and signing keys.
+      "MIXER_NATS_KEYS",
     ]);
     const token = (await readFile(join(dir, "keys", "api-token"), "utf8")).trim();
     expect(account.uploaded[0]?.FLUXRIG_API_TOKEN).toBe(token);
@@ -213,7 +215,22 @@ describe("fluxrig-mixer keys init", () => {
       MIXER_CLUSTER_KEY: clusterKey.trim(),
       FLUXRIG_API_TOKEN: apiToken,
       FLUXRIG_ENROLLMENT_BOOTSTRAP_TOKEN: (await readFile(join(keys, "bootstrap-token"), "utf8")).trim(),
+      MIXER_NATS_KEYS: (await readFile(join(keys, "nats.keys"), "utf8")).trim(),
     });
     expect(again.stderr).not.toContain(apiToken);
+  });
+
+  it("writes nats-server's operator-mode lines beside the keys: public JWTs, no seed", async () => {
+    const keys = join(dir, "keys");
+    const init = await runBin("fluxrig-mixer", ["keys", "init", "--dir", keys], { cwd: dir });
+    expect(init.code).toBe(0);
+    const conf = await readFile(join(keys, "nats-operator.conf"), "utf8");
+    expect(init.stdout).toContain(`nats-server: include ${join(keys, "nats-operator.conf")}`);
+    expect(conf).toMatch(/^operator: "ey/m);
+    expect(conf).toMatch(/^resolver: \{ type: full, dir: "resolver"/m);
+    const file = JSON.parse(await readFile(join(keys, "nats.keys"), "utf8")) as Record<string, unknown>;
+    const seeds = Object.values(file).filter((value) => typeof value === "string");
+    expect(seeds).toHaveLength(4);
+    for (const seed of seeds) expect(conf).not.toContain(seed);
   });
 });

@@ -12,7 +12,7 @@ import { TELEMETRY_CONSUMER, TELEMETRY_STREAM } from "../shared/fluxmsg/subjects
 import { freePort } from "./helpers/free-port.ts";
 import { type RunningBin, startBin } from "./helpers/run-bin.ts";
 import { countStoredLogs } from "./helpers/stored-files.ts";
-import { eventually, startTestMixer, type TestMixer } from "./helpers/test-mixer.ts";
+import { eventually, startTestMixer, storeBusAuth, type TestMixer } from "./helpers/test-mixer.ts";
 
 const cleanups: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
@@ -74,7 +74,7 @@ it("Ctrl-C drains the bridge first: 100,000 acknowledged records pending at the 
   await dev.waitFor(/fluxrig mixer is running/, { timeoutMs: 90_000 });
   expect(dev.output).toContain("snake.durable = false keeps the streams in memory");
 
-  const nc = await connect({ servers: natsUrl });
+  const nc = await connect({ servers: natsUrl, ...(await storeBusAuth(env.FLUXRIG_STORE_DIR)) });
   const telemetry = await rackTelemetry(nc, join(dir, "rack"));
   for (let i = 0; i < 100_000; i++) await telemetry.log("info", `payment ${i}`, { i });
   await acknowledgedAll(telemetry);
@@ -104,7 +104,7 @@ it("a nats-server killed under load is restarted, and with durable streams every
   cleanups.push(() => mixer.stop());
   const firstPid = mixer.natsServerPid();
 
-  const nc = await connect({ servers: mixer.natsUrl, maxReconnectAttempts: -1, reconnectTimeWait: 200 });
+  const nc = await mixer.connectBus({ maxReconnectAttempts: -1, reconnectTimeWait: 200 });
   cleanups.push(() => nc.close());
   const telemetry = await rackTelemetry(nc, join(dir, "rack"));
   // About 500 records/s for 6 s, with nats-server killed at 2 s.

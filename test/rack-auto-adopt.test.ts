@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { runBin, startBin } from "./helpers/run-bin.ts";
-import { startTestMixer, type TestMixer } from "./helpers/test-mixer.ts";
+import { busEnv, startTestMixer, type TestMixer } from "./helpers/test-mixer.ts";
 
 let mixer: TestMixer;
 let dir: string;
@@ -26,6 +26,7 @@ it("with enrollment.auto_adopt a new rack is active at once and runs its gears, 
       FLUXRIG_BASE_STATE_DIR: join(dir, "rack"),
       FLUXRIG_SNAKE_URL: mixer.natsUrl,
       FLUXRIG_RACK_BOOTSTRAP_TOKEN: mixer.bootstrapToken,
+      ...busEnv(mixer),
     },
   });
   try {

@@ -8,7 +8,7 @@ import type { Metafile } from "esbuild";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { buildRackBundle } from "../scripts/build-rack.ts";
 import { type RunningBin, runBin, startBin } from "./helpers/run-bin.ts";
-import { eventually, fluxrigCli, startTestMixer, type TestMixer } from "./helpers/test-mixer.ts";
+import { busEnv, eventually, fluxrigCli, startTestMixer, type TestMixer } from "./helpers/test-mixer.ts";
 
 /**
  * The rack as an operator installs it: one bundled file run by plain `node` from a directory without
@@ -144,7 +144,7 @@ it("starts and enrolls with plain node, shows itself in fluxrig status, reloads 
   rack = startBin("fluxrig", ["run"], {
     script: bundle,
     cwd: app,
-    env: { FLUXRIG_RACK_BOOTSTRAP_TOKEN: mixer.bootstrapToken },
+    env: { FLUXRIG_RACK_BOOTSTRAP_TOKEN: mixer.bootstrapToken, ...busEnv(mixer) },
   });
   try {
     await rack.waitFor(/passport: rack \S+ is active/);

@@ -6,7 +6,7 @@ import { freePort } from "./helpers/free-port.ts";
 import { nativeQuery, sqlString } from "./helpers/native-duckdb.ts";
 import { type RunningBin, runBin, startBin } from "./helpers/run-bin.ts";
 import { downloadStored, listStored } from "./helpers/stored-files.ts";
-import { eventually, startTestMixer, type TestMixer } from "./helpers/test-mixer.ts";
+import { busEnv, eventually, startTestMixer, type TestMixer } from "./helpers/test-mixer.ts";
 
 /** What GET /api/v1/racks shows of a rack, as far as these tests look. */
 interface Rack {
@@ -45,6 +45,7 @@ describe("racks: enrollment, adoption, heartbeats and administration against a r
     FLUXRIG_SNAKE_RECONNECT_WAIT: "200ms",
     FLUXRIG_RACK_BOOTSTRAP_TOKEN: mixer.bootstrapToken,
     FLUXRIG_RACK_HEARTBEAT_INTERVAL: "500ms",
+    ...busEnv(mixer),
     ...extra,
   });
 
@@ -125,6 +126,8 @@ describe("racks: enrollment, adoption, heartbeats and administration against a r
     expect(later.last_heartbeat?.counters.heartbeats_sent).toBeGreaterThan(
       first.last_heartbeat?.counters.heartbeats_sent ?? 0,
     );
+    // Telemetry flows once it is active: a pending rack's bus credentials allow heartbeats only.
+    await racksCli(["approve", "rack-beat"]);
     const counted = await eventually("heartbeats_sent in the stored metrics", async () => {
       const keys = (await listStored(mixer, "telemetry/metrics/")).map((f) => f.key);
       if (keys.length === 0) return undefined;

@@ -1,7 +1,6 @@
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { connect } from "@nats-io/transport-node";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { freePort } from "./helpers/free-port.ts";
 import { startNatsServer } from "./helpers/nats-server.ts";
@@ -161,7 +160,7 @@ wires:
   expect((await cli(["scenario", "import", file])).code).toBe(0);
   expect((await cli(["scenario", "activate", "loop", "--wait"])).code).toBe(0);
 
-  const nc = await connect({ servers: mixer.natsUrl });
+  const nc = await mixer.connectBus();
   try {
     const letters = nc.subscribe("flux.dlq.msg.rack-loop-01", { max: 2 });
     const post = (body: string) =>

@@ -1,7 +1,6 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { connect } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTelemetry } from "../rack-agent/src/telemetry/index.ts";
 import type { LogsAnswer } from "../shared/telemetry/query-results.ts";
@@ -34,14 +33,19 @@ describe("fluxrig logs, metrics and traces against a real mixer", { timeout: 60_
     const emitted = await Promise.all(
       (["logs", "metrics"] as const).map((kind) =>
         runBin("fluxrig", ["emit", kind, "--count", kind === "logs" ? "12" : "30", "--entity", "cli-rack"], {
-          env: { FLUXRIG_SNAKE_URL: mixer.natsUrl, FLUXRIG_BASE_STATE_DIR: stateDir(`emit-${kind}`) },
+          env: {
+            FLUXRIG_SNAKE_URL: mixer.natsUrl,
+            FLUXRIG_BASE_STATE_DIR: stateDir(`emit-${kind}`),
+            // Where emit finds the local mixer's emit.creds (the bus runs in operator mode).
+            FLUXRIG_STORE_DIR: mixer.storeDir,
+          },
           timeoutMs: 60_000,
         }),
       ),
     );
     for (const r of emitted) expect(r.code, r.stderr).toBe(0);
     // A trace with a child and a grandchild, through the rack's own client.
-    const nc = await connect({ servers: mixer.natsUrl });
+    const nc = await mixer.connectBus();
     const telemetry = await createTelemetry({
       nc,
       domain: "flux",
@@ -180,7 +184,11 @@ describe("fluxrig logs, metrics and traces against a real mixer", { timeout: 60_
     const follower = startBin("fluxrig", ["logs", "-f", "--entity", "cli-follow", "-o", "ndjson"], { env });
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     const r = await runBin("fluxrig", ["emit", "logs", "--count", "2", "--entity", "cli-follow"], {
-      env: { FLUXRIG_SNAKE_URL: mixer.natsUrl, FLUXRIG_BASE_STATE_DIR: stateDir("emit-follow") },
+      env: {
+        FLUXRIG_SNAKE_URL: mixer.natsUrl,
+        FLUXRIG_BASE_STATE_DIR: stateDir("emit-follow"),
+        FLUXRIG_STORE_DIR: mixer.storeDir,
+      },
     });
     expect(r.code, r.stderr).toBe(0);
     await follower.waitFor(/"message":"synthetic message 1 through router"/);

@@ -3,7 +3,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { jetstream } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/nats-core";
-import { connect } from "@nats-io/transport-node";
 import { uuidv7 } from "uuidv7";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTelemetry } from "../rack-agent/src/telemetry/index.ts";
@@ -88,7 +87,7 @@ describe("telemetry spine: rack client → nats-server → mixer in workerd → 
       // A ${VAR} must reach the Worker too, not only `config show`.
       toml: '[observability.otlp]\nheaders = { "x-team" = "${OTEL_TEAM}", "api-key" = "${OTEL_API_KEY}" }\n',
     });
-    nc = await connect({ servers: mixer.natsUrl });
+    nc = await mixer.connectBus();
   }, 180_000);
 
   afterAll(async () => {
@@ -317,8 +316,12 @@ describe("telemetry spine: rack client → nats-server → mixer in workerd → 
       "fluxrig",
       ["emit", "logs", "--count", "500", "--entity", "rack-emit", "--snake-url", mixer.natsUrl],
       {
-        // Under the 64 KiB this mixer accepts per message.
-        env: { FLUXRIG_BASE_STATE_DIR: join(dir, "emit-state"), FLUXRIG_RACK_MAX_PAYLOAD_SIZE: "32KiB" },
+        // Under the 64 KiB this mixer accepts per message; the local mixer's store holds emit.creds.
+        env: {
+          FLUXRIG_BASE_STATE_DIR: join(dir, "emit-state"),
+          FLUXRIG_RACK_MAX_PAYLOAD_SIZE: "32KiB",
+          FLUXRIG_STORE_DIR: mixer.storeDir,
+        },
         timeoutMs: 60_000,
       },
     );
@@ -353,6 +356,30 @@ describe("telemetry spine: rack client → nats-server → mixer in workerd → 
     const count = await runBin("fluxrig", ["emit", "logs", "--count", "-3"]);
     expect(count.code).toBe(2);
     expect(count.stderr).toContain('--count takes a whole number above 0, got "-3"');
+
+    // The bus runs in operator mode: without credentials emit is refused, and says what to present.
+    const anonymous = await runBin(
+      "fluxrig",
+      ["emit", "logs", "--count", "5", "--snake-url", mixer.natsUrl],
+      {
+        env: {
+          FLUXRIG_BASE_STATE_DIR: join(dir, "emit-anonymous"),
+          FLUXRIG_STORE_DIR: join(dir, "no-store"),
+        },
+      },
+    );
+    expect(anonymous.code).toBe(1);
+    expect(anonymous.stderr).toMatch(/Authorization Violation.*operator mode/i);
+    const missing = await runBin("fluxrig", [
+      "emit",
+      "logs",
+      "--count",
+      "5",
+      "--creds",
+      join(dir, "nope.creds"),
+    ]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain(`--creds ${join(dir, "nope.creds")}: no such file`);
   });
 
   it("the running mixer and `fluxrig-mixer config show` agree on the effective config", async () => {

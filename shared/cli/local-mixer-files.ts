@@ -4,3 +4,8 @@
  */
 export const LOCAL_API_TOKEN_FILE = "api-token";
 export const LOCAL_BOOTSTRAP_TOKEN_FILE = "bootstrap-token";
+/**
+ * NATS credentials (a `.creds` file) of a user that may only publish telemetry and journal records, made
+ * afresh at each start under operator mode, for `fluxrig emit`.
+ */
+export const LOCAL_EMIT_CREDS_FILE = "emit.creds";

@@ -93,7 +93,7 @@ const MIXER_DEFAULTS: Record<string, unknown> = {
   "snake.telemetry_stream_max_age": "24h",
   "snake.durable": false,
   // Ours: per-rack bus credentials (nats-server operator mode) and the lifetime of a rack's user JWT.
-  "snake.auth": "none",
+  "snake.auth": "jwt",
   "snake.user_jwt_ttl": "24h",
   // Ours: the Worker reaches NATS over its websocket listener.
   "snake.websocket_url": "ws://127.0.0.1:4223",

@@ -59,7 +59,7 @@ export const mixerConfigSchema = z.object({
     business_stream_max_age: duration("720h", "1m", STREAM_MAX_AGE_MAX),
     telemetry_stream_max_age: duration("24h", "1m", STREAM_MAX_AGE_MAX),
     durable: bool(false),
-    auth: oneOf(["none", "jwt"], "none"),
+    auth: oneOf(["none", "jwt"], "jwt"),
     user_jwt_ttl: duration("24h", "10s"),
     websocket_url: url(
       "ws://127.0.0.1:4223",

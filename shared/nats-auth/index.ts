@@ -14,6 +14,7 @@ export {
 export { generateNatsKeys, NATS_KEYS_SECRET, type NatsKeys, natsKeysSchema, parseNatsKeys } from "./keys.ts";
 export {
   ENROLLMENT_INBOX_PREFIX,
+  emitPermissions,
   enrollmentPermissions,
   type RackBusScope,
   rackInboxPrefix,

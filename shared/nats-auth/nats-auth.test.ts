@@ -81,7 +81,7 @@ describe("a server in operator mode", () => {
       const ack = await js.publish(telemetrySubject("logs", A.name), "x");
       expect(ack.stream).toBe("flux-telemetry");
       await js.publish(journalSubject(A.name), "j");
-      const jsm = await jetstreamManager(nc, { domain: "flux", checkAPI: false });
+      const jsm = await jetstreamManager(nc, { domain: "flux" });
       await jsm.consumers.add("flux-msg", {
         durable_name: "fluxmsg-edge-sink-in",
         filter_subject: "flux.msg.edge.sink.in",

@@ -4,6 +4,7 @@ import {
   ENROLL_SUBJECT,
   FLUX_MSG_PREFIX,
   heartbeatSubject,
+  JOURNAL_PREFIX,
   journalSubject,
   passportSubject,
   scenarioSubject,
@@ -61,6 +62,8 @@ export function rackPermissions(scope: RackBusScope): Permissions {
         `${FLUX_MSG_PREFIX}.>`,
         ...jsApi(
           scope.domain,
+          // Account info: nats.js's jetstreamManager() asks it first (checkAPI), and a refused request times out.
+          "INFO",
           `STREAM.INFO.${stream}`,
           `CONSUMER.INFO.${stream}.*`,
           `CONSUMER.CREATE.${stream}.*`,
@@ -90,11 +93,30 @@ export function rackPermissions(scope: RackBusScope): Permissions {
 export function rackStandbyPermissions(scope: Pick<RackBusScope, "rackId">): Permissions {
   return {
     pub: { allow: [heartbeatSubject(scope.rackId), ENROLL_SUBJECT] },
-    sub: { allow: [`${rackInboxPrefix(scope.rackId)}.>`, passportSubject(scope.rackId)] },
+    // Its scenario subject too, though nothing is sent there until it is active: a subscription the server
+    // refused is closed for good, and the agent subscribes once, before an approval reconnects it as active.
+    sub: {
+      allow: [
+        `${rackInboxPrefix(scope.rackId)}.>`,
+        passportSubject(scope.rackId),
+        scenarioSubject(scope.rackId),
+      ],
+    },
   };
 }
 
 /** The enrollment user's: request `flux.ctl.enroll` and read the answer, nothing else. */
+/**
+ * What `fluxrig emit` may do on a local mixer's bus: publish telemetry and journal records under any entity
+ * name (the ingest still checks that a record's entity is the one its subject names) and read the acks.
+ */
+export function emitPermissions(): Permissions {
+  return {
+    pub: { allow: [`${TELEMETRY_PREFIX}.>`, `${JOURNAL_PREFIX}.>`] },
+    sub: { allow: ["_INBOX.>"] },
+  };
+}
+
 export function enrollmentPermissions(): Permissions {
   return {
     pub: { allow: [ENROLL_SUBJECT] },

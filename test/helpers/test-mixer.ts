@@ -1,8 +1,12 @@
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { type ConnectionOptions, jwtAuthenticator, type NatsConnection } from "@nats-io/nats-core";
+import { connect } from "@nats-io/transport-node";
 import { type LocalMixer, startLocalMixer } from "../../mixer-worker/cli/dev/local-mixer.ts";
+import { NATS_KEYS } from "../../mixer-worker/cli/keys/mixer-secrets.ts";
 import { loadConfig, mixerConfigSchema } from "../../shared/config/index.ts";
+import { mixerUser, parseNatsKeys } from "../../shared/nats-auth/index.ts";
 import { freePort } from "./free-port.ts";
 import { seedRegistry } from "./registry-template.ts";
 import { type BinResult, runBin } from "./run-bin.ts";
@@ -17,6 +21,8 @@ export interface TestMixer extends LocalMixer {
   output(): string;
   /** GET/POST the mixer's API with its token; parses JSON bodies. */
   api(path: string, init?: RequestInit): Promise<Response>;
+  /** A connection to its bus as the launcher's own user (every permission; none needed on an open bus). */
+  connectBus(options?: Partial<ConnectionOptions>): Promise<NatsConnection>;
   /** Stops it and removes its store. */
   dispose(): Promise<void>;
 }
@@ -89,6 +95,12 @@ export async function startTestMixer(
     env,
     output: () => lines.join("\n"),
     ...(toml === undefined ? {} : { toml, configFile: file?.path }),
+    connectBus: (options = {}) =>
+      connect({
+        servers: mixer.natsUrl,
+        ...(mixer.natsAuthenticator ? { authenticator: mixer.natsAuthenticator } : {}),
+        ...options,
+      }),
     api: (path, init = {}) =>
       fetch(`${mixer.apiUrl}${path}`, {
         ...init,
@@ -154,6 +166,29 @@ export function rackEnv(
     FLUXRIG_SNAKE_URL: snakeUrl,
     FLUXRIG_RACK_BOOTSTRAP_TOKEN: mixer.bootstrapToken,
     FLUXRIG_RACK_HEARTBEAT_INTERVAL: "2s",
-    ...(mixer.enrollmentToken ? { FLUXRIG_SNAKE_ENROLLMENT_TOKEN: mixer.enrollmentToken } : {}),
+    ...busEnv(mixer),
   };
+}
+
+/**
+ * Connection options with every permission on the bus of a `fluxrig-mixer dev` whose store is `storeDir`, as
+ * the launcher's own user (from the `nats.keys` it made); nothing when it runs an open bus (no keys there).
+ *
+ * @example const nc = await connect({ servers: natsUrl, ...(await storeBusAuth(join(dir, "data"))) });
+ */
+export async function storeBusAuth(storeDir: string): Promise<Partial<ConnectionOptions>> {
+  const text = await readFile(join(storeDir, NATS_KEYS.file), "utf8").catch(() => undefined);
+  if (text === undefined) return {};
+  const user = await mixerUser(parseNatsKeys(text.trim(), NATS_KEYS.file), "fluxrig-test");
+  return { authenticator: jwtAuthenticator(user.jwt, user.seed) };
+}
+
+/**
+ * What a rack presents to this mixer's bus before it holds a passport: the enrollment token when the bus
+ * runs in operator mode (`snake.auth = "jwt"`, the default), nothing on an open bus.
+ *
+ * @example startBin("fluxrig", ["run"], { env: { ...myEnv, ...busEnv(mixer) } })
+ */
+export function busEnv(mixer: LocalMixer): Record<string, string> {
+  return mixer.enrollmentToken ? { FLUXRIG_SNAKE_ENROLLMENT_TOKEN: mixer.enrollmentToken } : {};
 }

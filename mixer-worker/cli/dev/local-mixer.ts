@@ -1,11 +1,21 @@
 import { chmod, mkdir, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { jetstreamManager } from "@nats-io/jetstream";
+import { fmtCreds } from "@nats-io/jwt";
 import { type Authenticator, jwtAuthenticator } from "@nats-io/nats-core";
+import { createUser } from "@nats-io/nkeys";
 import { connect } from "@nats-io/transport-node";
+import { LOCAL_EMIT_CREDS_FILE } from "../../../shared/cli/local-mixer-files.ts";
 import type { FlagValue, LoadedConfig, LogLevel, MixerConfig } from "../../../shared/config/index.ts";
 import { referencedVariables } from "../../../shared/config/index.ts";
-import { mixerUser, NATS_KEYS_SECRET, parseNatsKeys } from "../../../shared/nats-auth/index.ts";
+import {
+  emitPermissions,
+  mixerUser,
+  NATS_KEYS_SECRET,
+  type NatsKeys,
+  parseNatsKeys,
+  userJwt,
+} from "../../../shared/nats-auth/index.ts";
 import { ensureStreams } from "../../../shared/snake/streams.ts";
 import {
   API_TOKEN,
@@ -118,6 +128,7 @@ export async function startLocalMixer(input: LocalMixerInput): Promise<LocalMixe
   const enrollmentToken = natsKeys
     ? (await localSecret(storeDir, enrollmentTokenSecret(natsKeys), input.env)).value
     : undefined;
+  if (natsKeys) await writeEmitCreds(storeDir, natsKeys);
   const auth = natsAuthenticator ? { authenticator: natsAuthenticator } : {};
 
   // Nothing may outlive the launcher, even when it dies without running stop().
@@ -262,6 +273,21 @@ export async function startLocalMixer(input: LocalMixerInput): Promise<LocalMixe
     await stopAll();
     throw error;
   }
+}
+
+/**
+ * Writes `<store.dir>/emit.creds` (mode 0600): a new user that may only publish telemetry and journal
+ * records, for `fluxrig emit` on this machine (an open bus needs none).
+ */
+async function writeEmitCreds(storeDir: string, keys: NatsKeys): Promise<void> {
+  const user = createUser();
+  const jwt = await userJwt(keys, user.getPublicKey(), {
+    name: "fluxrig-emit",
+    permissions: emitPermissions(),
+  });
+  const file = join(storeDir, LOCAL_EMIT_CREDS_FILE);
+  await writeFile(file, fmtCreds(jwt, user), { mode: 0o600 });
+  await chmod(file, 0o600);
 }
 
 /**

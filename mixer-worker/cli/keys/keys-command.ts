@@ -1,7 +1,9 @@
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import type { Command } from "commander";
 import type { ProgramIo } from "../../../shared/cli/configured-program.ts";
 import type { LoadedConfig, MixerConfig } from "../../../shared/config/index.ts";
-import { parseNatsKeys } from "../../../shared/nats-auth/index.ts";
+import { operatorModeConfig, parseNatsKeys } from "../../../shared/nats-auth/index.ts";
 import {
   clusterKeyFingerprint,
   enrollmentTokenSecret,
@@ -12,6 +14,12 @@ import {
 
 /** Where `keys init` and `deploy` keep production secrets unless told otherwise (not the dev store dir). */
 export const DEFAULT_KEYS_DIR = "fluxrig-keys";
+/**
+ * nats-server's lines for operator mode, beside the keys: public JWTs only (operator, accounts), so it may be
+ * shared with whoever runs the NATS cluster; the `full` resolver keeps its store in `resolver/` of the server's
+ * working directory.
+ */
+export const NATS_OPERATOR_CONF = "nats-operator.conf";
 
 /**
  * `fluxrig-mixer keys init`: makes every secret the mixer needs (`mixerSecrets`) into files under `--dir`
@@ -60,6 +68,11 @@ export function addKeysCommand(
           const keys = parseNatsKeys(secret.value, secret.source);
           const token = await localSecret(options.dir, enrollmentTokenSecret(keys), {});
           lines.push(`${"".padEnd(36)} racks' FLUXRIG_SNAKE_ENROLLMENT_TOKEN: ${token.source}`);
+          const conf = join(options.dir, NATS_OPERATOR_CONF);
+          await writeFile(conf, `${(await operatorModeConfig(keys, "resolver")).join("\n")}\n`, {
+            mode: 0o644,
+          });
+          lines.push(`${"".padEnd(36)} nats-server: include ${conf} in its config (operator mode)`);
         }
       }
       if (options.json) {

@@ -157,8 +157,10 @@ class RackAgent {
     const { log, signal } = this.options;
     const cached = await this.#cachedPassport();
     if (!cached) this.#bootstrapToken();
+    // Under operator mode a cached passport holds this rack's bus credentials: present them, not the
+    // enrollment token (a renamed rack enrolls again, which its standby JWT allows too).
     const nc = cached
-      ? await connectSnake(this.#config.snake, this.#connectOptions()).catch((error: Error) => {
+      ? await connectSnake(this.#config.snake, this.#connectOptions(cached)).catch((error: Error) => {
           log.warn(`${error.message}; starting on the cached passport, and connecting in the background`);
           return undefined;
         })
@@ -229,9 +231,8 @@ class RackAgent {
    * passport takes effect at the next one. Before it holds any: the enrollment token, if set. Else nothing
    * (an open bus).
    */
-  #connectOptions(): SnakeConnectOptions {
+  #connectOptions(passport: PassportPayload | undefined = this.#passport): SnakeConnectOptions {
     const name = `fluxrig-rack-${this.name}`;
-    const passport = this.#passport;
     if (passport?.bus) {
       const seed = this.busKey.getSeed();
       return {
