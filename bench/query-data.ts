@@ -94,10 +94,24 @@ export const MIDDLE_TRACE_ID = createHash("md5")
 /** A written file with its row count and time range, read back from it (ingest's object metadata). */
 async function storedFile(native: DuckDBConnection, key: string, path: string): Promise<StoredFile> {
   const read = await native.runAndReadAll(
-    `SELECT count(*)::INTEGER AS n, epoch_ms(min(ts)) AS lo, epoch_ms(max(ts)) AS hi FROM ${sqlString(path)}`,
+    `SELECT count(*)::INTEGER AS n, epoch_ms(min(ts)) AS lo, epoch_ms(max(ts)) AS hi,
+       min(flux_id::VARCHAR) AS flux_min, max(flux_id::VARCHAR) AS flux_max FROM ${sqlString(path)}`,
   );
-  const [row] = read.getRowObjectsJS() as { n: number; lo: bigint; hi: bigint }[];
-  return { key, path, rows: row?.n ?? 0, tsMin: Number(row?.lo), tsMax: Number(row?.hi) };
+  const [row] = read.getRowObjectsJS() as {
+    n: number;
+    lo: bigint;
+    hi: bigint;
+    flux_min: string | null;
+    flux_max: string | null;
+  }[];
+  return {
+    key,
+    path,
+    rows: row?.n ?? 0,
+    tsMin: Number(row?.lo),
+    tsMax: Number(row?.hi),
+    flux: { min: row?.flux_min ?? null, max: row?.flux_max ?? null },
+  };
 }
 
 interface KindPlan {

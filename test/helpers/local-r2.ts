@@ -2,6 +2,7 @@ import { readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { parse } from "smol-toml";
+import { fluxRangeMetadata } from "../../mixer-worker/src/store/object-flux-range.ts";
 import { timeRangeMetadata } from "../../mixer-worker/src/store/object-time-range.ts";
 
 /** A Parquet file on disk and the object key it is stored under, with the metadata ingest writes. */
@@ -11,6 +12,8 @@ export interface StoredFile {
   rows: number;
   tsMin: number;
   tsMax: number;
+  /** The lowest and highest flux id (text), null when no row has one; absent: written without the range. */
+  flux?: { min: string | null; max: string | null };
 }
 
 /** The R2 bucket the mixer's TELEMETRY binding names in wrangler.toml (local R2 is keyed by it). */
@@ -25,7 +28,7 @@ export async function telemetryBucketName(): Promise<string> {
 
 /**
  * Puts the files into the R2 bucket that `wrangler dev --persist-to <persistTo>` serves, through the
- * Miniflare that wrangler itself runs, with the metadata ingest writes (record count and time range).
+ * Miniflare that wrangler itself runs, with the metadata ingest writes (record count, time and flux id range).
  * Call it while the mixer is stopped: two processes must not share the store.
  */
 export async function putIntoLocalR2(
@@ -50,6 +53,7 @@ export async function putIntoLocalR2(
         customMetadata: {
           records: String(file.rows),
           ...timeRangeMetadata([{ ts: file.tsMin }, { ts: file.tsMax }]),
+          ...(file.flux ? fluxRangeMetadata([{ flux_id: file.flux.min }, { flux_id: file.flux.max }]) : {}),
         },
       });
     }
