@@ -2,7 +2,7 @@
  * What a bench client presents to the local mixer's bus: nothing when it runs without auth; under
  * `snake.auth = "jwt"` a rack gets a user JWT cut as the mixer cuts an active rack's (its own subjects only,
  * signed by the account signing key of the mixer's `nats.keys`), so the server checks the same permissions it
- * would in production; the baseline gets the launcher's all-powers user.
+ * would in production.
  */
 
 import { type ConnectionOptions, jwtAuthenticator } from "@nats-io/nats-core";
@@ -38,9 +38,4 @@ export async function rackCredentials(
   const jwt = await userJwt(keys, user.getPublicKey(), { name: rackName, permissions, ttlMs: 86_400_000 });
   // Replies (JetStream acks) come to the rack's own inbox: the only one it may subscribe to.
   return { authenticator: jwtAuthenticator(jwt, user.getSeed()), inboxPrefix: rackInboxPrefix(rackId) };
-}
-
-/** The launcher's own user under jwt (every permission), for the raw-publish baseline. */
-export function adminCredentials(mixer: TestMixer): Partial<ConnectionOptions> {
-  return mixer.natsAuthenticator ? { authenticator: mixer.natsAuthenticator } : {};
 }

@@ -14,7 +14,7 @@ import { createTelemetry, type Telemetry } from "../rack-agent/src/telemetry/ind
 import { nativeQuery, sqlString } from "../test/helpers/native-duckdb.ts";
 import { downloadStored, listStored } from "../test/helpers/stored-files.ts";
 import { startTestMixer, type TestMixer } from "../test/helpers/test-mixer.ts";
-import { adminCredentials, type BusAuth, rackCredentials } from "./bus-credentials.ts";
+import { type BusAuth, rackCredentials } from "./bus-credentials.ts";
 
 export type IngestSignal = "logs" | "journal";
 
@@ -280,7 +280,7 @@ export function describeRun(run: IngestRun): string[] {
 
 /** Raw JetStream publish of CBOR batches shaped like the client's, with a window of 256 acks: seconds taken. */
 export async function rawPublishBaseline(mixer: TestMixer, batches: number, batchBytes: number) {
-  const nc: NatsConnection = await connect({ servers: mixer.natsUrl, ...adminCredentials(mixer) });
+  const nc: NatsConnection = await mixer.connectBus();
   const jsm = await jetstreamManager(nc, { domain: "flux" });
   await jsm.streams.add({
     name: "bench-baseline",
