@@ -10,12 +10,21 @@ import { accountJwt, REVOKED_FOREVER, systemUser, userJwt } from "./claims.ts";
 import {
   ENROLLMENT_INBOX_PREFIX,
   enrollmentPermissions,
+  type RackBusScope,
   rackInboxPrefix,
   rackPermissions,
 } from "./permissions.ts";
 
 const A = { id: "0190a1b2-0000-7000-8000-00000000000a", name: "rack-a" };
 const B = { id: "0190a1b2-0000-7000-8000-00000000000b", name: "rack-b" };
+
+/** One guaranteed lane from rack A (alias edge) to rack B (alias core), as their scenario parts wire it. */
+const LANE = { subject: "flux.msg.core.sink.in", durable: "fluxmsg-core-sink-in" };
+const to = { gear: "sink", port: "in" };
+const PARTS = {
+  sender: { publish: [{ from: { gear: "gen", port: "out" }, subject: LANE.subject }], consume: [] },
+  receiver: { publish: [], consume: [{ ...LANE, to }] },
+};
 
 let server: NatsServer;
 let admin: NatsConnection;
@@ -35,7 +44,12 @@ afterAll(async () => {
 /** Connects as rack `rack` with a user JWT the way the mixer issues it; `ttlMs` < 0 makes it expired. */
 async function connectRack(
   rack: { id: string; name: string },
-  options: { ttlMs?: number; signer?: "account" | "forged"; user?: ReturnType<typeof createUser> } = {},
+  options: {
+    ttlMs?: number;
+    signer?: "account" | "forged";
+    user?: ReturnType<typeof createUser>;
+    lanes?: RackBusScope["lanes"];
+  } = {},
 ): Promise<{ nc: NatsConnection; userKey: string }> {
   const user = options.user ?? createUser();
   const keys = server.keys as NonNullable<NatsServer["keys"]>;
@@ -47,6 +61,7 @@ async function connectRack(
       rackName: rack.name,
       domain: "flux",
       businessStream: "flux-msg",
+      ...(options.lanes ? { lanes: options.lanes } : {}),
     }),
     ttlMs: options.ttlMs ?? 60_000,
   });
@@ -74,28 +89,68 @@ describe("a server in operator mode", () => {
     await expect(connectRack(A, { ttlMs: -60_000 })).rejects.toThrow(/authoriz|expired/i);
   });
 
-  it("lets a rack publish its own telemetry to JetStream and run a lane durable on the business stream", async () => {
-    const { nc } = await connectRack(A);
+  it("lets racks publish their own telemetry, and send and pull on the lanes their parts wire, acks included", async () => {
+    const sender = await connectRack(A, { lanes: PARTS.sender });
+    const receiver = await connectRack(B, { lanes: PARTS.receiver });
     try {
-      const js = jetstream(nc, { domain: "flux" });
+      const js = jetstream(sender.nc, { domain: "flux" });
       const ack = await js.publish(telemetrySubject("logs", A.name), "x");
       expect(ack.stream).toBe("flux-telemetry");
       await js.publish(journalSubject(A.name), "j");
-      const jsm = await jetstreamManager(nc, { domain: "flux" });
+      // Refused requests time out: 1 s is plenty on a local server.
+      const jsm = await jetstreamManager(receiver.nc, { domain: "flux", timeout: 1_000 });
       await jsm.consumers.add("flux-msg", {
-        durable_name: "fluxmsg-edge-sink-in",
-        filter_subject: "flux.msg.edge.sink.in",
+        durable_name: LANE.durable,
+        filter_subject: LANE.subject,
         ack_policy: AckPolicy.Explicit,
       });
-      await js.publish("flux.msg.edge.sink.in", "m");
-      const consumer = await js.consumers.get("flux-msg", "fluxmsg-edge-sink-in");
+      await js.publish(LANE.subject, "m");
+      const consumer = await jetstream(receiver.nc, { domain: "flux" }).consumers.get(
+        "flux-msg",
+        LANE.durable,
+      );
       const message = await consumer.next({ expires: 5_000 });
       expect(message?.string()).toBe("m");
       expect(await message?.ackAck()).toBe(true);
       // Stream management is the mixer's alone.
       await expect(jsm.streams.purge("flux-telemetry")).rejects.toThrow();
-      await expect(jsm.consumers.delete("flux-msg", "fluxmsg-edge-sink-in")).rejects.toThrow();
+      await expect(jsm.consumers.delete("flux-msg", LANE.durable)).rejects.toThrow();
     } finally {
+      await sender.nc.close();
+      await receiver.nc.close();
+    }
+  });
+
+  it("refuses a rack a lane its part does not wire: no publish elsewhere, no other durable, no wider filter", async () => {
+    const receiver = await connectRack(B, { lanes: PARTS.receiver });
+    const sender = await connectRack(A, { lanes: PARTS.sender });
+    try {
+      // The receiver's durable pointed at every lane, and the sender reading the receiver's durable.
+      for (const [nc, filter] of [
+        [receiver.nc, "flux.msg.>"],
+        [sender.nc, LANE.subject],
+      ] as const) {
+        const violation = nextPermissionError(nc);
+        const jsm = await jetstreamManager(nc, { domain: "flux", timeout: 1_000 });
+        const config = { durable_name: LANE.durable, filter_subject: filter, ack_policy: AckPolicy.Explicit };
+        await expect(jsm.consumers.add("flux-msg", config)).rejects.toThrow();
+        expect(await violation).toMatch(/publish.*CONSUMER\.CREATE\.flux-msg/i);
+      }
+    } finally {
+      await receiver.nc.close();
+      await sender.nc.close();
+    }
+    // Publishing on a lane it does not send on, or with no part at all.
+    for (const [rack, lanes, subject] of [
+      [A, PARTS.sender, "flux.msg.other.sink.in"],
+      [B, PARTS.receiver, LANE.subject],
+      [A, undefined, LANE.subject],
+    ] as const) {
+      const { nc } = await connectRack(rack, lanes ? { lanes } : {});
+      const violation = nextPermissionError(nc);
+      nc.publish(subject, "forged");
+      await nc.flush();
+      expect(await violation).toMatch(new RegExp(`publish.*${subject.replaceAll(".", "\\.")}`, "i"));
       await nc.close();
     }
   });

@@ -2,7 +2,6 @@ import type { Permissions } from "@nats-io/jwt";
 import {
   businessDeadLetterSubject,
   ENROLL_SUBJECT,
-  FLUX_MSG_PREFIX,
   heartbeatSubject,
   JOURNAL_PREFIX,
   journalSubject,
@@ -11,6 +10,7 @@ import {
   subjectToken,
   TELEMETRY_PREFIX,
 } from "../fluxmsg/subjects.ts";
+import { ownLaneInput, type ScenarioPart } from "../scenario/index.ts";
 
 /** Where an enrolling rack's replies come back: its own prefix, so the enrollment user reads no other inbox. */
 export const ENROLLMENT_INBOX_PREFIX = "_INBOX_ENROLL";
@@ -31,6 +31,8 @@ export interface RackBusScope {
   domain: string;
   /** `snake.stream_name`: the business stream whose durables a rack's lanes create and pull. */
   businessStream: string;
+  /** The lanes of the scenario part assigned to the rack: the only business subjects and durables it may use. */
+  lanes?: Pick<ScenarioPart, "publish" | "consume">;
 }
 
 /** The JetStream API subjects under both prefixes a client may use (with and without the domain). */
@@ -39,18 +41,45 @@ function jsApi(domain: string, ...calls: string[]): string[] {
 }
 
 /**
+ * What a rack may do on the business stream, as its scenario part wires it: publish to the lanes its gears
+ * emit onto (on a returning lane, also to `<subject>.<rack>`, whichever rack of the alias it goes back to),
+ * and create, read, pull and ack only the durables of its own inputs, each with its own filter: the filter is
+ * part of the create subject (`CONSUMER.CREATE.<stream>.<durable>.<filter>`, nats-server 2.9), so a rack
+ * cannot point a durable of its own at another rack's lane. No part, no business subject.
+ */
+function laneGrants(scope: RackBusScope): string[] {
+  const { lanes, businessStream: stream, domain } = scope;
+  if (!lanes) return [];
+  const publish = lanes.publish.flatMap((lane) =>
+    lane.returnTo ? [lane.subject, `${lane.subject}.*`] : [lane.subject],
+  );
+  const inputs = lanes.consume.flatMap((input) =>
+    input.returning ? [input, ownLaneInput(input, scope.rackName)] : [input],
+  );
+  const consumers = inputs.flatMap(({ durable, subject }) => [
+    ...jsApi(
+      domain,
+      `CONSUMER.INFO.${stream}.${durable}`,
+      `CONSUMER.CREATE.${stream}.${durable}.${subject}`,
+      `CONSUMER.MSG.NEXT.${stream}.${durable}`,
+    ),
+    `$JS.ACK.${stream}.${durable}.>`,
+    `$JS.ACK.${domain}.*.${stream}.${durable}.>`,
+  ]);
+  return [...new Set([...publish, ...consumers])];
+}
+
+/**
  * A rack's bus permissions: publish only its own telemetry (`flux.telemetry.*.<name>`), journal, business
- * dead letters and heartbeat, enrollment requests (a renamed rack enrolls again), guaranteed-lane messages
- * (`flux.msg.>`: lanes are named for scenario aliases and cross racks by design), and the JetStream API its
- * lanes need on the business stream only (stream info, durable create/info/pull, acks). No stream
- * management, no consumer delete, nothing on the telemetry stream. Subscribe only its own inbox, passport
- * and scenario subjects.
+ * dead letters and heartbeat, enrollment requests (a renamed rack enrolls again), the lanes and durables of
+ * its scenario part ({@link laneGrants}), and the stream info its lanes read. No stream management, no
+ * consumer delete, nothing on the telemetry stream. Subscribe only its own inbox, passport and scenario
+ * subjects.
  *
- * @example const permissions = rackPermissions({ rackId, rackName: "rack-a", domain: "flux", businessStream: "flux-msg" });
+ * @example const permissions = rackPermissions({ rackId, rackName: "rack-a", domain: "flux", businessStream: "flux-msg", lanes: part });
  */
 export function rackPermissions(scope: RackBusScope): Permissions {
   const name = subjectToken(scope.rackName);
-  const stream = scope.businessStream;
   return {
     pub: {
       allow: [
@@ -59,20 +88,9 @@ export function rackPermissions(scope: RackBusScope): Permissions {
         businessDeadLetterSubject(scope.rackName),
         heartbeatSubject(scope.rackId),
         ENROLL_SUBJECT,
-        `${FLUX_MSG_PREFIX}.>`,
-        ...jsApi(
-          scope.domain,
-          // Account info: nats.js's jetstreamManager() asks it first (checkAPI), and a refused request times out.
-          "INFO",
-          `STREAM.INFO.${stream}`,
-          `CONSUMER.INFO.${stream}.*`,
-          `CONSUMER.CREATE.${stream}.*`,
-          `CONSUMER.CREATE.${stream}.*.>`,
-          `CONSUMER.DURABLE.CREATE.${stream}.*`,
-          `CONSUMER.MSG.NEXT.${stream}.*`,
-        ),
-        `$JS.ACK.${stream}.>`,
-        `$JS.ACK.${scope.domain}.*.${stream}.>`,
+        // Account info: nats.js's jetstreamManager() asks it first (checkAPI), and a refused request times out.
+        ...jsApi(scope.domain, "INFO", `STREAM.INFO.${scope.businessStream}`),
+        ...laneGrants(scope),
       ],
     },
     sub: {

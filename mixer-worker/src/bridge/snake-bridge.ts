@@ -323,7 +323,10 @@ export class SnakeBridge extends DurableObject<MixerEnv> {
       if (keys) await this.revokeOnBus();
       const control = startControlPlane(this.nc, this.env);
       this.control = control;
-      this.startupScenario ??= activateStartupScenario(this.env, (rackId) => control.deliverScenario(rackId))
+      this.startupScenario ??= activateStartupScenario(this.env, {
+        passport: control.deliverPassport,
+        scenario: control.deliverScenario,
+      })
         .then((outcome) => outcome && consoleLine("info", `scenarios: ${outcome}`))
         .catch((error: Error) =>
           consoleLine("error", `scenarios: mixer.startup_scenario failed: ${error.message}`),

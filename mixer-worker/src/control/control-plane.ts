@@ -125,16 +125,26 @@ function feedLane(nc: NatsConnection, subject: string, lane: () => ControlLane, 
  * @example this.control = startControlPlane(nc, this.env);
  */
 export function startControlPlane(nc: NatsConnection, env: MixerEnv): ControlPlane {
-  const deliverPassport = async (rackId: string) => {
-    const rack = await findRack(env.REGISTRY, "id", rackId);
-    const passport = rack ? blobBytes(rack.passport) : new Uint8Array();
-    if (passport.length > 0) nc.publish(passportSubject(rackId), passport);
+  // Deliveries publish in the order they were asked for, each after its registry read: a rack must get the
+  // passport whose bus JWT allows a new part's lanes before the part itself.
+  let deliveries: Promise<unknown> = Promise.resolve();
+  const inOrder = (publish: () => Promise<void>): Promise<void> => {
+    const delivered = deliveries.then(publish);
+    deliveries = delivered.catch(() => undefined);
+    return delivered;
   };
-  const deliverScenario = async (rackId: string) => {
-    const rack = await findRack(env.REGISTRY, "id", rackId);
-    const part = rack && rack.status === "active" ? blobBytes(rack.scenario_part) : new Uint8Array();
-    if (part.length > 0) nc.publish(scenarioSubject(rackId), part);
-  };
+  const deliverPassport = (rackId: string) =>
+    inOrder(async () => {
+      const rack = await findRack(env.REGISTRY, "id", rackId);
+      const passport = rack ? blobBytes(rack.passport) : new Uint8Array();
+      if (passport.length > 0) nc.publish(passportSubject(rackId), passport);
+    });
+  const deliverScenario = (rackId: string) =>
+    inOrder(async () => {
+      const rack = await findRack(env.REGISTRY, "id", rackId);
+      const part = rack && rack.status === "active" ? blobBytes(rack.scenario_part) : new Uint8Array();
+      if (part.length > 0) nc.publish(scenarioSubject(rackId), part);
+    });
 
   const respond = (message: ControlMessage, reply: EnrollReply) => {
     if (message.reply) nc.publish(message.reply, cbor.encode(reply));

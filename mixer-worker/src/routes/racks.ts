@@ -88,15 +88,14 @@ export const racks = new Hono<MixerBindings>()
     }
     const adopted = rack.status === "pending" && step.to === "active";
     const delayMs = adopted ? mixerConfig(c.env).config.enrollment.push_delay : 0;
+    // A newly active rack gets the scenario part meant for it (its own, or the last activation targeting
+    // it), assigned before its passport is signed, whose bus JWT allows that part's lanes.
+    const part =
+      step.to === "active" && (rack.scenario_part !== null || (await assignLatestScenario(c.env, rack)));
     const response = await reissue(c, rack.id, delayMs);
     // Revoked takes effect on the bus at once: nats-server closes the rack's connection and refuses its key.
     if (step.to === "revoked") await snakeBridge(c.env).revokeOnBus();
-    // A newly active rack gets the scenario part meant for it (its own, or the last activation targeting it).
-    if (step.to === "active") {
-      const fresh = (await findRack(c.env.REGISTRY, "id", rack.id)) as RackRow;
-      if (fresh.scenario_part) await snakeBridge(c.env).deliverScenario(rack.id, delayMs);
-      else await assignLatestScenario(c.env, fresh, delayMs);
-    }
+    if (part) await snakeBridge(c.env).deliverScenario(rack.id, delayMs);
     return response;
   })
   .put(

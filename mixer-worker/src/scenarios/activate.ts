@@ -10,7 +10,10 @@ import type { FluxSpec } from "../../../shared/spec/index.ts";
 import { snakeBridge } from "../bridge/bridge-stub.ts";
 import { mixerConfig } from "../config.ts";
 import type { MixerEnv } from "../env.ts";
+import { assignedPart, sameLanes } from "../registry/assigned-part.ts";
 import { clusterKey } from "../registry/cluster-key.ts";
+import { natsKeys } from "../registry/nats-keys.ts";
+import { issueRackPassport } from "../registry/rack-passport.ts";
 import type { RackRow } from "../registry/rack-row.ts";
 import { assignScenarioPart, findRack, listRacks } from "../registry/racks.ts";
 import {
@@ -53,15 +56,26 @@ export function resolveTargets(scenario: Scenario, racks: RackRow[]): Activation
   });
 }
 
-/** Signs a rack's part and keeps it on its row, for delivery now and again when a heartbeat shows it missing. */
+/** How a rack is sent what changed for it: its passport, then its scenario part. */
+export interface PartDelivery {
+  passport(rackId: string): Promise<void>;
+  scenario(rackId: string): Promise<void>;
+}
+
+/**
+ * Signs a rack's part and keeps it on its row, for delivery now and again when a heartbeat shows it missing.
+ * When the part wires the rack to other lanes on a bus in operator mode, its passport is re-issued too: its
+ * bus JWT allows the lanes of its part and no others (rack-bus-credentials.ts). Resolves whether it was.
+ */
 async function assign(
   env: MixerEnv,
   scenario: Scenario,
   specs: ReadonlyMap<string, FluxSpec>,
   target: { alias: string; rackId: string; hash: string },
-) {
+): Promise<boolean> {
   const { alias, rackId, hash } = target;
   const key = await clusterKey(env);
+  const before = await findRack(env.REGISTRY, "id", rackId);
   const part = await scenarioPart(scenario, alias, { specs });
   const now = Date.now();
   const maxHops = mixerConfig(env).config.mixer.max_hops;
@@ -70,6 +84,10 @@ async function assign(
     key.privateKey,
   );
   await assignScenarioPart(env.REGISTRY, rackId, { name: scenario.meta.name, hash }, bytes, now);
+  if (!natsKeys(env) || before?.status !== "active" || sameLanes(before && assignedPart(before), part))
+    return false;
+  await issueRackPassport(env, rackId);
+  return true;
 }
 
 /**
@@ -85,7 +103,7 @@ export async function activateScenario(
   options: {
     waitMs?: number;
     /** How a part reaches a rack; default through the Snake bridge (the bridge itself passes its own). */
-    deliver?: (rackId: string) => Promise<void>;
+    deliver?: PartDelivery;
   } = {},
 ): Promise<Convergence> {
   const scenario = scenarioOf(row);
@@ -94,8 +112,11 @@ export async function activateScenario(
   const hash = await activationHash(row.hash, specs);
   const targets = resolveTargets(scenario, await listRacks(env.REGISTRY));
   const activatedAt = Date.now();
+  const reissued = new Set<string>();
   for (const target of targets) {
-    if (target.id) await assign(env, scenario, specs, { alias: target.alias, rackId: target.id, hash });
+    if (!target.id) continue;
+    if (await assign(env, scenario, specs, { alias: target.alias, rackId: target.id, hash }))
+      reissued.add(target.id);
   }
   await insertActivation(env.REGISTRY, {
     id: uuidv7(),
@@ -105,8 +126,17 @@ export async function activateScenario(
     activated_at: activatedAt,
     targets: JSON.stringify(targets),
   });
-  const deliver = options.deliver ?? ((rackId: string) => snakeBridge(env).deliverScenario(rackId, 0));
-  for (const target of targets) if (target.id) await deliver(target.id);
+  const deliver = options.deliver ?? {
+    passport: (rackId: string) => snakeBridge(env).deliverPassport(rackId, 0),
+    scenario: (rackId: string) => snakeBridge(env).deliverScenario(rackId, 0),
+  };
+  for (const target of targets) {
+    if (!target.id) continue;
+    // The passport first: the rack takes updates in arrival order and reconnects with its new JWT before
+    // it runs the part whose lanes need it.
+    if (reissued.has(target.id)) await deliver.passport(target.id);
+    await deliver.scenario(target.id);
+  }
   const waitMs = options.waitMs ?? mixerConfig(env).config.mixer.scenario_wait_timeout;
   return waitForConvergence(env, { name: row.name, version: row.version, hash, targets }, waitMs);
 }
@@ -129,12 +159,13 @@ export async function waitForConvergence(
 }
 
 /**
- * A rack just approved gets the part of the last activated scenario that targets it (by name or by a
- * selector its labels match), `enrollment.push_delay` later. Resolves whether it was given one.
+ * A rack about to be approved is assigned the part of the last activated scenario that targets it (by name or
+ * by a selector its labels match), so the passport its approval issues already allows that part's lanes.
+ * Resolves whether it was given one; the caller delivers it.
  *
  * @example await assignLatestScenario(env, rack);
  */
-export async function assignLatestScenario(env: MixerEnv, rack: RackRow, delayMs: number): Promise<boolean> {
+export async function assignLatestScenario(env: MixerEnv, rack: RackRow): Promise<boolean> {
   const activations = (await latestActivations(env.REGISTRY)).sort((a, b) => b.activated_at - a.activated_at);
   for (const activation of activations) {
     const row = await findScenario(env.REGISTRY, activation.name, activation.version);
@@ -145,7 +176,6 @@ export async function assignLatestScenario(env: MixerEnv, rack: RackRow, delayMs
     const specs = await scenarioSpecs(env, row, scenario);
     const hash = await activationHash(row.hash, specs);
     await assign(env, scenario, specs, { alias: target.alias, rackId: rack.id, hash });
-    await snakeBridge(env).deliverScenario(rack.id, delayMs);
     return true;
   }
   return false;

@@ -2,7 +2,7 @@ import { parseScenarioReference, scenarioHash, validateScenario } from "../../..
 import { mixerConfig } from "../config.ts";
 import type { MixerEnv } from "../env.ts";
 import { findScenario, insertScenario } from "../registry/scenarios.ts";
-import { activateScenario } from "./activate.ts";
+import { activateScenario, type PartDelivery } from "./activate.ts";
 
 /**
  * Activates `mixer.startup_scenario` when the mixer comes up: a stored scenario by `name` or
@@ -10,11 +10,11 @@ import { activateScenario } from "./activate.ts";
  * MIXER_STARTUP_SCENARIO_BASE64 since a Worker has no file system; it is imported first. Racks that are
  * not connected yet get their parts with their next heartbeat. Resolves with what it did, for the log.
  *
- * @example console.log(await activateStartupScenario(env, (id) => control.deliverScenario(id)));
+ * @example console.log(await activateStartupScenario(env, { passport: control.deliverPassport, scenario: control.deliverScenario }));
  */
 export async function activateStartupScenario(
   env: MixerEnv,
-  deliver: (rackId: string) => Promise<void>,
+  deliver: PartDelivery,
 ): Promise<string | undefined> {
   const reference = mixerConfig(env).config.mixer.startup_scenario;
   if (!reference) return undefined;
