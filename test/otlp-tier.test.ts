@@ -123,7 +123,7 @@ it.each(["grpc", "http"] as const)(
       const metric = (name: string) => metrics.find((m: { name: string }) => m.name === name);
       expect(metric("fluxrig.rack.heartbeats_sent").sum).toMatchObject({
         isMonotonic: true,
-        aggregationTemporality: "AGGREGATION_TEMPORALITY_CUMULATIVE",
+        aggregationTemporality: "AGGREGATION_TEMPORALITY_DELTA",
         dataPoints: [{ asDouble: 7, attributes: [{ key: "site", value: { stringValue: "nyc" } }] }],
       });
       expect(metric("fluxrig.gear.queue").gauge.dataPoints[0].asDouble).toBe(3.5);

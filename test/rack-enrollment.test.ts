@@ -133,7 +133,7 @@ describe("racks: enrollment, adoption, heartbeats and administration against a r
       if (keys.length === 0) return undefined;
       const paths = await downloadStored(mixer, keys, join(dir, "metrics", String(Date.now())));
       const [row] = await nativeQuery(
-        `SELECT max(value) AS sent FROM read_parquet([${paths.map(sqlString).join(", ")}])
+        `SELECT sum(value) AS sent FROM read_parquet([${paths.map(sqlString).join(", ")}])
          WHERE name = 'fluxrig.rack.heartbeats_sent' AND entity_name = 'rack-beat' AND type = 'counter'`,
       );
       return typeof row?.sent === "number" && row.sent >= 2 ? row.sent : undefined;

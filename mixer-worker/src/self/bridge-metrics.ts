@@ -1,3 +1,4 @@
+import { CounterDeltas, counterSeries } from "../../../shared/telemetry/counter-deltas.ts";
 import type { ControlStats } from "../control/control-plane.ts";
 import type { SelfTelemetry } from "./self-telemetry.ts";
 
@@ -15,13 +16,16 @@ export interface BridgeCounters {
 
 /**
  * Turns the bridge's running counters into the mixer's own metrics at each self flush: ingest records/s
- * and mean flush time over the interval since the last sample, cumulative counters, and per control lane
- * (enrollments, heartbeats) what was received, processed, failed and shed.
+ * and mean flush time over the interval since the last sample, and, as counters, what was stored and written
+ * and per control lane (enrollments, heartbeats) what was received, processed, failed and shed since the last
+ * sample (the bridge keeps running totals; a control plane's start again at a new connection).
  *
  * @example sampler.sample(self, counters)
  */
 export class BridgeMetricsSampler {
   private last: { at: number; recordsStored: number; flushes: number; flushMs: number } | undefined;
+  /** What each running total had reached at the last sample: counters are sent as deltas. */
+  private readonly reported = new CounterDeltas();
 
   sample(self: SelfTelemetry, counters: BridgeCounters, now = Date.now()): void {
     const { timing } = counters;
@@ -46,7 +50,7 @@ export class BridgeMetricsSampler {
       ["messages_dead_lettered", counters.messagesDeadLettered],
       ["records_dead_lettered", counters.recordsDeadLettered],
     ] as const) {
-      self.metric(`fluxrig.mixer.ingest.${name}`, "counter", value);
+      self.metric(`fluxrig.mixer.ingest.${name}`, "counter", this.reported.increase(name, value));
     }
     for (const [lane, stats] of Object.entries(counters.control ?? {})) {
       const shed = stats.shed.queue_full + stats.shed.rate_limited + stats.shed.oversize;
@@ -56,7 +60,10 @@ export class BridgeMetricsSampler {
         ["failed", stats.failed],
         ["shed", shed],
       ] as const) {
-        self.metric(`fluxrig.mixer.control.${name}`, "counter", value, { lane });
+        const series = counterSeries(name, { lane });
+        self.metric(`fluxrig.mixer.control.${name}`, "counter", this.reported.increase(series, value), {
+          lane,
+        });
       }
     }
   }

@@ -578,7 +578,7 @@ class RackAgent {
           },
         };
       },
-      onSent: (sent) => void telemetry.counter("fluxrig.rack.heartbeats_sent", sent),
+      onSent: () => void telemetry.counter("fluxrig.rack.heartbeats_sent", 1),
       warn: log.warn,
     });
     log.info(`connected to ${config.snake.url}; heartbeats every ${config.rack.heartbeat_interval} ms`);

@@ -331,7 +331,7 @@ it("reads bare fluxMsgs stored by a rack from before frames, and dead-letters a 
   await expect.poll(() => core.stats).toMatchObject({ delivered: 3, acked: 2, deadLettered: 1 });
 });
 
-it("reports each lane's counters as fluxrig.lane.* metrics labelled with the lane", async () => {
+it("reports each lane's counters as fluxrig.lane.* metrics labelled with the lane, each what it counted since the last report", async () => {
   const { nc } = await bus();
   const edge = lanes(nc);
   const core = lanes(nc);
@@ -347,4 +347,12 @@ it("reports each lane's counters as fluxrig.lane.* metrics labelled with the lan
   expect(metric("fluxrig.lane.frames")).toEqual([[1, { lane: SUBJECT }]]);
   expect(metric("fluxrig.lane.acked")).toEqual([[30, { lane: SUBJECT }]]);
   expect(metric("fluxrig.lane.dead_lettered")).toEqual([]);
+  // Counters are deltas: the next report carries the 12 acked since, not the running total of 42.
+  await Promise.all(messages(12).map((msg) => edge.publish(SUBJECT, msg)));
+  await expect.poll(() => core.stats.acked).toBe(42);
+  core.reportMetrics(telemetry);
+  expect(metric("fluxrig.lane.acked")).toEqual([
+    [30, { lane: SUBJECT }],
+    [12, { lane: SUBJECT }],
+  ]);
 });

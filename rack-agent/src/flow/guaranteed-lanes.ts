@@ -13,6 +13,7 @@ import {
 import { type NatsConnection, nanos } from "@nats-io/nats-core";
 import { encodeFluxMsg } from "../../../shared/fluxmsg/codec.ts";
 import type { FluxMsg } from "../../../shared/fluxmsg/message.ts";
+import { CounterDeltas } from "../../../shared/telemetry/counter-deltas.ts";
 import type { Journal } from "../journal/journal.ts";
 import { AckWindow } from "../snake/ack-window.ts";
 import type { Telemetry } from "../telemetry/index.ts";
@@ -108,8 +109,10 @@ export class JetStreamLanes implements GuaranteedLanes {
   readonly #publisher: LanePublisher;
   readonly #closing = new AbortController();
   readonly #consumers = new Map<string, LaneConsumer>();
-  /** Each lane's counters, by subject, kept for the rack's life (they are cumulative metrics). */
+  /** Each lane's counters, by subject, kept for the rack's life (running totals, reported as deltas). */
   readonly #stats = new Map<string, LaneStats>();
+  /** What each lane's counters had reached at the last report (they are sent as deltas). */
+  readonly #reported = new CounterDeltas();
   readonly #keepAlive: ReturnType<typeof setInterval>;
   #handler: LaneHandler = () => Promise.reject(new Error("no gear takes this lane yet"));
   #jsm: JetStreamManager | undefined;
@@ -151,7 +154,7 @@ export class JetStreamLanes implements GuaranteedLanes {
 
   /** Sends each lane's counters as `fluxrig.lane.*` metrics labelled `lane`; call it every reporting interval. */
   reportMetrics(telemetry: Telemetry): void {
-    reportLaneStats(telemetry, this.#stats);
+    reportLaneStats(telemetry, this.#stats, this.#reported);
   }
 
   /** Resolves once JetStream stored the frame holding the message (see the class notes for failures). */

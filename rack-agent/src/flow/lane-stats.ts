@@ -1,3 +1,4 @@
+import { type CounterDeltas, counterSeries } from "../../../shared/telemetry/counter-deltas.ts";
 import type { Telemetry } from "../telemetry/index.ts";
 
 /** Counters of what a lane did (messages unless said otherwise), so batching, redeliveries and duplicates are visible. */
@@ -63,15 +64,24 @@ const METRIC_NAMES: Record<keyof LaneStats, string> = {
 };
 
 /**
- * Sends each lane's counters as cumulative `fluxrig.lane.*` counters labelled `lane` (its subject); counters
- * still at 0 are left out, so a rack that only publishes on a lane does not report consuming it.
+ * Sends each lane's counters as `fluxrig.lane.*` counters labelled `lane` (its subject), each what it counted
+ * since the last report (the stats are running totals; counter-deltas.ts); counters still at 0 are left out, so a rack that only publishes on a lane does not report consuming it.
  *
- * @example reportLaneStats(telemetry, new Map([["flux.msg.core.sink.in", stats]]));
+ * @example reportLaneStats(telemetry, new Map([["flux.msg.core.sink.in", stats]]), this.#reported);
  */
-export function reportLaneStats(telemetry: Telemetry, lanes: ReadonlyMap<string, LaneStats>): void {
+export function reportLaneStats(
+  telemetry: Telemetry,
+  lanes: ReadonlyMap<string, LaneStats>,
+  reported: CounterDeltas,
+): void {
   for (const [lane, stats] of lanes) {
     for (const key of Object.keys(METRIC_NAMES) as (keyof LaneStats)[]) {
-      if (stats[key] > 0) void telemetry.counter(METRIC_NAMES[key], stats[key], { lane });
+      if (stats[key] > 0)
+        void telemetry.counter(
+          METRIC_NAMES[key],
+          reported.increase(counterSeries(key, { lane }), stats[key]),
+          { lane },
+        );
     }
   }
 }

@@ -1,3 +1,4 @@
+import { CounterDeltas } from "../../../shared/telemetry/counter-deltas.ts";
 import type { Telemetry } from "../telemetry/index.ts";
 
 /** Latency samples kept per report interval (reservoir sampling: every message has the same chance). */
@@ -6,8 +7,8 @@ const RESERVOIR = 1_024;
 /**
  * A gear's counters and latency, kept in memory and reported every interval: one metric record per
  * message would cost more than the message (telemetry carries tens of thousands of records a second,
- * a hot lane hundreds of thousands of messages). Counters are cumulative, so a lost report loses nothing;
- * latency is reported per interval as `fluxrig.gear.latency_ms` gauges labelled `quantile` 0.5, 0.99, 1.
+ * a hot lane hundreds of thousands of messages). Counters are kept as running totals and sent as what they
+ * counted since the last report (counter-deltas.ts); latency is reported per interval as `fluxrig.gear.latency_ms` gauges labelled `quantile` 0.5, 0.99, 1.
  */
 export class GearMetrics {
   messagesIn = 0;
@@ -16,6 +17,8 @@ export class GearMetrics {
   errors = 0;
   /** Messages that arrived while the gear was not running (hot lanes are at most once). */
   dropped = 0;
+  /** What each counter had reached at the last report: its own, so a gear started again counts from 0. */
+  readonly #reported = new CounterDeltas();
   readonly #samples: number[] = [];
   #seen = 0;
 
@@ -42,10 +45,18 @@ export class GearMetrics {
   /** Sends the counters and the interval's latency, then starts a new interval. */
   report(telemetry: Telemetry): void {
     const { labels } = this;
-    void telemetry.counter("fluxrig.gear.messages_in", this.messagesIn, labels);
-    void telemetry.counter("fluxrig.gear.messages_out", this.messagesOut, labels);
-    void telemetry.counter("fluxrig.gear.errors", this.errors, labels);
-    void telemetry.counter("fluxrig.gear.dropped", this.dropped, labels);
+    void telemetry.counter(
+      "fluxrig.gear.messages_in",
+      this.#reported.increase("messages_in", this.messagesIn),
+      labels,
+    );
+    void telemetry.counter(
+      "fluxrig.gear.messages_out",
+      this.#reported.increase("messages_out", this.messagesOut),
+      labels,
+    );
+    void telemetry.counter("fluxrig.gear.errors", this.#reported.increase("errors", this.errors), labels);
+    void telemetry.counter("fluxrig.gear.dropped", this.#reported.increase("dropped", this.dropped), labels);
     const latency = this.quantiles();
     if (latency) {
       for (const [quantile, value] of [

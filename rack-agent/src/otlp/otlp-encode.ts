@@ -129,8 +129,8 @@ function logs(records: readonly LogRecord[], resource: Resource) {
 }
 
 /**
- * One metric per record, in arrival order: a counter is a cumulative monotonic sum (the rack's counters are
- * running totals), a gauge a gauge, a histogram observation a delta histogram of one value.
+ * One metric per record, in arrival order: a counter is a delta monotonic sum (a counter's point is what it
+ * counted since the previous one: counter-deltas.ts), a gauge a gauge, a histogram observation a delta histogram of one value.
  */
 function metrics(records: readonly MetricRecord[], resource: Resource) {
   const metricData = records.map((record) => {
@@ -141,7 +141,7 @@ function metrics(records: readonly MetricRecord[], resource: Resource) {
       return {
         descriptor,
         dataPointType: DATA_POINT.sum,
-        aggregationTemporality: TEMPORALITY.cumulative,
+        aggregationTemporality: TEMPORALITY.delta,
         isMonotonic: true,
         dataPoints: [{ ...point, value: record.value }],
       };

@@ -7,6 +7,7 @@ import { cbor } from "../../../shared/fluxmsg/cbor.ts";
 import { journalSubject, telemetrySubject } from "../../../shared/fluxmsg/subjects.ts";
 import { JOURNAL_KIND } from "../../../shared/journal/record.ts";
 import type { BatchKind } from "../../../shared/telemetry/batch.ts";
+import { CounterDeltas } from "../../../shared/telemetry/counter-deltas.ts";
 import { ENTITY_NAME_ALLOWED } from "../../../shared/telemetry/entity-name.ts";
 import {
   type LogRecord,
@@ -100,6 +101,7 @@ export interface Telemetry {
     fluxId?: string | null,
     ts?: number,
   ): Promise<void>;
+  /** A counter's point: `value` is what it counted since its previous point (counter-deltas.ts). */
   counter(name: string, value: number, labels?: Labels): Promise<void>;
   gauge(name: string, value: number, labels?: Labels): Promise<void>;
   histogram(name: string, value: number, labels?: Labels): Promise<void>;
@@ -323,6 +325,8 @@ class TelemetryClient implements Telemetry {
   readonly #selfMetrics: ReturnType<typeof setInterval> | undefined;
   #flushTimer: ReturnType<typeof setTimeout> | undefined;
   #closed = false;
+  /** What the pipeline's own counters (running totals) had reached at the last self report. */
+  readonly #selfReported = new CounterDeltas();
   readonly #rawOmitted = new RawOmitted((message) => this.#options.warn(message));
 
   constructor(
@@ -500,7 +504,7 @@ class TelemetryClient implements Telemetry {
   #reportSelf(): void {
     const snapshot = this.stats();
     for (const [name, read] of Object.entries(SELF_COUNTERS)) {
-      void this.counter(`fluxrig.telemetry.${name}`, read(snapshot));
+      void this.counter(`fluxrig.telemetry.${name}`, this.#selfReported.increase(name, read(snapshot)));
     }
     for (const [name, read] of Object.entries(SELF_GAUGES)) {
       void this.gauge(`fluxrig.telemetry.${name}`, read(snapshot));
