@@ -409,6 +409,8 @@ async function restart(mixer: Mixer): Promise<Mixer> {
 interface Measured {
   p50: number;
   objects: number;
+  /** Of those, metrics rollups (read instead of an hour's rows). */
+  rollups: number;
   truncated: boolean;
   answer: Record<string, unknown>;
 }
@@ -430,6 +432,7 @@ async function compactionBench(): Promise<void> {
     logsCase(`logs: q=${RARE_TERM} (1 row) over 24h: a full scan`, last(DAY), { q: RARE_TERM }),
     logsCase("logs: errors over 24h, newest 50", last(DAY), { level: "error" }),
     metricsCase("metrics: 5m buckets by entity over 24h", last(DAY), "5m"),
+    metricsCase("metrics: 1h buckets by entity over 24h", last(DAY), "1h"),
     metricsCase("metrics: 1h buckets by entity over 1h", last(HOUR), "1h"),
   ];
   const work = await mkdtemp(join(tmpdir(), "fluxrig-bench-compaction-"));
@@ -483,7 +486,8 @@ async function compactionBench(): Promise<void> {
     const measure = async (c: Case): Promise<Measured> => {
       const timed = await time(() => request(c), PAUSE_MS);
       const answer = timed.last as QueryAnswer & Record<string, unknown>;
-      return { p50: timed.p50, objects: answer.scanned.objects, truncated: answer.truncated, answer };
+      const { objects, rollups } = answer.scanned;
+      return { p50: timed.p50, objects, rollups: rollups ?? 0, truncated: answer.truncated, answer };
     };
     const before: Measured[] = [];
     for (const c of cases) {
@@ -541,7 +545,7 @@ async function compactionBench(): Promise<void> {
         `${b.objects}${b.truncated ? " (truncated)" : ""}`,
         same(b) ? "yes" : "NO",
         `${fmt(a.p50)}`,
-        `${a.objects}${a.truncated ? " (truncated)" : ""}`,
+        `${a.objects}${a.rollups > 0 ? ` (${a.rollups} rollups)` : ""}${a.truncated ? " (truncated)" : ""}`,
         same(a) ? "yes" : "NO",
         `${(a.p50 / b.p50).toFixed(2)}x`,
         fmt(base.p50),

@@ -37,6 +37,7 @@ const rowsOf = async (sql: string) => (await duck.runAndReadAll(sql)).getRowObje
 const NATIVE_TYPE = {
   TIMESTAMP: "TIMESTAMP",
   UUID: "UUID",
+  BIGINT: "BIGINT",
   VARCHAR: "VARCHAR",
   FLOAT: "FLOAT",
   DOUBLE: "DOUBLE",

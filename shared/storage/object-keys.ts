@@ -122,6 +122,22 @@ export function telemetryRoot(kind: TelemetryKind): string {
   return `telemetry/${kind}`;
 }
 
+/**
+ * Where the per-minute rollups of metrics lie: a root of its own beside `telemetry/metrics`, with the same
+ * partition folders, so retention takes them with the rows they sum up.
+ */
+export const METRICS_ROLLUP_ROOT = "telemetry/metrics_1m";
+
+/**
+ * The key of the rollup of one metrics partition folder: one object per folder, replaced when the folder's
+ * rows change.
+ *
+ * @example metricsRollupKey("telemetry/metrics/2026/11/27/09/") // "telemetry/metrics_1m/2026/11/27/09/metrics_1m.parquet"
+ */
+export function metricsRollupKey(folder: string): string {
+  return `${METRICS_ROLLUP_ROOT}${folder.slice(telemetryRoot("metrics").length)}metrics_1m.parquet`;
+}
+
 /** @example messagesRoot(null) // "messages/generic"; messagesRoot("visa-v1") // "messages/fluxSpec/visa-v1" */
 export function messagesRoot(spec: string | null): string {
   return spec === null ? "messages/generic" : `messages/fluxSpec/${spec}`;

@@ -8,6 +8,7 @@ import { LOG_RECORD_LEVELS, METRIC_TYPES, SPAN_STATUSES, type TelemetryKind } fr
 export type ColumnType =
   | "TIMESTAMP"
   | "UUID"
+  | "BIGINT"
   | "VARCHAR"
   | "FLOAT"
   | "DOUBLE"
@@ -66,6 +67,27 @@ export const TELEMETRY_COLUMNS: Readonly<Record<TelemetryKind, readonly StoredCo
     recordId,
   ],
 };
+
+/**
+ * The columns of a metrics rollup (`telemetry/metrics_1m/`): one row per metric, entity, labels and minute
+ * (`ts`, the minute's start) with what the queries aggregate: how many points, their sum, min and max, and the
+ * latest one's value with its order key (zero-padded epoch ms, then record id), so that buckets of any whole
+ * number of minutes are computed from it exactly as from the points.
+ */
+export const METRIC_ROLLUP_COLUMNS: readonly StoredColumn[] = [
+  column("ts", "TIMESTAMP"),
+  column("name", "VARCHAR"),
+  column("entity_id", "UUID"),
+  column("entity_name", "VARCHAR"),
+  column("type", METRIC_TYPES),
+  column("labels", "JSON"),
+  column("count", "BIGINT"),
+  column("sum", "DOUBLE"),
+  column("min", "DOUBLE"),
+  column("max", "DOUBLE"),
+  column("last", "DOUBLE"),
+  column("last_key", "VARCHAR"),
+];
 
 /**
  * The stored columns of journal records (`messages/`): the reference's "Parquet Schema (fluxMsg / Data)" in

@@ -18,6 +18,8 @@ export interface ScanReport {
   bytes: number;
   /** Objects that could not be read (not Parquet, corrupt, too large), with why; at most 10 listed. */
   skipped: { key: string; reason: string }[];
+  /** Of `objects`, metrics rollups read instead of an hour's rows (metrics answers only). */
+  rollups?: number;
 }
 
 /** Fields of every answer. */

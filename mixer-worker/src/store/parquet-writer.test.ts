@@ -10,6 +10,7 @@ import { SAMPLE_RECORDS } from "./sample-records.ts";
 const READ_BACK_TYPE = {
   TIMESTAMP: "TIMESTAMP",
   UUID: "UUID",
+  BIGINT: "BIGINT",
   VARCHAR: "VARCHAR",
   FLOAT: "FLOAT",
   DOUBLE: "DOUBLE",

@@ -15,7 +15,8 @@ import { listAll, listPages } from "../list-pages.ts";
 import { MESSAGE_COLUMNS, type StoredColumn, TELEMETRY_COLUMNS } from "../parquet-schema.ts";
 import type { TelemetryCompression } from "../parquet-writer.ts";
 import { MergeMemoryError, type MergeReport, mergeSources } from "./merge.ts";
-import { PART_ROWS, type PlannedRun, planPartition } from "./plan.ts";
+import { CLOSE_AFTER_MS, PART_ROWS, type PlannedRun, planPartition } from "./plan.ts";
+import { type RollupReport, rollUpMetrics } from "./roll-up-metrics.ts";
 
 /** `[observability.embedded.compaction]` as a pass uses it, with the storage's codec. */
 export interface CompactionSettings {
@@ -38,8 +39,10 @@ export interface PartitionCompaction {
   deleted: number;
   /** Whether the partition needs another look later. */
   unsettled: boolean;
-  /** What the merges cost the isolate's memory (absent when nothing was merged). */
+  /** What the merges and the rollup cost the isolate's memory (absent when there was nothing to do). */
   memory?: IsolateMemoryReport;
+  /** For a closed metrics partition: what rolling it up did (see roll-up-metrics.ts). */
+  rollup?: RollupReport;
 }
 
 /** Halvings of the part size tried when a part does not fit the merge's memory. */
@@ -81,7 +84,9 @@ export async function compactPartition(
     await bucket.delete(plan.deletable.slice(i, i + 1_000));
   }
   report.deleted = plan.deletable.length;
-  if (plan.runs.length === 0) return report;
+  const closed = now >= partition.span.end + CLOSE_AFTER_MS;
+  const rollUp = closed && partition.root === telemetryRoot("metrics");
+  if (plan.runs.length === 0 && !rollUp) return report;
 
   // Not through the queries' slots: a slot freed here would wake a request of another context (the compactor
   // is a Durable Object), which workerd forbids to do I/O from there.
@@ -96,6 +101,8 @@ export async function compactPartition(
       report.bytesRead += merged.bytesRead;
       report.bytesWritten += merged.bytesWritten;
     }
+    // A closed hour's metrics, as merged now, rolled up per minute (again only when its objects changed).
+    if (rollUp) report.rollup = await rollUpMetrics(bucket, folder, settings.compression);
   } finally {
     report.memory = watch.done();
   }

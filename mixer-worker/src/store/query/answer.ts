@@ -25,7 +25,12 @@ export function scanAnswer(outcome: ScanOutcome, truncatedReason?: string): Omit
   return {
     truncated: reason !== undefined,
     ...(reason === undefined ? {} : { truncated_reason: reason }),
-    scanned: { objects: outcome.objects, bytes: outcome.bytes, skipped: outcome.skipped },
+    scanned: {
+      objects: outcome.objects,
+      bytes: outcome.bytes,
+      skipped: outcome.skipped,
+      ...(outcome.rollups === undefined ? {} : { rollups: outcome.rollups }),
+    },
   };
 }
 

@@ -2,8 +2,9 @@ import { telemetryRoot } from "../../../../shared/storage/object-keys.ts";
 import type { MetricsQuery, TimeWindow } from "../../../../shared/telemetry/query-params.ts";
 import type { MetricsAnswer } from "../../../../shared/telemetry/query-results.ts";
 import { appliedWindow, iso, scanAnswer } from "./answer.ts";
+import { rollupPlan } from "./metric-rollups.ts";
 import { MetricSeriesSet, type PartialPoint } from "./metric-series.ts";
-import { type RunSql, scanWindow } from "./scan.ts";
+import { addScans, type RunSql, scanWindow } from "./scan.ts";
 import { jsonStringCapturePattern, sqlString, sqlTimestamp, unescapeJsonString } from "./sql.ts";
 
 /**
@@ -31,9 +32,55 @@ function groupExpression(groupBy: string | undefined): string {
 }
 
 /**
- * The SQL aggregating one set of metric rows into partial points: each record once (copies share a record
- * id), then per series and time bucket count, sum, min, max and the latest value; only the first
- * `limit + 1` series in series order (those after can never be shown).
+ * Metric rows each record once (copies share a record id): `name`, `type`, `ts`, `value`, the `extra`
+ * columns (alias, SQL expression over the stored row) and `order_key`, which orders points by time, then by
+ * record id (UUID v7), so that "latest" is one point even when times tie.
+ *
+ * @example metricPointsSql("read_parquet(['a.parquet'])", "true", [["grp", "entity_name::VARCHAR"]])
+ */
+export function metricPointsSql(from: string, where: string, extra: readonly [string, string][]): string {
+  const inner = extra.map(([alias, sql]) => `, ${sql} AS ${alias}`).join("");
+  const outer = extra.map(([alias]) => `, any_value(${alias}) AS ${alias}`).join("");
+  return `SELECT any_value(name) AS name, any_value(type) AS type, any_value(ts) AS ts, any_value("value") AS "value"${outer},
+    lpad(epoch_ms(any_value(ts))::VARCHAR, 16, '0') || record_id::VARCHAR AS order_key
+  FROM (SELECT record_id, name, type::VARCHAR AS type, ts, "value"${inner} FROM ${from} WHERE ${where})
+  GROUP BY record_id`;
+}
+
+/** A bucket's aggregates over points (metricPointsSql). */
+export const POINT_AGGREGATES = `count(*) AS count, sum("value") AS sum, min("value") AS min, max("value") AS max,
+  arg_max("value", order_key) AS last, max(order_key) AS last_key`;
+/** A bucket's aggregates over rows that are aggregates already (rollup rows, partial points). */
+export const PARTIAL_AGGREGATES = `sum("count")::BIGINT AS count, sum("sum") AS sum, min("min") AS min,
+  max("max") AS max, arg_max("last", last_key) AS last, max(last_key) AS last_key`;
+
+/** The WHERE of a metrics request over stored rows (the raw points, or rollup rows by their minute). */
+function requestWhere(request: MetricsRequest, window: TimeWindow): string[] {
+  return [
+    `ts >= ${sqlTimestamp(window.since)}`,
+    `ts < ${sqlTimestamp(window.until)}`,
+    ...(request.name ? [`name = ${sqlString(request.name)}`] : []),
+    ...(request.entity ? [`entity_name = ${sqlString(request.entity)}`] : []),
+  ];
+}
+
+/**
+ * Partial points per series and time bucket from `rows` (name, type, grp, ts and what `aggregates` reads):
+ * only the first `limit + 1` series in series order (those after can never be shown).
+ */
+function bucketedSql(request: MetricsRequest, rows: string, aggregates: string): string {
+  const interval = Math.trunc(request.intervalMs);
+  return `WITH rows AS (${rows}), series AS (
+  SELECT DISTINCT name, type, grp FROM rows ORDER BY name, type, grp NULLS LAST LIMIT ${request.limit + 1}
+)
+SELECT p.name, p.type, p.grp, (epoch_ms(p.ts) // ${interval}) * ${interval} AS bucket, ${aggregates}
+FROM rows p JOIN series s ON p.name = s.name AND p.type = s.type AND p.grp IS NOT DISTINCT FROM s.grp
+GROUP BY p.name, p.type, p.grp, bucket`;
+}
+
+/**
+ * The SQL aggregating one set of metric rows into partial points: each record once, then per series and
+ * time bucket count, sum, min, max and the latest value.
  *
  * @example run(metricsSql(request, window, "read_parquet(['a.parquet'])"))
  */
@@ -44,29 +91,23 @@ export function metricsSql(
   pass?: { of: number; index: number },
 ): string {
   const where = [
-    `ts >= ${sqlTimestamp(window.since)}`,
-    `ts < ${sqlTimestamp(window.until)}`,
-    ...(request.name ? [`name = ${sqlString(request.name)}`] : []),
-    ...(request.entity ? [`entity_name = ${sqlString(request.entity)}`] : []),
+    ...requestWhere(request, window),
     ...(pass && pass.of > 1 ? [`hash(record_id) % ${pass.of} = ${pass.index}`] : []),
   ].join(" AND ");
-  const interval = Math.trunc(request.intervalMs);
-  return `WITH points AS (
-  SELECT any_value(name) AS name, any_value(type) AS type, any_value(grp) AS grp, any_value(ts) AS ts,
-    any_value("value") AS "value",
-    -- Orders points by time, then by record id (UUID v7), so "latest" is one point even when times tie.
-    lpad(epoch_ms(any_value(ts))::VARCHAR, 16, '0') || record_id::VARCHAR AS order_key
-  FROM (SELECT record_id, name, type::VARCHAR AS type, ${groupExpression(request.group_by)} AS grp, ts, "value"
-    FROM ${from} WHERE ${where})
-  GROUP BY record_id
-), series AS (
-  SELECT DISTINCT name, type, grp FROM points ORDER BY name, type, grp NULLS LAST LIMIT ${request.limit + 1}
-)
-SELECT p.name, p.type, p.grp, (epoch_ms(p.ts) // ${interval}) * ${interval} AS bucket, count(*) AS count,
-  sum(p."value") AS sum, min(p."value") AS min, max(p."value") AS max, arg_max(p."value", p.order_key) AS last,
-  max(p.order_key) AS last_key
-FROM points p JOIN series s ON p.name = s.name AND p.type = s.type AND p.grp IS NOT DISTINCT FROM s.grp
-GROUP BY p.name, p.type, p.grp, bucket`;
+  const points = metricPointsSql(from, where, [["grp", groupExpression(request.group_by)]]);
+  return bucketedSql(request, points, POINT_AGGREGATES);
+}
+
+/**
+ * The same partial points from rollup rows (`telemetry/metrics_1m`), for an interval of whole minutes: a
+ * minute lies in one bucket, so its row adds up into that bucket as its points would.
+ *
+ * @example run(rollupMetricsSql(request, window, "read_parquet(['metrics_1m.parquet'])"))
+ */
+export function rollupMetricsSql(request: MetricsRequest, window: TimeWindow, from: string): string {
+  const rows = `SELECT name, type::VARCHAR AS type, ${groupExpression(request.group_by)} AS grp, ts, "count", "sum",
+    "min", "max", "last", last_key FROM ${from} WHERE ${requestWhere(request, window).join(" AND ")}`;
+  return bucketedSql(request, rows, PARTIAL_AGGREGATES);
 }
 
 function partialPoints(run: RunSql, sql: string): PartialPoint[] {
@@ -98,11 +139,13 @@ export async function queryMetrics(
   window: TimeWindow,
 ): Promise<MetricsAnswer> {
   const set = new MetricSeriesSet(request.limit);
-  const outcome = await scanWindow<PartialPoint>({
+  const rollups = await rollupPlan(bucket, window, request.intervalMs);
+  const rows = await scanWindow<PartialPoint>({
     bucket,
     roots: [telemetryRoot("metrics")],
     window,
     batches: "partition",
+    standIn: rollups?.standIn,
     query(from, run, rows) {
       const passes = Math.max(1, Math.ceil(rows / ROWS_PER_PASS));
       return Array.from({ length: passes }, (_, index) =>
@@ -111,6 +154,23 @@ export async function queryMetrics(
     },
     collect: (points) => set.add(points),
   });
+  // The hours a rollup stood in for: one small object each instead of their rows (read even when the rows'
+  // scan was cut short: what it says it read includes them).
+  const outcome =
+    rollups && rollups.used.length > 0
+      ? addScans(
+          rows,
+          await scanWindow<PartialPoint>({
+            bucket,
+            roots: [],
+            window,
+            batches: "partition",
+            objects: rollups.used,
+            query: (from, run) => partialPoints(run, rollupMetricsSql(request, window, from)),
+            collect: (points) => set.add(points),
+          }).then((read) => ({ ...read, rollups: read.objects })),
+        )
+      : rows;
   const groupBy = request.group_by ?? null;
   return {
     window: appliedWindow(window),

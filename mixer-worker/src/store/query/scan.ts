@@ -4,7 +4,13 @@ import { type DuckDb, type DuckDbRow, getDuckDb } from "../duckdb.ts";
 import { holdBytes, sampleIsolateMemory } from "../isolate-memory.ts";
 import { SCAN_BUDGET } from "./budget.ts";
 import { readParquet } from "./sql.ts";
-import { type StoredObject, WindowObjects } from "./window-objects.ts";
+import {
+  KnownObjects,
+  type ObjectSource,
+  type StandIn,
+  type StoredObject,
+  WindowObjects,
+} from "./window-objects.ts";
 
 /** Runs one SQL statement on the batch in hand. */
 export type RunSql = (sql: string) => DuckDbRow[];
@@ -16,6 +22,10 @@ export interface ScanOptions<Row> {
   window: TimeWindow;
   /** Reads only objects that may hold records of this flux id (by their metadata); the SQL still filters. */
   fluxId?: string | undefined;
+  /** Leaves out a partition folder's objects when it resolves true for their listing (see WindowObjects). */
+  standIn?: StandIn | undefined;
+  /** The objects to read, when the caller knows them already: instead of listing the roots over the window. */
+  objects?: readonly StoredObject[];
   /**
    * Adds a `filename` column to `from`: the object's key, after a `q<n>/` prefix (`q12/messages/fluxSpec/…`),
    * for answers that say which folder a row came from.
@@ -64,7 +74,12 @@ export async function scanWindow<Row>(options: ScanOptions<Row>): Promise<ScanOu
   const skip = (key: string, reason: string) => {
     if (outcome.skipped.length < MAX_SKIPPED_LISTED) outcome.skipped.push({ key, reason });
   };
-  const source = new WindowObjects(options.bucket, options.roots, options.window, options.fluxId);
+  const source: ObjectSource = options.objects
+    ? new KnownObjects(options.objects)
+    : new WindowObjects(options.bucket, options.roots, options.window, {
+        fluxId: options.fluxId,
+        standIn: options.standIn,
+      });
   let carried: StoredObject | undefined;
   const nextObject = async (): Promise<StoredObject | undefined> => {
     if (carried) {
@@ -137,6 +152,20 @@ export async function scanWindow<Row>(options: ScanOptions<Row>): Promise<ScanOu
     }
   }
   return outcome;
+}
+
+/** Two scans of one answer as one: what both read, and the first's truncation (or the second's). */
+export function addScans(first: ScanOutcome, second: ScanOutcome): ScanOutcome {
+  const truncated = first.truncated ?? second.truncated;
+  const boundary = first.truncated ? first.boundary : second.boundary;
+  return {
+    objects: first.objects + second.objects,
+    bytes: first.bytes + second.bytes,
+    skipped: [...first.skipped, ...second.skipped].slice(0, MAX_SKIPPED_LISTED),
+    rollups: (first.rollups ?? 0) + (second.rollups ?? 0),
+    ...(truncated === undefined ? {} : { truncated }),
+    ...(boundary === undefined ? {} : { boundary }),
+  };
 }
 
 interface FetchedObject {

@@ -1,4 +1,9 @@
-import { partitionFolder, partitionSpan, partitionStart } from "../../../../shared/storage/object-keys.ts";
+import {
+  partitionFolder,
+  partitionOf,
+  partitionSpan,
+  partitionStart,
+} from "../../../../shared/storage/object-keys.ts";
 import type { TimeWindow } from "../../../../shared/telemetry/query-params.ts";
 import { listPages } from "../list-pages.ts";
 import { sortOutObjects } from "../live-objects.ts";
@@ -16,6 +21,37 @@ export interface StoredObject {
   rows: number;
   /** The partition folder it sits in. */
   folder: string;
+}
+
+/** Where a scan takes its objects from, newest first. */
+export interface ObjectSource {
+  /** The newest time anything not yet returned can hold, or undefined when done. */
+  peekNewest(): number | undefined;
+  /** The next object or unreadable key; undefined when done. */
+  next(): Promise<StoredObject | { key: string; reason: string } | undefined>;
+}
+
+/**
+ * Whether something else stands in for a partition folder's live objects (a metrics rollup, when it was made
+ * from exactly these): then they are not read.
+ */
+export type StandIn = (folder: string, live: readonly R2Object[]) => Promise<boolean>;
+
+/** Objects known beforehand (a rollup per folder), handed out newest first. */
+export class KnownObjects implements ObjectSource {
+  private readonly queue: StoredObject[];
+
+  constructor(objects: readonly StoredObject[]) {
+    this.queue = [...objects].sort((a, b) => b.newest - a.newest);
+  }
+
+  peekNewest(): number | undefined {
+    return this.queue[0]?.newest;
+  }
+
+  async next(): Promise<StoredObject | undefined> {
+    return this.queue.shift();
+  }
 }
 
 /** An object, or a partition folder not listed yet, ordered by the newest time it can hold. */
@@ -38,19 +74,27 @@ type Entry = { newest: number } & (
  * const objects = new WindowObjects(env.TELEMETRY, ["telemetry/logs"], { since, until });
  * for (let o = await objects.next(); o; o = await objects.next()) console.log(o.key);
  */
-export class WindowObjects {
+export class WindowObjects implements ObjectSource {
   /** Sorted by `newest`, descending; objects before folders on ties. */
   private readonly queue: Entry[] = [];
   /** R2 list calls made so far. */
   listCalls = 0;
 
-  /** With `fluxId`, objects whose metadata says they hold no record of that flux are left out. */
+  private readonly fluxId: string | undefined;
+  private readonly standIn: StandIn | undefined;
+
+  /**
+   * With `fluxId`, objects whose metadata says they hold no record of that flux are left out; with `standIn`,
+   * the objects of every folder it says something else stands in for.
+   */
   constructor(
     private readonly bucket: R2Bucket,
     roots: readonly string[],
     private readonly window: TimeWindow,
-    private readonly fluxId?: string,
+    options: { fluxId?: string | undefined; standIn?: StandIn | undefined } = {},
   ) {
+    this.fluxId = options.fluxId;
+    this.standIn = options.standIn;
     if (window.since >= window.until) return;
     for (let day = partitionStart(window.until - 1, "day"); day >= window.since - 86_399_999; ) {
       for (const root of roots) {
@@ -89,14 +133,17 @@ export class WindowObjects {
       objects.push(...page.objects);
       if (day) {
         for (const prefix of page.delimitedPrefixes) {
-          const span = partitionSpan(prefix);
+          const partition = partitionOf(prefix);
+          const span = partition?.folder === prefix ? partition.span : undefined;
           if (span && this.overlaps(span.start, span.end - 1)) {
             this.push({ newest: span.end - 1, folder: prefix, day: false });
           }
         }
       }
     }
-    for (const object of sortOutObjects(objects).live) this.add(object);
+    const { live } = sortOutObjects(objects);
+    if (this.standIn && live.length > 0 && (await this.standIn(folder, live))) return;
+    for (const object of live) this.add(object);
   }
 
   private add(object: R2Object): void {

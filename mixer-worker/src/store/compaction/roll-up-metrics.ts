@@ -1,0 +1,122 @@
+import { metricsRollupKey } from "../../../../shared/storage/object-keys.ts";
+import { METRIC_ROLLUP_COLUMNS } from "../../../../shared/storage/parquet-schema.ts";
+import { getDuckDb } from "../duckdb.ts";
+import { listAll } from "../list-pages.ts";
+import { sortOutObjects } from "../live-objects.ts";
+import { objectTimeRange } from "../object-time-range.ts";
+import { parquetCopySql, type TelemetryCompression, writeParquetFrom } from "../parquet-writer.ts";
+import { metricPointsSql, PARTIAL_AGGREGATES, POINT_AGGREGATES } from "../query/metrics.ts";
+import { liveDigest } from "../rollup-sources.ts";
+import { eachBatch, guard, rankSources, uniqueName } from "./source-batches.ts";
+
+/** Rows one pass holds (by record id hash), as the metrics query's deduplicating passes. */
+const ROWS_PER_PASS = 150_000;
+
+/** What rolling a folder up did. */
+export interface RollupReport {
+  /** Whether a rollup was written (false: the one stored is current, or there is nothing to roll up). */
+  written: boolean;
+  /** Rows of the rollup written (per metric, entity, labels and minute). */
+  rows: number;
+}
+
+/**
+ * Rolls up one metrics partition folder (`telemetry/metrics/2026/11/27/09/`): its live objects, each record
+ * once, into one row per metric, entity, labels and minute with count, sum, min, max and the latest value
+ * (`telemetry/metrics_1m/…/metrics_1m.parquet`), unless the rollup stored was made from the same objects.
+ * Its metadata names them (rollup-sources.ts), so readers use it only while it stands for what they list.
+ * Passes by record id hash bound the engine's memory as the query's do; the compactor calls it once a
+ * partition is closed.
+ *
+ * @example await rollUpMetrics(env.TELEMETRY, "telemetry/metrics/2026/11/27/09/", "zstd");
+ */
+export async function rollUpMetrics(
+  bucket: R2Bucket,
+  folder: string,
+  compression: TelemetryCompression,
+): Promise<RollupReport> {
+  const listed = await listAll(bucket, { prefix: folder, delimiter: "/", include: ["customMetadata"] });
+  const { live } = sortOutObjects(listed);
+  const key = metricsRollupKey(folder);
+  const sources = await liveDigest(live.map((object) => object.key));
+  const stored = await bucket.head(key);
+  if (stored?.customMetadata?.sources === sources) return { written: false, rows: 0 };
+  // Objects the queries cannot read (NDJSON) cannot be rolled up either: the folder is read as it is.
+  if (live.length === 0 || live.some((object) => !object.key.endsWith(".parquet"))) {
+    if (stored) await bucket.delete(key);
+    return { written: false, rows: 0 };
+  }
+  const ranked = rankSources(
+    live.map((object) => {
+      const range = objectTimeRange(object.customMetadata);
+      return {
+        key: object.key,
+        size: object.size,
+        rows: Number(object.customMetadata?.records) || Math.ceil(object.size / 16),
+        oldest: range?.min ?? 0,
+        newest: range?.max ?? Number.MAX_SAFE_INTEGER,
+        storedAs: object.key,
+      };
+    }),
+  );
+  const rows = ranked.reduce((sum, { source }) => sum + source.rows, 0);
+  const passes = Math.max(1, Math.ceil(rows / ROWS_PER_PASS));
+  const db = await getDuckDb();
+  const partial = uniqueName("rollup_");
+  const raw = `${partial}_raw`;
+  const keys = "name, type, entity_id, entity_name, labels";
+  try {
+    guard(db, () =>
+      db.query(`CREATE TABLE ${partial} (ts TIMESTAMP, name VARCHAR, type VARCHAR, entity_id UUID,
+        entity_name VARCHAR, labels VARCHAR, "count" BIGINT, "sum" DOUBLE, "min" DOUBLE, "max" DOUBLE,
+        "last" DOUBLE, last_key VARCHAR)`),
+    );
+    for (let pass = 0; pass < passes; pass++) {
+      guard(db, () =>
+        db.query(`CREATE TABLE ${raw} (record_id UUID, name VARCHAR, type VARCHAR, entity_id UUID,
+          entity_name VARCHAR, labels VARCHAR, ts TIMESTAMP, "value" DOUBLE)`),
+      );
+      const share = passes > 1 ? ` WHERE hash(record_id) % ${passes} = ${pass}` : "";
+      await eachBatch(db, bucket, ranked, { bytesRead: 0 }, (name) =>
+        db.query(`INSERT INTO ${raw} SELECT record_id, name, type::VARCHAR, entity_id, entity_name, labels, ts,
+          "value" FROM read_parquet('${name}')${share}`),
+      );
+      const points = metricPointsSql(raw, "true", [
+        ["entity_id", "entity_id"],
+        ["entity_name", "entity_name"],
+        ["labels", "labels"],
+      ]);
+      guard(db, () => {
+        db.query(`INSERT INTO ${partial} SELECT date_trunc('minute', ts) AS minute, ${keys}, ${POINT_AGGREGATES}
+          FROM (${points}) GROUP BY minute, ${keys}`);
+        db.query(`DROP TABLE ${raw}`);
+      });
+    }
+    const written = guard(db, () => {
+      const [count] = db.query(
+        `SELECT count(*)::INTEGER AS n FROM (SELECT DISTINCT ts, ${keys} FROM ${partial})`,
+      );
+      const bytes = writeParquetFrom(db, METRIC_ROLLUP_COLUMNS, (path) =>
+        parquetCopySql(
+          `SELECT ts, name, entity_id, entity_name, type, labels, ${PARTIAL_AGGREGATES} FROM ${partial}
+           GROUP BY ts, ${keys} ORDER BY ts, name, entity_name`,
+          path,
+          { compression },
+        ),
+      );
+      return { bytes, rows: Number(count?.n ?? 0) };
+    });
+    await bucket.put(key, written.bytes, {
+      customMetadata: { sources, records: String(written.rows), objects: String(live.length) },
+    });
+    return { written: true, rows: written.rows };
+  } finally {
+    for (const table of [raw, partial]) {
+      try {
+        db.query(`DROP TABLE IF EXISTS ${table}`);
+      } catch {
+        // A trap left the engine to be started anew: its tables went with it.
+      }
+    }
+  }
+}
