@@ -93,9 +93,17 @@ export const MIDDLE_TRACE_ID = createHash("md5")
 
 /** A written file with its row count and time range, read back from it (ingest's object metadata). */
 async function storedFile(native: DuckDBConnection, key: string, path: string): Promise<StoredFile> {
+  // Metrics have no flux_id column: their objects hold no flux, as ingest's metadata says.
+  const columns = await native.runAndReadAll(
+    `SELECT count(*)::INTEGER AS n FROM parquet_schema(${sqlString(path)}) WHERE name = 'flux_id'`,
+  );
+  const flux =
+    Number(columns.getRowObjectsJS()[0]?.n) > 0
+      ? "min(flux_id::VARCHAR) AS flux_min, max(flux_id::VARCHAR) AS flux_max"
+      : "NULL AS flux_min, NULL AS flux_max";
   const read = await native.runAndReadAll(
-    `SELECT count(*)::INTEGER AS n, epoch_ms(min(ts)) AS lo, epoch_ms(max(ts)) AS hi,
-       min(flux_id::VARCHAR) AS flux_min, max(flux_id::VARCHAR) AS flux_max FROM ${sqlString(path)}`,
+    `SELECT count(*)::INTEGER AS n, epoch_ms(min(ts)) AS lo, epoch_ms(max(ts)) AS hi, ${flux}
+       FROM ${sqlString(path)}`,
   );
   const [row] = read.getRowObjectsJS() as {
     n: number;

@@ -123,19 +123,40 @@ export function telemetryRoot(kind: TelemetryKind): string {
 }
 
 /**
- * Where the per-minute rollups of metrics lie: a root of its own beside `telemetry/metrics`, with the same
- * partition folders, so retention takes them with the rows they sum up.
+ * Where the sidecars of a storage root lie: objects the compactor makes from a closed partition folder's rows
+ * (a metrics rollup, a trace id index), under a root of their own with the same partition folders, so that
+ * retention takes them with the rows they were made from.
  */
-export const METRICS_ROLLUP_ROOT = "telemetry/metrics_1m";
+export interface SidecarKind {
+  /** The storage root of the rows (`telemetry/metrics`). */
+  root: string;
+  /** The sidecars' root (`telemetry/metrics_1m`). */
+  sidecarRoot: string;
+  /** The sidecar's name in its folder. */
+  name: string;
+}
+
+/** Per-minute rollups of metrics: `telemetry/metrics_1m/…/metrics_1m.parquet`. */
+export const METRICS_ROLLUP: SidecarKind = {
+  root: "telemetry/metrics",
+  sidecarRoot: "telemetry/metrics_1m",
+  name: "metrics_1m.parquet",
+};
+
+/** Which trace ids an hour of spans holds (a Bloom filter): `telemetry/traces_ids/…/trace_ids.bloom`. */
+export const TRACE_INDEX: SidecarKind = {
+  root: "telemetry/traces",
+  sidecarRoot: "telemetry/traces_ids",
+  name: "trace_ids.bloom",
+};
 
 /**
- * The key of the rollup of one metrics partition folder: one object per folder, replaced when the folder's
- * rows change.
+ * The key of a partition folder's sidecar.
  *
- * @example metricsRollupKey("telemetry/metrics/2026/11/27/09/") // "telemetry/metrics_1m/2026/11/27/09/metrics_1m.parquet"
+ * @example sidecarKey(METRICS_ROLLUP, "telemetry/metrics/2026/11/27/09/") // "telemetry/metrics_1m/2026/11/27/09/metrics_1m.parquet"
  */
-export function metricsRollupKey(folder: string): string {
-  return `${METRICS_ROLLUP_ROOT}${folder.slice(telemetryRoot("metrics").length)}metrics_1m.parquet`;
+export function sidecarKey(kind: SidecarKind, folder: string): string {
+  return `${kind.sidecarRoot}${folder.slice(kind.root.length)}${kind.name}`;
 }
 
 /** @example messagesRoot(null) // "messages/generic"; messagesRoot("visa-v1") // "messages/fluxSpec/visa-v1" */

@@ -14,6 +14,7 @@ import { type IsolateMemoryReport, watchIsolateMemory } from "../isolate-memory.
 import { listAll, listPages } from "../list-pages.ts";
 import { MESSAGE_COLUMNS, type StoredColumn, TELEMETRY_COLUMNS } from "../parquet-schema.ts";
 import type { TelemetryCompression } from "../parquet-writer.ts";
+import { indexTraces, type TraceIndexReport } from "./index-traces.ts";
 import { MergeMemoryError, type MergeReport, mergeSources } from "./merge.ts";
 import { CLOSE_AFTER_MS, PART_ROWS, type PlannedRun, planPartition } from "./plan.ts";
 import { type RollupReport, rollUpMetrics } from "./roll-up-metrics.ts";
@@ -43,6 +44,8 @@ export interface PartitionCompaction {
   memory?: IsolateMemoryReport;
   /** For a closed metrics partition: what rolling it up did (see roll-up-metrics.ts). */
   rollup?: RollupReport;
+  /** For a closed traces partition: what indexing its trace ids did (see index-traces.ts). */
+  traceIndex?: TraceIndexReport;
 }
 
 /** Halvings of the part size tried when a part does not fit the merge's memory. */
@@ -84,9 +87,12 @@ export async function compactPartition(
     await bucket.delete(plan.deletable.slice(i, i + 1_000));
   }
   report.deleted = plan.deletable.length;
+  // A closed partition's sidecars (partition-sidecars.ts), made from it as merged now, again only when its
+  // objects changed: metrics rolled up per minute, the trace ids of spans.
   const closed = now >= partition.span.end + CLOSE_AFTER_MS;
   const rollUp = closed && partition.root === telemetryRoot("metrics");
-  if (plan.runs.length === 0 && !rollUp) return report;
+  const index = closed && partition.root === telemetryRoot("traces");
+  if (plan.runs.length === 0 && !rollUp && !index) return report;
 
   // Not through the queries' slots: a slot freed here would wake a request of another context (the compactor
   // is a Durable Object), which workerd forbids to do I/O from there.
@@ -101,8 +107,8 @@ export async function compactPartition(
       report.bytesRead += merged.bytesRead;
       report.bytesWritten += merged.bytesWritten;
     }
-    // A closed hour's metrics, as merged now, rolled up per minute (again only when its objects changed).
     if (rollUp) report.rollup = await rollUpMetrics(bucket, folder, settings.compression);
+    if (index) report.traceIndex = await indexTraces(bucket, folder);
   } finally {
     report.memory = watch.done();
   }

@@ -1,6 +1,6 @@
 import { env } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
-import { metricsRollupKey, partitionFolder } from "../../../../shared/storage/object-keys.ts";
+import { METRICS_ROLLUP, partitionFolder, sidecarKey } from "../../../../shared/storage/object-keys.ts";
 import type { MetricsAnswer } from "../../../../shared/telemetry/query-results.ts";
 import type { MetricRecord } from "../../../../shared/telemetry/records.ts";
 import { apiGet, loadEngine, qs, storeFlushes, testUuid } from "../../../test-helpers/telemetry-api.ts";
@@ -88,7 +88,7 @@ describe("metrics rollups", () => {
     expect(raw[2]?.scanned.rollups).toBeUndefined();
     expect((await answer(QUERIES[2])).scanned).toMatchObject({ objects: 3, rollups: 3 });
     expect((await answer(QUERIES[1])).scanned).toMatchObject({ objects: 3, rollups: 1 });
-    const rollup = await bucket.head(metricsRollupKey(folders[1] as string));
+    const rollup = await bucket.head(sidecarKey(METRICS_ROLLUP, folders[1] as string));
     expect(Number(rollup?.customMetadata?.records)).toBeGreaterThan(0);
     // Nothing changed: the next pass keeps them.
     for (const report of await compactAll()) expect(report.rollup).toMatchObject({ written: false });

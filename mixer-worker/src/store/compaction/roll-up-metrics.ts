@@ -1,13 +1,10 @@
-import { metricsRollupKey } from "../../../../shared/storage/object-keys.ts";
+import { METRICS_ROLLUP } from "../../../../shared/storage/object-keys.ts";
 import { METRIC_ROLLUP_COLUMNS } from "../../../../shared/storage/parquet-schema.ts";
 import { getDuckDb } from "../duckdb.ts";
-import { listAll } from "../list-pages.ts";
-import { sortOutObjects } from "../live-objects.ts";
-import { objectTimeRange } from "../object-time-range.ts";
 import { parquetCopySql, type TelemetryCompression, writeParquetFrom } from "../parquet-writer.ts";
+import { sidecarWork } from "../partition-sidecars.ts";
 import { metricPointsSql, PARTIAL_AGGREGATES, POINT_AGGREGATES } from "../query/metrics.ts";
-import { liveDigest } from "../rollup-sources.ts";
-import { eachBatch, guard, rankSources, uniqueName } from "./source-batches.ts";
+import { eachBatch, guard, liveSources, uniqueName } from "./source-batches.ts";
 
 /** Rows one pass holds (by record id hash), as the metrics query's deduplicating passes. */
 const ROWS_PER_PASS = 150_000;
@@ -24,7 +21,7 @@ export interface RollupReport {
  * Rolls up one metrics partition folder (`telemetry/metrics/2026/11/27/09/`): its live objects, each record
  * once, into one row per metric, entity, labels and minute with count, sum, min, max and the latest value
  * (`telemetry/metrics_1m/…/metrics_1m.parquet`), unless the rollup stored was made from the same objects.
- * Its metadata names them (rollup-sources.ts), so readers use it only while it stands for what they list.
+ * Its metadata names them (partition-sidecars.ts), so readers use it only while it stands for what they list.
  * Passes by record id hash bound the engine's memory as the query's do; the compactor calls it once a
  * partition is closed.
  *
@@ -35,30 +32,10 @@ export async function rollUpMetrics(
   folder: string,
   compression: TelemetryCompression,
 ): Promise<RollupReport> {
-  const listed = await listAll(bucket, { prefix: folder, delimiter: "/", include: ["customMetadata"] });
-  const { live } = sortOutObjects(listed);
-  const key = metricsRollupKey(folder);
-  const sources = await liveDigest(live.map((object) => object.key));
-  const stored = await bucket.head(key);
-  if (stored?.customMetadata?.sources === sources) return { written: false, rows: 0 };
-  // Objects the queries cannot read (NDJSON) cannot be rolled up either: the folder is read as it is.
-  if (live.length === 0 || live.some((object) => !object.key.endsWith(".parquet"))) {
-    if (stored) await bucket.delete(key);
-    return { written: false, rows: 0 };
-  }
-  const ranked = rankSources(
-    live.map((object) => {
-      const range = objectTimeRange(object.customMetadata);
-      return {
-        key: object.key,
-        size: object.size,
-        rows: Number(object.customMetadata?.records) || Math.ceil(object.size / 16),
-        oldest: range?.min ?? 0,
-        newest: range?.max ?? Number.MAX_SAFE_INTEGER,
-        storedAs: object.key,
-      };
-    }),
-  );
+  const work = await sidecarWork(bucket, METRICS_ROLLUP, folder);
+  if (!work) return { written: false, rows: 0 };
+  const { key, live, sources } = work;
+  const ranked = liveSources(live);
   const rows = ranked.reduce((sum, { source }) => sum + source.rows, 0);
   const passes = Math.max(1, Math.ceil(rows / ROWS_PER_PASS));
   const db = await getDuckDb();

@@ -1,5 +1,6 @@
 import type { DuckDb } from "../duckdb.ts";
 import { holdBytes, sampleIsolateMemory } from "../isolate-memory.ts";
+import { objectTimeRange } from "../object-time-range.ts";
 
 const MiB = 1024 * 1024;
 
@@ -46,6 +47,26 @@ export interface Ranked {
   source: MergeSource;
   /** Its place in first-stored order; copies of one write share it. */
   rank: number;
+}
+
+/**
+ * A folder's live objects as sources to read whole (a sidecar is made from them), each its own write: their
+ * time ranges from the writer's metadata, rows from it too (else estimated from the size).
+ */
+export function liveSources(live: readonly R2Object[]): Ranked[] {
+  return rankSources(
+    live.map((object) => {
+      const range = objectTimeRange(object.customMetadata);
+      return {
+        key: object.key,
+        size: object.size,
+        rows: Number(object.customMetadata?.records) || Math.ceil(object.size / 16),
+        oldest: range?.min ?? 0,
+        newest: range?.max ?? Number.MAX_SAFE_INTEGER,
+        storedAs: object.key,
+      };
+    }),
+  );
 }
 
 /** Ranks sources by the write their rows were first stored by (smallest first). */

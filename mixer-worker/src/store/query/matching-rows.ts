@@ -1,6 +1,7 @@
 import type { TimeWindow } from "../../../../shared/telemetry/query-params.ts";
 import type { ListedRow } from "./newest-page.ts";
 import { type ScanOutcome, scanWindow } from "./scan.ts";
+import type { StandIn } from "./window-objects.ts";
 
 export interface MatchingQuery<Row extends ListedRow> {
   bucket: R2Bucket;
@@ -14,6 +15,8 @@ export interface MatchingQuery<Row extends ListedRow> {
   filename?: boolean;
   /** Set when `sql` selects only rows of this flux id: objects without it are not read. */
   fluxId?: string;
+  /** Leaves out the partition folders it resolves true for (see WindowObjects). */
+  standIn?: StandIn | undefined;
   /** Whether the rows held so far are all there is to find, given the newest time unread objects hold. */
   enough?(newest: number, rows: ReadonlyMap<string, Row>): boolean;
 }
@@ -37,6 +40,7 @@ export async function matchingRows<Row extends ListedRow>(
     roots: query.roots,
     window: query.window,
     fluxId: query.fluxId,
+    standIn: query.standIn,
     filename: query.filename === true,
     batches: "overlapping",
     query: (from, run) => run(query.sql(from)) as unknown as Row[],

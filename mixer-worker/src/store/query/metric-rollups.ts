@@ -1,14 +1,10 @@
-import {
-  METRICS_ROLLUP_ROOT,
-  partitionFolder,
-  partitionOf,
-  partitionStart,
-  telemetryRoot,
-} from "../../../../shared/storage/object-keys.ts";
+import { METRICS_ROLLUP } from "../../../../shared/storage/object-keys.ts";
 import type { TimeWindow } from "../../../../shared/telemetry/query-params.ts";
-import { listPages } from "../list-pages.ts";
-import { liveDigest, ROLLUP_STEP_MS } from "../rollup-sources.ts";
+import { current, findSidecars } from "../partition-sidecars.ts";
 import type { StandIn, StoredObject } from "./window-objects.ts";
+
+/** Metric rollups are per minute: buckets of a whole number of minutes can be read from them. */
+export const ROLLUP_STEP_MS = 60_000;
 
 /**
  * The metrics rollups a query can read instead of rows: those of partitions the window covers whole, each
@@ -21,9 +17,8 @@ export interface RollupPlan {
 }
 
 /**
- * Finds the rollups of the partitions `window` covers whole (listing each day's rollup folder once) for a
- * query whose interval is a whole number of minutes; undefined when it is not (a minute would straddle two
- * buckets) or none lies in the window.
+ * Finds the rollups of the partitions `window` covers whole for a query whose interval is a whole number of
+ * minutes; undefined when it is not (a minute would straddle two buckets) or none lies in the window.
  *
  * @example const plan = await rollupPlan(env.TELEMETRY, window, 3_600_000);
  */
@@ -33,39 +28,15 @@ export async function rollupPlan(
   intervalMs: number,
 ): Promise<RollupPlan | undefined> {
   if (intervalMs % ROLLUP_STEP_MS !== 0 || window.since >= window.until) return undefined;
-  const byFolder = new Map<string, StoredObject & { sources: string }>();
-  for (let day = partitionStart(window.since, "day"); day < window.until; day += 86_400_000) {
-    const prefix = partitionFolder(METRICS_ROLLUP_ROOT, day, "day");
-    for await (const page of listPages(bucket, { prefix, include: ["customMetadata"] })) {
-      for (const object of page.objects) {
-        const partition = partitionOf(object.key);
-        const sources = object.customMetadata?.sources;
-        if (!partition || !sources) continue;
-        const { start, end } = partition.span;
-        if (start < window.since || end > window.until) continue;
-        const folder = telemetryRoot("metrics") + partition.folder.slice(METRICS_ROLLUP_ROOT.length);
-        const rows = Number(object.customMetadata?.records) || Math.ceil(object.size / 16);
-        byFolder.set(folder, {
-          key: object.key,
-          size: object.size,
-          oldest: start,
-          newest: end - 1,
-          rows,
-          folder: partition.folder,
-          sources,
-        });
-      }
-    }
-  }
-  if (byFolder.size === 0) return undefined;
+  const rollups = await findSidecars(bucket, METRICS_ROLLUP, window, { whole: true });
+  if (rollups.size === 0) return undefined;
   const used: StoredObject[] = [];
   return {
     used,
     async standIn(folder, live) {
-      const rollup = byFolder.get(folder);
-      if (!rollup || rollup.sources !== (await liveDigest(live.map((object) => object.key)))) return false;
-      const { sources: _, ...object } = rollup;
-      used.push(object);
+      const rollup = rollups.get(folder);
+      if (!rollup || !(await current(rollup, live))) return false;
+      used.push(rollup);
       return true;
     },
   };

@@ -21,6 +21,7 @@ import {
   type StoredPage,
 } from "./newest-page.ts";
 import { sqlString, sqlTimestamp } from "./sql.ts";
+import { traceIndexStandIn } from "./trace-index.ts";
 import { traceTree } from "./trace-tree.ts";
 
 const COMMON = [
@@ -116,7 +117,8 @@ const CLOCK_SKEW_MS = 60_000;
 
 /**
  * `GET /api/v1/telemetry/traces/{trace_id}`: every span of one trace in the window, as a tree in depth-first
- * order. Objects are read newest first; a span starts after its parent, so once the root is found only
+ * order. Partitions whose trace id index says they do not hold it are not read (trace-index.ts). Objects are
+ * read newest first; a span starts after its parent, so once the root is found only
  * objects that reach back to its start (less the clock skew allowance) remain to be read.
  *
  * @example const answer = await queryTrace(env.TELEMETRY, "4bf92f3577b34da6a3ce929d0e0e4736", window);
@@ -130,6 +132,7 @@ export async function queryTrace(
     bucket,
     roots: [telemetryRoot("traces")],
     window,
+    standIn: await traceIndexStandIn(bucket, window, traceId),
     sql: (from) => traceSql(traceId, window, from),
     max: QUERY_LIMITS.maxSpans,
     what: "spans",
