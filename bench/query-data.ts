@@ -182,7 +182,7 @@ export async function writeTree(
 
 /**
  * The compaction benchmark's tree: the last 24 hours of logs (`logRows` in all, the same rows as
- * {@link writeTree}'s) and of metrics (60k rows an hour), each hour cut by time into one object per
+ * {@link writeTree}'s), of metrics (60k rows an hour) and of spans (83,200 an hour), each hour cut by time into one object per
  * `flushSeconds`, as a bridge flushing that often writes them: the small objects compaction merges.
  *
  * @example const files = await writeFlushTree(native, dir, end, { logRows: 1_000_000, flushSeconds: 10 });
@@ -197,12 +197,13 @@ export async function writeFlushTree(
   const plans: { kind: TelemetryKind; rowsPerHour: number; sql: RowsSql }[] = [
     { kind: "logs", rowsPerHour: Math.max(flushes, Math.round(options.logRows / 24)), sql: logRows },
     { kind: "metrics", rowsPerHour: METRIC_ROWS_PER_HOUR, sql: metricRows },
+    { kind: "traces", rowsPerHour: TRACES_PER_HOUR * 4, sql: traceRows },
   ];
   const files: StoredFile[] = [];
   for (const plan of plans) {
     for (let h = 0; h < 24; h++) {
       const hour = end - (24 - h) * HOUR;
-      // Both kinds' rows run in time order within an hour: a slice of indexes is a slice of time.
+      // Every kind's rows run in time order within an hour: a slice of indexes is a slice of time.
       for (let o = 0; o < flushes; o++) {
         const from = h * plan.rowsPerHour + Math.floor((o * plan.rowsPerHour) / flushes);
         const to = h * plan.rowsPerHour + Math.floor(((o + 1) * plan.rowsPerHour) / flushes);

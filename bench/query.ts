@@ -13,7 +13,7 @@
  * flux lookup reads only the hours its UUID v7 names). `--only console` writes the same data and times the web
  * console's pages instead (console-pages.ts).
  *
- * `--only compaction`: 24 hours of logs and metrics as a bridge flushing every `--flush-seconds` leaves them
+ * `--only compaction`: 24 hours of logs, metrics and spans as a bridge flushing every `--flush-seconds` leaves them
  * (one small object per flush per kind), queried through the mixer before and after its compactor merged
  * them (queued with `POST /api/v1/telemetry/compaction`, run by the compactor's alarm in a restarted mixer,
  * so that the isolate's memory it reports is the compaction's own), on the same data in the same run, with
@@ -149,6 +149,17 @@ function metricsCase(label: string, window: TimeWindow, interval: "5m" | "1h"): 
   };
 }
 
+/** The trace whose root is 12 hours back, by id over the last 24 hours. */
+const middleTraceCase: Case = {
+  label: "traces: one trace by id (root 12h back), 24h",
+  path: `/api/v1/telemetry/traces/${MIDDLE_TRACE_ID}?since=${iso(END - DAY)}&until=${iso(END)}`,
+  native: (run) => run("telemetry/traces", (from) => traceSql(MIDDLE_TRACE_ID, last(DAY), from)),
+  digest: {
+    api: (answer) => (answer.spans as unknown[]).length,
+    native: (rows) => rows.length,
+  },
+};
+
 const telemetryCases: Case[] = [
   logsCase(
     "logs: a window with no data (a request's fixed cost)",
@@ -164,15 +175,7 @@ const telemetryCases: Case[] = [
   metricsCase("metrics: 1h buckets by entity over 1h", last(HOUR), "1h"),
   metricsCase("metrics: 1h buckets by entity over 24h", last(DAY), "1h"),
   metricsCase("metrics: 1h buckets by entity over 7d", last(7 * DAY), "1h"),
-  {
-    label: "traces: one trace by id (root 12h back), 24h",
-    path: `/api/v1/telemetry/traces/${MIDDLE_TRACE_ID}?since=${iso(END - DAY)}&until=${iso(END)}`,
-    native: (run) => run("telemetry/traces", (from) => traceSql(MIDDLE_TRACE_ID, last(DAY), from)),
-    digest: {
-      api: (answer) => (answer.spans as unknown[]).length,
-      native: (rows) => rows.length,
-    },
-  },
+  middleTraceCase,
 ];
 
 /** The flux lookup and message listings, over the journal written by writeMessages. */
@@ -434,6 +437,7 @@ async function compactionBench(): Promise<void> {
     metricsCase("metrics: 5m buckets by entity over 24h", last(DAY), "5m"),
     metricsCase("metrics: 1h buckets by entity over 24h", last(DAY), "1h"),
     metricsCase("metrics: 1h buckets by entity over 1h", last(HOUR), "1h"),
+    middleTraceCase,
   ];
   const work = await mkdtemp(join(tmpdir(), "fluxrig-bench-compaction-"));
   const storeDir = await mkdtemp(join(tmpdir(), "fluxrig-bench-store-"));
@@ -442,7 +446,7 @@ async function compactionBench(): Promise<void> {
     const writer = await (await DuckDBInstance.create(":memory:")).connect();
     const started = performance.now();
     console.log(
-      `compaction bench: writing ${logRows.toLocaleString("en-US")} logs and 1,440,000 metric rows over 24 h, one object per ${flushSeconds} s of each kind…`,
+      `compaction bench: writing ${logRows.toLocaleString("en-US")} logs, 1,440,000 metric rows and 1,996,800 spans over 24 h, one object per ${flushSeconds} s of each kind…`,
     );
     const files = await writeFlushTree(writer, join(work, "tree"), END, { logRows, flushSeconds });
     writer.closeSync();
