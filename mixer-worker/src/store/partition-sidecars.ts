@@ -53,7 +53,8 @@ export async function findSidecars(
       for (const object of page.objects) {
         const partition = partitionOf(object.key);
         const metadata = object.customMetadata ?? {};
-        if (!partition || !metadata.sources || !object.key.endsWith(`/${kind.name}`)) continue;
+        if (!partition || !metadata.sources || metadata.failed || !object.key.endsWith(`/${kind.name}`))
+          continue;
         const { start, end } = partition.span;
         const inside = options.whole
           ? start >= window.since && end <= window.until
@@ -121,4 +122,19 @@ export async function sidecarWork(
     return undefined;
   }
   return { key, live, sources };
+}
+
+/**
+ * Records that the sidecar of `work` could not be made from these objects: an empty object whose metadata
+ * says why, which readers skip (they read the rows) and the compactor takes as current, so a partition whose
+ * sidecar fails costs one attempt per change of its objects, not one every pass.
+ *
+ * @example await markFailed(bucket, work, error);
+ */
+export async function markFailed(bucket: R2Bucket, work: SidecarWork, error: unknown): Promise<string> {
+  const reason = String((error as Error)?.message ?? error).slice(0, 500);
+  await bucket.put(work.key, new Uint8Array(0), {
+    customMetadata: { sources: work.sources, failed: reason },
+  });
+  return reason;
 }

@@ -1,6 +1,6 @@
 import { TRACE_INDEX } from "../../../../shared/storage/object-keys.ts";
 import { getDuckDb } from "../duckdb.ts";
-import { sidecarWork } from "../partition-sidecars.ts";
+import { markFailed, sidecarWork } from "../partition-sidecars.ts";
 import { traceBloom, traceBloomShape } from "../trace-id-bloom.ts";
 import { eachBatch, liveSources } from "./source-batches.ts";
 
@@ -32,15 +32,19 @@ export async function indexTraces(bucket: R2Bucket, folder: string): Promise<Tra
   if (!work) return { written: false, traces: 0 };
   const ids = new Set<string>();
   const db = await getDuckDb();
-  await eachBatch(db, bucket, liveSources(work.live), { bytesRead: 0 }, (name) => {
-    if (ids.size > MAX_INDEXED_TRACES) return;
-    for (const row of db.query(`SELECT DISTINCT trace_id FROM read_parquet('${name}')`)) {
-      ids.add(String(row.trace_id));
-    }
-  });
+  try {
+    await eachBatch(db, bucket, liveSources(work.live), { bytesRead: 0 }, (name) => {
+      if (ids.size > MAX_INDEXED_TRACES) return;
+      for (const row of db.query(`SELECT DISTINCT trace_id FROM read_parquet('${name}')`)) {
+        ids.add(String(row.trace_id));
+      }
+    });
+  } catch (error) {
+    return { written: false, traces: 0, error: await markFailed(bucket, work, error) };
+  }
   if (ids.size > MAX_INDEXED_TRACES) {
-    await bucket.delete(work.key);
-    return { written: false, traces: 0 };
+    const error = await markFailed(bucket, work, new Error(`more than ${MAX_INDEXED_TRACES} traces`));
+    return { written: false, traces: 0, error };
   }
   const shape = traceBloomShape(ids.size);
   await bucket.put(work.key, traceBloom(ids, shape), {

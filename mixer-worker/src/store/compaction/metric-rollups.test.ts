@@ -5,6 +5,7 @@ import type { MetricsAnswer } from "../../../../shared/telemetry/query-results.t
 import type { MetricRecord } from "../../../../shared/telemetry/records.ts";
 import { apiGet, loadEngine, qs, storeFlushes, testUuid } from "../../../test-helpers/telemetry-api.ts";
 import type { MixerEnv } from "../../env.ts";
+import { markFailed } from "../partition-sidecars.ts";
 import { WRITE_SETTLE_MS } from "../write-records.ts";
 import { type CompactionSettings, compactPartition } from "./compact-partition.ts";
 
@@ -116,6 +117,19 @@ describe("metrics rollups", () => {
     const again = await answer(query);
     expect(again.scanned).toMatchObject({ objects: 3, rollups: 3 });
     expect(withoutScanned(again)).toEqual(withoutScanned(stale));
+  }, 300_000);
+
+  it("a rollup that could not be made is neither read nor tried again until the hour changes", async () => {
+    const key = sidecarKey(METRICS_ROLLUP, folders[1] as string);
+    const sources = (await bucket.head(key))?.customMetadata?.sources as string;
+    const good = await answer(QUERIES[2]);
+    await markFailed(bucket, { key, live: [], sources }, new Error("out of memory (a test)"));
+    const rows = await answer(QUERIES[2]);
+    expect(rows.scanned).toMatchObject({ rollups: 2 });
+    expect(withoutScanned(rows)).toEqual(withoutScanned(good));
+    const reports = await compactAll();
+    expect(reports[1]?.rollup).toEqual({ written: false, rows: 0 });
+    expect((await bucket.head(key))?.customMetadata?.failed).toBe("out of memory (a test)");
   }, 300_000);
 
   it("rolls a busy hour up within the engine's memory (60,000 rows)", async () => {

@@ -2,7 +2,7 @@ import { METRICS_ROLLUP } from "../../../../shared/storage/object-keys.ts";
 import { METRIC_ROLLUP_COLUMNS } from "../../../../shared/storage/parquet-schema.ts";
 import { getDuckDb } from "../duckdb.ts";
 import { parquetCopySql, type TelemetryCompression, writeParquetFrom } from "../parquet-writer.ts";
-import { sidecarWork } from "../partition-sidecars.ts";
+import { markFailed, sidecarWork } from "../partition-sidecars.ts";
 import { metricPointsSql, PARTIAL_AGGREGATES, POINT_AGGREGATES } from "../query/metrics.ts";
 import {
   eachBatch,
@@ -16,10 +16,11 @@ import {
 /**
  * Rows one pass holds (by record id hash). A rollup's pass carries more columns than the query's (entity id
  * and name, labels), and an hour of 60,000 bench metrics in one pass needed more than the 48 MB memory limit;
- * a pass that does not fit is tried again as four.
+ * a pass that does not fit is tried again once as four; past that the failure is recorded (markFailed) and
+ * not tried again until the partition's objects change.
  */
 const ROWS_PER_PASS = 40_000;
-const MEMORY_RETRIES = 3;
+const MEMORY_RETRIES = 1;
 
 /** What rolling a folder up did. */
 export interface RollupReport {
@@ -59,7 +60,9 @@ export async function rollUpMetrics(
       });
       return { written: true, rows: written.rows };
     } catch (error) {
-      if (!(error instanceof MergeMemoryError) || attempt === MEMORY_RETRIES) throw error;
+      if (!(error instanceof MergeMemoryError) || attempt === MEMORY_RETRIES) {
+        return { written: false, rows: 0, error: await markFailed(bucket, work, error) };
+      }
     }
   }
 }
