@@ -1,4 +1,4 @@
-import { uuidv7 } from "uuidv7";
+import { uuidv7 } from "../random/uuidv7.ts";
 import { checkLimits, type FluxLimits } from "./limits.ts";
 import type { FluxEndpoint, FluxMsg } from "./message.ts";
 

@@ -2,10 +2,10 @@ import { join } from "node:path";
 import { clearInterval, clearTimeout, setImmediate, setInterval, setTimeout } from "node:timers";
 import { jetstream } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/nats-core";
-import { uuidv7 } from "uuidv7";
 import { cbor } from "../../../shared/fluxmsg/cbor.ts";
 import { journalSubject, telemetrySubject } from "../../../shared/fluxmsg/subjects.ts";
 import { JOURNAL_KIND } from "../../../shared/journal/record.ts";
+import { uuidv7 } from "../../../shared/random/uuidv7.ts";
 import type { BatchKind } from "../../../shared/telemetry/batch.ts";
 import { ENTITY_NAME_ALLOWED } from "../../../shared/telemetry/entity-name.ts";
 import {
