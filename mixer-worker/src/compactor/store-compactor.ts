@@ -150,6 +150,9 @@ export class StoreCompactor extends DurableObject<MixerEnv> {
           compression,
         });
         done.push(report);
+        for (const sidecar of [report.rollup, report.traceIndex]) {
+          if (sidecar?.error) consoleLine("warn", `compaction: ${folder}: no sidecar: ${sidecar.error}`);
+        }
         const current = await this.ctx.storage.get<Queued>(key);
         if (current && current.notes !== entry.notes) {
           // Queued again while the pass ran (a write its listing may have missed): looked at again within a

@@ -107,8 +107,20 @@ export async function compactPartition(
       report.bytesRead += merged.bytesRead;
       report.bytesWritten += merged.bytesWritten;
     }
-    if (rollUp) report.rollup = await rollUpMetrics(bucket, folder, settings.compression);
-    if (index) report.traceIndex = await indexTraces(bucket, folder);
+    // A sidecar that cannot be made leaves the partition read from its rows; the merge stands.
+    const failed = (error: unknown) => ({ written: false, error: (error as Error).message });
+    if (rollUp) {
+      report.rollup = await rollUpMetrics(bucket, folder, settings.compression).catch((error) => ({
+        ...failed(error),
+        rows: 0,
+      }));
+    }
+    if (index) {
+      report.traceIndex = await indexTraces(bucket, folder).catch((error) => ({
+        ...failed(error),
+        traces: 0,
+      }));
+    }
   } finally {
     report.memory = watch.done();
   }

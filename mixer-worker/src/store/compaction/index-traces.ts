@@ -15,6 +15,8 @@ export interface TraceIndexReport {
   /** Whether an index was written (false: the stored one is current, or there is nothing to index). */
   written: boolean;
   traces: number;
+  /** Why none could be made (the partition is then read from its rows). */
+  error?: string;
 }
 
 /**

@@ -4,10 +4,22 @@ import { getDuckDb } from "../duckdb.ts";
 import { parquetCopySql, type TelemetryCompression, writeParquetFrom } from "../parquet-writer.ts";
 import { sidecarWork } from "../partition-sidecars.ts";
 import { metricPointsSql, PARTIAL_AGGREGATES, POINT_AGGREGATES } from "../query/metrics.ts";
-import { eachBatch, guard, liveSources, uniqueName } from "./source-batches.ts";
+import {
+  eachBatch,
+  guard,
+  liveSources,
+  MergeMemoryError,
+  type Ranked,
+  uniqueName,
+} from "./source-batches.ts";
 
-/** Rows one pass holds (by record id hash), as the metrics query's deduplicating passes. */
-const ROWS_PER_PASS = 150_000;
+/**
+ * Rows one pass holds (by record id hash). A rollup's pass carries more columns than the query's (entity id
+ * and name, labels), and an hour of 60,000 bench metrics in one pass needed more than the 48 MB memory limit;
+ * a pass that does not fit is tried again as four.
+ */
+const ROWS_PER_PASS = 40_000;
+const MEMORY_RETRIES = 3;
 
 /** What rolling a folder up did. */
 export interface RollupReport {
@@ -15,6 +27,8 @@ export interface RollupReport {
   written: boolean;
   /** Rows of the rollup written (per metric, entity, labels and minute). */
   rows: number;
+  /** Why none could be made (the partition is then read from its rows). */
+  error?: string;
 }
 
 /**
@@ -37,7 +51,26 @@ export async function rollUpMetrics(
   const { key, live, sources } = work;
   const ranked = liveSources(live);
   const rows = ranked.reduce((sum, { source }) => sum + source.rows, 0);
-  const passes = Math.max(1, Math.ceil(rows / ROWS_PER_PASS));
+  for (let attempt = 0, passes = Math.max(1, Math.ceil(rows / ROWS_PER_PASS)); ; attempt++, passes *= 4) {
+    try {
+      const written = await rollUp(bucket, ranked, passes, compression);
+      await bucket.put(key, written.bytes, {
+        customMetadata: { sources, records: String(written.rows), objects: String(live.length) },
+      });
+      return { written: true, rows: written.rows };
+    } catch (error) {
+      if (!(error instanceof MergeMemoryError) || attempt === MEMORY_RETRIES) throw error;
+    }
+  }
+}
+
+/** The rollup's Parquet bytes, made in `passes` passes by record id hash. */
+async function rollUp(
+  bucket: R2Bucket,
+  ranked: Ranked[],
+  passes: number,
+  compression: TelemetryCompression,
+): Promise<{ bytes: Uint8Array; rows: number }> {
   const db = await getDuckDb();
   const partial = uniqueName("rollup_");
   const raw = `${partial}_raw`;
@@ -71,7 +104,7 @@ export async function rollUpMetrics(
         db.query(`DROP TABLE ${raw}`);
       });
     }
-    const written = guard(db, () => {
+    return guard(db, () => {
       const [count] = db.query(
         `SELECT count(*)::INTEGER AS n FROM (SELECT DISTINCT ts, ${keys} FROM ${partial})`,
       );
@@ -85,10 +118,6 @@ export async function rollUpMetrics(
       );
       return { bytes, rows: Number(count?.n ?? 0) };
     });
-    await bucket.put(key, written.bytes, {
-      customMetadata: { sources, records: String(written.rows), objects: String(live.length) },
-    });
-    return { written: true, rows: written.rows };
   } finally {
     for (const table of [raw, partial]) {
       try {
