@@ -87,6 +87,7 @@ export async function startTestMixer(
     },
     ...(options.extraVars ? { extraVars: options.extraVars } : {}),
     ...(options.readyTimeoutMs === undefined ? {} : { readyTimeoutMs: options.readyTimeoutMs }),
+    inspectorPort: await freePort(),
   }).catch((error: Error) => {
     throw new Error(`${error.message}\n--- mixer output ---\n${lines.slice(-40).join("\n")}`);
   });
