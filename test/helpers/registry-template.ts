@@ -17,6 +17,9 @@ const TEMPLATE_ENV = "TEST_MIXER_REGISTRY_TEMPLATE";
  * `wrangler d1 migrations apply` of its own. Vitest's globalSetup: returns the teardown that removes it.
  */
 export default async function setup(): Promise<() => Promise<void>> {
+  // Several projects of one run (e2e and e2e-load) share the template the first of them migrated; vitest
+  // runs every project's teardown at the end of the run.
+  if (process.env[TEMPLATE_ENV]) return async () => {};
   const dir = await mkdtemp(join(tmpdir(), "fluxrig-registry-template-"));
   await applyRegistryMigrations(dir, PROJECT_ROOT);
   process.env[TEMPLATE_ENV] = dir;
