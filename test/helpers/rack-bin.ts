@@ -16,7 +16,7 @@ const PROJECT_ROOT = fileURLToPath(new URL("../../", import.meta.url));
  * teardown at the end of the run).
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  // Several projects of one run (e2e and e2e-load) share the build the first of them made.
+  // Several projects of one run (e2e and e2e-alone) share the build the first of them made.
   if (process.env[RACK_BIN_ENV]) return async () => {};
   await mkdir(join(PROJECT_ROOT, "dist"), { recursive: true });
   const dir = await mkdtemp(join(PROJECT_ROOT, "dist", "test-bin-"));
