@@ -1,5 +1,5 @@
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
-import { defineConfig } from "vitest/config";
+import { configDefaults, defineConfig } from "vitest/config";
 import { generateNatsKeys } from "./shared/nats-auth/index.ts";
 import { exportPrivateJwk, generateKeyPair, SIGNING_ALGORITHM } from "./shared/passport/index.ts";
 
@@ -13,10 +13,25 @@ const WORKERS_BOOTSTRAP_TOKEN = "workers-bootstrap-token";
 const migrations = await readD1Migrations("./migrations");
 
 /**
- * Three projects: `unit` runs the tests beside the code of shared/ and the rack (a few start a real
+ * The suites under test/ that the `e2e-alone` project runs one at a time, after the two-at-a-time `e2e` files:
+ * mixer-stop and rack-outage put tens of thousands of records a second through the mixer and would take the
+ * other file's cores (beside one of them a `fluxrig-mixer dev` start in mixer-stop missed its 90 s wait, at
+ * load 11); bus-credentials times a JWT's expiry and a revocation, and failed beside another file.
+ */
+const E2E_ALONE = ["test/mixer-stop.test.ts", "test/rack-outage.test.ts", "test/bus-credentials.test.ts"];
+/** What both end-to-end projects share: the migrated registry every test mixer copies, and `fluxrig`. */
+const e2eShared = {
+  globalSetup: ["./test/helpers/registry-template.ts", "./test/helpers/rack-bin.ts"],
+  testTimeout: 60_000,
+  hookTimeout: 120_000,
+};
+
+/**
+ * Four projects: `unit` runs the tests beside the code of shared/ and the rack (a few start a real
  * nats-server); `workers` runs the mixer's tests inside workerd with miniflare's D1, R2 and Durable Objects;
  * `e2e` runs the suites under test/ that start the whole mixer (nats-server + wrangler dev) and real binaries,
- * one file at a time so they do not fight over two cores. `npm run test:unit` and `npm run test:e2e`.
+ * two files at a time (most of a file's time is waiting: for a mixer's first answer, racks, flushes), then
+ * `e2e-alone` the ones in E2E_ALONE one at a time. `npm run test:unit` and `npm run test:e2e`.
  */
 export default defineConfig({
   test: {
@@ -38,10 +53,20 @@ export default defineConfig({
         test: {
           name: "e2e",
           include: ["test/**/*.test.ts"],
-          globalSetup: ["./test/helpers/registry-template.ts", "./test/helpers/rack-bin.ts"],
-          testTimeout: 60_000,
-          hookTimeout: 120_000,
-          // Two at a time failed at load 23: two wrangler dev starts side by side missed the 90 s ready wait.
+          exclude: [...configDefaults.exclude, ...E2E_ALONE],
+          ...e2eShared,
+          maxWorkers: 2,
+          // Its own group, after unit's and workers': a group's projects must share maxWorkers (a bare
+          // `vitest run` runs them all).
+          sequence: { groupOrder: 2 },
+        },
+      },
+      {
+        test: {
+          name: "e2e-alone",
+          include: E2E_ALONE,
+          ...e2eShared,
+          // One file at a time, and (as a project without file parallelism) after the other groups.
           fileParallelism: false,
         },
       },

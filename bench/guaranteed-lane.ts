@@ -13,7 +13,6 @@
  */
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
-import { uuidv7 } from "uuidv7";
 import { type GuaranteedLanesOptions, JetStreamLanes } from "../rack-agent/src/flow/guaranteed-lanes.ts";
 import { laneMsgId } from "../rack-agent/src/flow/lane-msg-id.ts";
 import { sampleMessage } from "../rack-agent/src/gears/gear-harness.ts";
@@ -21,6 +20,7 @@ import { AckWindow } from "../rack-agent/src/snake/ack-window.ts";
 import { encodeFluxMsg } from "../shared/fluxmsg/codec.ts";
 import type { FluxMsg } from "../shared/fluxmsg/message.ts";
 import { fluxMsgSubject } from "../shared/fluxmsg/subjects.ts";
+import { uuidv7 } from "../shared/random/uuidv7.ts";
 import { laneDurable } from "../shared/scenario/part.ts";
 import { ensureStreams } from "../shared/snake/streams.ts";
 import { startNatsServer } from "../test/helpers/nats-server.ts";

@@ -20,11 +20,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
-import { uuidv7 } from "uuidv7";
 import { LocalMessages } from "../rack-agent/src/otlp/index.ts";
 import { createTelemetry, type TelemetryOptions } from "../rack-agent/src/telemetry/index.ts";
 import { loadConfig, mixerConfigSchema } from "../shared/config/index.ts";
 import { cbor } from "../shared/fluxmsg/cbor.ts";
+import { uuidv7 } from "../shared/random/uuidv7.ts";
 import { ensureStreams } from "../shared/snake/streams.ts";
 import { startNatsServer } from "../test/helpers/nats-server.ts";
 

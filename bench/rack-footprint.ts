@@ -2,7 +2,7 @@
  * The installed rack's footprint and its spool's speed, each against a baseline measured in the same run.
  *
  *   npm run bench:rack [-- --seconds 60 --rate 10000 --idle-seconds 20 --spool-records 200000 --only agent|spool
- *                         --bundle PATH --baseline-bundle PATH]
+ *                         --bundle PATH --baseline-bundle PATH --cpu-profile DIR]
  *
  * 1. Agent: the bundle (dist/fluxrig.mjs, built here) run with plain node, enrolled with the real local mixer.
  *    Baselines: a plain `node` process doing nothing (what any Node program costs on this machine), then the
@@ -11,7 +11,9 @@
  *    targets at 10,000 records/s: <= 60 MiB RSS and <= 10% of one core. The rate the agent kept is read from its
  *    status file (records sent). Each bundle runs with the node flags of the service unit's ExecStart.
  *    `--bundle` measures that file instead of building one; `--baseline-bundle` (e.g. main's build) is measured
- *    first the same way, against the same mixer, and the figures are given as ratios to it.
+ *    first the same way, against the same mixer, and the figures are given as ratios to it. `--cpu-profile DIR`
+ *    writes each bundle's V8 CPU profile (idle and load, 0.5 ms sampling) to DIR/<rack name>.cpuprofile: the
+ *    service's node flags cannot take --cpu-prof through NODE_OPTIONS, so an --import starts the inspector's.
  * 2. Spool: the rack's telemetry client against a real nats-server. Baseline: `--spool-records` log records
  *    published with the bus up. Write: the same with the server stopped (every batch fsynced into the spool).
  *    Replay: the server back, until the spool is empty.
@@ -41,6 +43,7 @@ const { values: args } = parseArgs({
     only: { type: "string" },
     bundle: { type: "string" },
     "baseline-bundle": { type: "string" },
+    "cpu-profile": { type: "string" },
     help: { type: "boolean" },
   },
 });
@@ -141,11 +144,13 @@ async function rackFootprint(
   dir: string,
 ): Promise<{ idle: Footprint; load: Footprint; kept: number }> {
   const stateDir = join(dir, `state-${name}`);
+  const profile = args["cpu-profile"] ? resolve(args["cpu-profile"], `${name}.cpuprofile`) : undefined;
   const rack = startBin("fluxrig", ["run"], {
     script: bundle,
     cwd: dir,
     env: {
-      NODE_OPTIONS: await serviceNodeFlags(),
+      NODE_OPTIONS: `${await serviceNodeFlags()}${profile ? ` ${CPU_PROFILE_IMPORT}` : ""}`,
+      ...(profile ? { BENCH_CPU_PROFILE: profile } : {}),
       FLUXRIG_BASE_NAME: name,
       FLUXRIG_BASE_STATE_DIR: stateDir,
       FLUXRIG_SNAKE_URL: mixer.natsUrl,
@@ -188,6 +193,23 @@ wires: []
     await rack.stop("SIGTERM");
   }
 }
+
+/**
+ * `--cpu-profile`: a module the profiled agent imports first, which starts V8's sampling profiler and writes the
+ * profile when the process exits (the agent exits on SIGTERM once drained).
+ */
+const CPU_PROFILE_IMPORT = `--import=data:text/javascript,${encodeURIComponent(`
+import { Session } from "node:inspector";
+import { writeFileSync } from "node:fs";
+const session = new Session();
+session.connect();
+session.post("Profiler.enable");
+session.post("Profiler.setSamplingInterval", { interval: 500 });
+session.post("Profiler.start");
+process.on("exit", () => session.post("Profiler.stop", (error, result) => {
+  if (!error) writeFileSync(process.env.BENCH_CPU_PROFILE, JSON.stringify(result.profile));
+}));
+`)}`;
 
 /** The node flags the service unit starts the agent with (its ExecStart), so the bench runs it the same way. */
 async function serviceNodeFlags(): Promise<string> {

@@ -17,7 +17,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type JetStreamClient, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
-import { uuidv7 } from "uuidv7";
 import { AckWindow } from "../rack-agent/src/snake/ack-window.ts";
 import { MSG_ID_HEADER_BYTES } from "../rack-agent/src/telemetry/batch-publisher.ts";
 import { createTelemetry } from "../rack-agent/src/telemetry/index.ts";
@@ -25,6 +24,7 @@ import { RecordBatch, type SealedBatch } from "../rack-agent/src/telemetry/recor
 import { loadConfig, mixerConfigSchema, rackConfigSchema } from "../shared/config/index.ts";
 import { cbor } from "../shared/fluxmsg/cbor.ts";
 import { TELEMETRY_STREAM, telemetrySubject } from "../shared/fluxmsg/subjects.ts";
+import { uuidv7 } from "../shared/random/uuidv7.ts";
 import { ensureStreams } from "../shared/snake/streams.ts";
 import { startNatsServer } from "../test/helpers/nats-server.ts";
 

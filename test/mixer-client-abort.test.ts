@@ -1,14 +1,9 @@
-import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { connect } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { DuckDBInstance } from "@duckdb/node-api";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { writeMessages } from "../bench/query-data.ts";
 import type { MessagesAnswer } from "../shared/journal/query-results.ts";
-import { putIntoLocalR2, telemetryBucketName } from "./helpers/local-r2.ts";
-import { sqlString } from "./helpers/native-duckdb.ts";
-import { eventually, startTestMixer, type TestMixer } from "./helpers/test-mixer.ts";
+import { type MessagesStoreMixer, startMixerWithMessages } from "./helpers/messages-store.ts";
+import { eventually, type TestMixer } from "./helpers/test-mixer.ts";
 
 /**
  * A client that gives up on a request costs that request only: the local mixer keeps serving everyone else.
@@ -23,43 +18,27 @@ const HOUR = 3_600_000;
 const END = Math.floor(Date.now() / HOUR) * HOUR;
 const SCENARIO = new URL("../examples/scenarios/demo-single-rack.yaml", import.meta.url);
 
+let store: MessagesStoreMixer;
 let mixer: TestMixer;
-let dir: string;
 /** Why wrangler dev stopped, once it has. */
 let exited: string | undefined;
 /** A promoted amount of the oldest hour's messages: a newest-first scan for it reads every object. */
 let amount: string;
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), "fluxrig-client-abort-"));
   // Messages for scans that take a while: 24 hourly objects, every one read by a filter few rows match.
-  const native = await (await DuckDBInstance.create(":memory:", { threads: "1" })).connect();
-  try {
-    const { files } = await writeMessages(native, join(dir, "tree"), END, {
-      rows: 24 * 2_000,
-      rowsPerObject: 2_000,
-    });
-    const [oldest] = (
-      await native.runAndReadAll(
-        `SELECT (promoted ->> 'amount') AS amount FROM ${sqlString(files[0]?.path ?? "")} WHERE src_gear_id = 'hsm' LIMIT 1`,
-      )
-    ).getRowObjectsJS();
-    amount = String(oldest?.amount);
-    const storeDir = join(dir, "store");
-    await mkdir(storeDir);
-    await putIntoLocalR2(join(storeDir, "mixer"), await telemetryBucketName(), files);
-    mixer = await startTestMixer({ storeDir });
-  } finally {
-    native.closeSync();
-  }
+  store = await startMixerWithMessages("fluxrig-client-abort-", END, {
+    rows: 24 * 2_000,
+    rowsPerObject: 2_000,
+  });
+  ({ mixer, amount } = store);
   void mixer.failed.then((reason) => {
     exited = reason;
   });
 }, 300_000);
 
 afterAll(async () => {
-  await mixer?.dispose();
-  if (dir) await rm(dir, { recursive: true, force: true });
+  await store?.dispose();
 });
 
 /**

@@ -1,15 +1,11 @@
-import { mkdir, mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { DuckDBInstance } from "@duckdb/node-api";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { writeMessages } from "../bench/query-data.ts";
 import { ISOLATE_MEMORY_HEADER } from "../mixer-worker/src/http/query-admission.ts";
 import { messagesSelection, pageSql } from "../mixer-worker/src/store/query/index.ts";
 import type { MessagesAnswer } from "../shared/journal/query-results.ts";
-import { putIntoLocalR2, telemetryBucketName } from "./helpers/local-r2.ts";
+import { type MessagesStoreMixer, startMixerWithMessages } from "./helpers/messages-store.ts";
 import { sqlString } from "./helpers/native-duckdb.ts";
-import { startTestMixer, type TestMixer } from "./helpers/test-mixer.ts";
+import type { TestMixer } from "./helpers/test-mixer.ts";
 
 /**
  * The mixer must fit a deployed isolate (128 MB): a 24 h scan of every message, run again and again and 32
@@ -25,8 +21,8 @@ const MiB = 1_048_576;
 /** The memory bound every query answer must report (the isolate has 128 MB; ours is 96). */
 const PEAK_BOUND = 96 * MiB;
 
+let store: MessagesStoreMixer;
 let mixer: TestMixer;
-let dir: string;
 let expected: string[];
 /** A promoted amount of the oldest hour's messages (see beforeAll). */
 let amount: string;
@@ -55,42 +51,30 @@ function memoryOf(res: Response): { wasm: number; peak: number } {
 }
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), "fluxrig-query-memory-"));
-  const tree = join(dir, "tree");
-  const native = await (await DuckDBInstance.create(":memory:", { threads: "1" })).connect();
-  try {
-    const { files } = await writeMessages(native, tree, END, { rows: 24 * 8_000, rowsPerObject: 8_000 });
-    // An amount of the oldest hour: few rows match it, so a newest-first scan reads every object.
-    const [oldest] = (
-      await native.runAndReadAll(
-        `SELECT (promoted ->> 'amount') AS amount FROM ${sqlString(files[0]?.path ?? "")} WHERE src_gear_id = 'hsm' LIMIT 1`,
-      )
-    ).getRowObjectsJS();
-    amount = String(oldest?.amount);
-    const sql = pageSql(
-      messagesSelection(
-        { gear_id: "hsm", promoted: { amount }, include_raw: false },
-        { since: SINCE, until: END },
-      ),
-      `read_parquet(${sqlString(join(tree, "messages", "**", "*.parquet"))}, filename=true)`,
-      51,
-    );
-    const rows = (await native.runAndReadAll(sql)).getRowObjectsJS();
-    expected = rows
-      .filter((row) => String(JSON.parse(String(row.promoted)).amount) === amount)
-      .map((row) => String(row.record_id));
-    const storeDir = join(dir, "store");
-    await mkdir(storeDir);
-    await putIntoLocalR2(join(storeDir, "mixer"), await telemetryBucketName(), files);
-    mixer = await startTestMixer({ storeDir });
-  } finally {
-    native.closeSync();
-  }
+  store = await startMixerWithMessages("fluxrig-query-memory-", END, {
+    rows: 24 * 8_000,
+    rowsPerObject: 8_000,
+    // What the scan must answer, as native DuckDB reads the same files.
+    inspect: async (native, { tree, amount }) => {
+      const sql = pageSql(
+        messagesSelection(
+          { gear_id: "hsm", promoted: { amount }, include_raw: false },
+          { since: SINCE, until: END },
+        ),
+        `read_parquet(${sqlString(join(tree, "messages", "**", "*.parquet"))}, filename=true)`,
+        51,
+      );
+      const rows = (await native.runAndReadAll(sql)).getRowObjectsJS();
+      expected = rows
+        .filter((row) => String(JSON.parse(String(row.promoted)).amount) === amount)
+        .map((row) => String(row.record_id));
+    },
+  });
+  ({ mixer, amount } = store);
 }, 300_000);
 
 afterAll(async () => {
-  await mixer?.dispose();
-  if (dir) await rm(dir, { recursive: true, force: true });
+  await store?.dispose();
 });
 
 describe("a 24 h scan of every message within the isolate's memory", () => {

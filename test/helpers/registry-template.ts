@@ -17,6 +17,9 @@ const TEMPLATE_ENV = "TEST_MIXER_REGISTRY_TEMPLATE";
  * `wrangler d1 migrations apply` of its own. Vitest's globalSetup: returns the teardown that removes it.
  */
 export default async function setup(): Promise<() => Promise<void>> {
+  // Several projects of one run (e2e and e2e-alone) share the template the first of them migrated; vitest
+  // runs every project's teardown at the end of the run.
+  if (process.env[TEMPLATE_ENV]) return async () => {};
   const dir = await mkdtemp(join(tmpdir(), "fluxrig-registry-template-"));
   await applyRegistryMigrations(dir, PROJECT_ROOT);
   process.env[TEMPLATE_ENV] = dir;
@@ -40,4 +43,13 @@ export async function seedRegistry(persistTo: string): Promise<void> {
   for (const path of REGISTRY_PERSIST_PATHS) {
     await cp(join(template, path), join(persistTo, path), { recursive: true });
   }
+}
+
+/**
+ * Where the test mixers of this run take turns to start (a dir inside the run's template, so each run has
+ * its own), or undefined outside the e2e project.
+ */
+export function mixerStartLock(): string | undefined {
+  const template = process.env[TEMPLATE_ENV];
+  return template ? join(template, "mixer-start.lock") : undefined;
 }

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { type ConnectionOptions, jwtAuthenticator, type NatsConnection } from "@nats-io/nats-core";
@@ -8,7 +8,7 @@ import { NATS_KEYS } from "../../mixer-worker/cli/keys/mixer-secrets.ts";
 import { loadConfig, mixerConfigSchema } from "../../shared/config/index.ts";
 import { mixerUser, parseNatsKeys } from "../../shared/nats-auth/index.ts";
 import { freePort } from "./free-port.ts";
-import { seedRegistry } from "./registry-template.ts";
+import { mixerStartLock, seedRegistry } from "./registry-template.ts";
 import { type BinResult, runBin } from "./run-bin.ts";
 
 export interface TestMixer extends LocalMixer {
@@ -75,19 +75,22 @@ export async function startTestMixer(
     ...(file ? { file: file.path } : {}),
   };
   if (!options.again) await seedRegistry(join(resolve(loaded.config.store.dir), "mixer"));
-  const mixer = await startLocalMixer({
-    loaded,
-    ...(file ? { fileText: file.text } : {}),
-    flags: [],
-    env,
-    cwd: process.cwd(),
-    log: (line) => {
-      lines.push(line);
-      if (process.env.FLUXRIG_TEST_VERBOSE) console.log(`[mixer] ${line}`);
-    },
-    ...(options.extraVars ? { extraVars: options.extraVars } : {}),
-    ...(options.readyTimeoutMs === undefined ? {} : { readyTimeoutMs: options.readyTimeoutMs }),
-  }).catch((error: Error) => {
+  const mixer = await oneStartAtATime(async () =>
+    startLocalMixer({
+      loaded,
+      ...(file ? { fileText: file.text } : {}),
+      flags: [],
+      env,
+      cwd: process.cwd(),
+      log: (line) => {
+        lines.push(line);
+        if (process.env.FLUXRIG_TEST_VERBOSE) console.log(`[mixer] ${line}`);
+      },
+      ...(options.extraVars ? { extraVars: options.extraVars } : {}),
+      ...(options.readyTimeoutMs === undefined ? {} : { readyTimeoutMs: options.readyTimeoutMs }),
+      inspectorPort: await freePort(),
+    }),
+  ).catch((error: Error) => {
     throw new Error(`${error.message}\n--- mixer output ---\n${lines.slice(-40).join("\n")}`);
   });
   return {
@@ -112,6 +115,46 @@ export async function startTestMixer(
       await rm(env.FLUXRIG_STORE_DIR as string, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Runs `start` (a mixer's start, until it answers) while no other test mixer of this run starts: with two
+ * e2e files at a time, two starts side by side (esbuild, workerd compiling the Worker and DuckDB's engine)
+ * each took the other's core, and one missed its hook's 180 s (run of 03:51 UTC). The lock is a directory
+ * holding its owner's pid; one whose owner is gone is taken over, and after `maxWaitMs` a start goes ahead.
+ */
+async function oneStartAtATime<T>(start: () => Promise<T>, maxWaitMs = 150_000): Promise<T> {
+  const lock = mixerStartLock();
+  if (!lock) return start();
+  const owner = join(lock, "pid");
+  const deadline = Date.now() + maxWaitMs;
+  let held = false;
+  while (!held && Date.now() < deadline) {
+    try {
+      await mkdir(lock);
+      await writeFile(owner, String(process.pid));
+      held = true;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+      const pid = Number(await readFile(owner, "utf8").catch(() => ""));
+      if (pid > 0 && !processAlive(pid)) await rm(lock, { recursive: true, force: true });
+      else await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+  try {
+    return await start();
+  } finally {
+    if (held) await rm(lock, { recursive: true, force: true });
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
 }
 
 /** Polls until `check` returns a value (not undefined), or fails with what it last saw. */

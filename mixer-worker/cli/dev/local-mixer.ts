@@ -47,6 +47,8 @@ export interface LocalMixerInput {
   /** Test-only variables for the Worker (fault injection). */
   extraVars?: Record<string, string>;
   readyTimeoutMs?: number;
+  /** The devtools inspector's port; by default one the OS picks (tests pass their own, see test/helpers/free-port.ts). */
+  inspectorPort?: number;
 }
 
 export interface LocalMixer {
@@ -223,7 +225,7 @@ export async function startLocalMixer(input: LocalMixerInput): Promise<LocalMixe
     wrangler = startWranglerDev({
       cwd: PROJECT_ROOT,
       port: config.api.port,
-      inspectorPort: await freePort(),
+      inspectorPort: input.inspectorPort ?? (await freePort()),
       persistTo,
       envFile,
       vars: {

@@ -1,4 +1,3 @@
-import { uuidv7 } from "uuidv7";
 import {
   bootstrapTokenProof,
   ENROLL_VERSION,
@@ -18,6 +17,7 @@ import {
   toBase64Url,
   toHex,
 } from "../../../shared/passport/index.ts";
+import { uuidv7 } from "../../../shared/random/uuidv7.ts";
 import { mixerConfig } from "../config.ts";
 import type { MixerEnv } from "../env.ts";
 import { constantTimeEqual } from "../http/constant-time.ts";

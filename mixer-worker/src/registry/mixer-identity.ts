@@ -1,4 +1,4 @@
-import { uuidv7 } from "uuidv7";
+import { uuidv7 } from "../../../shared/random/uuidv7.ts";
 
 const SELECT = "SELECT id FROM mixer_identity WHERE singleton = 1";
 

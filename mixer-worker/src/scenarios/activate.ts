@@ -1,5 +1,5 @@
-import { uuidv7 } from "uuidv7";
 import { signScenarioDelivery } from "../../../shared/control/scenario-delivery.ts";
+import { uuidv7 } from "../../../shared/random/uuidv7.ts";
 import {
   activationHash,
   type RackTarget,

@@ -1,5 +1,5 @@
-import { uuidv7 } from "uuidv7";
 import type { LogLevel } from "../../../shared/config/sections.ts";
+import { uuidv7 } from "../../../shared/random/uuidv7.ts";
 import type { LogRecord, MetricRecord } from "../../../shared/telemetry/records.ts";
 import { consoleLine } from "./console-line.ts";
 

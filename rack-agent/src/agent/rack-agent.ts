@@ -23,7 +23,7 @@ import { ScenarioStore } from "../identity/scenario-store.ts";
 import { Journal } from "../journal/journal.ts";
 import type { RackLogger } from "../log/index.ts";
 import { telemetryTier } from "../otlp/index.ts";
-import { connectSnake, type SnakeConnectOptions } from "../snake/connect.ts";
+import { closeSnake, connectSnake, type SnakeConnectOptions } from "../snake/connect.ts";
 import { createTelemetry, type Telemetry, type TelemetryStats } from "../telemetry/index.ts";
 import { configChanges } from "./config-reload.ts";
 import { EnrollmentUnanswered, enroll } from "./enroll.ts";
@@ -259,14 +259,14 @@ class RackAgent {
    */
   async #asRack(nc: NatsConnection): Promise<NatsConnection> {
     if (!this.#passport?.bus || nc.info?.auth_required !== true) return nc;
-    await nc.close();
+    await closeSnake(nc);
     const rack = await this.#connectPatiently();
     if (!rack) throw new Error("stopped before reaching the bus as the enrolled rack");
     return rack;
   }
 
   interrupt(): void {
-    void this.#nc?.close();
+    if (this.#nc) void closeSnake(this.#nc);
   }
 
   async stop(): Promise<void> {
@@ -617,14 +617,14 @@ class RackAgent {
       if (signal.aborted) return;
       const nc = await connectSnake(snake, this.#connectOptions()).catch(() => undefined);
       if (!nc) continue;
-      if (signal.aborted) return void (await nc.close());
+      if (signal.aborted) return void (await closeSnake(nc));
       log.info(`reached ${snake.url}`);
       try {
         if (this.#passport?.name !== this.name) await this.#apply(await this.#enroll(nc));
         await this.#online(nc);
       } catch (error) {
         log.warn(`going online failed: ${(error as Error).message}`);
-        await nc.close();
+        await closeSnake(nc);
         continue;
       }
       return;

@@ -262,14 +262,16 @@ export class FlowRuntime {
     // journaled again (each attempt is a record). The lane acks only after this resolves, so the record must
     // be durable first (on the bus or in the spool): a crash after the ack must not lose it. A record that
     // cannot be made durable fails the delivery, which is then redelivered.
-    const crossing = { direction: "internal", src: msg.src.gear, dst: gear } as const;
+    // Whole literals: a field added after a spread costs ~1 µs on Node 20 (shared/object/merge.ts).
+    const crossing = (status: "ok" | "error") =>
+      ({ direction: "internal", src: msg.src.gear, dst: gear, status }) as const;
     try {
       await host.handle(msg, port);
     } catch (error) {
-      await this.#journal.record(msg, { ...crossing, status: "error" }, DURABLE).catch(() => undefined);
+      await this.#journal.record(msg, crossing("error"), DURABLE).catch(() => undefined);
       throw error;
     }
-    await this.#journal.record(msg, { ...crossing, status: "ok" }, DURABLE);
+    await this.#journal.record(msg, crossing("ok"), DURABLE);
   };
 }
 

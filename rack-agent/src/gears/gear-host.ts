@@ -68,6 +68,8 @@ export class GearHost {
   readonly #throttle: LogThrottle | undefined;
   readonly #journal: Journal;
   readonly #spanName: string;
+  /** Made once: a name built per message is a string the CBOR encoder flattens again for every record. */
+  readonly #receiveSpanName: string;
   readonly #spanAttributes: Record<string, string>;
   /** Span attributes by input port, made once: spans read them only when recorded. */
   readonly #portAttributes = new Map<string, Record<string, string>>();
@@ -96,6 +98,7 @@ export class GearHost {
     this.#log = gearLog(log, this.#throttle);
     this.#journal = rackJournal(services);
     this.#spanName = `gear ${definition.name}`;
+    this.#receiveSpanName = `${this.#spanName} receive`;
     this.#spanAttributes = labels;
   }
 
@@ -299,12 +302,13 @@ export class GearHost {
       newMessage: (init, traceparent) => {
         const parent = traceparent === undefined ? undefined : parseTraceparent(traceparent);
         // The id first: the root span of a business signal carries its flux_id, so traces are found by it.
-        const draft = newFluxMsg({ ...init, trace: "" });
-        const span = services.telemetry.startSpan(`${this.#spanName} receive`, {
-          ...(parent ? { parent } : {}),
-          fluxId: draft.id,
-          attributes: this.#spanAttributes,
-        });
+        // Object.assign, not `{ ...init, trace: "" }`: a field added after a spread is slow on Node 20 (produce.ts).
+        const draft = newFluxMsg(Object.assign({}, init, { trace: "" }));
+        const attributes = this.#spanAttributes;
+        const span = services.telemetry.startSpan(
+          this.#receiveSpanName,
+          parent ? { parent, fluxId: draft.id, attributes } : { fluxId: draft.id, attributes },
+        );
         draft.trace = formatTraceparent(span.context);
         void span.setAttributes({ flux_id: draft.id }).end();
         return draft;

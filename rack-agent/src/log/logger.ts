@@ -1,5 +1,6 @@
 import pino from "pino";
 import { LOG_LEVELS, type LogLevel } from "../../../shared/config/index.ts";
+import { merge } from "../../../shared/object/merge.ts";
 import { redactUrls } from "../../../shared/redact/url-credentials.ts";
 import type { Telemetry } from "../telemetry/index.ts";
 import { consoleLine } from "./console-line.ts";
@@ -143,7 +144,7 @@ class LogCore {
     // Lines quote snake.url and other URLs, which may carry credentials (nats://user:pass@host).
     const text = redactUrls(message);
     this.#writeConsole(level, scope, text);
-    this.#json?.[level]({ ...attributes, ...(fluxId ? { flux_id: fluxId } : {}) }, text);
+    this.#json?.[level](fluxId ? merge(attributes, { flux_id: fluxId }) : attributes, text);
     if (!local) this.#toTelemetry({ level, message: text, attributes, fluxId, ts: Date.now() });
     if ((level === "warn" || level === "error") && this.#onProblem) {
       this.#onProblem({ level, scope, message: text, ts: Date.now() });
@@ -192,7 +193,7 @@ class LogCore {
 
 function view(core: LogCore, scope: string, attributes: LogAttributes, local: boolean): Logger {
   const write = (level: LogLevel, message: string, extra: LogAttributes = {}, fluxId: string | null = null) =>
-    core.write(level, scope, message, { ...attributes, ...extra }, fluxId, local);
+    core.write(level, scope, message, merge(attributes, extra), fluxId, local);
   const line =
     (level: LogLevel): LineMethod =>
     (message, extra, fluxId) =>

@@ -1,5 +1,5 @@
 import { clearTimeout, setTimeout } from "node:timers";
-import { uuidv7 } from "uuidv7";
+import { uuidv7 } from "../../../shared/random/uuidv7.ts";
 import {
   type RecordOf,
   TELEMETRY_KINDS,

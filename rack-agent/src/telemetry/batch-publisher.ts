@@ -1,7 +1,7 @@
 import { clearTimeout, setTimeout } from "node:timers";
 import { type JetStreamClient, PubHeaders } from "@nats-io/jetstream";
 import { MsgHdrsImpl, type NatsConnection, type QueuedIterator, type Status } from "@nats-io/nats-core";
-import { uuidv7 } from "uuidv7";
+import { uuidv7 } from "../../../shared/random/uuidv7.ts";
 import { AckWindow } from "../snake/ack-window.ts";
 import type { SealedBatch } from "./record-batch.ts";
 import type { Spool, SpoolEntry } from "./spool.ts";

@@ -1,4 +1,4 @@
-import { uuidv7 } from "uuidv7";
+import { uuidv7 } from "../../../shared/random/uuidv7.ts";
 import type { BatchKind } from "../../../shared/telemetry/batch.ts";
 import { batchFrameSize, encodeBatch } from "./batch-frame.ts";
 

@@ -1,3 +1,4 @@
+import { merge } from "../../../shared/object/merge.ts";
 import type { SPAN_STATUSES, SpanRecord } from "../../../shared/telemetry/records.ts";
 import { isTraceSampled } from "./sampling.ts";
 import { newSpanId, newTraceId } from "./trace-ids.ts";
@@ -86,7 +87,7 @@ class SampledSpan implements Span {
   ) {}
 
   setAttributes(attributes: Record<string, unknown>): Span {
-    this.#added = { ...this.#added, ...attributes };
+    this.#added = merge(this.#added, attributes);
     return this;
   }
 
@@ -102,7 +103,7 @@ class SampledSpan implements Span {
       span_name: this.name,
       duration_ms: performance.now() - this.#startedAt,
       status,
-      attributes: { ...options.attributes, ...this.#added, ...last },
+      attributes: merge(options.attributes, this.#added, last),
       flux_id: options.fluxId ?? null,
     });
   }
