@@ -1,4 +1,5 @@
 import type { DuckDb } from "../duckdb.ts";
+import { recordShare } from "../query/sql.ts";
 import { eachBatch, guard, MERGE_BUDGET, type Ranked } from "./source-batches.ts";
 
 /** A time slice of the output: epoch ms, `lo` inclusive, `hi` exclusive, unbounded when undefined. */
@@ -27,7 +28,7 @@ export async function census(
   for (let pass = 0; pass < passes; pass++) {
     guard(db, () => db.query(`CREATE TABLE ${table} (record_id UUID, t BIGINT, r INTEGER)`));
     try {
-      const where = passes > 1 ? ` WHERE hash(record_id) % ${passes} = ${pass}` : "";
+      const where = passes > 1 ? ` WHERE ${recordShare(passes, pass)}` : "";
       await eachBatch(db, bucket, ranked, report, (name, rank) =>
         db.query(
           `INSERT INTO ${table} SELECT record_id, epoch_ms(ts), ${rank} FROM read_parquet('${name}')${where}`,

@@ -4,6 +4,7 @@ import { getDuckDb } from "../duckdb.ts";
 import { parquetCopySql, type TelemetryCompression, writeParquetFrom } from "../parquet-writer.ts";
 import { markFailed, sidecarWork } from "../partition-sidecars.ts";
 import { metricPointsSql, PARTIAL_AGGREGATES, POINT_AGGREGATES } from "../query/metrics.ts";
+import { recordShare } from "../query/sql.ts";
 import {
   eachBatch,
   guard,
@@ -91,7 +92,7 @@ async function rollUp(
         db.query(`CREATE TABLE ${raw} (record_id UUID, name VARCHAR, type VARCHAR, entity_id VARCHAR,
           entity_name VARCHAR, labels VARCHAR, ts TIMESTAMP, "value" DOUBLE)`),
       );
-      const share = passes > 1 ? ` WHERE hash(record_id) % ${passes} = ${pass}` : "";
+      const share = passes > 1 ? ` WHERE ${recordShare(passes, pass)}` : "";
       await eachBatch(db, bucket, ranked, { bytesRead: 0 }, (name) =>
         db.query(`INSERT INTO ${raw} SELECT record_id, name, type::VARCHAR, entity_id::VARCHAR, entity_name, labels, ts,
           "value" FROM read_parquet('${name}')${share}`),

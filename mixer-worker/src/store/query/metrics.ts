@@ -5,7 +5,7 @@ import { appliedWindow, iso, scanAnswer } from "./answer.ts";
 import { rollupPlan } from "./metric-rollups.ts";
 import { MetricSeriesSet, type PartialPoint } from "./metric-series.ts";
 import { addScans, type RunSql, scanWindow } from "./scan.ts";
-import { jsonStringCapturePattern, sqlString, sqlTimestamp, unescapeJsonString } from "./sql.ts";
+import { jsonStringCapturePattern, recordShare, sqlString, sqlTimestamp, unescapeJsonString } from "./sql.ts";
 
 /**
  * Records one deduplicating pass holds. Measured in duckdb-wasm 1.28 under the 48 MB limit: 250k rows pass
@@ -92,7 +92,7 @@ export function metricsSql(
 ): string {
   const where = [
     ...requestWhere(request, window),
-    ...(pass && pass.of > 1 ? [`hash(record_id) % ${pass.of} = ${pass.index}`] : []),
+    ...(pass && pass.of > 1 ? [recordShare(pass.of, pass.index)] : []),
   ].join(" AND ");
   const points = metricPointsSql(from, where, [["grp", groupExpression(request.group_by)]]);
   return bucketedSql(request, points, POINT_AGGREGATES);

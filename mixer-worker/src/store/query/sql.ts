@@ -78,3 +78,15 @@ export function unescapeJsonString(escaped: string): string {
 export function readParquet(names: readonly string[], filename = false): string {
   return `read_parquet([${names.map(sqlString).join(", ")}]${filename ? ", filename=true" : ""})`;
 }
+
+/**
+ * The SQL condition that keeps pass `index` of `of` passes by record id: every record, with all its copies, in
+ * exactly one pass, and the passes of about equal size. The modulus is a UBIGINT: duckdb-wasm binds
+ * `hash(…) % 8` as a DOUBLE modulo, and a 64-bit hash as a double is a multiple of 2^11, so nearly every
+ * row fell in pass 0 and passes bounded no memory (an hour of 60,000 metrics in "2 passes" was one).
+ *
+ * @example `… WHERE ${recordShare(4, 1)}` // "hash(record_id) % 4::UBIGINT = 1"
+ */
+export function recordShare(of: number, index: number): string {
+  return `hash(record_id) % ${Math.trunc(of)}::UBIGINT = ${Math.trunc(index)}`;
+}
