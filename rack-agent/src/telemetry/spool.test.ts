@@ -122,3 +122,35 @@ it("drops a late batch older than every batch it would push out, not the newer o
       .sort(),
   );
 });
+
+it("gives up a batch being republished, not a newer one, when newer batches need its room", async () => {
+  // During an outage the drain claims the oldest batch and its publish times out; batches spooled meanwhile
+  // must not be dropped in its place. The claimed one is dropped only if its publish then fails.
+  const dir = await tempDir();
+  const { drops, onDrop } = dropLog();
+  const spool = await Spool.open(dir, 2_500, onDrop);
+  // About 1,030 and 1,280 bytes: they fill the spool and are both being republished; then 780 and 530 more.
+  const [first, second, third, fourth] = [sealed(4, 250), sealed(5, 250), sealed(3, 250), sealed(2, 250)];
+  for (const batch of [first, second]) await spool.write(batch);
+  const inFlight = spool.claimOldest();
+  const alsoInFlight = spool.claimOldest();
+  if (!inFlight || !alsoInFlight) throw new Error("nothing to claim");
+
+  expect(await spool.write(third)).toBe(true);
+  expect(drops).toEqual([]); // undecided while its publish runs
+  expect(spool.bytes).toBeLessThanOrEqual(2_500);
+  spool.unclaim(inFlight); // its publish failed: now it is dropped
+  expect(drops).toEqual([{ records: 4, reason: "spool_full" }]);
+
+  expect(await spool.write(fourth)).toBe(true);
+  await spool.remove(alsoInFlight); // acknowledged after all: delivered, so not counted as dropped
+  expect(drops).toEqual([{ records: 4, reason: "spool_full" }]);
+  await new Promise((resolve) => setTimeout(resolve, 50)); // the dropped file's unlink
+  expect((await readdir(dir)).sort()).toEqual(
+    [third, fourth].map((b) => `${b.msgID}.${b.records}.cbor`).sort(),
+  );
+  // What it counts is what is on disk, as a restart would count it.
+  expect((await Spool.open(dir, 2_500, onDrop)).bytes).toBe(spool.bytes);
+  expect(spool.batches).toBe(2);
+  expect(spool.claimOldest()?.name.startsWith(third.msgID)).toBe(true);
+});

@@ -38,7 +38,13 @@ export class Spool {
   /** Entries on disk and not being published, oldest first. */
   #entries: SpoolEntry[];
   #claimed = new Set<SpoolEntry>();
-  /** Bytes on disk (claimed or not), plus those of the group being written. */
+  /**
+   * Claimed entries given up to make room for newer batches: their bytes no longer count, and they are dropped
+   * if their publish fails (delivered, and not counted as dropped, if it succeeds). Their files stay until then,
+   * so the directory may exceed the bound by what is in flight, which the publish window bounds.
+   */
+  #doomed = new Set<SpoolEntry>();
+  /** Bytes on disk (claimed or not, doomed excepted), plus those of the group being written. */
   #bytes: number;
   /** Batches waiting for the group being written to finish. */
   #queue: QueuedWrite[] = [];
@@ -62,6 +68,10 @@ export class Spool {
       if (name.endsWith(".tmp")) await unlink(join(dir, name));
     }
     return new Spool(dir, maxBytes, onDrop, await spoolEntries(dir));
+  }
+
+  get #full(): string {
+    return `spool ${this.dir} is full (${this.maxBytes} bytes)`;
   }
 
   get batches(): number {
@@ -129,16 +139,16 @@ export class Spool {
   }
 
   /**
-   * Reserves room for a group (sorted by name, so by age), oldest first: each batch makes room by dropping the
-   * oldest unclaimed batches on disk, then the oldest of the group before it; one bigger than the whole spool,
-   * or older than every batch it would push out, is dropped itself. (A batch whose publish failed after its
-   * ack timeout reaches the spool after newer ones did; it must not push them out.) Returns the batches to
-   * write, their bytes counted, and the files of those dropped from disk.
+   * Reserves room for a group (sorted by name, so by age), oldest first: each batch makes room by giving up the
+   * oldest batches older than itself: on disk, being republished (see {@link #oldestClaimed}), or earlier in the
+   * group. One bigger than the whole spool, or older than every batch it would push out, is dropped itself. (A
+   * batch whose publish failed after its ack timeout reaches the spool after newer ones did; it must not push
+   * them out.) Returns the batches to write, their bytes counted, and the files of those dropped from disk.
    */
   #makeRoom(queued: QueuedWrite[]): { group: QueuedWrite[]; evicted: string[] } {
     const group: QueuedWrite[] = [];
     const evicted: string[] = [];
-    const full = `spool ${this.dir} is full (${this.maxBytes} bytes)`;
+    const full = this.#full;
     for (const item of queued) {
       if (item.entry.bytes > this.maxBytes) {
         this.onDrop(item.entry.records, "spool_full", full);
@@ -146,19 +156,22 @@ export class Spool {
         continue;
       }
       while (this.#bytes + item.entry.bytes > this.maxBytes) {
-        const candidate = this.#entries[0] ?? group[0]?.entry;
-        if (!candidate || byName(item.entry, candidate) < 0) break;
-        const oldest = this.#entries.shift();
-        const older = oldest ? undefined : group.shift();
-        const dropped = oldest ?? older?.entry;
-        if (!dropped) break;
-        this.#bytes -= dropped.bytes;
-        if (oldest) evicted.push(oldest.name);
-        older?.written(false);
-        this.onDrop(dropped.records, "spool_full", `${full}: oldest batch dropped`);
+        const onDisk = this.#entries[0] ?? group[0]?.entry;
+        const claimed = this.#oldestClaimed();
+        const oldest = claimed && (!onDisk || byName(claimed, onDisk) < 0) ? claimed : onDisk;
+        if (!oldest || byName(item.entry, oldest) < 0) break;
+        this.#bytes -= oldest.bytes;
+        if (oldest === claimed) {
+          // Its publish decides: dropped if it fails (see unclaim), delivered if it lands.
+          this.#doomed.add(claimed);
+          continue;
+        }
+        if (oldest === this.#entries[0]) evicted.push(this.#entries.shift()?.name ?? "");
+        else group.shift()?.written(false);
+        this.onDrop(oldest.records, "spool_full", `${full}: oldest batch dropped`);
       }
       if (this.#bytes + item.entry.bytes > this.maxBytes) {
-        // It is the oldest, or only claimed batches (being published) are left on disk: it cannot fit.
+        // It is older than everything left to push out: it cannot fit.
         this.onDrop(item.entry.records, "spool_full", full);
         item.written(false);
         continue;
@@ -169,6 +182,19 @@ export class Spool {
     return { group, evicted };
   }
 
+  /**
+   * The oldest claimed entry not yet given up. One being republished while the spool is full (during an outage
+   * its publish only times out) makes room for newer batches like any other old batch; its file stays until
+   * its publish settles.
+   */
+  #oldestClaimed(): SpoolEntry | undefined {
+    let oldest: SpoolEntry | undefined;
+    for (const claimed of this.#claimed) {
+      if (!this.#doomed.has(claimed) && (!oldest || byName(claimed, oldest) < 0)) oldest = claimed;
+    }
+    return oldest;
+  }
+
   /** Takes the oldest entry for publishing; it stays on disk until {@link remove} or {@link unclaim}. */
   claimOldest(): SpoolEntry | undefined {
     const entry = this.#entries.shift();
@@ -176,9 +202,17 @@ export class Spool {
     return entry;
   }
 
-  /** Gives a claimed entry back (its publish failed); it keeps its place by age. */
+  /**
+   * Gives a claimed entry back (its publish failed); it keeps its place by age, unless newer batches needed
+   * its room meanwhile: then it is dropped and reported.
+   */
   unclaim(entry: SpoolEntry): void {
     if (!this.#claimed.delete(entry)) return;
+    if (this.#doomed.delete(entry)) {
+      void unlink(join(this.dir, entry.name)).catch(() => undefined);
+      this.onDrop(entry.records, "spool_full", `${this.#full}: oldest batch dropped`);
+      return;
+    }
     this.#entries.push(entry);
     this.#entries.sort(byName);
   }
@@ -195,7 +229,7 @@ export class Spool {
   /** Deletes a claimed entry, after its batch was acknowledged. */
   async remove(entry: SpoolEntry): Promise<void> {
     this.#claimed.delete(entry);
-    this.#bytes -= entry.bytes;
+    if (!this.#doomed.delete(entry)) this.#bytes -= entry.bytes;
     await unlink(join(this.dir, entry.name)).catch(() => undefined);
   }
 
