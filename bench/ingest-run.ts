@@ -60,12 +60,12 @@ export async function stage<T>(
  * Starts the local mixer as a bench stage (migrations and the Worker's first build can take minutes under
  * load), its bus in operator mode with `auth = "jwt"`.
  */
-export function startBenchMixer(auth: BusAuth = "none"): Promise<TestMixer> {
+export function startBenchMixer(auth: BusAuth = "none", bridges = 1): Promise<TestMixer> {
   return stage(
     undefined,
-    `starting the local mixer (snake.auth = ${auth})`,
+    `starting the local mixer (snake.auth = ${auth}, ingest.bridges = ${bridges})`,
     300_000,
-    startTestMixer({ env: { FLUXRIG_SNAKE_AUTH: auth } }),
+    startTestMixer({ env: { FLUXRIG_SNAKE_AUTH: auth, FLUXRIG_INGEST_BRIDGES: String(bridges) } }),
   );
 }
 

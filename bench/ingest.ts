@@ -3,7 +3,7 @@
  * nats-server → the mixer's Snake bridge in workerd under wrangler dev → Parquet in local R2), for a fixed
  * duration at a target rate, then counted back from the Parquet files with native DuckDB.
  *
- *   npm run bench:ingest -- [--racks 4] [--rate 100000] [--seconds 10] [--auth none|jwt|both]
+ *   npm run bench:ingest -- [--racks 4] [--rate 100000] [--seconds 10] [--auth none|jwt|both] [--bridges 1]
  *
  * Baseline, in the same run and against the same nats-server: raw JetStream publish of the same CBOR
  * batches (pre-encoded, window 256, msg ids) into a stream nobody consumes. With `--auth both` (the
@@ -31,11 +31,14 @@ const { values } = parseArgs({
     rate: { type: "string", default: "100000" },
     seconds: { type: "string", default: "10" },
     auth: { type: "string", default: "both" },
+    // ingest.bridges: how many bridges pull the ingest consumer.
+    bridges: { type: "string", default: "1" },
   },
 });
 const RACKS = Number(values.racks);
 const RATE = Number(values.rate);
 const SECONDS = Number(values.seconds);
+const BRIDGES = Number(values.bridges);
 const AUTHS: Record<string, BusAuth[]> = { none: ["none"], jwt: ["jwt"], both: ["none", "jwt"] };
 const auths = AUTHS[values.auth];
 if (!auths) throw new Error(`--auth ${values.auth}: expected none, jwt or both`);
@@ -43,7 +46,7 @@ if (!auths) throw new Error(`--auth ${values.auth}: expected none, jwt or both`)
 /** One whole run on a new mixer: its ingest, then the raw-publish baseline on the same bus. */
 async function measure(auth: BusAuth): Promise<IngestRun & { baselineRate: number }> {
   const work = await mkdtemp(join(tmpdir(), "fluxrig-bench-ingest-"));
-  const mixer = await startBenchMixer(auth);
+  const mixer = await startBenchMixer(auth, BRIDGES);
   try {
     const run = await runIngest(mixer, { signal: "logs", racks: RACKS, rate: RATE, seconds: SECONDS, work });
     const ndjson = await ndjsonBytes(run.paths, work);
@@ -71,7 +74,7 @@ async function measure(auth: BusAuth): Promise<IngestRun & { baselineRate: numbe
 }
 
 console.log(
-  `ingest bench: ${RACKS} racks, ${fmt(RATE)} records/s target for ${SECONDS} s, auth ${auths.join(" then ")}`,
+  `ingest bench: ${RACKS} racks, ${fmt(RATE)} records/s target for ${SECONDS} s, auth ${auths.join(" then ")}, ${BRIDGES} bridge(s)`,
 );
 const runs = [];
 for (const auth of auths) runs.push(await measure(auth));

@@ -78,6 +78,7 @@ const MIXER_DEFAULTS: Record<string, unknown> = {
   "enrollment.bootstrap_token": undefined,
   "ingest.flush_interval": "5s",
   "ingest.buffer_size": 1024,
+  "ingest.bridges": 1,
   "api.port": 8090,
   "api.token": undefined,
   "store.dir": "./data",

@@ -2,16 +2,28 @@ import type { ControlStats } from "../control/control-plane.ts";
 import type { IngestCounters } from "../ingest/ingest-pump.ts";
 import type { PartHealthView } from "./part-health.ts";
 
+/** One ingest bridge (see `ingest.bridges`): what it pulled and wrote, and whether it is on the bus. */
+export interface IngestBridgeView {
+  index: number;
+  connected: boolean;
+  lastError: string | null;
+  telemetry: IngestCounters;
+  journal: IngestCounters;
+  store: PartHealthView;
+}
+
 /** What the Snake bridge reports to /health and operators. */
 export interface BridgeStatus {
   connected: boolean;
   /** Where the bridge dials (snake.websocket_url). */
   url: string;
   lastError: string | null;
-  /** The `mixer-ingest` consumer: telemetry into `telemetry/`. */
+  /** The `mixer-ingest` consumer: telemetry into `telemetry/`, summed over every ingest bridge. */
   telemetry: IngestCounters;
-  /** The `mixer-journal` consumer: journal records into `messages/`. */
+  /** The `mixer-journal` consumer: journal records into `messages/`, summed over every ingest bridge. */
   journal: IngestCounters;
+  /** Each ingest bridge, this one (index 0) first. */
+  bridges: IngestBridgeView[];
   /** The control plane's counters since the connection opened; null before it first connects. */
   control: ControlStats | null;
   /** Failures counted and kept: R2 writes, bus connections, API answers that were 5xx. */

@@ -24,8 +24,10 @@ export function healthVerdict(
   now: number,
 ): { status: "ok" | "degraded"; failing: FailingPart[] } {
   const failing: FailingPart[] = [];
-  const { store } = bridge.health;
-  if (store.consecutive_failures > 0) {
+  // The store fails while any ingest bridge's last write failed (bridge 0's also counts the mixer's own telemetry).
+  const stores = [bridge.health.store, ...bridge.bridges.slice(1).map((other) => other.store)];
+  const store = stores.find((part) => part.consecutive_failures > 0);
+  if (store) {
     failing.push({
       part: "store",
       since: store.last_success_at ?? store.last_failure_at,

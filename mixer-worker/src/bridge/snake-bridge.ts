@@ -39,7 +39,8 @@ import { BridgeMetricsSampler } from "../self/bridge-metrics.ts";
 import { consoleLine } from "../self/console-line.ts";
 import { SelfTelemetry, type SelfTelemetryBatch } from "../self/self-telemetry.ts";
 import { storeRecords } from "../store/index.ts";
-import type { BridgeStatus } from "./bridge-status.ts";
+import type { BridgeStatus, IngestBridgeView } from "./bridge-status.ts";
+import { otherBridges, totalCounters } from "./ingest-bridges.ts";
 import { PartHealth } from "./part-health.ts";
 
 /**
@@ -47,6 +48,9 @@ import { PartHealth } from "./part-health.ts";
  * often enough that a crash loses little of it (this, plus the few seconds an isolate holds API counters).
  */
 const SELF_FLUSH_MS = 10_000;
+
+/** Where an ingest bridge keeps its index, so its alarm knows its part after the object was evicted. */
+const INGEST_INDEX_KEY = "ingest:index";
 
 /** Test-only fault: hang after the R2 write and before the ack, so a test can kill the mixer right there. */
 const FAULT_HANG_BEFORE_ACK = "MIXER_FAULT_HANG_BEFORE_ACK";
@@ -59,6 +63,11 @@ const FAULT_HANG_BEFORE_ACK = "MIXER_FAULT_HANG_BEFORE_ACK";
  * acks. A crash
  * between write and ack redelivers the messages: duplicates, never loss (queries dedupe by record_id).
  * An alarm every flush interval keeps it alive, reconnected and pumping.
+ *
+ * With `ingest.bridges` > 1, bridge 0 (this, named "snake-bridge") starts more instances of this class as
+ * ingest bridges 1…N-1: each only pulls the same two consumers on its own connection and writes its own
+ * objects (JetStream hands each message to one puller, so nothing is written twice), and tells the compactor.
+ * The control plane, revocations, retention and the startup scenario stay with bridge 0.
  */
 export class SnakeBridge extends DurableObject<MixerEnv> {
   private nc: NatsConnection | undefined;
@@ -102,6 +111,15 @@ export class SnakeBridge extends DurableObject<MixerEnv> {
   /** Partition folders written to since the compactor was last told. */
   private written = new Set<string>();
   private metricsSampler = new BridgeMetricsSampler();
+  /** 0 for the main bridge; 1… for an ingest bridge (see {@link runIngest}). */
+  private ingestIndex = 0;
+
+  constructor(ctx: DurableObjectState, env: MixerEnv) {
+    super(ctx, env);
+    void ctx.blockConcurrencyWhile(async () => {
+      this.ingestIndex = (await ctx.storage.get<number>(INGEST_INDEX_KEY)) ?? 0;
+    });
+  }
 
   private get config() {
     return mixerConfig(this.env).config;
@@ -118,15 +136,15 @@ export class SnakeBridge extends DurableObject<MixerEnv> {
     });
     await this.alarmArmed;
     this.ensurePumping();
-    const connected = this.nc !== undefined && !this.nc.isClosed();
-    if (connected) this.health.busDownSince = null;
-    else this.health.busDownSince ??= Date.now();
+    const own = this.ingestView();
+    const bridges = [own, ...(await otherBridges(this.env, this.config.ingest.bridges))];
     return {
-      connected,
+      connected: own.connected,
       url: this.config.snake.websocket_url,
       lastError: this.lastError,
-      telemetry: this.telemetryPump.counters(),
-      journal: this.journalPump.counters(),
+      telemetry: totalCounters(bridges.map((bridge) => bridge.telemetry)),
+      journal: totalCounters(bridges.map((bridge) => bridge.journal)),
+      bridges,
       control: this.control?.stats() ?? null,
       health: {
         store: this.health.store.view(),
@@ -136,6 +154,38 @@ export class SnakeBridge extends DurableObject<MixerEnv> {
         api: { ...this.self.apiAnswers },
       },
       selfTelemetry: { held: this.self.size, dropped: this.self.dropped },
+    };
+  }
+
+  /**
+   * Runs this object as ingest bridge `index` (≥ 1): remembers it, keeps its alarm set and its pumps running,
+   * and reports its view. Bridge 0 calls it on every alarm and /health.
+   */
+  async runIngest(index: number): Promise<IngestBridgeView> {
+    if (this.ingestIndex !== index) {
+      this.ingestIndex = index;
+      await this.ctx.storage.put(INGEST_INDEX_KEY, index);
+    }
+    this.alarmArmed ??= this.ensureAlarm().catch((error: unknown) => {
+      this.alarmArmed = undefined;
+      throw error;
+    });
+    await this.alarmArmed;
+    this.ensurePumping();
+    return this.ingestView();
+  }
+
+  private ingestView(): IngestBridgeView {
+    const connected = this.nc !== undefined && !this.nc.isClosed();
+    if (connected) this.health.busDownSince = null;
+    else this.health.busDownSince ??= Date.now();
+    return {
+      index: this.ingestIndex,
+      connected,
+      lastError: this.lastError,
+      telemetry: this.telemetryPump.counters(),
+      journal: this.journalPump.counters(),
+      store: this.health.store.view(),
     };
   }
 
@@ -159,6 +209,7 @@ export class SnakeBridge extends DurableObject<MixerEnv> {
     this.metricsSampler.sample(this.self, {
       ...this.telemetryPump.counters(),
       control: this.control?.stats() ?? null,
+      bridge: this.ingestIndex,
     });
     await this.self.flush({ id: await mixerId(this.env.REGISTRY), name: base.name }, async (kind, records) =>
       this.wrote(
@@ -240,12 +291,31 @@ export class SnakeBridge extends DurableObject<MixerEnv> {
   }
 
   override async alarm(): Promise<void> {
+    const { ingest } = this.config;
+    if (this.ingestIndex >= ingest.bridges) return this.retire();
     this.ensurePumping();
     if (this.revocationsPending) await this.revokeOnBus();
-    await this.ctx.storage.setAlarm(Date.now() + this.config.ingest.flush_interval);
+    await this.ctx.storage.setAlarm(Date.now() + ingest.flush_interval);
     if (Date.now() - this.lastSelfFlushAt >= SELF_FLUSH_MS) await this.flushSelfTelemetry();
-    await this.retentionIfDue();
+    if (this.ingestIndex === 0) {
+      await this.retentionIfDue();
+      // Keeps the other ingest bridges running (their own alarms do too, once they were started).
+      await otherBridges(this.env, ingest.bridges);
+    }
     await this.tellCompactor();
+  }
+
+  /**
+   * An ingest bridge beyond `ingest.bridges` (the setting was lowered) stops: no alarm, no connection. What it
+   * held un-acked is redelivered to the others after ack_wait: written late, never lost.
+   */
+  private async retire(): Promise<void> {
+    await this.tellCompactor();
+    await this.nc?.close().catch(() => undefined);
+    this.self.log(
+      "info",
+      `ingest bridge ${this.ingestIndex} stopped: ingest.bridges is ${this.config.ingest.bridges}`,
+    );
   }
 
   /** Notes the partitions a store wrote to, for the compactor. */
@@ -302,14 +372,16 @@ export class SnakeBridge extends DurableObject<MixerEnv> {
 
   /** Connects (once per connection: control plane, startup scenario), ensures the streams and both consumers. */
   private async connectBus(): Promise<NatsConnection> {
-    const { snake, ingest } = this.config;
+    const { snake } = this.config;
     if (!this.nc || this.nc.isClosed()) {
       // Under operator mode the bridge is its own user, the only one allowed to manage streams and consumers.
       const keys = natsKeys(this.env);
-      const user = keys ? await mixerUser(keys, "fluxrig-mixer-bridge") : undefined;
+      const name =
+        this.ingestIndex === 0 ? "fluxrig-mixer-bridge" : `fluxrig-mixer-bridge-${this.ingestIndex}`;
+      const user = keys ? await mixerUser(keys, name) : undefined;
       this.nc = await wsconnect({
         servers: snake.websocket_url,
-        name: "fluxrig-mixer-bridge",
+        name,
         ...(user ? { authenticator: jwtAuthenticator(user.jwt, user.seed) } : {}),
         maxReconnectAttempts: -1,
         reconnectTimeWait: 1_000,
@@ -319,6 +391,7 @@ export class SnakeBridge extends DurableObject<MixerEnv> {
           `cannot reach NATS at ${snake.websocket_url} (snake.websocket_url): ${(error as Error).message}`,
         );
       });
+      if (this.ingestIndex > 0) return this.ensureConsumers(this.nc);
       // The resolver may hold an older account JWT (a restarted server, its preload): state the revocations again.
       if (keys) await this.revokeOnBus();
       const control = startControlPlane(this.nc, this.env);
@@ -332,11 +405,16 @@ export class SnakeBridge extends DurableObject<MixerEnv> {
           consoleLine("error", `scenarios: mixer.startup_scenario failed: ${error.message}`),
         );
     }
-    const jsm = await jetstreamManager(this.nc, { domain: snake.domain });
+    return this.ensureConsumers(this.nc);
+  }
+
+  private async ensureConsumers(nc: NatsConnection): Promise<NatsConnection> {
+    const { snake, ingest } = this.config;
+    const jsm = await jetstreamManager(nc, { domain: snake.domain });
     await ensureStreams(jsm, snake);
     await this.telemetryPump.ensureConsumer(jsm, ingest);
     await this.journalPump.ensureConsumer(jsm, ingest);
-    return this.nc;
+    return nc;
   }
 
   /** Runs both pumps until the connection closes or one fails (a pump still running is not started twice). */

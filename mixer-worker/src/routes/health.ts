@@ -40,7 +40,18 @@ export const health = new Hono<MixerBindings>().get("/", async (c) => {
       store: { ...bridge.health.store, last_error: redact(bridge.health.store.last_error) },
       api: bridge.health.api,
       self_telemetry: bridge.selfTelemetry,
-      ingest: ingestCounters(bridge.telemetry),
+      // Summed over the ingest bridges (ingest.bridges); `bridges` has each one's share.
+      ingest: {
+        ...ingestCounters(bridge.telemetry),
+        bridges: bridge.bridges.map((one) => ({
+          index: one.index,
+          connected: one.connected,
+          last_error: redact(one.lastError),
+          records_stored: one.telemetry.recordsStored + one.journal.recordsStored,
+          pending_records: one.telemetry.pendingRecords + one.journal.pendingRecords,
+          store_failures: one.store.failures,
+        })),
+      },
       // The journal's own consumer (mixer-journal): business messages into messages/.
       journal: ingestCounters(bridge.journal),
       // Per lane (enroll, heartbeat): received = processed + shed + queue_depth + in_flight.

@@ -12,6 +12,8 @@ export interface BridgeCounters {
   recordsDeadLettered: number;
   timing: { decodeMs: number; encodeMs: number; putMs: number; ackMs: number };
   control: ControlStats | null;
+  /** The ingest bridge's index (`ingest.bridges`): bridges past 0 label their ingest metrics with it. */
+  bridge: number;
 }
 
 /**
@@ -30,16 +32,24 @@ export class BridgeMetricsSampler {
   sample(self: SelfTelemetry, counters: BridgeCounters, now = Date.now()): void {
     const { timing } = counters;
     const flushMs = timing.encodeMs + timing.putMs + timing.ackMs;
+    // Each bridge its own series, so a gauge is one bridge's and counters add up across them.
+    const labels = counters.bridge > 0 ? { bridge: String(counters.bridge) } : undefined;
     if (this.last && now > this.last.at) {
       const seconds = (now - this.last.at) / 1_000;
       self.metric(
         "fluxrig.mixer.ingest.records_per_second",
         "gauge",
         (counters.recordsStored - this.last.recordsStored) / seconds,
+        labels,
       );
       const flushes = counters.flushes - this.last.flushes;
       if (flushes > 0)
-        self.metric("fluxrig.mixer.ingest.flush_ms", "gauge", (flushMs - this.last.flushMs) / flushes);
+        self.metric(
+          "fluxrig.mixer.ingest.flush_ms",
+          "gauge",
+          (flushMs - this.last.flushMs) / flushes,
+          labels,
+        );
     }
     this.last = { at: now, recordsStored: counters.recordsStored, flushes: counters.flushes, flushMs };
     for (const [name, value] of [
@@ -50,7 +60,7 @@ export class BridgeMetricsSampler {
       ["messages_dead_lettered", counters.messagesDeadLettered],
       ["records_dead_lettered", counters.recordsDeadLettered],
     ] as const) {
-      self.metric(`fluxrig.mixer.ingest.${name}`, "counter", this.reported.increase(name, value));
+      self.metric(`fluxrig.mixer.ingest.${name}`, "counter", this.reported.increase(name, value), labels);
     }
     for (const [lane, stats] of Object.entries(counters.control ?? {})) {
       const shed = stats.shed.queue_full + stats.shed.rate_limited + stats.shed.oversize;
