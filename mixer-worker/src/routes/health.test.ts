@@ -71,15 +71,28 @@ async function health() {
 beforeAll(() => loadEngine(), 120_000);
 
 describe("healthVerdict", () => {
-  const status = (connected: boolean, downMsAgo: number | null, storeFails: number): BridgeStatus => {
+  const failingStore = (fails: number, what = "put failed") => {
     const store = new PartHealth();
     store.succeeded(Date.UTC(2026, 0, 1));
-    for (let i = 0; i < storeFails; i++) store.failed(new Error(`put failed ${i}`));
+    for (let i = 0; i < fails; i++) store.failed(new Error(`${what} ${i}`));
+    return store.view();
+  };
+  const status = (
+    connected: boolean,
+    downMsAgo: number | null,
+    storeFails: number,
+    otherBridgeFails = 0,
+  ): BridgeStatus => {
+    const store = failingStore(storeFails);
     return {
       connected,
       lastError: connected ? null : "cannot reach NATS",
+      bridges: [
+        { index: 0, store },
+        { index: 1, store: failingStore(otherBridgeFails, "bridge 1 put failed") },
+      ],
       health: {
-        store: store.view(),
+        store,
         bus: new PartHealth().view(),
         busDownSince: downMsAgo === null ? null : new Date(Date.now() - downMsAgo).toISOString(),
         api: { requests: 0, client_errors: 0, server_errors: 0 },
@@ -98,6 +111,12 @@ describe("healthVerdict", () => {
     expect(verdict.failing).toEqual([
       { part: "store", since: "2026-01-01T00:00:00.000Z", last_error: "put failed 1" },
       { part: "bus", since: expect.any(String), last_error: "cannot reach NATS" },
+    ]);
+  });
+
+  it("names the store while another ingest bridge's last write failed", () => {
+    expect(healthVerdict(status(true, null, 0, 1), Date.now()).failing).toEqual([
+      { part: "store", since: "2026-01-01T00:00:00.000Z", last_error: "bridge 1 put failed 0" },
     ]);
   });
 });
