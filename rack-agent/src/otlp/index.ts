@@ -1,10 +1,10 @@
 import type { RackConfig } from "../../../shared/config/rack-schema.ts";
-import { type OtlpTarget, otlpTarget } from "./otlp-target.ts";
+import { type OtlpTarget, otlpTarget } from "../../../shared/otlp/otlp-target.ts";
 
+export type { OtlpTarget } from "../../../shared/otlp/otlp-target.ts";
 /** The OTLP tier: the one face of this folder. */
 export { LocalMessages } from "./local-messages.ts";
 export { OtlpExporter } from "./otlp-exporter.ts";
-export type { OtlpTarget } from "./otlp-target.ts";
 
 /**
  * What `observability.tier` asks of the rack's telemetry client, as options of `createTelemetry`: with

@@ -1,4 +1,5 @@
 import { clearTimeout, setTimeout } from "node:timers";
+import { encodeOtlpRequest, type OtlpSource } from "../../../shared/otlp/otlp-encode.ts";
 import { uuidv7 } from "../../../shared/random/uuidv7.ts";
 import {
   type RecordOf,
@@ -9,12 +10,11 @@ import {
 import type { SealedBatch } from "../telemetry/record-batch.ts";
 import type { Spool, SpoolEntry } from "../telemetry/spool.ts";
 import type { DropHandler, TelemetryStats } from "../telemetry/stats.ts";
-import { encodeOtlpRequest, type otlpResource } from "./otlp-encode.ts";
 import { OtlpExportError, type OtlpTransport } from "./otlp-transport.ts";
 
 export interface OtlpExporterOptions {
   transport: OtlpTransport;
-  resource: ReturnType<typeof otlpResource>;
+  source: OtlpSource;
   /** Where batches wait while the collector is unreachable (`store.wal_max_size_mb` bounds it). */
   spool: Spool;
   stats: TelemetryStats;
@@ -46,7 +46,7 @@ const SUBJECT_PREFIX = "otlp.";
  * (e.g. HTTP 400) is dropped and counted as `rejected`.
  *
  * @example
- * const exporter = new OtlpExporter({ transport, resource, spool, stats, drop, warn, retryIntervalMs: 1_000 });
+ * const exporter = new OtlpExporter({ transport, source, spool, stats, drop, warn, retryIntervalMs: 1_000 });
  * await exporter.add("logs", record);
  * await exporter.close(); // everything exported or spooled
  */
@@ -116,7 +116,7 @@ export class OtlpExporter {
     const records = this.#records[kind].splice(0);
     let data: Uint8Array;
     try {
-      data = encodeOtlpRequest(kind, records as RecordOf<typeof kind>[], this.#o.resource);
+      data = encodeOtlpRequest(kind, records as RecordOf<typeof kind>[], this.#o.source);
     } catch (error) {
       this.#o.drop(records.length, "rejected", `cannot encode ${kind} as OTLP: ${error}`);
       return RESOLVED;

@@ -1,6 +1,7 @@
 import type { ClientHttp2Session } from "node:http2";
+import { httpExportError, OtlpExportError, otlpSignalUrl } from "../../../shared/otlp/otlp-http.ts";
+import type { OtlpTarget } from "../../../shared/otlp/otlp-target.ts";
 import type { TelemetryKind } from "../../../shared/telemetry/records.ts";
-import type { OtlpTarget } from "./otlp-target.ts";
 
 /**
  * Sends encoded OTLP export requests to a collector: gRPC (unary `Export` over HTTP/2, as the OTLP spec
@@ -14,19 +15,8 @@ export interface OtlpTransport {
   close(): void;
 }
 
-/** A failed export; `retryable` as the OTLP spec classes its status (else the collector refused the data). */
-export class OtlpExportError extends Error {
-  constructor(
-    message: string,
-    readonly retryable: boolean,
-    options?: ErrorOptions,
-  ) {
-    super(message, options);
-    this.name = "OtlpExportError";
-  }
-}
+export { OtlpExportError };
 
-const SIGNAL_PATH: Record<TelemetryKind, string> = { traces: "traces", logs: "logs", metrics: "metrics" };
 const GRPC_SERVICE: Record<TelemetryKind, string> = {
   traces: "/opentelemetry.proto.collector.trace.v1.TraceService/Export",
   logs: "/opentelemetry.proto.collector.logs.v1.LogsService/Export",
@@ -34,8 +24,6 @@ const GRPC_SERVICE: Record<TelemetryKind, string> = {
 };
 /** gRPC codes OTLP says to retry: CANCELLED, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED, ABORTED, OUT_OF_RANGE, UNAVAILABLE, DATA_LOSS. */
 const GRPC_RETRYABLE = new Set([1, 4, 8, 10, 11, 14, 15]);
-/** HTTP statuses OTLP says to retry. */
-const HTTP_RETRYABLE = new Set([429, 502, 503, 504]);
 
 /**
  * The transport for a target.
@@ -53,7 +41,7 @@ class HttpTransport implements OtlpTransport {
 
   async send(kind: TelemetryKind, body: Uint8Array): Promise<void> {
     const { url, headers, insecure, timeoutMs } = this.target;
-    const signalUrl = new URL(`${url.pathname.replace(/\/+$/, "")}/v1/${SIGNAL_PATH[kind]}`, url);
+    const signalUrl = otlpSignalUrl(url, kind);
     const { request } =
       signalUrl.protocol === "https:" ? await import("node:https") : await import("node:http");
     return new Promise((resolve, reject) => {
@@ -71,12 +59,7 @@ class HttpTransport implements OtlpTransport {
             const status = res.statusCode ?? 0;
             if (status >= 200 && status < 300) resolve();
             else {
-              reject(
-                new OtlpExportError(
-                  `${signalUrl.origin} answered HTTP ${status} to ${kind}`,
-                  HTTP_RETRYABLE.has(status),
-                ),
-              );
+              reject(httpExportError(signalUrl.origin, status, kind));
             }
           });
         },

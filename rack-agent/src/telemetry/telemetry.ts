@@ -5,6 +5,8 @@ import type { NatsConnection } from "@nats-io/nats-core";
 import { cbor } from "../../../shared/fluxmsg/cbor.ts";
 import { journalSubject, telemetrySubject } from "../../../shared/fluxmsg/subjects.ts";
 import { JOURNAL_KIND } from "../../../shared/journal/record.ts";
+import { otlpSource } from "../../../shared/otlp/otlp-encode.ts";
+import type { OtlpTarget } from "../../../shared/otlp/otlp-target.ts";
 import { uuidv7 } from "../../../shared/random/uuidv7.ts";
 import type { BatchKind } from "../../../shared/telemetry/batch.ts";
 import { CounterDeltas } from "../../../shared/telemetry/counter-deltas.ts";
@@ -19,9 +21,7 @@ import {
 } from "../../../shared/telemetry/records.ts";
 import type { JournalEntry } from "../journal/journal-record.ts";
 import { LocalMessages } from "../otlp/local-messages.ts";
-import { otlpResource } from "../otlp/otlp-encode.ts";
 import { OtlpExporter } from "../otlp/otlp-exporter.ts";
-import type { OtlpTarget } from "../otlp/otlp-target.ts";
 import { otlpTransport } from "../otlp/otlp-transport.ts";
 import { batchFrameSize } from "./batch-frame.ts";
 import { BatchPublisher } from "./batch-publisher.ts";
@@ -206,7 +206,7 @@ function otlpExporter(
 ): OtlpExporter {
   return new OtlpExporter({
     transport: otlpTransport(target),
-    resource: otlpResource(options.entity),
+    source: otlpSource(options.entity, "fluxrig-rack"),
     spool,
     stats,
     drop,

@@ -3,13 +3,7 @@ import {
   ProtobufMetricsSerializer,
   ProtobufTraceSerializer,
 } from "@opentelemetry/otlp-transformer";
-import type {
-  LogRecord,
-  MetricRecord,
-  RecordOf,
-  SpanRecord,
-  TelemetryKind,
-} from "../../../shared/telemetry/records.ts";
+import type { LogRecord, MetricRecord, RecordOf, SpanRecord, TelemetryKind } from "../telemetry/records.ts";
 
 /**
  * Our telemetry records as OTLP export requests (protobuf), encoded by OpenTelemetry's own serializers
@@ -23,8 +17,8 @@ export interface OtlpEntity {
   name: string;
 }
 
-/** The instrumentation scope of everything the rack records. */
-export const OTLP_SCOPE = { name: "fluxrig-rack" } as const;
+/** Which of our programs emits: the resource's `service.name` and the instrumentation scope's name. */
+export type OtlpService = "fluxrig-rack" | "fluxrig-mixer";
 
 /** The attribute carrying a record's flux_id (the business id), on spans and logs. */
 export const FLUX_ID_ATTRIBUTE = "fluxrig.flux_id";
@@ -42,19 +36,29 @@ interface Scope {
   version?: string;
 }
 
+/** The resource and scope every record of one emitter carries. */
+export interface OtlpSource {
+  resource: Resource;
+  scope: Scope;
+}
+
 /**
- * The resource of a rack: `service.name = fluxrig-rack`, `service.instance.id` = its entity id, and its name.
+ * The resource of a rack or the mixer: `service.name` (`fluxrig-rack`, `fluxrig-mixer`), `service.instance.id`
+ * = its entity id (a rack's id, the mixer id), and its name; the scope is named after the service too.
  *
- * @example otlpResource({ id: rackId, name: "rack-nyc-01" }).attributes["service.instance.id"] === rackId
+ * @example otlpSource({ id: rackId, name: "rack-nyc-01" }, "fluxrig-rack").resource.attributes["service.instance.id"] === rackId
  */
-export function otlpResource(entity: OtlpEntity): Resource {
+export function otlpSource(entity: OtlpEntity, service: OtlpService): OtlpSource {
   return {
-    attributes: {
-      "service.name": "fluxrig-rack",
-      "service.instance.id": entity.id,
-      "fluxrig.entity.name": entity.name,
-      "host.name": entity.name,
+    resource: {
+      attributes: {
+        "service.name": service,
+        "service.instance.id": entity.id,
+        "fluxrig.entity.name": entity.name,
+        "host.name": entity.name,
+      },
     },
+    scope: { name: service },
   };
 }
 
@@ -87,7 +91,7 @@ function otlpAttributes(attributes: Attributes, fluxId: string | null): Attribut
   return out;
 }
 
-function spans(records: readonly SpanRecord[], resource: Resource) {
+function spans(records: readonly SpanRecord[], { resource, scope }: OtlpSource) {
   return records.map((record) => {
     const attributes = otlpAttributes(record.attributes, record.flux_id);
     const context = { traceId: record.trace_id, spanId: record.span_id, traceFlags: 1 };
@@ -106,7 +110,7 @@ function spans(records: readonly SpanRecord[], resource: Resource) {
       links: [],
       events: [],
       resource,
-      instrumentationScope: OTLP_SCOPE as Scope,
+      instrumentationScope: scope,
       droppedAttributesCount: 0,
       droppedEventsCount: 0,
       droppedLinksCount: 0,
@@ -114,7 +118,7 @@ function spans(records: readonly SpanRecord[], resource: Resource) {
   });
 }
 
-function logs(records: readonly LogRecord[], resource: Resource) {
+function logs(records: readonly LogRecord[], { resource, scope }: OtlpSource) {
   return records.map((record) => ({
     hrTime: hrTime(record.ts),
     hrTimeObserved: hrTime(record.ts),
@@ -123,7 +127,7 @@ function logs(records: readonly LogRecord[], resource: Resource) {
     body: record.message,
     attributes: otlpAttributes(record.attributes, record.flux_id),
     resource,
-    instrumentationScope: OTLP_SCOPE as Scope,
+    instrumentationScope: scope,
     droppedAttributesCount: 0,
   }));
 }
@@ -132,7 +136,7 @@ function logs(records: readonly LogRecord[], resource: Resource) {
  * One metric per record, in arrival order: a counter is a delta monotonic sum (a counter's point is what it
  * counted since the previous one: counter-deltas.ts), a gauge a gauge, a histogram observation a delta histogram of one value.
  */
-function metrics(records: readonly MetricRecord[], resource: Resource) {
+function metrics(records: readonly MetricRecord[], { resource, scope }: OtlpSource) {
   const metricData = records.map((record) => {
     const time = hrTime(record.ts);
     const descriptor = { name: record.name, description: "", unit: "", valueType: VALUE_TYPE_DOUBLE };
@@ -172,34 +176,34 @@ function metrics(records: readonly MetricRecord[], resource: Resource) {
       ],
     };
   });
-  return { resource, scopeMetrics: [{ scope: OTLP_SCOPE as Scope, metrics: metricData }] };
+  return { resource, scopeMetrics: [{ scope, metrics: metricData }] };
 }
 
 /**
  * Encodes records of one kind as the OTLP export request of their signal (ExportTraceServiceRequest,
  * ExportLogsServiceRequest or ExportMetricsServiceRequest).
  *
- * @example const body = encodeOtlpRequest("logs", [record], otlpResource(entity));
+ * @example const body = encodeOtlpRequest("logs", [record], otlpSource(entity, "fluxrig-rack"));
  */
 export function encodeOtlpRequest<K extends TelemetryKind>(
   kind: K,
   records: readonly RecordOf<K>[],
-  resource: Resource,
+  source: OtlpSource,
 ): Uint8Array {
   // The serializers are typed with the SDK's classes; they read only the fields built above.
   type Serialize = (request: unknown) => Uint8Array | undefined;
   let encoded: Uint8Array | undefined;
   if (kind === "traces") {
     encoded = (ProtobufTraceSerializer.serializeRequest as Serialize)(
-      spans(records as readonly SpanRecord[], resource),
+      spans(records as readonly SpanRecord[], source),
     );
   } else if (kind === "logs") {
     encoded = (ProtobufLogsSerializer.serializeRequest as Serialize)(
-      logs(records as readonly LogRecord[], resource),
+      logs(records as readonly LogRecord[], source),
     );
   } else {
     encoded = (ProtobufMetricsSerializer.serializeRequest as Serialize)(
-      metrics(records as readonly MetricRecord[], resource),
+      metrics(records as readonly MetricRecord[], source),
     );
   }
   if (!encoded)

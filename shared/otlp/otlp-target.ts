@@ -1,4 +1,5 @@
-import type { RackConfig } from "../../../shared/config/rack-schema.ts";
+import type { z } from "zod";
+import type { otlpSection } from "../config/sections.ts";
 
 /** Where and how the OTLP tier exports, from `[observability.otlp]`. */
 export interface OtlpTarget {
@@ -20,7 +21,7 @@ export interface OtlpTarget {
  *
  * @example otlpTarget({ ...otlp, endpoint: "127.0.0.1:4317" })?.url.href // "https://127.0.0.1:4317/"
  */
-export function otlpTarget(otlp: RackConfig["observability"]["otlp"]): OtlpTarget | undefined {
+export function otlpTarget(otlp: z.infer<typeof otlpSection>): OtlpTarget | undefined {
   const grpc = otlp.endpoint !== "";
   const endpoint = grpc ? otlp.endpoint : otlp.endpoint_http;
   if (endpoint === "") return undefined;
