@@ -181,9 +181,10 @@ export async function writeTree(
 }
 
 /**
- * The compaction benchmark's tree: the last 24 hours of logs (`logRows` in all, the same rows as
+ * The compaction benchmark's tree: the last `hours` (24) hours of logs (`logRows` a day, the same rows as
  * {@link writeTree}'s), of metrics (60k rows an hour) and of spans (83,200 an hour), each hour cut by time into one object per
- * `flushSeconds`, as a bridge flushing that often writes them: the small objects compaction merges.
+ * `flushSeconds`, as a bridge flushing that often writes them: the small objects compaction merges. `kinds`
+ * (all three) chooses which are written, so a reproduction can write one kind's hours alone.
  *
  * @example const files = await writeFlushTree(native, dir, end, { logRows: 1_000_000, flushSeconds: 10 });
  */
@@ -191,18 +192,19 @@ export async function writeFlushTree(
   native: DuckDBConnection,
   dir: string,
   end: number,
-  options: { logRows: number; flushSeconds: number },
+  options: { logRows: number; flushSeconds: number; kinds?: readonly TelemetryKind[]; hours?: number },
 ): Promise<StoredFile[]> {
   const flushes = Math.max(1, Math.round(3_600 / options.flushSeconds));
+  const hours = options.hours ?? 24;
   const plans: { kind: TelemetryKind; rowsPerHour: number; sql: RowsSql }[] = [
     { kind: "logs", rowsPerHour: Math.max(flushes, Math.round(options.logRows / 24)), sql: logRows },
     { kind: "metrics", rowsPerHour: METRIC_ROWS_PER_HOUR, sql: metricRows },
     { kind: "traces", rowsPerHour: TRACES_PER_HOUR * 4, sql: traceRows },
   ];
   const files: StoredFile[] = [];
-  for (const plan of plans) {
-    for (let h = 0; h < 24; h++) {
-      const hour = end - (24 - h) * HOUR;
+  for (const plan of plans.filter(({ kind }) => options.kinds?.includes(kind) ?? true)) {
+    for (let h = 0; h < hours; h++) {
+      const hour = end - (hours - h) * HOUR;
       // Every kind's rows run in time order within an hour: a slice of indexes is a slice of time.
       for (let o = 0; o < flushes; o++) {
         const from = h * plan.rowsPerHour + Math.floor((o * plan.rowsPerHour) / flushes);

@@ -1,5 +1,5 @@
 import type { DuckDb } from "../duckdb.ts";
-import { recordShare } from "../query/sql.ts";
+import { recordShare, sqlTimestamp } from "../query/sql.ts";
 import { eachBatch, guard, MERGE_BUDGET, type Ranked } from "./source-batches.ts";
 
 /** A time slice of the output: epoch ms, `lo` inclusive, `hi` exclusive, unbounded when undefined. */
@@ -7,6 +7,28 @@ export interface Slice {
   lo: number | undefined;
   hi: number | undefined;
 }
+
+/** The sources that may hold rows of `slice`, by the time range their metadata records. */
+export const overlapping = (ranked: readonly Ranked[], { lo, hi }: Slice): Ranked[] =>
+  ranked.filter(
+    ({ source }) => (lo === undefined || source.newest >= lo) && (hi === undefined || source.oldest < hi),
+  );
+
+/** The WHERE (with its keyword, or nothing) that keeps a source's rows of `slice`. */
+export const sliceWhere = ({ lo, hi }: Slice): string => {
+  const where = [
+    ...(lo === undefined ? [] : [`ts >= ${sqlTimestamp(lo)}`]),
+    ...(hi === undefined ? [] : [`ts < ${sqlTimestamp(hi)}`]),
+  ];
+  return where.length ? ` WHERE ${where.join(" AND ")}` : "";
+};
+
+/**
+ * The JOIN and WHERE, over rows `s` with their source's `_rank`, that drop every copy of a record id the census
+ * found with several times except the one it chose: slices of time then hold each record once between them.
+ */
+export const winnersOnly = (winners: string): string =>
+  ` LEFT JOIN ${winners} w ON s.record_id = w.record_id WHERE w.record_id IS NULL OR (epoch_ms(s.ts) = w.t AND s._rank = w.r)`;
 
 /**
  * Reads every source's record ids and times, `MERGE_BUDGET.censusRows` at most at once (passes by id hash):

@@ -8,8 +8,7 @@ import {
   type TelemetryCompression,
   writeParquetFrom,
 } from "../parquet-writer.ts";
-import { sqlTimestamp } from "../query/sql.ts";
-import { census, type Slice, slicesOf } from "./census.ts";
+import { census, overlapping, type Slice, slicesOf, sliceWhere, winnersOnly } from "./census.ts";
 import { eachBatch, guard, type MergeSource, rankSources, uniqueName } from "./source-batches.ts";
 
 export { MERGE_BUDGET, MergeMemoryError, type MergeSource } from "./source-batches.ts";
@@ -92,12 +91,7 @@ export async function mergeSources(options: MergeOptions): Promise<MergeReport> 
         .join(", ");
       guard(db, () => db.query(`CREATE TABLE ${table} (${columns}, _rank INTEGER)`));
       const select = options.columns.map(storedColumnSql).join(", ");
-      const overlapping = ranked.filter(
-        ({ source }) =>
-          (slice.lo === undefined || source.newest >= slice.lo) &&
-          (slice.hi === undefined || source.oldest < slice.hi),
-      );
-      await eachBatch(db, options.bucket, overlapping, report, (name, rank) =>
+      await eachBatch(db, options.bucket, overlapping(ranked, slice), report, (name, rank) =>
         db.query(
           `INSERT INTO ${table} SELECT ${select}, ${rank} FROM read_parquet('${name}')${sliceWhere(slice)}`,
         ),
@@ -157,23 +151,13 @@ export async function mergeSources(options: MergeOptions): Promise<MergeReport> 
   }
 }
 
-const sliceWhere = ({ lo, hi }: Slice) => {
-  const where = [
-    ...(lo === undefined ? [] : [`ts >= ${sqlTimestamp(lo)}`]),
-    ...(hi === undefined ? [] : [`ts < ${sqlTimestamp(hi)}`]),
-  ];
-  return where.length ? ` WHERE ${where.join(" AND ")}` : "";
-};
-
 /**
  * The part's rows, each record id once: the copy of the smallest rank, then the earliest time; a record id
  * the census found with several times keeps only the copy the census chose (the same rule over all parts).
  */
 function dedupedSql(columns: readonly StoredColumn[], table: string, winners: string | undefined): string {
   const select = columns.map((column) => `s."${column.name}"`).join(", ");
-  const join = winners
-    ? ` LEFT JOIN ${winners} w ON s.record_id = w.record_id WHERE w.record_id IS NULL OR (epoch_ms(s.ts) = w.t AND s._rank = w.r)`
-    : "";
+  const join = winners ? winnersOnly(winners) : "";
   return (
     `SELECT ${select} FROM ${table} s${join} ` +
     "QUALIFY s.record_id IS NULL OR row_number() OVER (PARTITION BY s.record_id ORDER BY s._rank, s.ts) = 1"

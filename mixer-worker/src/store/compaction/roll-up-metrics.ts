@@ -3,8 +3,8 @@ import { METRIC_ROLLUP_COLUMNS } from "../../../../shared/storage/parquet-schema
 import { getDuckDb } from "../duckdb.ts";
 import { parquetCopySql, type TelemetryCompression, writeParquetFrom } from "../parquet-writer.ts";
 import { markFailed, sidecarWork } from "../partition-sidecars.ts";
-import { metricPointsSql, PARTIAL_AGGREGATES, POINT_AGGREGATES } from "../query/metrics.ts";
-import { recordShare } from "../query/sql.ts";
+import { metricPointsSql, POINT_AGGREGATES } from "../query/metrics.ts";
+import { census, overlapping, type Slice, slicesOf, sliceWhere, winnersOnly } from "./census.ts";
 import {
   eachBatch,
   guard,
@@ -15,10 +15,13 @@ import {
 } from "./source-batches.ts";
 
 /**
- * Rows one pass holds (by record id hash). A rollup's pass carries more columns than the query's (entity id
- * and name, labels), and an hour of 60,000 bench metrics in one pass needed more than the 48 MB memory limit;
- * a pass that does not fit is tried again once as four; past that the failure is recorded (markFailed) and
- * not tried again until the partition's objects change.
+ * Rows one pass holds. Passes are slices of whole minutes, so a pass's groups are whole and its rows final:
+ * the rollup is the passes' rows in time order, written without a GROUP BY over all of them. That final
+ * GROUP BY (passes by record id hash, each minute's groups split across them) is what failed the 48 MB limit
+ * whatever the passes on hours of many series (bench:query's: 60,000 points, 2,000 series, 52,587 rows of
+ * rollup; 0.9.1 ran out at 46.7 of 48 MB merging the passes' 56,232 rows, while rows from our writer and from
+ * native DuckDB failed alike). A pass that does not fit is tried again once with a quarter of the rows; past
+ * that the failure is recorded (markFailed) and not tried again until the partition's objects change.
  */
 const ROWS_PER_PASS = 40_000;
 const MEMORY_RETRIES = 1;
@@ -38,8 +41,7 @@ export interface RollupReport {
  * once, into one row per metric, entity, labels and minute with count, sum, min, max and the latest value
  * (`telemetry/metrics_1m/…/metrics_1m.parquet`), unless the rollup stored was made from the same objects.
  * Its metadata names them (partition-sidecars.ts), so readers use it only while it stands for what they list.
- * Passes by record id hash bound the engine's memory as the query's do; the compactor calls it once a
- * partition is closed.
+ * Passes by slices of minutes bound the engine's memory; the compactor calls it once a partition is closed.
  *
  * @example await rollUpMetrics(env.TELEMETRY, "telemetry/metrics/2026/11/27/09/", "zstd");
  */
@@ -52,10 +54,9 @@ export async function rollUpMetrics(
   if (!work) return { written: false, rows: 0 };
   const { key, live, sources } = work;
   const ranked = liveSources(live);
-  const rows = ranked.reduce((sum, { source }) => sum + source.rows, 0);
-  for (let attempt = 0, passes = Math.max(1, Math.ceil(rows / ROWS_PER_PASS)); ; attempt++, passes *= 4) {
+  for (let attempt = 0, passRows = ROWS_PER_PASS; ; attempt++, passRows /= 4) {
     try {
-      const written = await rollUp(bucket, ranked, passes, compression);
+      const written = await rollUp(bucket, ranked, passRows, compression);
       await bucket.put(key, written.bytes, {
         customMetadata: { sources, records: String(written.rows), objects: String(live.length) },
       });
@@ -68,62 +69,73 @@ export async function rollUpMetrics(
   }
 }
 
-/** The rollup's Parquet bytes, made in `passes` passes by record id hash. */
+/**
+ * The rollup's Parquet bytes, made in passes of whole minutes holding `passRows` rows at most (a busier minute is
+ * a pass of its own). Over that many rows a census (census.ts, as merges take one) finds the minutes' rows and
+ * the one copy to keep of each record id stored with several times, which could fall in two passes.
+ */
 async function rollUp(
   bucket: R2Bucket,
   ranked: Ranked[],
-  passes: number,
+  passRows: number,
   compression: TelemetryCompression,
 ): Promise<{ bytes: Uint8Array; rows: number }> {
   const db = await getDuckDb();
   const partial = uniqueName("rollup_");
-  const raw = `${partial}_raw`;
+  const [raw, winners] = [`${partial}_raw`, `${partial}_winners`];
   const keys = "name, type, entity_id, entity_name, labels";
+  const estimated = ranked.reduce((sum, { source }) => sum + source.rows, 0);
   try {
-    // entity_id as text until the file is written: DuckDB-wasm's any_value() of a UUID in a GROUP BY grew the
-    // engine's memory to 1.9 GB for 60,000 rows (its memory_limit does not see it); of a VARCHAR, not at all.
+    let slices: Slice[] = [{ lo: undefined, hi: undefined }];
+    let kept = raw;
+    if (estimated > passRows) {
+      guard(db, () => db.query(`CREATE TABLE ${winners} (record_id UUID, t BIGINT, r INTEGER)`));
+      const seconds = await census(db, bucket, ranked, winners, partial, estimated, {
+        rowsIn: 0,
+        bytesRead: 0,
+      });
+      slices = slicesOf(byMinute(seconds), passRows);
+      kept = `(SELECT s.* FROM ${raw} s${winnersOnly(winners)})`;
+    }
+    // entity_id as text until a pass's groups are made: DuckDB-wasm's any_value() of a UUID in a GROUP BY grew
+    // the engine's memory to 1.9 GB for 60,000 rows (its memory_limit does not see it); of a VARCHAR, not at
+    // all. The table every pass adds to holds it as a UUID (16 bytes, not 36 characters).
     guard(db, () =>
-      db.query(`CREATE TABLE ${partial} (ts TIMESTAMP, name VARCHAR, type VARCHAR, entity_id VARCHAR,
-        entity_name VARCHAR, labels VARCHAR, "count" BIGINT, "sum" DOUBLE, "min" DOUBLE, "max" DOUBLE,
-        "last" DOUBLE, last_key VARCHAR)`),
+      db.query(`CREATE TABLE ${partial} (ts TIMESTAMP, name VARCHAR, entity_id UUID, entity_name VARCHAR,
+        type VARCHAR, labels VARCHAR, "count" BIGINT, "sum" DOUBLE, "min" DOUBLE, "max" DOUBLE, "last" DOUBLE,
+        last_key VARCHAR)`),
     );
-    for (let pass = 0; pass < passes; pass++) {
+    for (const slice of slices) {
       guard(db, () =>
         db.query(`CREATE TABLE ${raw} (record_id UUID, name VARCHAR, type VARCHAR, entity_id VARCHAR,
-          entity_name VARCHAR, labels VARCHAR, ts TIMESTAMP, "value" DOUBLE)`),
+          entity_name VARCHAR, labels VARCHAR, ts TIMESTAMP, "value" DOUBLE, _rank INTEGER)`),
       );
-      const share = passes > 1 ? ` WHERE ${recordShare(passes, pass)}` : "";
-      await eachBatch(db, bucket, ranked, { bytesRead: 0 }, (name) =>
+      await eachBatch(db, bucket, overlapping(ranked, slice), { bytesRead: 0 }, (name, rank) =>
         db.query(`INSERT INTO ${raw} SELECT record_id, name, type::VARCHAR, entity_id::VARCHAR, entity_name, labels, ts,
-          "value" FROM read_parquet('${name}')${share}`),
+          "value", ${rank} FROM read_parquet('${name}')${sliceWhere(slice)}`),
       );
-      const points = metricPointsSql(raw, "true", [
+      const points = metricPointsSql(kept, "true", [
         ["entity_id", "entity_id"],
         ["entity_name", "entity_name"],
         ["labels", "labels"],
       ]);
       guard(db, () => {
-        db.query(`INSERT INTO ${partial} SELECT date_trunc('minute', ts) AS minute, ${keys}, ${POINT_AGGREGATES}
-          FROM (${points}) GROUP BY minute, ${keys}`);
+        db.query(`INSERT INTO ${partial} SELECT minute, name, entity_id::UUID, entity_name, type, labels, "count", "sum",
+          "min", "max", "last", last_key FROM (SELECT date_trunc('minute', ts) AS minute, ${keys}, ${POINT_AGGREGATES}
+          FROM (${points}) GROUP BY minute, ${keys}) ORDER BY minute, name, entity_name`);
         db.query(`DROP TABLE ${raw}`);
       });
     }
     return guard(db, () => {
-      const [count] = db.query(
-        `SELECT count(*)::INTEGER AS n FROM (SELECT DISTINCT ts, ${keys} FROM ${partial})`,
-      );
+      const [count] = db.query(`SELECT count(*)::INTEGER AS n FROM ${partial}`);
+      // The slices run in time order, each sorted: the table's order is the rollup's.
       const bytes = writeParquetFrom(db, METRIC_ROLLUP_COLUMNS, (path) =>
-        parquetCopySql(
-          `SELECT ts, name, entity_id::UUID AS entity_id, entity_name, type, labels, ${PARTIAL_AGGREGATES} FROM ${partial}
-           GROUP BY ts, ${keys} ORDER BY ts, name, entity_name`,
-          path,
-          { compression },
-        ),
+        parquetCopySql(`SELECT * FROM ${partial}`, path, { compression }),
       );
       return { bytes, rows: Number(count?.n ?? 0) };
     });
   } finally {
-    for (const table of [raw, partial]) {
+    for (const table of [raw, winners, partial]) {
       try {
         db.query(`DROP TABLE IF EXISTS ${table}`);
       } catch {
@@ -131,4 +143,14 @@ async function rollUp(
       }
     }
   }
+}
+
+/** A census's rows per second as rows per minute (keyed by the minute's first second), for slices of minutes. */
+function byMinute(seconds: Map<number, number>): Map<number, number> {
+  const minutes = new Map<number, number>();
+  for (const [second, n] of seconds) {
+    const minute = Math.floor(second / 60) * 60;
+    minutes.set(minute, (minutes.get(minute) ?? 0) + n);
+  }
+  return minutes;
 }
