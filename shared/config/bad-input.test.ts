@@ -181,6 +181,26 @@ const MIXER_CASES: [string, ConfigInput, string[]][] = [
   ],
   ["bad tier", mixer("[observability]\ntier = 'cloud'\n"), ["observability.tier", "embedded, otlp"]],
   [
+    "otlp tier without an HTTP collector",
+    mixer("[observability]\ntier = 'otlp'\n"),
+    ["observability.otlp.endpoint_http", 'tier = "otlp" needs a collector'],
+  ],
+  [
+    "a gRPC collector for the mixer",
+    mixer("[observability.otlp]\nendpoint = '127.0.0.1:4317'\n"),
+    ["fluxrig-mixer.toml:2", "observability.otlp.endpoint", "cannot speak gRPC", "endpoint_http"],
+  ],
+  [
+    "unverified TLS for the mixer's collector",
+    mixer("[observability.otlp]\ninsecure = true\n"),
+    ["fluxrig-mixer.toml:2", "observability.otlp.insecure", "always verifies TLS"],
+  ],
+  [
+    "the rack's local messages on the mixer",
+    mixer("[observability.otlp.messages]\nenabled = true\n"),
+    ["fluxrig-mixer.toml:2", "observability.otlp.messages.enabled", "the rack's", "R2 messages/"],
+  ],
+  [
     "bad env JSON list",
     { env: { FLUXRIG_SNAKE_STREAM_SUBJECTS: '["a", 1' } },
     ["env FLUXRIG_SNAKE_STREAM_SUBJECTS", "JSON array"],

@@ -12,7 +12,14 @@ import {
   streamSubjects,
   url,
 } from "./fields.ts";
-import { baseSection, logLevel, observabilityShape, otlpSection, snakeClientShape } from "./sections.ts";
+import {
+  baseSection,
+  DEFAULT_MESSAGES_DIR,
+  logLevel,
+  observabilityShape,
+  otlpSection,
+  snakeClientShape,
+} from "./sections.ts";
 
 /** A stream's age is not a timer: JetStream keeps nanoseconds in 64 bits. Ten years is plenty. */
 const STREAM_MAX_AGE_MAX = "87600h";
@@ -105,7 +112,51 @@ export const mixerConfigSchema = z.object({
       }),
     }),
     otlp: otlpSection,
+  }).superRefine((observability, ctx) => {
+    for (const issue of mixerOtlpIssues(observability.tier, observability.otlp)) {
+      ctx.addIssue({ code: "custom", ...issue });
+    }
   }),
 });
+
+/**
+ * What of `[observability.otlp]` the mixer cannot do, as issues: it exports its own telemetry over OTLP/HTTP
+ * only (a Worker's fetch cannot carry gRPC, nor skip TLS verification), and it keeps journal records in R2's
+ * `messages/` on every tier, so `[observability.otlp.messages]` (the rack's local copy) has no meaning here.
+ */
+function mixerOtlpIssues(
+  tier: string,
+  otlp: z.infer<typeof otlpSection>,
+): { path: string[]; message: string }[] {
+  const issues: { path: string[]; message: string }[] = [];
+  if (otlp.endpoint !== "") {
+    issues.push({
+      path: ["otlp", "endpoint"],
+      message:
+        "the mixer runs on Workers, which cannot speak gRPC: set observability.otlp.endpoint_http instead",
+    });
+  } else if (tier === "otlp" && otlp.endpoint_http === "") {
+    issues.push({
+      path: ["otlp", "endpoint_http"],
+      message:
+        'tier = "otlp" needs a collector: observability.otlp.endpoint_http (OTLP/HTTP, e.g. http://127.0.0.1:4318)',
+    });
+  }
+  if (otlp.insecure) {
+    issues.push({
+      path: ["otlp", "insecure"],
+      message:
+        "the mixer's fetch always verifies TLS: use an http:// endpoint_http or a certificate the Worker trusts",
+    });
+  }
+  if (otlp.messages.enabled || otlp.messages.data_dir !== DEFAULT_MESSAGES_DIR) {
+    issues.push({
+      path: ["otlp", "messages", otlp.messages.enabled ? "enabled" : "data_dir"],
+      message:
+        "[observability.otlp.messages] is the rack's: the mixer stores journal records in R2 messages/ on every tier",
+    });
+  }
+  return issues;
+}
 
 export type MixerConfig = z.infer<typeof mixerConfigSchema>;

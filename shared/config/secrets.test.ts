@@ -64,7 +64,7 @@ describe("secrets never live in TOML", () => {
   it("never shows a value filled from a variable, whatever the key or the variable is called", () => {
     const { entries } = loadConfig(mixerConfigSchema, {
       file: mixerFile(
-        '[observability.otlp]\nendpoint = "${OTLP_TOKEN_URL}"\nheaders = { "x-honeycomb-team" = "${HONEYCOMB_SECRET}" }\n',
+        '[observability.otlp]\nendpoint_http = "${OTLP_TOKEN_URL}"\nheaders = { "x-honeycomb-team" = "${HONEYCOMB_SECRET}" }\n',
       ),
       env: { OTLP_TOKEN_URL: "https://u:p@otel", HONEYCOMB_SECRET: "hc-777" },
     });
@@ -73,7 +73,7 @@ describe("secrets never live in TOML", () => {
     expect(shown).not.toContain("u:p@otel");
     expect(shown).toContain('"x-honeycomb-team": "${HONEYCOMB_SECRET}"');
     // A credential-named variable makes the value a secret: masked, and sealed by a rack rather than sent plain.
-    expect(shown).toContain('"endpoint": "********"');
+    expect(shown).toContain('"endpoint_http": "********"');
   });
 
   it("reports a missing ${VAR} by name and line", () => {

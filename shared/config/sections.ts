@@ -65,6 +65,9 @@ const OTLP_ENDPOINT_RULE: UrlRule = { schemes: ["http", "https"], hostPort: true
 const HTTP_TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,256}$/;
 
 /** `[observability.otlp]`: where `tier = "otlp"` exports (the rack reads it; the mixer only parses it). */
+/** `[observability.otlp.messages] data_dir`'s default. */
+export const DEFAULT_MESSAGES_DIR = "./data/messages";
+
 export const otlpSection = section({
   endpoint: url("", OTLP_ENDPOINT_RULE, "OTLP gRPC endpoint (e.g., 127.0.0.1:4317)."),
   endpoint_http: url("", OTLP_ENDPOINT_RULE, "OTLP HTTP endpoint (alternative to gRPC)."),
@@ -77,7 +80,7 @@ export const otlpSection = section({
   timeout: duration("30s", "100ms"),
   messages: section({
     enabled: bool(false),
-    data_dir: str("./data/messages"),
+    data_dir: str(DEFAULT_MESSAGES_DIR),
   }),
 });
 

@@ -222,7 +222,8 @@ describe("every typed value is checked", () => {
       expect(loadConfig(rackConfigSchema, { env: { FLUXRIG_SNAKE_URL: url } }).config.snake.url).toBe(url);
     }
     for (const endpoint of ["", "127.0.0.1:4317", "collector:4317", "[::1]:4317", "https://otel:4318/v1"]) {
-      const { config } = loadConfig(mixerConfigSchema, {
+      // The rack's: the mixer takes no gRPC endpoint (bad-input.test.ts).
+      const { config } = loadConfig(rackConfigSchema, {
         env: {
           FLUXRIG_OBSERVABILITY_OTLP_ENDPOINT: endpoint,
           FLUXRIG_OBSERVABILITY_OTLP_ENDPOINT_HTTP: endpoint,

@@ -18,10 +18,18 @@ import {
   REVOKED_FOREVER,
   systemUser,
 } from "../../../shared/nats-auth/index.ts";
+import { type OtlpSource, otlpSource } from "../../../shared/otlp/otlp-encode.ts";
+import { OtlpExportError } from "../../../shared/otlp/otlp-http.ts";
+import { type OtlpTarget, otlpTarget } from "../../../shared/otlp/otlp-target.ts";
 import { ensureStreams } from "../../../shared/snake/streams.ts";
 import { partitionOf } from "../../../shared/storage/object-keys.ts";
 import type { BatchKind } from "../../../shared/telemetry/batch.ts";
-import { TELEMETRY_KINDS } from "../../../shared/telemetry/records.ts";
+import {
+  type LogRecord,
+  type MetricRecord,
+  type RecordOf,
+  TELEMETRY_KINDS,
+} from "../../../shared/telemetry/records.ts";
 import { storeCompactor } from "../compactor/compactor-stub.ts";
 import { mixerConfig } from "../config.ts";
 import { type ControlPlane, startControlPlane } from "../control/control-plane.ts";
@@ -37,6 +45,7 @@ import { applyRetention } from "../retention/apply-retention.ts";
 import { activateStartupScenario } from "../scenarios/startup.ts";
 import { BridgeMetricsSampler } from "../self/bridge-metrics.ts";
 import { consoleLine } from "../self/console-line.ts";
+import { exportOtlp } from "../self/otlp-export.ts";
 import { SelfTelemetry, type SelfTelemetryBatch } from "../self/self-telemetry.ts";
 import { storeRecords } from "../store/index.ts";
 import type { BridgeStatus, IngestBridgeView } from "./bridge-status.ts";
@@ -211,13 +220,39 @@ export class SnakeBridge extends DurableObject<MixerEnv> {
       control: this.control?.stats() ?? null,
       bridge: this.ingestIndex,
     });
-    await this.self.flush({ id: await mixerId(this.env.REGISTRY), name: base.name }, async (kind, records) =>
-      this.wrote(
+    const entity = { id: await mixerId(this.env.REGISTRY), name: base.name };
+    const collector = observability.tier === "otlp" ? otlpTarget(observability.otlp) : undefined;
+    await this.self.flush(entity, async (kind, records) => {
+      if (collector) return this.exportSelf(collector, otlpSource(entity, "fluxrig-mixer"), kind, records);
+      return this.wrote(
         await this.health.store.watch(
           storeRecords(this.env.TELEMETRY, kind, records, observability.embedded.storage),
         ),
-      ),
-    );
+      );
+    });
+  }
+
+  /**
+   * `tier = "otlp"`: the mixer's own records go to the collector instead of R2. What the collector may take
+   * later is held for the next flush (the caller re-holds on a throw); what it refused for good is dropped,
+   * counted in /health `self_telemetry.dropped` and told.
+   */
+  private async exportSelf(
+    collector: OtlpTarget,
+    source: OtlpSource,
+    kind: "logs" | "metrics",
+    records: LogRecord[] | MetricRecord[],
+  ): Promise<void> {
+    try {
+      await exportOtlp(collector, source, kind, records as RecordOf<typeof kind>[]);
+    } catch (error) {
+      if (!(error instanceof OtlpExportError) || error.retryable) throw error;
+      this.self.dropped += records.length;
+      consoleLine(
+        "error",
+        `mixer telemetry: the collector refused ${records.length} ${kind}: ${error.message}`,
+      );
+    }
   }
 
   /**
