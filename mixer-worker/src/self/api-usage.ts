@@ -36,6 +36,8 @@ const held = {
   logs: [] as SelfLog[],
   droppedLogs: 0,
   sentAt: Date.now(),
+  /** A send of held log lines is waiting for {@link SEND_LOGS_EVERY_MS} to pass (see sendSelfTelemetry). */
+  logsScheduled: false,
 };
 
 /**
@@ -124,15 +126,28 @@ export function sendSelfTelemetry(
     now - held.sentAt >= SEND_EVERY_MS ||
     (held.logs.length > 0 && now - held.sentAt >= SEND_LOGS_EVERY_MS) ||
     held.logs.length >= MAX_LOGS;
-  if (!due || (held.counters.size === 0 && held.logs.length === 0)) return;
-  const batch = takeBatch(now);
-  waitUntil(
-    snakeBridge(env)
-      .acceptSelfTelemetry(batch)
-      .catch((error: Error) =>
-        consoleLine("error", `mixer telemetry: a batch of this isolate is lost: ${error.message}`),
-      ),
-  );
+  if (due && (held.counters.size > 0 || held.logs.length > 0)) waitUntil(handOver(env, takeBatch(now)));
+  else if (held.logs.length > 0 && !held.logsScheduled) {
+    // A line (a token created, a 5xx) must not wait for a later request that may never come to this isolate:
+    // it goes once the second has passed, within this request's waitUntil.
+    held.logsScheduled = true;
+    const wait = SEND_LOGS_EVERY_MS - (now - held.sentAt);
+    waitUntil(
+      new Promise((resolve) => setTimeout(resolve, wait)).then(() => {
+        held.logsScheduled = false;
+        return held.logs.length > 0 ? handOver(env, takeBatch(Date.now())) : undefined;
+      }),
+    );
+  }
+}
+
+/** The fire-and-forget RPC: a failure loses that batch only. */
+async function handOver(env: MixerEnv, batch: SelfTelemetryBatch): Promise<void> {
+  await snakeBridge(env)
+    .acceptSelfTelemetry(batch)
+    .catch((error: Error) => {
+      consoleLine("error", `mixer telemetry: a batch of this isolate is lost: ${error.message}`);
+    });
 }
 
 /**
