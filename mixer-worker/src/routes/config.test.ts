@@ -26,7 +26,11 @@ describe("GET /api/v1/config", () => {
         'endpoint_http = "${OTLP_ENDPOINT}"',
         'headers = { "x-team" = "${TEAM}" }',
       ].join("\n"),
-      { OTLP_ENDPOINT: `https://u:${SECRET}@otel:4318/v1/traces?token=${SECRET}`, TEAM: SECRET, FLUXRIG_API_TOKEN: SECRET },
+      {
+        OTLP_ENDPOINT: `https://u:${SECRET}@otel:4318/v1/traces?token=${SECRET}`,
+        TEAM: SECRET,
+        FLUXRIG_API_TOKEN: SECRET,
+      },
     );
     for (const path of ["/", "/?sources=true"]) {
       const res = await configRoute.request(path, {}, bindings);
