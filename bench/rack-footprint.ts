@@ -2,7 +2,8 @@
  * The installed rack's footprint and its spool's speed, each against a baseline measured in the same run.
  *
  *   npm run bench:rack [-- --seconds 60 --rate 10000 --idle-seconds 20 --spool-records 200000 --only agent|spool
- *                         --bundle PATH --baseline-bundle PATH --cpu-profile DIR]
+ *                         --bundle PATH --baseline-bundle PATH --node-flags FLAGS --baseline-node-flags FLAGS
+ *                         --cpu-profile DIR]
  *
  * 1. Agent: the bundle (dist/fluxrig.mjs, built here) run with plain node, enrolled with the real local mixer.
  *    Baselines: a plain `node` process doing nothing (what any Node program costs on this machine), then the
@@ -11,7 +12,9 @@
  *    targets at 10,000 records/s: <= 60 MiB RSS and <= 10% of one core. The rate the agent kept is read from its
  *    status file (records sent). Each bundle runs with the node flags of the service unit's ExecStart.
  *    `--bundle` measures that file instead of building one; `--baseline-bundle` (e.g. main's build) is measured
- *    first the same way, against the same mixer, and the figures are given as ratios to it. `--cpu-profile DIR`
+ *    first the same way, against the same mixer, and the figures are given as ratios to it. `--node-flags` and
+ *    `--baseline-node-flags` replace the unit's flags for one bundle (e.g. the baseline with main's unit flags).
+ *    Peak RSS is the kernel's high-water mark (VmHWM) over the process's whole life, start-up included. `--cpu-profile DIR`
  *    writes each bundle's V8 CPU profile (idle and load, 0.5 ms sampling) to DIR/<rack name>.cpuprofile: the
  *    service's node flags cannot take --cpu-prof through NODE_OPTIONS, so an --import starts the inspector's.
  * 2. Spool: the rack's telemetry client against a real nats-server. Baseline: `--spool-records` log records
@@ -43,6 +46,8 @@ const { values: args } = parseArgs({
     only: { type: "string" },
     bundle: { type: "string" },
     "baseline-bundle": { type: "string" },
+    "node-flags": { type: "string" },
+    "baseline-node-flags": { type: "string" },
     "cpu-profile": { type: "string" },
     help: { type: "boolean" },
   },
@@ -62,6 +67,8 @@ const TICKS_PER_SECOND = 100; // getconf CLK_TCK on Linux
 interface Footprint {
   rssMaxMiB: number;
   rssMeanMiB: number;
+  /** VmHWM: the most the process ever held resident, up to the end of this measure. */
+  rssPeakMiB: number;
   cpuPercentOfOneCore: number;
 }
 
@@ -71,25 +78,26 @@ async function measure(pid: number, seconds: number): Promise<Footprint> {
     const fields = (await readFile(`/proc/${pid}/stat`, "utf8")).split(") ")[1]?.split(" ") ?? [];
     return Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14 and 15 of stat)
   };
-  const rss = async () =>
-    Number(/VmRSS:\s+(\d+)/.exec(await readFile(`/proc/${pid}/status`, "utf8"))?.[1]) / 1024;
+  const status = async (field: "VmRSS" | "VmHWM") =>
+    Number(new RegExp(`${field}:\\s+(\\d+)`).exec(await readFile(`/proc/${pid}/status`, "utf8"))?.[1]) / 1024;
   const startCpu = await cpu();
   const started = performance.now();
   const samples: number[] = [];
   while (performance.now() - started < seconds * 1_000) {
-    samples.push(await rss());
+    samples.push(await status("VmRSS"));
     await sleep(500);
   }
   const elapsed = (performance.now() - started) / 1_000;
   return {
     rssMaxMiB: Math.max(...samples),
     rssMeanMiB: samples.reduce((a, b) => a + b, 0) / samples.length,
+    rssPeakMiB: await status("VmHWM"),
     cpuPercentOfOneCore: (((await cpu()) - startCpu) / TICKS_PER_SECOND / elapsed) * 100,
   };
 }
 
 const fmt = (f: Footprint) =>
-  `RSS max ${f.rssMaxMiB.toFixed(1)} MiB (mean ${f.rssMeanMiB.toFixed(1)}), CPU ${f.cpuPercentOfOneCore.toFixed(1)}% of one core`;
+  `RSS max ${f.rssMaxMiB.toFixed(1)} MiB (mean ${f.rssMeanMiB.toFixed(1)}, peak since start ${f.rssPeakMiB.toFixed(1)}), CPU ${f.cpuPercentOfOneCore.toFixed(1)}% of one core`;
 
 async function agentFootprint(dir: string): Promise<void> {
   const bundle = args.bundle ? resolve(args.bundle) : join(dir, "fluxrig.mjs");
@@ -105,9 +113,21 @@ async function agentFootprint(dir: string): Promise<void> {
   });
   try {
     const base = args["baseline-bundle"]
-      ? await rackFootprint(mixer, resolve(args["baseline-bundle"]), "rack-bench-base", dir)
+      ? await rackFootprint(
+          mixer,
+          resolve(args["baseline-bundle"]),
+          args["baseline-node-flags"] ?? (await serviceNodeFlags()),
+          "rack-bench-base",
+          dir,
+        )
       : undefined;
-    const rack = await rackFootprint(mixer, bundle, "rack-bench-01", dir);
+    const rack = await rackFootprint(
+      mixer,
+      bundle,
+      args["node-flags"] ?? (await serviceNodeFlags()),
+      "rack-bench-01",
+      dir,
+    );
     console.log(
       `agent idle, ${IDLE_SECONDS} s: ${fmt(rack.idle)}; ${(rack.idle.rssMaxMiB / node.rssMaxMiB).toFixed(2)}x ` +
         `plain node's RSS (+${(rack.idle.rssMaxMiB - node.rssMaxMiB).toFixed(1)} MiB); target <= 60 MiB: ${rack.idle.rssMaxMiB <= 60 ? "met" : "MISSED"}`,
@@ -134,12 +154,13 @@ async function agentFootprint(dir: string): Promise<void> {
 }
 
 /**
- * One bundle run as the service unit runs it (its ExecStart's node flags), enrolled as `name`: idle, then
+ * One bundle run with `nodeFlags` (the service unit's ExecStart's unless told), enrolled as `name`: idle, then
  * under a generator scenario of its own.
  */
 async function rackFootprint(
   mixer: TestMixer,
   bundle: string,
+  nodeFlags: string,
   name: string,
   dir: string,
 ): Promise<{ idle: Footprint; load: Footprint; kept: number }> {
@@ -149,7 +170,7 @@ async function rackFootprint(
     script: bundle,
     cwd: dir,
     env: {
-      NODE_OPTIONS: `${await serviceNodeFlags()}${profile ? ` ${CPU_PROFILE_IMPORT}` : ""}`,
+      NODE_OPTIONS: `${nodeFlags}${profile ? ` ${CPU_PROFILE_IMPORT}` : ""}`,
       ...(profile ? { BENCH_CPU_PROFILE: profile } : {}),
       FLUXRIG_BASE_NAME: name,
       FLUXRIG_BASE_STATE_DIR: stateDir,
@@ -159,6 +180,7 @@ async function rackFootprint(
     },
   });
   try {
+    console.log(`${name}: node ${nodeFlags} ${bundle} run`);
     await rack.waitFor(/connected to nats:/, { timeoutMs: 120_000 });
     await sleep(5_000); // start-up settles (the first heartbeat, telemetry's first batches)
     const idle = await measure(rack.pid, IDLE_SECONDS);
