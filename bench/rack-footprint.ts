@@ -16,9 +16,9 @@
  *    first the same way, against the same mixer, and the figures are given as ratios to it. `--unit` and
  *    `--baseline-unit` take the flags and environment from another unit file than packaging/'s (e.g. the
  *    baseline's as main has it: `git show main:packaging/fluxrig-rack.service > /tmp/main.service`).
- *    Peak RSS is the kernel's high-water mark (VmHWM) over the process's whole life, start-up included. `--cpu-profile DIR`
- *    writes each bundle's V8 CPU profile (idle and load, 0.5 ms sampling) to DIR/<rack name>.cpuprofile (an
- *    --import starts the inspector's profiler and writes it when the agent exits).
+ *    Peak RSS is the kernel's high-water mark (VmHWM) over the process's whole life, start-up included.
+ *    `--cpu-profile DIR` writes each bundle's V8 CPU profile (idle and load, 0.5 ms sampling) to
+ *    DIR/<rack name>.cpuprofile (an --import starts the inspector's profiler and writes it when the agent exits).
  * 2. Spool: the rack's telemetry client against a real nats-server. Baseline: `--spool-records` log records
  *    published with the bus up. Write: the same with the server stopped (every batch fsynced into the spool).
  *    Replay: the server back, until the spool is empty.
