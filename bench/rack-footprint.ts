@@ -2,18 +2,23 @@
  * The installed rack's footprint and its spool's speed, each against a baseline measured in the same run.
  *
  *   npm run bench:rack [-- --seconds 60 --rate 10000 --idle-seconds 20 --spool-records 200000 --only agent|spool
- *                         --bundle PATH --baseline-bundle PATH --cpu-profile DIR]
+ *                         --bundle PATH --baseline-bundle PATH --unit PATH --baseline-unit PATH
+ *                         --cpu-profile DIR]
  *
  * 1. Agent: the bundle (dist/fluxrig.mjs, built here) run with plain node, enrolled with the real local mixer.
  *    Baselines: a plain `node` process doing nothing (what any Node program costs on this machine), then the
  *    agent online and idle. Load: a scenario whose generator makes `--rate` messages a second, each one span
  *    record, for `--seconds`. RSS (from /proc, sampled every 500 ms) and CPU (utime + stime) of each process;
  *    targets at 10,000 records/s: <= 60 MiB RSS and <= 10% of one core. The rate the agent kept is read from its
- *    status file (records sent). Each bundle runs with the node flags of the service unit's ExecStart.
+ *    status file (records sent). Each bundle runs as the service unit runs it: the node flags of its ExecStart
+ *    and its Environment= variables (but its FLUXRIG_* ones: the bench's config is its own).
  *    `--bundle` measures that file instead of building one; `--baseline-bundle` (e.g. main's build) is measured
- *    first the same way, against the same mixer, and the figures are given as ratios to it. `--cpu-profile DIR`
- *    writes each bundle's V8 CPU profile (idle and load, 0.5 ms sampling) to DIR/<rack name>.cpuprofile: the
- *    service's node flags cannot take --cpu-prof through NODE_OPTIONS, so an --import starts the inspector's.
+ *    first the same way, against the same mixer, and the figures are given as ratios to it. `--unit` and
+ *    `--baseline-unit` take the flags and environment from another unit file than packaging/'s (e.g. the
+ *    baseline's as main has it: `git show main:packaging/fluxrig-rack.service > /tmp/main.service`).
+ *    Peak RSS is the kernel's high-water mark (VmHWM) over the process's whole life, start-up included.
+ *    `--cpu-profile DIR` writes each bundle's V8 CPU profile (idle and load, 0.5 ms sampling) to
+ *    DIR/<rack name>.cpuprofile (an --import starts the inspector's profiler and writes it when the agent exits).
  * 2. Spool: the rack's telemetry client against a real nats-server. Baseline: `--spool-records` log records
  *    published with the bus up. Write: the same with the server stopped (every batch fsynced into the spool).
  *    Replay: the server back, until the spool is empty.
@@ -43,6 +48,8 @@ const { values: args } = parseArgs({
     only: { type: "string" },
     bundle: { type: "string" },
     "baseline-bundle": { type: "string" },
+    unit: { type: "string" },
+    "baseline-unit": { type: "string" },
     "cpu-profile": { type: "string" },
     help: { type: "boolean" },
   },
@@ -62,6 +69,8 @@ const TICKS_PER_SECOND = 100; // getconf CLK_TCK on Linux
 interface Footprint {
   rssMaxMiB: number;
   rssMeanMiB: number;
+  /** VmHWM: the most the process ever held resident, up to the end of this measure. */
+  rssPeakMiB: number;
   cpuPercentOfOneCore: number;
 }
 
@@ -71,25 +80,26 @@ async function measure(pid: number, seconds: number): Promise<Footprint> {
     const fields = (await readFile(`/proc/${pid}/stat`, "utf8")).split(") ")[1]?.split(" ") ?? [];
     return Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14 and 15 of stat)
   };
-  const rss = async () =>
-    Number(/VmRSS:\s+(\d+)/.exec(await readFile(`/proc/${pid}/status`, "utf8"))?.[1]) / 1024;
+  const status = async (field: "VmRSS" | "VmHWM") =>
+    Number(new RegExp(`${field}:\\s+(\\d+)`).exec(await readFile(`/proc/${pid}/status`, "utf8"))?.[1]) / 1024;
   const startCpu = await cpu();
   const started = performance.now();
   const samples: number[] = [];
   while (performance.now() - started < seconds * 1_000) {
-    samples.push(await rss());
+    samples.push(await status("VmRSS"));
     await sleep(500);
   }
   const elapsed = (performance.now() - started) / 1_000;
   return {
     rssMaxMiB: Math.max(...samples),
     rssMeanMiB: samples.reduce((a, b) => a + b, 0) / samples.length,
+    rssPeakMiB: await status("VmHWM"),
     cpuPercentOfOneCore: (((await cpu()) - startCpu) / TICKS_PER_SECOND / elapsed) * 100,
   };
 }
 
 const fmt = (f: Footprint) =>
-  `RSS max ${f.rssMaxMiB.toFixed(1)} MiB (mean ${f.rssMeanMiB.toFixed(1)}), CPU ${f.cpuPercentOfOneCore.toFixed(1)}% of one core`;
+  `RSS max ${f.rssMaxMiB.toFixed(1)} MiB (mean ${f.rssMeanMiB.toFixed(1)}, peak since start ${f.rssPeakMiB.toFixed(1)}), CPU ${f.cpuPercentOfOneCore.toFixed(1)}% of one core`;
 
 async function agentFootprint(dir: string): Promise<void> {
   const bundle = args.bundle ? resolve(args.bundle) : join(dir, "fluxrig.mjs");
@@ -105,9 +115,15 @@ async function agentFootprint(dir: string): Promise<void> {
   });
   try {
     const base = args["baseline-bundle"]
-      ? await rackFootprint(mixer, resolve(args["baseline-bundle"]), "rack-bench-base", dir)
+      ? await rackFootprint(
+          mixer,
+          resolve(args["baseline-bundle"]),
+          await serviceUnit(args["baseline-unit"]),
+          "rack-bench-base",
+          dir,
+        )
       : undefined;
-    const rack = await rackFootprint(mixer, bundle, "rack-bench-01", dir);
+    const rack = await rackFootprint(mixer, bundle, await serviceUnit(args.unit), "rack-bench-01", dir);
     console.log(
       `agent idle, ${IDLE_SECONDS} s: ${fmt(rack.idle)}; ${(rack.idle.rssMaxMiB / node.rssMaxMiB).toFixed(2)}x ` +
         `plain node's RSS (+${(rack.idle.rssMaxMiB - node.rssMaxMiB).toFixed(1)} MiB); target <= 60 MiB: ${rack.idle.rssMaxMiB <= 60 ? "met" : "MISSED"}`,
@@ -134,12 +150,13 @@ async function agentFootprint(dir: string): Promise<void> {
 }
 
 /**
- * One bundle run as the service unit runs it (its ExecStart's node flags), enrolled as `name`: idle, then
+ * One bundle run as `unit` starts the agent, enrolled as `name`: idle, then
  * under a generator scenario of its own.
  */
 async function rackFootprint(
   mixer: TestMixer,
   bundle: string,
+  unit: ServiceUnit,
   name: string,
   dir: string,
 ): Promise<{ idle: Footprint; load: Footprint; kept: number }> {
@@ -147,9 +164,10 @@ async function rackFootprint(
   const profile = args["cpu-profile"] ? resolve(args["cpu-profile"], `${name}.cpuprofile`) : undefined;
   const rack = startBin("fluxrig", ["run"], {
     script: bundle,
+    nodeArgs: [...unit.nodeFlags, ...(profile ? [CPU_PROFILE_IMPORT] : [])],
     cwd: dir,
     env: {
-      NODE_OPTIONS: `${await serviceNodeFlags()}${profile ? ` ${CPU_PROFILE_IMPORT}` : ""}`,
+      ...unit.env,
       ...(profile ? { BENCH_CPU_PROFILE: profile } : {}),
       FLUXRIG_BASE_NAME: name,
       FLUXRIG_BASE_STATE_DIR: stateDir,
@@ -159,6 +177,11 @@ async function rackFootprint(
     },
   });
   try {
+    console.log(
+      `${name}: ${Object.entries(unit.env)
+        .map(([key, value]) => `${key}=${value} `)
+        .join("")}node ${unit.nodeFlags.join(" ")} ${bundle} run`,
+    );
     await rack.waitFor(/connected to nats:/, { timeoutMs: 120_000 });
     await sleep(5_000); // start-up settles (the first heartbeat, telemetry's first batches)
     const idle = await measure(rack.pid, IDLE_SECONDS);
@@ -196,7 +219,8 @@ wires: []
 
 /**
  * `--cpu-profile`: a module the profiled agent imports first, which starts V8's sampling profiler and writes the
- * profile when the process exits (the agent exits on SIGTERM once drained).
+ * profile when the process exits (the agent exits on SIGTERM once drained; node's --cpu-prof writes none when
+ * the process is stopped before it exits on its own).
  */
 const CPU_PROFILE_IMPORT = `--import=data:text/javascript,${encodeURIComponent(`
 import { Session } from "node:inspector";
@@ -211,12 +235,25 @@ process.on("exit", () => session.post("Profiler.stop", (error, result) => {
 }));
 `)}`;
 
-/** The node flags the service unit starts the agent with (its ExecStart), so the bench runs it the same way. */
-async function serviceNodeFlags(): Promise<string> {
-  const unit = await readFile(new URL("../packaging/fluxrig-rack.service", import.meta.url), "utf8");
+interface ServiceUnit {
+  /** Node's flags in its ExecStart. */
+  nodeFlags: string[];
+  /** Its Environment= variables but the FLUXRIG_* ones (the bench sets its own config). */
+  env: Record<string, string>;
+}
+
+/** How the service unit (packaging/'s unless `path`) starts the agent, so the bench runs it the same way. */
+async function serviceUnit(path?: string): Promise<ServiceUnit> {
+  const unit = await readFile(path ?? new URL("../packaging/fluxrig-rack.service", import.meta.url), "utf8");
   const flags = /^ExecStart=\S*node((?: --\S+)*) /m.exec(unit)?.[1];
-  if (flags === undefined) throw new Error("packaging/fluxrig-rack.service: no ExecStart=…node [--flags] …");
-  return flags.trim();
+  if (flags === undefined)
+    throw new Error(`${path ?? "packaging/fluxrig-rack.service"}: no ExecStart=…node [--flags] …`);
+  const env = Object.fromEntries(
+    [...unit.matchAll(/^Environment=(\w+)=(.*)$/gm)]
+      .filter(([, name]) => !name?.startsWith("FLUXRIG_"))
+      .map(([, name, value]) => [name, value]),
+  );
+  return { nodeFlags: flags.trim().split(/\s+/).filter(Boolean), env };
 }
 
 /** Telemetry records JetStream acknowledged, as the agent's status file last said. */

@@ -9,7 +9,7 @@ if (existsSync(sources)) {
   register();
   await import(sources.href);
 } else {
-  // The bundle is minified without its names: stack traces read file:line of the TypeScript from its source map.
-  process.setSourceMapsEnabled(true);
+  // The bundle maps its own stack traces to the TypeScript through its source map, read only when a stack is
+  // formatted (rack-agent/src/cli/bundle-stack-traces.ts): process.setSourceMapsEnabled would parse it at load.
   await import("../dist/fluxrig.mjs");
 }

@@ -28,7 +28,7 @@ export async function buildRackBundle(
     // Without keepNames: the __name() call it adds for every function and class is code and memory at every
     // start (bench:rack, README). Stack traces read through the source map instead.
     minify: true,
-    // Beside the bundle, read only by `node --enable-source-maps` (file:line of the TypeScript in stack traces).
+    // Beside the bundle, read when a stack trace is formatted (file:line of the TypeScript; bundle-stack-traces.ts).
     sourcemap: "linked",
     sourcesContent: false,
     metafile: true,

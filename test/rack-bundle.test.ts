@@ -86,8 +86,9 @@ it("the bundle holds the rack only: no mixer code, no duckdb, no TypeScript tool
 });
 
 it("the bundle's stack traces name the TypeScript sources, through the source map beside it", async () => {
-  // Where the bundle's "passport: rack … is active" line came from, asked as the service unit runs it
-  // (`node --enable-source-maps`): the minified bundle keeps no function names, its map gives file and line.
+  // Where the bundle's "passport: rack … is active" line came from, asked through node's own reader of the map
+  // (the bundle maps its stacks through the same map, bundle-stack-traces.ts): the minified bundle keeps no
+  // function names, its map gives file and line.
   const text = await readFile(bundle, "utf8");
   const before = text.slice(0, text.indexOf("passport: rack ")).split("\n");
   const [line, column] = [before.length - 1, (before.at(-1) ?? "").length];

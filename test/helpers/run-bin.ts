@@ -85,9 +85,16 @@ export interface RunningBin {
 export function startBin(
   name: "fluxrig" | "fluxrig-mixer",
   args: string[],
-  options: { cwd?: string; env?: Record<string, string>; script?: string } = {},
+  options: {
+    cwd?: string;
+    env?: Record<string, string>;
+    script?: string;
+    /** Node's own flags, before the script (as a service unit's ExecStart gives them; NODE_OPTIONS refuses some). */
+    nodeArgs?: string[];
+  } = {},
 ): RunningBin {
-  const child = spawn(process.execPath, [options.script ?? binScript(name), ...args], {
+  const script = options.script ?? binScript(name);
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), script, ...args], {
     cwd: options.cwd ?? ROOT,
     env: binEnv(options.env),
     stdio: ["ignore", "pipe", "pipe"],

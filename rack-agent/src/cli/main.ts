@@ -1,6 +1,10 @@
 import { runCli } from "../../../shared/cli/run-cli.ts";
+import { mapBundleStackTraces } from "./bundle-stack-traces.ts";
 import { CliLog } from "./cli-log.ts";
 import { buildRackProgram } from "./program.ts";
+
+// Bundled, import.meta.url is the bundle's: its stack traces read the map beside it when one is formatted.
+mapBundleStackTraces(import.meta.url);
 
 // `fluxrig logs | head` closes the pipe early: that is the reader being done, not an error.
 process.stdout.on("error", (error: NodeJS.ErrnoException) => {

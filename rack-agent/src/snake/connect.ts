@@ -114,9 +114,10 @@ function serverGreets(url: string, timeoutMs: number): Promise<{ tls_verify?: un
 }
 
 /**
- * `nc.close()` without the stack nats-core keeps of every close (its "close trace", read at once): under
- * node --enable-source-maps reading a stack parses the bundle's whole source map and keeps it (26 MiB of RSS),
- * so a rack that swaps its enrolment connection would carry it for good. Stacks are off only for that call.
+ * `nc.close()` without the stack nats-core keeps of every close (its "close trace", read at once): in the bundle
+ * reading a stack parses its whole source map (bundle-stack-traces.ts; 26 MiB of RSS until the GC takes it back,
+ * and kept for good under node --enable-source-maps), so every rack that swaps its enrolment connection would
+ * pay it. Stacks are off only for that call.
  *
  * @example await closeSnake(nc);
  */

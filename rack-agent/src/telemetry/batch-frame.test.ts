@@ -13,8 +13,14 @@ it.each([1, 23, 24, 255, 256, 65_535, 65_536])(
       cbor.encode({ i, note: i % 7 === 0 ? "x".repeat(30) : "" }),
     );
     for (const kind of TELEMETRY_KINDS) {
-      const data = encodeBatch(kind, records);
       const body = records.reduce((sum, record) => sum + record.length, 0);
+      const joined = new Uint8Array(body);
+      let at = 0;
+      for (const record of records) {
+        joined.set(record, at);
+        at += record.length;
+      }
+      const data = encodeBatch(kind, count, joined);
 
       expect(data.length).toBe(batchFrameSize(kind, count) + body);
       const batch = telemetryBatchSchema.parse(decode(data));

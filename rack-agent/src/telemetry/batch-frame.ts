@@ -2,8 +2,8 @@ import { type BatchKind, TELEMETRY_BATCH_VERSION } from "../../../shared/telemet
 
 /**
  * The CBOR bytes around a batch's records: `{v: 1, kind, records: [` … `]}` (a definite-length map and array,
- * RFC 8949). Records are encoded once as they arrive and copied behind this frame when the batch is sealed,
- * so sizing a batch never re-encodes it.
+ * RFC 8949). Records are encoded once as they arrive, copied back to back into the batch's buffer, and copied
+ * behind this frame when the batch is sealed, so sizing a batch never re-encodes it.
  */
 
 const UINT = 0;
@@ -66,22 +66,17 @@ export function batchFrameSize(kind: BatchKind, count: number): number {
 }
 
 /**
- * Joins records already encoded as CBOR into one telemetry batch message.
+ * Frames `count` records already encoded as CBOR and laid back to back in `records` as one telemetry batch
+ * message.
  *
  * @example
- * const data = encodeBatch("logs", [encode(recordA), encode(recordB)]);
+ * const data = encodeBatch("logs", 2, concat(encode(recordA), encode(recordB)));
  * decode(data); // { v: 1, kind: "logs", records: [recordA, recordB] }
  */
-export function encodeBatch(kind: BatchKind, records: readonly Uint8Array[]): Uint8Array {
-  const frame = [...prefix(kind), ...head(ARRAY, records.length)];
-  let size = frame.length;
-  for (const record of records) size += record.length;
-  const out = new Uint8Array(size);
+export function encodeBatch(kind: BatchKind, count: number, records: Uint8Array): Uint8Array {
+  const frame = [...prefix(kind), ...head(ARRAY, count)];
+  const out = new Uint8Array(frame.length + records.length);
   out.set(frame);
-  let at = frame.length;
-  for (const record of records) {
-    out.set(record, at);
-    at += record.length;
-  }
+  out.set(records, frame.length);
   return out;
 }

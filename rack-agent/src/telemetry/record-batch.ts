@@ -21,33 +21,49 @@ interface Waiter {
   reject: (error: Error) => void;
 }
 
+/** A new batch buffer's bytes: an idle rack's few records a flush fit without growing it. */
+const INITIAL_CAPACITY = 4096;
+
 /**
- * Records of one kind, already CBOR-encoded, waiting to become one message.
+ * Records of one kind, already CBOR-encoded, waiting to become one message. Their bytes are copied back to back
+ * into one buffer, kept from batch to batch: a view per record, held for the flush interval, outlived the young
+ * generation at 10,000 records a second and kept each 8 KiB buffer cbor-x had encoded it in alive until a full
+ * GC (tens of MiB of RSS under load, and a third of the agent's CPU in GC; bench:rack).
  *
  * @example
  * const batch = new RecordBatch("logs");
- * if (!batch.fits(record.length, limit)) publish(batch.seal(subject));
- * batch.add(record);
+ * const sealed = batch.fits(record.length, limit) ? undefined : batch.seal(subject);
+ * batch.add(record); // copied: `record` may be reused at once
+ * if (sealed) publish(sealed);
  */
 export class RecordBatch {
-  #records: Uint8Array[] = [];
+  #buffer = new Uint8Array(INITIAL_CAPACITY);
   #bytes = 0;
+  #count = 0;
   #waiters: Waiter[] = [];
 
   constructor(readonly kind: BatchKind) {}
 
   get count(): number {
-    return this.#records.length;
+    return this.#count;
   }
 
   /** Whether one more record of `size` bytes keeps the whole encoded batch within `limit` bytes. */
   fits(size: number, limit: number): boolean {
-    return batchFrameSize(this.kind, this.#records.length + 1) + this.#bytes + size <= limit;
+    return batchFrameSize(this.kind, this.#count + 1) + this.#bytes + size <= limit;
   }
 
+  /** Copies `record` into the batch. */
   add(record: Uint8Array): void {
-    this.#records.push(record);
-    this.#bytes += record.length;
+    const end = this.#bytes + record.length;
+    if (end > this.#buffer.length) {
+      const grown = new Uint8Array(Math.max(this.#buffer.length * 2, end));
+      grown.set(this.#buffer.subarray(0, this.#bytes));
+      this.#buffer = grown;
+    }
+    this.#buffer.set(record, this.#bytes);
+    this.#bytes = end;
+    this.#count++;
   }
 
   /** Whether a record added since the last seal is waited on ({@link durable}). */
@@ -66,8 +82,8 @@ export class RecordBatch {
     const batch: SealedBatch = {
       msgID: uuidv7(),
       subject,
-      data: encodeBatch(this.kind, this.#records),
-      records: this.#records.length,
+      data: encodeBatch(this.kind, this.#count, this.#buffer.subarray(0, this.#bytes)),
+      records: this.#count,
     };
     if (waiters.length > 0) {
       batch.settle = (notDurable) => {
@@ -75,8 +91,8 @@ export class RecordBatch {
         for (const waiter of waiters) notDurable ? waiter.reject(notDurable) : waiter.resolve();
       };
     }
-    this.#records = [];
     this.#bytes = 0;
+    this.#count = 0;
     this.#waiters = [];
     return batch;
   }

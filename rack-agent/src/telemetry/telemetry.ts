@@ -2,7 +2,6 @@ import { join } from "node:path";
 import { clearInterval, clearTimeout, setImmediate, setInterval, setTimeout } from "node:timers";
 import { jetstream } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/nats-core";
-import { cbor } from "../../../shared/fluxmsg/cbor.ts";
 import { journalSubject, telemetrySubject } from "../../../shared/fluxmsg/subjects.ts";
 import { JOURNAL_KIND } from "../../../shared/journal/record.ts";
 import { otlpSource } from "../../../shared/otlp/otlp-encode.ts";
@@ -29,6 +28,7 @@ import { RecordBatch } from "./record-batch.ts";
 import { type FinishedSpan, type Span, type SpanOptions, startSpan } from "./span.ts";
 import { Spool } from "./spool.ts";
 import { type DropHandler, type DropReason, emptyStats, type TelemetryStats } from "./stats.ts";
+import { encodeTransient } from "./transient-cbor.ts";
 
 export interface TelemetryOptions {
   /** An open Snake connection; the client never closes it. */
@@ -393,11 +393,11 @@ class TelemetryClient implements Telemetry {
     const { id, name } = this.#options.entity;
     const record = { record_id: uuidv7(), entity_id: id, entity_name: name, ...entry };
     this.#localMessages?.add(record);
-    let encoded = cbor.encode(record);
+    let encoded = encodeTransient(record);
     const limit = this.#journal.publisher.payloadLimit(this.#options.maxPayloadSize);
     if (entry.raw_msg !== null && batchFrameSize(JOURNAL_KIND, 1) + encoded.length > limit) {
       // A message too big for the bus (a dead letter over max_payload_size) is still journaled, without its body.
-      encoded = cbor.encode({ ...record, raw_msg: null });
+      encoded = encodeTransient({ ...record, raw_msg: null });
       this.#rawOmitted.told(entry.flux_id, limit);
     }
     return this.#add(JOURNAL_KIND, encoded, this.#journal, options.durable);
@@ -454,12 +454,13 @@ class TelemetryClient implements Telemetry {
     const record = { record_id: uuidv7(), ts, entity_id: id, entity_name: name, flux_id: fluxId, ...fields };
     const { publisher } = this.#telemetry;
     if (publisher instanceof OtlpExporter) return publisher.add(kind, record as RecordOf<K>);
-    return this.#add(kind, cbor.encode(record), this.#telemetry as Pipeline);
+    return this.#add(kind, encodeTransient(record), this.#telemetry as Pipeline);
   }
 
   /**
    * Adds one encoded record to its kind's batch, handing the batch to the publisher first if it is full.
    * Resolves when the publisher has room (backpressure), or with `durable` when the record is durable.
+   * `encoded` is encodeTransient()'s: it is copied into the batch before anything else can encode.
    */
   #add(kind: BatchKind, encoded: Uint8Array, pipeline: Pipeline, durable = false): Promise<void> {
     const limit = pipeline.publisher.payloadLimit(this.#options.maxPayloadSize);
@@ -471,10 +472,9 @@ class TelemetryClient implements Telemetry {
       return durable ? Promise.reject(new Error(`dropped (too_large): ${detail}`)) : RESOLVED;
     }
     const batch = this.#batches[kind];
-    const accepted = batch.fits(encoded.length, limit)
-      ? RESOLVED
-      : pipeline.publisher.submit(batch.seal(this.#subjects[kind]));
+    const full = batch.fits(encoded.length, limit) ? undefined : batch.seal(this.#subjects[kind]);
     batch.add(encoded);
+    const accepted = full ? pipeline.publisher.submit(full) : RESOLVED;
     if (this.#flushTimer === undefined) {
       this.#flushTimer = setTimeout(() => this.#sealAll(), this.#options.flushIntervalMs ?? 200);
       this.#flushTimer.unref();
