@@ -124,7 +124,7 @@ export function telemetryRoot(kind: TelemetryKind): string {
 
 /**
  * Where the sidecars of a storage root lie: objects the compactor makes from a closed partition folder's rows
- * (a metrics rollup, a trace id index), under a root of their own with the same partition folders, so that
+ * (metrics rollups, a trace id index), under a root of their own with the same partition folders, so that
  * retention takes them with the rows they were made from.
  */
 export interface SidecarKind {
@@ -141,6 +141,17 @@ export const METRICS_ROLLUP: SidecarKind = {
   root: "telemetry/metrics",
   sidecarRoot: "telemetry/metrics_1m",
   name: "metrics_1m.parquet",
+};
+
+/**
+ * Per-hour rollups of metrics, derived from the minute ones (same columns): `telemetry/metrics_1h/…/metrics_1h.parquet`.
+ * A fleet's series hold one point a minute or less, so a minute rollup is nearly as large as its rows; an
+ * hour's is one row per series.
+ */
+export const METRICS_HOUR_ROLLUP: SidecarKind = {
+  root: "telemetry/metrics",
+  sidecarRoot: "telemetry/metrics_1h",
+  name: "metrics_1h.parquet",
 };
 
 /** Which trace ids an hour of spans holds (a Bloom filter): `telemetry/traces_ids/…/trace_ids.bloom`. */

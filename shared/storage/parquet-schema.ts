@@ -69,10 +69,10 @@ export const TELEMETRY_COLUMNS: Readonly<Record<TelemetryKind, readonly StoredCo
 };
 
 /**
- * The columns of a metrics rollup (`telemetry/metrics_1m/`): one row per metric, entity, labels and minute
- * (`ts`, the minute's start) with what the queries aggregate: how many points, their sum, min and max, and the
- * latest one's value with its order key (zero-padded epoch ms, then record id), so that buckets of any whole
- * number of minutes are computed from it exactly as from the points.
+ * The columns of a metrics rollup (`telemetry/metrics_1m/`, `telemetry/metrics_1h/`): one row per metric, entity,
+ * labels and minute (or hour; `ts`, its start) with what the queries aggregate: how many points, their sum, min
+ * and max, and the latest one's value with its order key (zero-padded epoch ms, then record id), so that buckets
+ * of any whole number of its steps are computed from it exactly as from the points.
  */
 export const METRIC_ROLLUP_COLUMNS: readonly StoredColumn[] = [
   column("ts", "TIMESTAMP"),

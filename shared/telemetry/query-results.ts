@@ -20,6 +20,8 @@ export interface ScanReport {
   skipped: { key: string; reason: string }[];
   /** Of `objects`, metrics rollups read instead of an hour's rows (metrics answers only). */
   rollups?: number;
+  /** Of `rollups`, hour rollups (the others are per minute); read for intervals of whole hours. */
+  hour_rollups?: number;
 }
 
 /** Fields of every answer. */

@@ -100,28 +100,31 @@ export interface SidecarWork {
 }
 
 /**
- * Lists a partition folder and says whether its sidecar of `kind` must be made again: undefined when the
- * stored one was made from the folder's live objects as they are, or when there is nothing it could be made
- * from (no objects, or objects the queries cannot read either: NDJSON), in which case a stale one is deleted.
+ * Lists a partition folder and says whether its sidecars of `kinds` must be made again: one work per kind, for
+ * all of them when any one was not made from the folder's live objects as they are (sidecars made together, as
+ * an hour rollup from the minute one, are made again together); undefined when all are current, or when there
+ * is nothing they could be made from (no objects, or objects the queries cannot read either: NDJSON), in which
+ * case stale ones are deleted.
  *
- * @example const work = await sidecarWork(bucket, TRACE_INDEX, folder); if (work) await build(work);
+ * @example const works = await sidecarWork(bucket, [TRACE_INDEX], folder); if (works) await build(works[0]);
  */
-export async function sidecarWork(
+export async function sidecarWork<const Kinds extends readonly SidecarKind[]>(
   bucket: R2Bucket,
-  kind: SidecarKind,
+  kinds: Kinds,
   folder: string,
-): Promise<SidecarWork | undefined> {
+): Promise<{ [I in keyof Kinds]: SidecarWork } | undefined> {
   const listed = await listAll(bucket, { prefix: folder, delimiter: "/", include: ["customMetadata"] });
   const { live } = sortOutObjects(listed);
-  const key = sidecarKey(kind, folder);
+  const keys = kinds.map((kind) => sidecarKey(kind, folder));
   const sources = await liveDigest(live.map((object) => object.key));
-  const stored = await bucket.head(key);
-  if (stored?.customMetadata?.sources === sources) return undefined;
+  const stored = await Promise.all(keys.map((key) => bucket.head(key)));
+  if (stored.every((object) => object?.customMetadata?.sources === sources)) return undefined;
   if (live.length === 0 || live.some((object) => !object.key.endsWith(".parquet"))) {
-    if (stored) await bucket.delete(key);
+    const stale = keys.filter((_, i) => stored[i]);
+    if (stale.length > 0) await bucket.delete(stale);
     return undefined;
   }
-  return { key, live, sources };
+  return keys.map((key) => ({ key, live, sources })) as { [I in keyof Kinds]: SidecarWork };
 }
 
 /**
@@ -131,7 +134,11 @@ export async function sidecarWork(
  *
  * @example await markFailed(bucket, work, error);
  */
-export async function markFailed(bucket: R2Bucket, work: SidecarWork, error: unknown): Promise<string> {
+export async function markFailed(
+  bucket: R2Bucket,
+  work: Pick<SidecarWork, "key" | "sources">,
+  error: unknown,
+): Promise<string> {
   const reason = String((error as Error)?.message ?? error).slice(0, 500);
   await bucket.put(work.key, new Uint8Array(0), {
     customMetadata: { sources: work.sources, failed: reason },

@@ -88,7 +88,7 @@ export async function compactPartition(
   }
   report.deleted = plan.deletable.length;
   // A closed partition's sidecars (partition-sidecars.ts), made from it as merged now, again only when its
-  // objects changed: metrics rolled up per minute, the trace ids of spans.
+  // objects changed: metrics rolled up per minute and per hour, the trace ids of spans.
   const closed = now >= partition.span.end + CLOSE_AFTER_MS;
   const rollUp = closed && partition.root === telemetryRoot("metrics");
   const index = closed && partition.root === telemetryRoot("traces");
@@ -113,6 +113,7 @@ export async function compactPartition(
       report.rollup = await rollUpMetrics(bucket, folder, settings.compression).catch((error) => ({
         ...failed(error),
         rows: 0,
+        hourRows: 0,
       }));
     }
     if (index) {

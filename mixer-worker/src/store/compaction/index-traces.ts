@@ -28,7 +28,7 @@ export interface TraceIndexReport {
  * @example await indexTraces(env.TELEMETRY, "telemetry/traces/2026/11/27/09/");
  */
 export async function indexTraces(bucket: R2Bucket, folder: string): Promise<TraceIndexReport> {
-  const work = await sidecarWork(bucket, TRACE_INDEX, folder);
+  const [work] = (await sidecarWork(bucket, [TRACE_INDEX], folder)) ?? [];
   if (!work) return { written: false, traces: 0 };
   const ids = new Set<string>();
   const db = await getDuckDb();

@@ -1,9 +1,9 @@
-import { METRICS_ROLLUP } from "../../../../shared/storage/object-keys.ts";
+import { METRICS_HOUR_ROLLUP, METRICS_ROLLUP } from "../../../../shared/storage/object-keys.ts";
 import { METRIC_ROLLUP_COLUMNS } from "../../../../shared/storage/parquet-schema.ts";
 import { getDuckDb } from "../duckdb.ts";
 import { parquetCopySql, type TelemetryCompression, writeParquetFrom } from "../parquet-writer.ts";
-import { markFailed, sidecarWork } from "../partition-sidecars.ts";
-import { metricPointsSql, POINT_AGGREGATES } from "../query/metrics.ts";
+import { markFailed, type SidecarWork, sidecarWork } from "../partition-sidecars.ts";
+import { metricPointsSql, PARTIAL_AGGREGATES, POINT_AGGREGATES } from "../query/metrics.ts";
 import { census, overlapping, type Slice, slicesOf, sliceWhere, winnersOnly } from "./census.ts";
 import {
   eachBatch,
@@ -28,20 +28,29 @@ const MEMORY_RETRIES = 1;
 
 /** What rolling a folder up did. */
 export interface RollupReport {
-  /** Whether a rollup was written (false: the one stored is current, or there is nothing to roll up). */
+  /** Whether a rollup was written (false: the ones stored are current, or there is nothing to roll up). */
   written: boolean;
-  /** Rows of the rollup written (per metric, entity, labels and minute). */
+  /** Rows of the minute rollup written (per metric, entity, labels and minute). */
   rows: number;
-  /** Why none could be made (the partition is then read from its rows). */
+  /** Rows of the hour rollup written (per metric, entity, labels and hour). */
+  hourRows: number;
+  /** Why one could not be made (the partition is then read from the minute rollup, or from its rows). */
   error?: string;
+}
+
+/** A rollup's stored object. */
+interface Written {
+  bytes: Uint8Array;
+  rows: number;
 }
 
 /**
  * Rolls up one metrics partition folder (`telemetry/metrics/2026/11/27/09/`): its live objects, each record
  * once, into one row per metric, entity, labels and minute with count, sum, min, max and the latest value
- * (`telemetry/metrics_1m/…/metrics_1m.parquet`), unless the rollup stored was made from the same objects.
- * Its metadata names them (partition-sidecars.ts), so readers use it only while it stands for what they list.
- * Passes by slices of minutes bound the engine's memory; the compactor calls it once a partition is closed.
+ * (`telemetry/metrics_1m/…/metrics_1m.parquet`), then those rows into one per hour (`telemetry/metrics_1h/…`),
+ * unless both stored were made from the same objects. Their metadata names them (partition-sidecars.ts), so
+ * readers use them only while they stand for what they list. Passes by slices of minutes bound the engine's
+ * memory; the compactor calls it once a partition is closed.
  *
  * @example await rollUpMetrics(env.TELEMETRY, "telemetry/metrics/2026/11/27/09/", "zstd");
  */
@@ -50,20 +59,32 @@ export async function rollUpMetrics(
   folder: string,
   compression: TelemetryCompression,
 ): Promise<RollupReport> {
-  const work = await sidecarWork(bucket, METRICS_ROLLUP, folder);
-  if (!work) return { written: false, rows: 0 };
-  const { key, live, sources } = work;
-  const ranked = liveSources(live);
+  const works = await sidecarWork(bucket, [METRICS_ROLLUP, METRICS_HOUR_ROLLUP], folder);
+  if (!works) return { written: false, rows: 0, hourRows: 0 };
+  const [minute, hour] = works;
+  const put = (work: SidecarWork, written: Written) =>
+    bucket.put(work.key, written.bytes, {
+      customMetadata: {
+        sources: work.sources,
+        records: String(written.rows),
+        objects: String(work.live.length),
+      },
+    });
   for (let attempt = 0, passRows = ROWS_PER_PASS; ; attempt++, passRows /= 4) {
     try {
-      const written = await rollUp(bucket, ranked, passRows, compression);
-      await bucket.put(key, written.bytes, {
-        customMetadata: { sources, records: String(written.rows), objects: String(live.length) },
-      });
-      return { written: true, rows: written.rows };
+      const written = await rollUp(bucket, liveSources(minute.live), passRows, compression);
+      await put(minute, written.minute);
+      // The minute rollup stands without the hour's: hours are then read from it.
+      if (written.hour instanceof Error) {
+        const error = `hour rollup: ${await markFailed(bucket, hour, written.hour)}`;
+        return { written: true, rows: written.minute.rows, hourRows: 0, error };
+      }
+      await put(hour, written.hour);
+      return { written: true, rows: written.minute.rows, hourRows: written.hour.rows };
     } catch (error) {
       if (!(error instanceof MergeMemoryError) || attempt === MEMORY_RETRIES) {
-        return { written: false, rows: 0, error: await markFailed(bucket, work, error) };
+        await markFailed(bucket, hour, error);
+        return { written: false, rows: 0, hourRows: 0, error: await markFailed(bucket, minute, error) };
       }
     }
   }
@@ -79,7 +100,7 @@ async function rollUp(
   ranked: Ranked[],
   passRows: number,
   compression: TelemetryCompression,
-): Promise<{ bytes: Uint8Array; rows: number }> {
+): Promise<{ minute: Written; hour: Written | Error }> {
   const db = await getDuckDb();
   const partial = uniqueName("rollup_");
   const [raw, winners] = [`${partial}_raw`, `${partial}_winners`];
@@ -126,14 +147,25 @@ async function rollUp(
         db.query(`DROP TABLE ${raw}`);
       });
     }
-    return guard(db, () => {
-      const [count] = db.query(`SELECT count(*)::INTEGER AS n FROM ${partial}`);
-      // The slices run in time order, each sorted: the table's order is the rollup's.
+    const write = (select: string) => {
+      const [count] = db.query(`SELECT count(*)::INTEGER AS n FROM (${select})`);
       const bytes = writeParquetFrom(db, METRIC_ROLLUP_COLUMNS, (path) =>
-        parquetCopySql(`SELECT * FROM ${partial}`, path, { compression }),
+        parquetCopySql(select, path, { compression }),
       );
       return { bytes, rows: Number(count?.n ?? 0) };
-    });
+    };
+    // The slices run in time order, each sorted: the table's order is the rollup's.
+    const minute = guard(db, () => write(`SELECT * FROM ${partial}`));
+    // The hour's rows from the minutes' (one group per series: small), whose aggregates add up as the points'.
+    // A failure leaves the minute rollup standing.
+    let hour: Written | Error;
+    try {
+      hour = guard(db, () => write(hourRowsSql(partial, keys)));
+    } catch (error) {
+      if (error instanceof WebAssembly.RuntimeError) throw error;
+      hour = error instanceof Error ? error : new Error(String(error));
+    }
+    return { minute, hour };
   } finally {
     for (const table of [raw, winners, partial]) {
       try {
@@ -153,4 +185,15 @@ function byMinute(seconds: Map<number, number>): Map<number, number> {
     minutes.set(minute, (minutes.get(minute) ?? 0) + n);
   }
   return minutes;
+}
+
+/**
+ * The hour rollup's rows from the minute rollup's (`partial`, grouped by `keys`), in the rollup's columns and
+ * order. entity_id is grouped as text, as the minutes' passes do (a UUID in a GROUP BY grew duckdb-wasm's memory).
+ */
+function hourRowsSql(partial: string, keys: string): string {
+  return `SELECT hour AS ts, name, entity_id::UUID AS entity_id, entity_name, type, labels, ${PARTIAL_AGGREGATES}
+    FROM (SELECT date_trunc('hour', ts) AS hour, name, entity_id::VARCHAR AS entity_id, entity_name, type, labels,
+      "count", "sum", "min", "max", "last", last_key FROM ${partial})
+    GROUP BY hour, ${keys} ORDER BY hour, name, entity_name`;
 }

@@ -30,6 +30,7 @@ export function scanAnswer(outcome: ScanOutcome, truncatedReason?: string): Omit
       bytes: outcome.bytes,
       skipped: outcome.skipped,
       ...(outcome.rollups === undefined ? {} : { rollups: outcome.rollups }),
+      ...(outcome.hour_rollups === undefined ? {} : { hour_rollups: outcome.hour_rollups }),
     },
   };
 }

@@ -6,6 +6,7 @@ import { rollupPlan } from "./metric-rollups.ts";
 import { MetricSeriesSet, type PartialPoint } from "./metric-series.ts";
 import { addScans, type RunSql, scanWindow } from "./scan.ts";
 import { jsonStringCapturePattern, recordShare, sqlString, sqlTimestamp, unescapeJsonString } from "./sql.ts";
+import type { StoredObject } from "./window-objects.ts";
 
 /**
  * Records one deduplicating pass holds. Measured in duckdb-wasm 1.28 under the 48 MB limit: 250k rows pass
@@ -155,22 +156,27 @@ export async function queryMetrics(
     collect: (points) => set.add(points),
   });
   // The hours a rollup stood in for: one small object each instead of their rows (read even when the rows'
-  // scan was cut short: what it says it read includes them).
-  const outcome =
-    rollups && rollups.used.length > 0
-      ? addScans(
-          rows,
-          await scanWindow<PartialPoint>({
-            bucket,
-            roots: [],
-            window,
-            batches: "partition",
-            objects: rollups.used,
-            query: (from, run) => partialPoints(run, rollupMetricsSql(request, window, from)),
-            collect: (points) => set.add(points),
-          }).then((read) => ({ ...read, rollups: read.objects })),
-        )
-      : rows;
+  // scan was cut short: what it says it read includes them). Hour rollups add up across partitions, so they
+  // are read many to a batch; minute ones a partition at a time, as rows are.
+  const readRollups = async (objects: StoredObject[], batches: "partition" | "any") =>
+    scanWindow<PartialPoint>({
+      bucket,
+      roots: [],
+      window,
+      batches,
+      objects,
+      query: (from, run) => partialPoints(run, rollupMetricsSql(request, window, from)),
+      collect: (points) => set.add(points),
+    });
+  let outcome = rows;
+  if (rollups && rollups.minutes.length > 0) {
+    const read = await readRollups(rollups.minutes, "partition");
+    outcome = addScans(outcome, { ...read, rollups: read.objects });
+  }
+  if (rollups && rollups.hours.length > 0) {
+    const read = await readRollups(rollups.hours, "any");
+    outcome = addScans(outcome, { ...read, rollups: read.objects, hour_rollups: read.objects });
+  }
   const groupBy = request.group_by ?? null;
   return {
     window: appliedWindow(window),

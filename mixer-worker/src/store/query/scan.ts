@@ -34,9 +34,10 @@ export interface ScanOptions<Row> {
   /**
    * How objects are grouped into batches (within the byte budget either way). `overlapping`: objects whose
    * times overlap, so a newest-first caller can stop after any batch. `partition`: the objects of one
-   * partition, where the copies of a record live, so a batch can deduplicate on its own.
+   * partition, where the copies of a record live, so a batch can deduplicate on its own. `any`: as many as the
+   * budget takes, for rows that add up across partitions (hour rollups, one small object each).
    */
-  batches: "overlapping" | "partition";
+  batches: "overlapping" | "partition" | "any";
   /**
    * The rows of one batch: `from` is the `read_parquet(…)` of its objects, `rows` about how many they hold.
    * May run several statements.
@@ -122,7 +123,7 @@ export async function scanWindow<Row>(options: ScanOptions<Row>): Promise<ScanOu
         first !== undefined &&
         (options.batches === "overlapping"
           ? object.newest < Math.min(...batch.map((o) => o.oldest))
-          : object.folder !== first.folder);
+          : options.batches === "partition" && object.folder !== first.folder);
       if (overBudget || full || apart) {
         carried = object;
         if (overBudget && batch.length === 0) {
@@ -163,6 +164,7 @@ export function addScans(first: ScanOutcome, second: ScanOutcome): ScanOutcome {
     bytes: first.bytes + second.bytes,
     skipped: [...first.skipped, ...second.skipped].slice(0, MAX_SKIPPED_LISTED),
     rollups: (first.rollups ?? 0) + (second.rollups ?? 0),
+    hour_rollups: (first.hour_rollups ?? 0) + (second.hour_rollups ?? 0),
     ...(truncated === undefined ? {} : { truncated }),
     ...(boundary === undefined ? {} : { boundary }),
   };
