@@ -47,6 +47,9 @@ export default defineConfig({
           hookTimeout: 60_000,
           // expect.poll waits for a flow to get somewhere; vitest's 1 s failed guaranteed-lanes at load 25.
           expect: { poll: { timeout: 10_000 } },
+          // Three files at once on 2 cores: they mostly wait (bus outages, binaries starting), so the default of
+          // cores less one left the CPU half idle (alone on a quiet machine: 127 s with one worker, 65 s with 3).
+          maxWorkers: 3,
         },
       },
       {
@@ -55,7 +58,8 @@ export default defineConfig({
           include: ["test/**/*.test.ts"],
           exclude: [...configDefaults.exclude, ...E2E_ALONE],
           ...e2eShared,
-          maxWorkers: 2,
+          // Mostly waiting too (mixers start one at a time: test-mixer.ts), so three files at once.
+          maxWorkers: 3,
           // Its own group, after unit's and workers': a group's projects must share maxWorkers (a bare
           // `vitest run` runs them all).
           sequence: { groupOrder: 2 },
@@ -99,8 +103,7 @@ export default defineConfig({
           // array of bytes: ~30 s of CPU each, 12 files). test-setup.ts empties storage before each file.
           isolate: false,
           maxWorkers: 1,
-          // Its own group, after unit's files: a group's projects must share maxWorkers, and unit's is the
-          // machine's cores less one.
+          // Its own group, after unit's files: a group's projects must share maxWorkers, and unit's is 3.
           sequence: { groupOrder: 1 },
         },
       },
