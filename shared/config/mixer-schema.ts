@@ -48,7 +48,7 @@ export const mixerConfigSchema = z.object({
   ingest: section({
     flush_interval: duration("5s", "1s"),
     buffer_size: int(1024, 1, 65_536),
-    // Ours, beyond the reference: how many bridges pull the ingest consumers (bridge/ingest-shards.ts).
+    // Ours, beyond the reference: how many bridges pull the ingest consumers (mixer-worker/src/bridge/ingest-bridges.ts).
     bridges: int(1, 1, 16),
   }),
   api: section({

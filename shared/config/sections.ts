@@ -64,10 +64,13 @@ const OTLP_ENDPOINT_RULE: UrlRule = { schemes: ["http", "https"], hostPort: true
 /** An HTTP header name: RFC 9110 token characters. */
 const HTTP_TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,256}$/;
 
-/** `[observability.otlp]`: where `tier = "otlp"` exports (the rack reads it; the mixer only parses it). */
 /** `[observability.otlp.messages] data_dir`'s default. */
 export const DEFAULT_MESSAGES_DIR = "./data/messages";
 
+/**
+ * `[observability.otlp]`: where `tier = "otlp"` exports (the rack all of it; the mixer its own telemetry over
+ * `endpoint_http`, refusing what a Worker cannot do: mixer-schema.ts).
+ */
 export const otlpSection = section({
   endpoint: url("", OTLP_ENDPOINT_RULE, "OTLP gRPC endpoint (e.g., 127.0.0.1:4317)."),
   endpoint_http: url("", OTLP_ENDPOINT_RULE, "OTLP HTTP endpoint (alternative to gRPC)."),

@@ -25,8 +25,7 @@ export function healthVerdict(
 ): { status: "ok" | "degraded"; failing: FailingPart[] } {
   const failing: FailingPart[] = [];
   // The store fails while any ingest bridge's last write failed (bridge 0's also counts the mixer's own telemetry).
-  const stores = [bridge.health.store, ...bridge.bridges.slice(1).map((other) => other.store)];
-  const store = stores.find((part) => part.consecutive_failures > 0);
+  const store = bridge.bridges.map((one) => one.store).find((part) => part.consecutive_failures > 0);
   if (store) {
     failing.push({
       part: "store",

@@ -139,12 +139,7 @@ export class SnakeBridge extends DurableObject<MixerEnv> {
    * arms the alarm): `/health` must answer at once even while the control plane works off a flood.
    */
   async status(): Promise<BridgeStatus> {
-    this.alarmArmed ??= this.ensureAlarm().catch((error: unknown) => {
-      this.alarmArmed = undefined;
-      throw error;
-    });
-    await this.alarmArmed;
-    this.ensurePumping();
+    await this.keepRunning();
     const own = this.ingestView();
     const bridges = [own, ...(await otherBridges(this.env, this.config.ingest.bridges))];
     return {
@@ -175,13 +170,18 @@ export class SnakeBridge extends DurableObject<MixerEnv> {
       this.ingestIndex = index;
       await this.ctx.storage.put(INGEST_INDEX_KEY, index);
     }
+    await this.keepRunning();
+    return this.ingestView();
+  }
+
+  /** Arms the alarm once (alarm() keeps it set from then on) and starts pumping if it is not. */
+  private async keepRunning(): Promise<void> {
     this.alarmArmed ??= this.ensureAlarm().catch((error: unknown) => {
       this.alarmArmed = undefined;
       throw error;
     });
     await this.alarmArmed;
     this.ensurePumping();
-    return this.ingestView();
   }
 
   private ingestView(): IngestBridgeView {
@@ -345,6 +345,8 @@ export class SnakeBridge extends DurableObject<MixerEnv> {
    * held un-acked is redelivered to the others after ack_wait: written late, never lost.
    */
   private async retire(): Promise<void> {
+    // Its alarm is not set again: a later runIngest (the setting raised) arms it anew.
+    this.alarmArmed = undefined;
     await this.tellCompactor();
     await this.nc?.close().catch(() => undefined);
     this.self.log(

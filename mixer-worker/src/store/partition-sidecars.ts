@@ -28,7 +28,7 @@ export interface Sidecar extends StoredObject {
  *
  * @example const sources = await liveDigest(live.map((object) => object.key));
  */
-export async function liveDigest(keys: readonly string[]): Promise<string> {
+async function liveDigest(keys: readonly string[]): Promise<string> {
   const text = [...keys].sort().join("\n");
   const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
   return [...new Uint8Array(digest)].map((byte) => byte.toString(16).padStart(2, "0")).join("");
