@@ -152,12 +152,20 @@ it("keeps the spool within store.wal_max_size_mb: the oldest records are dropped
   expect(told.length).toBeLessThan(5);
 
   await rig.startServer();
-  // Exactly the newest EMITTED - dropped records arrive: the counter is exact and the oldest went first.
-  await expectExactlyOnce(rig, EMITTED - dropped.spool_full);
+  // Everything not counted as dropped arrives once. The counter is read again once the spool is empty: a batch
+  // being republished when the spool filled was given up but not yet counted; it is counted only if its
+  // publish then fails, and delivered if it lands (the reconnect flushes it).
+  await vi.waitFor(() => expect(telemetry.stats().spool.batches).toBe(0), { timeout: 20_000 });
+  const finalDropped = telemetry.stats().dropped.spool_full;
+  expect(finalDropped).toBeGreaterThanOrEqual(dropped.spool_full);
+  await expectExactlyOnce(rig, EMITTED - finalDropped);
+  // The oldest went first: what arrived is the newest records, plus at most one older run, the batches that
+  // were already being republished when newer ones needed their room.
   const arrived = (await rig.records())
     .filter((r) => r.kind === "logs")
     .map((r) => (r.record.attributes as { i: number }).i)
     .sort((a, b) => a - b);
-  expect(arrived[0]).toBe(dropped.spool_full);
+  const runs = arrived.filter((i, n) => n === 0 || arrived[n - 1] !== i - 1).length;
+  expect(runs).toBeLessThanOrEqual(2);
   expect(arrived.at(-1)).toBe(EMITTED - 1);
 });
