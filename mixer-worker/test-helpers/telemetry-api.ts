@@ -2,7 +2,7 @@ import { SELF } from "cloudflare:test";
 import type { JournalRecord } from "../../shared/journal/record.ts";
 import type { TelemetryKind, TelemetryRecord } from "../../shared/telemetry/records.ts";
 import { getDuckDb } from "../src/store/duckdb.ts";
-import { storeJournalRecords, storeTelemetryRecords } from "../src/store/write-records.ts";
+import { storeRecords } from "../src/store/write-records.ts";
 import { mixerEnv } from "./test-rack.ts";
 
 /** The API token of the workers project's mixer (vitest.config.ts). */
@@ -35,9 +35,7 @@ export async function storeFlushes(
   records: TelemetryRecord[],
   flushes = 1,
 ): Promise<void> {
-  await inFlushes(records, flushes, (slice) =>
-    storeTelemetryRecords(mixerEnv.TELEMETRY, kind, slice, STORAGE),
-  );
+  await inFlushes(records, flushes, (slice) => storeRecords(mixerEnv.TELEMETRY, kind, slice, STORAGE));
 }
 
 /**
@@ -47,7 +45,7 @@ export async function storeFlushes(
  * @example await storeMessageFlushes(records, 2);
  */
 export async function storeMessageFlushes(records: JournalRecord[], flushes = 1): Promise<void> {
-  await inFlushes(records, flushes, (slice) => storeJournalRecords(mixerEnv.TELEMETRY, slice, STORAGE));
+  await inFlushes(records, flushes, (slice) => storeRecords(mixerEnv.TELEMETRY, "messages", slice, STORAGE));
 }
 
 const STORAGE = { format: "parquet", partition_by: "hour", compression: "zstd" } as const;

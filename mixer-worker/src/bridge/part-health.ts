@@ -14,7 +14,7 @@ const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOStrin
 /**
  * Counts a part's successes and failures, keeping the last error (cut to 500 characters).
  *
- * @example const stored = await storeHealth.watch(storeTelemetryRecords(…));
+ * @example const stored = await storeHealth.watch(storeRows(…));
  */
 export class PartHealth {
   private failures = 0;

@@ -47,7 +47,7 @@ import { BridgeMetricsSampler } from "../self/bridge-metrics.ts";
 import { consoleLine } from "../self/console-line.ts";
 import { exportOtlp } from "../self/otlp-export.ts";
 import { SelfTelemetry, type SelfTelemetryBatch } from "../self/self-telemetry.ts";
-import { storeRecords } from "../store/index.ts";
+import { type StoredRow, storeRecords, storeRows } from "../store/index.ts";
 import type { BridgeStatus, IngestBridgeView } from "./bridge-status.ts";
 import { otherBridges, totalCounters } from "./ingest-bridges.ts";
 import { PartHealth } from "./part-health.ts";
@@ -97,7 +97,7 @@ export class SnakeBridge extends DurableObject<MixerEnv> {
     consumer: TELEMETRY_CONSUMER,
     filter: TELEMETRY_FILTER,
     kinds: TELEMETRY_KINDS,
-    store: (kind, records) => this.store(kind, records),
+    store: (kind, rows) => this.store(kind, rows),
     entities: (subject) => this.knownRacks.check(subject),
   });
   private readonly journalPump = new IngestPump({
@@ -105,7 +105,7 @@ export class SnakeBridge extends DurableObject<MixerEnv> {
     consumer: JOURNAL_CONSUMER,
     filter: JOURNAL_FILTER,
     kinds: [JOURNAL_KIND],
-    store: (kind, records) => this.store(kind, records),
+    store: (kind, rows) => this.store(kind, rows),
     entities: (subject) => this.knownRacks.check(subject),
   });
   /** Failures counted and kept for /health; the bus counts as down from the start until first reached. */
@@ -479,10 +479,10 @@ export class SnakeBridge extends DurableObject<MixerEnv> {
     ]);
   }
 
-  private async store(kind: BatchKind, records: IngestRecord[]) {
+  private async store(kind: BatchKind, rows: StoredRow[]) {
     const stored = this.wrote(
       await this.health.store.watch(
-        storeRecords(this.env.TELEMETRY, kind, records, this.config.observability.embedded.storage),
+        storeRows(this.env.TELEMETRY, kind, rows, this.config.observability.embedded.storage),
       ),
     );
     if (this.env[FAULT_HANG_BEFORE_ACK] === "1") await new Promise(() => {});

@@ -3,6 +3,7 @@ import { cbor } from "../../../shared/fluxmsg/cbor.ts";
 import { JOURNAL_KIND, type JournalRecord, journalRecordSchema } from "../../../shared/journal/record.ts";
 import { type BatchKind, telemetryBatchSchema } from "../../../shared/telemetry/batch.ts";
 import { recordSchemaByKind, type TelemetryRecord } from "../../../shared/telemetry/records.ts";
+import { encodeRows, type RowFormat, type StoredRow, storedColumns, transcodeBatch } from "../store/index.ts";
 import { type EntityCheck, entityClaimProblem } from "./entity-claims.ts";
 
 /** A record ingest stores: a telemetry signal's, or a journal record (`messages`). */
@@ -72,27 +73,89 @@ export function decodeTelemetryBatch(data: Uint8Array, limits: DecodeLimits): De
   if (limits.kinds && !limits.kinds.includes(kind)) {
     return { ok: false, reason: `a ${kind} batch on a subject for ${limits.kinds.join(", ")}` };
   }
-  const schema: z.ZodType<IngestRecord> = SCHEMA_BY_KIND[kind];
   const records: IngestRecord[] = [];
   const rejected: RejectedRecord[] = [];
   batch.data.records.forEach((record, index) => {
-    const parsed = schema.safeParse(record);
-    const outside = parsed.success ? outsideWindow(parsed.data.ts, limits) : undefined;
-    const claim =
-      parsed.success && limits.entity ? entityClaimProblem(parsed.data, limits.entity) : undefined;
-    if (outside) rejected.push({ index, record, reason: `records[${index}].ts: ${outside}` });
-    else if (claim) rejected.push({ index, record, reason: `records[${index}]: ${claim}` });
-    else if (parsed.success) records.push(parsed.data);
-    else {
-      const issue = parsed.error.issues[0];
-      rejected.push({
-        index,
-        record,
-        reason: `records[${index}].${issue?.path.join(".")}: ${issue?.message}`,
-      });
-    }
+    checkRecord(kind, record, index, limits, records, rejected);
   });
   return { ok: true, kind, records, rejected };
+}
+
+export type DecodedRows =
+  | { ok: true; kind: BatchKind; rows: StoredRow[]; rejected: RejectedRecord[] }
+  | { ok: false; reason: string };
+
+/**
+ * Decodes one message as {@link decodeTelemetryBatch} does, into the rows its records are stored as
+ * (`format`: the storage's). For Parquet, the records are transcoded straight from the CBOR into their CSV
+ * lines (store/rows/transcode-cbor.ts: about a fifth of the CPU of decoding objects, validating them with zod
+ * and encoding them again); a record that path does not take, and any message not plainly shaped, goes
+ * through the schemas, with the same verdicts and the same bytes.
+ *
+ * @example const decoded = decodeBatchRows(msg.data, limits, storage.format);
+ */
+export function decodeBatchRows(data: Uint8Array, limits: DecodeLimits, format: RowFormat): DecodedRows {
+  if (format === "parquet" && data.byteLength <= limits.maxPayloadSize) {
+    const fast = fastRows(data, limits);
+    if (fast) return fast;
+  }
+  const decoded = decodeTelemetryBatch(data, limits);
+  if (!decoded.ok) return decoded;
+  const { kind, records, rejected } = decoded;
+  return { ok: true, kind, rows: encodeRows(storedColumns(kind), records, format), rejected };
+}
+
+function fastRows(data: Uint8Array, limits: DecodeLimits): DecodedRows | undefined {
+  const { entity } = limits;
+  const fast = transcodeBatch(data, {
+    oldest: limits.now - limits.maxAgeMs,
+    newest: limits.now + MAX_FUTURE_MS,
+    ...(entity
+      ? {
+          entityAllowed: (entity_id: string, entity_name: string) =>
+            entityClaimProblem({ entity_id, entity_name }, entity) === undefined,
+        }
+      : {}),
+  });
+  if (!fast || (limits.kinds && !limits.kinds.includes(fast.kind))) return undefined;
+  const records: IngestRecord[] = [];
+  const rejected: RejectedRecord[] = [];
+  for (const other of fast.others) {
+    let record: unknown;
+    try {
+      record = cbor.decode(other.cbor);
+    } catch {
+      return undefined; // the slow path says what is wrong with the message
+    }
+    checkRecord(fast.kind, record, other.index, limits, records, rejected);
+  }
+  const rows =
+    records.length > 0
+      ? fast.rows.concat(encodeRows(storedColumns(fast.kind), records, "parquet"))
+      : fast.rows;
+  return { ok: true, kind: fast.kind, rows, rejected };
+}
+
+/** Checks one record of a batch against its schema, its time window and its entity claim. */
+function checkRecord(
+  kind: BatchKind,
+  record: unknown,
+  index: number,
+  limits: DecodeLimits,
+  records: IngestRecord[],
+  rejected: RejectedRecord[],
+): void {
+  const schema: z.ZodType<IngestRecord> = SCHEMA_BY_KIND[kind];
+  const parsed = schema.safeParse(record);
+  const outside = parsed.success ? outsideWindow(parsed.data.ts, limits) : undefined;
+  const claim = parsed.success && limits.entity ? entityClaimProblem(parsed.data, limits.entity) : undefined;
+  if (outside) rejected.push({ index, record, reason: `records[${index}].ts: ${outside}` });
+  else if (claim) rejected.push({ index, record, reason: `records[${index}]: ${claim}` });
+  else if (parsed.success) records.push(parsed.data);
+  else {
+    const issue = parsed.error.issues[0];
+    rejected.push({ index, record, reason: `records[${index}].${issue?.path.join(".")}: ${issue?.message}` });
+  }
 }
 
 function outsideWindow(ts: number, limits: DecodeLimits): string | undefined {

@@ -1,11 +1,11 @@
 import type { BatchKind } from "../../../shared/telemetry/batch.ts";
+import type { StoredRow } from "../store/index.ts";
 import { type StoreResult, TelemetryEncodeError } from "../store/index.ts";
 import type { DeadLetter } from "./dead-letter.ts";
-import type { IngestRecord } from "./decode-batch.ts";
 import type { PendingBatch } from "./pending-batches.ts";
 
 export interface FlushDeps {
-  store: (kind: BatchKind, records: IngestRecord[]) => Promise<StoreResult>;
+  store: (kind: BatchKind, rows: StoredRow[]) => Promise<StoreResult>;
   deadLetter: DeadLetter;
   onStored: (result: StoreResult, records: number) => void;
   onDeadLettered: (records: number) => void;
@@ -37,16 +37,16 @@ export async function flushBatches(batches: PendingBatch[], deps: FlushDeps): Pr
     else byKind.set(batch.kind, [batch]);
   }
   for (const [kind, group] of byKind) {
-    const records = group.flatMap((batch) => batch.records);
-    const stored = await deps.store(kind, records).catch(() => undefined);
+    const rows = group.flatMap((batch) => batch.rows);
+    const stored = await deps.store(kind, rows).catch(() => undefined);
     if (stored) {
-      deps.onStored(stored, records.length);
+      deps.onStored(stored, rows.length);
       for (const batch of group) outcome.acked += ack(batch);
       continue;
     }
     for (const batch of group) {
       try {
-        deps.onStored(await deps.store(kind, batch.records), batch.records.length);
+        deps.onStored(await deps.store(kind, batch.rows), batch.rows.length);
         outcome.acked += ack(batch);
       } catch (error) {
         if (error instanceof TelemetryEncodeError && (await deadLetterBatch(batch, error, deps))) {
@@ -65,7 +65,7 @@ export async function flushBatches(batches: PendingBatch[], deps: FlushDeps): Pr
 async function deadLetterBatch(batch: PendingBatch, error: Error, deps: FlushDeps): Promise<boolean> {
   try {
     await deps.deadLetter(batch.message.subject, error.message, batch.message.data);
-    deps.onDeadLettered(batch.records.length);
+    deps.onDeadLettered(batch.rows.length);
     return true;
   } catch {
     return false;

@@ -4,9 +4,10 @@ import type { MixerConfig } from "../../../shared/config/index.ts";
 import { cbor } from "../../../shared/fluxmsg/cbor.ts";
 import type { BatchKind } from "../../../shared/telemetry/batch.ts";
 import { consoleLine } from "../self/console-line.ts";
+import type { StoredRow } from "../store/index.ts";
 import { MAX_ROWS_PER_FILE, type StoreResult } from "../store/index.ts";
 import type { DeadLetter } from "./dead-letter.ts";
-import { decodeTelemetryBatch, type IngestRecord } from "./decode-batch.ts";
+import { decodeBatchRows } from "./decode-batch.ts";
 import type { EntityCheck } from "./entity-claims.ts";
 import { flushBatches } from "./flush-batches.ts";
 import { PendingBatches } from "./pending-batches.ts";
@@ -26,8 +27,8 @@ export interface IngestPumpOptions {
   filter: string;
   /** The batch kinds its subjects carry; a batch claiming another kind is dead-lettered. */
   kinds: readonly BatchKind[];
-  /** Writes one flush of one kind's records; resolves once R2 has them (then the messages are acked). */
-  store: (kind: BatchKind, records: IngestRecord[]) => Promise<StoreResult>;
+  /** Writes one flush of one kind's rows; resolves once R2 has them (then the messages are acked). */
+  store: (kind: BatchKind, rows: StoredRow[]) => Promise<StoreResult>;
   /** Whom a subject's records may speak for; records claiming another entity are dead-lettered. */
   entities?: (subject: string) => Promise<EntityCheck>;
 }
@@ -156,13 +157,17 @@ export class IngestPump {
     this.#averageMessageBytes = 0.8 * this.#averageMessageBytes + 0.2 * message.data.byteLength;
     const entity = await this.#o.entities?.(message.subject);
     const t0 = performance.now();
-    const decoded = decodeTelemetryBatch(message.data, {
-      ...(entity ? { entity } : {}),
-      maxPayloadSize: settings.mixer.max_payload_size,
-      now: Date.now(),
-      maxAgeMs: settings.observability.embedded.rotation.max_age_days * 86_400_000,
-      kinds: this.#o.kinds,
-    });
+    const decoded = decodeBatchRows(
+      message.data,
+      {
+        ...(entity ? { entity } : {}),
+        maxPayloadSize: settings.mixer.max_payload_size,
+        now: Date.now(),
+        maxAgeMs: settings.observability.embedded.rotation.max_age_days * 86_400_000,
+        kinds: this.#o.kinds,
+      },
+      settings.observability.embedded.storage.format,
+    );
     this.#stats.timing.decodeMs += performance.now() - t0;
     try {
       if (!decoded.ok) {
@@ -189,8 +194,8 @@ export class IngestPump {
       message.nak(1_000);
       return;
     }
-    if (decoded.records.length === 0) message.ack();
-    else this.#pending.add({ message, kind: decoded.kind, records: decoded.records });
+    if (decoded.rows.length === 0) message.ack();
+    else this.#pending.add({ message, kind: decoded.kind, rows: decoded.rows });
   }
 
   async #flush(nc: NatsConnection, deadLetter: DeadLetter): Promise<void> {

@@ -1,12 +1,12 @@
 import type { JsMsg } from "@nats-io/jetstream";
 import type { BatchKind } from "../../../shared/telemetry/batch.ts";
-import type { IngestRecord } from "./decode-batch.ts";
+import type { StoredRow } from "../store/index.ts";
 
-/** One accepted message and the records it carried; it is acked once they are all in R2. */
+/** One accepted message and the rows of the records it carried; it is acked once they are all in R2. */
 export interface PendingBatch {
   message: JsMsg;
   kind: BatchKind;
-  records: IngestRecord[];
+  rows: StoredRow[];
 }
 
 /** What the bridge holds between flushes, with the counts that decide when to flush. */
@@ -16,7 +16,7 @@ export class PendingBatches {
 
   add(batch: PendingBatch): void {
     this.batches.push(batch);
-    this.records += batch.records.length;
+    this.records += batch.rows.length;
   }
 
   get messageCount(): number {

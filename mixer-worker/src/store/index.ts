@@ -26,10 +26,15 @@ export {
   queryTraces,
   type StoredPage,
 } from "./query/index.ts";
+export { encodeRows } from "./rows/encode-rows.ts";
+export type { RowFormat, StoredRow } from "./rows/stored-row.ts";
+export { transcodeBatch } from "./rows/transcode-cbor.ts";
 export { listStoredFiles, type StoredFilesPage } from "./stored-files.ts";
 export {
   MAX_ROWS_PER_FILE,
   type StoreResult,
+  storedColumns,
   storeRecords,
+  storeRows,
   TelemetryEncodeError,
 } from "./write-records.ts";

@@ -4,7 +4,7 @@ import type { MixerEnv } from "../env.ts";
 import { type DuckDb, getDuckDb } from "./duckdb.ts";
 import { MESSAGE_COLUMNS } from "./parquet-schema.ts";
 import { SAMPLE_JOURNAL_RECORDS } from "./sample-records.ts";
-import { storeJournalRecords } from "./write-records.ts";
+import { storeRecords } from "./write-records.ts";
 
 const bucket = (env as unknown as MixerEnv).TELEMETRY;
 let db: DuckDb;
@@ -20,9 +20,9 @@ async function readObject(key: string): Promise<Uint8Array> {
   return new Uint8Array(await object.arrayBuffer());
 }
 
-describe("storeJournalRecords", () => {
+describe("storeRecords for journal records", () => {
   it("writes messages/fluxSpec/<spec>/ and messages/generic/ hour folders with the reference's names", async () => {
-    const { keys } = await storeJournalRecords(bucket, [...SAMPLE_JOURNAL_RECORDS], parquet);
+    const { keys } = await storeRecords(bucket, "messages", [...SAMPLE_JOURNAL_RECORDS], parquet);
     expect(keys.map((key) => key.replace(/_[0-9A-Z]{26}\./, "_ID."))).toEqual([
       "messages/fluxSpec/visa-v1/2025/12/21/14/visa_ID.parquet",
       "messages/generic/2025/12/21/15/fluxmsg_ID.parquet",
@@ -30,7 +30,7 @@ describe("storeJournalRecords", () => {
   });
 
   it("stores the reference's fluxMsg columns in order with their types, bytes and JSON intact", async () => {
-    const { keys } = await storeJournalRecords(bucket, [...SAMPLE_JOURNAL_RECORDS], parquet);
+    const { keys } = await storeRecords(bucket, "messages", [...SAMPLE_JOURNAL_RECORDS], parquet);
     const name = "messages-read-back.parquet";
     db.registerBuffer(name, await readObject(keys[0] as string));
     try {
@@ -76,7 +76,7 @@ describe("storeJournalRecords", () => {
 
   it("writes NDJSON with raw_msg as base64 when storage.format is json", async () => {
     const json = { format: "json", compression: "none", partition_by: "hour" } as const;
-    const { keys } = await storeJournalRecords(bucket, [SAMPLE_JOURNAL_RECORDS[0]!], json);
+    const { keys } = await storeRecords(bucket, "messages", [SAMPLE_JOURNAL_RECORDS[0]!], json);
     const text = new TextDecoder().decode(await readObject(keys[0] as string));
     const row = JSON.parse(text);
     expect(Object.keys(row)).toEqual(MESSAGE_COLUMNS.map((column) => column.name));

@@ -1,9 +1,9 @@
-import { toBase64 } from "../../../shared/passport/encoding.ts";
 import type { RecordOf, TelemetryKind } from "../../../shared/telemetry/records.ts";
 import { type DuckDb, getDuckDb } from "./duckdb.ts";
 import { annotateJsonColumns } from "./parquet-json-annotation.ts";
 import { duckDbType, type StoredColumn, TELEMETRY_COLUMNS } from "./parquet-schema.ts";
-import { Utf8Sink } from "./utf8-sink.ts";
+import { encodeRows } from "./rows/encode-rows.ts";
+import type { StoredRow } from "./rows/stored-row.ts";
 
 /** `observability.embedded.storage.format`. */
 export type TelemetryFormat = "parquet" | "json";
@@ -52,13 +52,28 @@ export async function writeTelemetryFile<K extends TelemetryKind>(
  * @example
  * const bytes = await writeRecordsFile("messages", MESSAGE_COLUMNS, records, { format: "parquet", compression: "zstd" });
  */
-export async function writeRecordsFile(
+export function writeRecordsFile(
   what: string,
   columns: readonly StoredColumn[],
   records: readonly object[],
   options: TelemetryFileOptions,
 ): Promise<Uint8Array> {
-  if (records.length === 0)
+  return writeRowsFile(what, columns, encodeRows(columns, records, options.format), options);
+}
+
+/**
+ * Writes one stored object from rows encoded for `options.format` (see rows/encode-rows.ts): their lines
+ * joined, as the NDJSON file itself or as the CSV DuckDB turns into Parquet.
+ *
+ * @example const bytes = await writeRowsFile("logs", TELEMETRY_COLUMNS.logs, rows, storage);
+ */
+export async function writeRowsFile(
+  what: string,
+  columns: readonly StoredColumn[],
+  rows: readonly StoredRow[],
+  options: TelemetryFileOptions,
+): Promise<Uint8Array> {
+  if (rows.length === 0)
     throw new RangeError(`no ${what} records to write: a stored file holds at least one`);
   if (options.format === "json") {
     if (options.compression !== "none") {
@@ -66,14 +81,30 @@ export async function writeRecordsFile(
         `compression "${options.compression}" is not available for format "json" in the mixer; use "none" (or format "parquet")`,
       );
     }
-    return toNdjson(columns, records);
+    return joinLines(rows).bytes;
   }
-  return runParquetWrite(await getDuckDb(), planParquetWrite(columns, records, options.compression));
+  return runParquetWrite(await getDuckDb(), planRowsWrite(columns, rows, options.compression));
 }
 
 interface Csv {
   bytes: Uint8Array;
   longestLine: number;
+}
+
+function joinLines(rows: readonly StoredRow[]): Csv {
+  let total = 0;
+  let longestLine = 0;
+  for (const { line } of rows) {
+    total += line.length;
+    if (line.length > longestLine) longestLine = line.length;
+  }
+  const bytes = new Uint8Array(total);
+  let at = 0;
+  for (const { line } of rows) {
+    bytes.set(line, at);
+    at += line.length;
+  }
+  return { bytes, longestLine };
 }
 
 /** Everything a Parquet write needs except the engine, so a benchmark can run the same work natively. */
@@ -87,11 +118,9 @@ export interface ParquetWritePlan {
 }
 
 /**
- * Plans a Parquet write. Rows reach DuckDB as one CSV buffer read with `read_csv`, measured fastest in
- * workerd: about 0.6 s for 100k log rows (half of it building the CSV), against 1.1 s through Arrow IPC and
- * 4 s through batched INSERTs. DuckDB 0.9.1 reads both an empty cell and `""` as NULL and has no
- * `force_not_null` in `read_csv`, so every text cell carries one leading character that the SELECT strips:
- * NULL stays an empty cell, "" becomes `"."`.
+ * Plans a Parquet write of records. Rows reach DuckDB as one CSV buffer read with `read_csv`, measured fastest
+ * in workerd: about 0.6 s for 100k log rows (half of it building the CSV), against 1.1 s through Arrow IPC and
+ * 4 s through batched INSERTs.
  *
  * @example
  * const plan = planParquetWrite(TELEMETRY_COLUMNS.logs, records, "zstd");
@@ -102,7 +131,15 @@ export function planParquetWrite(
   records: readonly object[],
   compression: TelemetryCompression,
 ): ParquetWritePlan {
-  const csv = toCsv(columns, records);
+  return planRowsWrite(columns, encodeRows(columns, records, "parquet"), compression);
+}
+
+function planRowsWrite(
+  columns: readonly StoredColumn[],
+  rows: readonly StoredRow[],
+  compression: TelemetryCompression,
+): ParquetWritePlan {
+  const csv = joinLines(rows);
   const staged = columns.map((column) => `'${column.name}': '${stagedType(column)}'`).join(", ");
   const select = columns.map(selectExpression).join(", ");
   return {
@@ -209,56 +246,4 @@ function selectExpression(column: StoredColumn): string {
   const { name, type } = column;
   if (type === "TIMESTAMP") return `epoch_ms("${name}") AS "${name}"`;
   return `CAST(${selectValue(column)} AS ${duckDbType(type)}) AS "${name}"`;
-}
-
-function toCsv(columns: readonly StoredColumn[], records: readonly object[]): Csv {
-  const sink = new Utf8Sink(records.length * 256);
-  let longestLine = 0;
-  for (const record of records) {
-    const values = record as Record<string, unknown>;
-    let line = "";
-    let lineBytes = 0;
-    let separator = "";
-    for (const column of columns) {
-      const value = values[column.name];
-      if (column.type === "BLOB" && value instanceof Uint8Array) {
-        // Unquoted (base64 has no CSV specials) behind the one leading character every text cell has.
-        lineBytes += sink.write(`${line}${separator}.`) + sink.writeBase64(value);
-        line = "";
-      } else line += separator + csvCell(column, value);
-      separator = ",";
-    }
-    lineBytes += sink.write(`${line}\n`);
-    longestLine = Math.max(longestLine, lineBytes);
-  }
-  return { bytes: sink.bytes(), longestLine };
-}
-
-function csvCell({ type }: StoredColumn, value: unknown): string {
-  if (value === null || value === undefined) return "";
-  if (type === "JSON") return text(JSON.stringify(value));
-  if (type === "BLOB") throw new TypeError(`a BLOB cell holds bytes (Uint8Array), not ${typeof value}`);
-  if (typeof value === "string") return type === "UUID" ? value : text(value);
-  return String(value);
-}
-
-const text = (value: string) => `".${value.replaceAll('"', '""')}"`;
-
-function toNdjson(columns: readonly StoredColumn[], records: readonly object[]): Uint8Array {
-  const sink = new Utf8Sink(records.length * 256);
-  for (const record of records) {
-    const values = record as Record<string, unknown>;
-    const row: Record<string, unknown> = {};
-    for (const { name, type } of columns) {
-      const value = values[name] ?? null;
-      row[name] =
-        type === "TIMESTAMP"
-          ? new Date(value as number).toISOString()
-          : type === "BLOB" && value !== null
-            ? toBase64(value as Uint8Array)
-            : value;
-    }
-    sink.write(`${JSON.stringify(row)}\n`);
-  }
-  return sink.bytes();
 }

@@ -38,25 +38,7 @@ export class Utf8Sink {
   writeBase64(bytes: Uint8Array): number {
     const written = Math.ceil(bytes.length / 3) * 4;
     this.reserve(written);
-    const out = this.buffer;
-    let at = this.length;
-    const whole = bytes.length - (bytes.length % 3);
-    for (let i = 0; i < whole; i += 3) {
-      const n = ((bytes[i] as number) << 16) | ((bytes[i + 1] as number) << 8) | (bytes[i + 2] as number);
-      out[at++] = BASE64[n >>> 18] as number;
-      out[at++] = BASE64[(n >>> 12) & 63] as number;
-      out[at++] = BASE64[(n >>> 6) & 63] as number;
-      out[at++] = BASE64[n & 63] as number;
-    }
-    const left = bytes.length - whole;
-    if (left > 0) {
-      const n = ((bytes[whole] as number) << 16) | (left === 2 ? (bytes[whole + 1] as number) << 8 : 0);
-      out[at++] = BASE64[n >>> 18] as number;
-      out[at++] = BASE64[(n >>> 12) & 63] as number;
-      out[at++] = left === 2 ? (BASE64[(n >>> 6) & 63] as number) : PAD;
-      out[at++] = PAD;
-    }
-    this.length = at;
+    this.length = base64Into(this.buffer, this.length, bytes);
     return written;
   }
 
@@ -74,4 +56,28 @@ export class Utf8Sink {
   bytes(): Uint8Array {
     return this.buffer.subarray(0, this.length);
   }
+}
+
+/**
+ * Writes `bytes` as base64 (with padding) into `out` from `at`, which has room for it, and returns where it
+ * ended: straight into the buffer, not through a string.
+ */
+export function base64Into(out: Uint8Array, at: number, bytes: Uint8Array): number {
+  const whole = bytes.length - (bytes.length % 3);
+  for (let i = 0; i < whole; i += 3) {
+    const n = ((bytes[i] as number) << 16) | ((bytes[i + 1] as number) << 8) | (bytes[i + 2] as number);
+    out[at++] = BASE64[n >>> 18] as number;
+    out[at++] = BASE64[(n >>> 12) & 63] as number;
+    out[at++] = BASE64[(n >>> 6) & 63] as number;
+    out[at++] = BASE64[n & 63] as number;
+  }
+  const left = bytes.length - whole;
+  if (left > 0) {
+    const n = ((bytes[whole] as number) << 16) | (left === 2 ? (bytes[whole + 1] as number) << 8 : 0);
+    out[at++] = BASE64[n >>> 18] as number;
+    out[at++] = BASE64[(n >>> 12) & 63] as number;
+    out[at++] = left === 2 ? (BASE64[(n >>> 6) & 63] as number) : PAD;
+    out[at++] = PAD;
+  }
+  return at;
 }

@@ -8,11 +8,13 @@ import {
   telemetryObjectKey,
 } from "../../../shared/storage/object-keys.ts";
 import type { BatchKind } from "../../../shared/telemetry/batch.ts";
-import type { TelemetryKind, TelemetryRecord } from "../../../shared/telemetry/records.ts";
+import type { TelemetryRecord } from "../../../shared/telemetry/records.ts";
 import { fluxRangeMetadata } from "./object-flux-range.ts";
 import { timeRangeMetadata } from "./object-time-range.ts";
 import { MESSAGE_COLUMNS, type StoredColumn, TELEMETRY_COLUMNS } from "./parquet-schema.ts";
-import { writeRecordsFile } from "./parquet-writer.ts";
+import { writeRowsFile } from "./parquet-writer.ts";
+import { encodeRows } from "./rows/encode-rows.ts";
+import type { StoredRow } from "./rows/stored-row.ts";
 
 type Storage = MixerConfig["observability"]["embedded"]["storage"];
 
@@ -45,8 +47,7 @@ export interface StoreResult {
 }
 
 /**
- * Stores one flush of records of one batch kind where that kind lives: journal records under `messages/`,
- * telemetry under `telemetry/<kind>/`; one new object per partition (and spec) the records fall in.
+ * Stores one flush of records of one batch kind where that kind lives (see {@link storeRows}).
  *
  * @example await storeRecords(env.TELEMETRY, decoded.kind, decoded.records, storage);
  */
@@ -56,47 +57,38 @@ export function storeRecords(
   records: readonly (TelemetryRecord | JournalRecord)[],
   storage: Storage,
 ): Promise<StoreResult> {
-  return kind === JOURNAL_KIND
-    ? storeJournalRecords(bucket, records as JournalRecord[], storage)
-    : storeTelemetryRecords(bucket, kind, records as TelemetryRecord[], storage);
+  return storeRows(bucket, kind, encodeRows(storedColumns(kind), records, storage.format), storage);
 }
 
+/** The columns a batch kind is stored with. */
+export const storedColumns = (kind: BatchKind): readonly StoredColumn[] =>
+  kind === JOURNAL_KIND ? MESSAGE_COLUMNS : TELEMETRY_COLUMNS[kind];
+
 /**
- * Writes one flush of records of one kind to R2: one object per partition their timestamps fall in.
- * An error leaves earlier partitions written; the caller does not ack, and the redelivered records are
- * deduplicated by record_id on read.
+ * Stores one flush of rows of one batch kind, encoded for `storage.format`: journal records under
+ * `messages/` (one object per spec, generic for none), telemetry under `telemetry/<kind>/`; one new object
+ * per partition the rows fall in. An error leaves earlier objects written; the caller does not ack, and the
+ * redelivered records are deduplicated by record_id on read.
  *
- * @example await storeTelemetryRecords(env.TELEMETRY, "logs", records, config.observability.embedded.storage);
+ * @example await storeRows(env.TELEMETRY, "logs", rows, config.observability.embedded.storage);
  */
-export async function storeTelemetryRecords(
+export async function storeRows(
   bucket: R2Bucket,
-  kind: TelemetryKind,
-  records: readonly TelemetryRecord[],
+  kind: BatchKind,
+  rows: readonly StoredRow[],
   storage: Storage,
 ): Promise<StoreResult> {
   const result = emptyResult();
-  await storePartitioned(bucket, records, storage, result, {
-    what: kind,
-    columns: TELEMETRY_COLUMNS[kind],
-    key: (start, fileId) =>
-      telemetryObjectKey(kind, start, { partitionBy: storage.partition_by, ...storage, fileId }),
-  });
-  return result;
-}
-
-/**
- * Writes one flush of journal records to R2 under `messages/`: one object per spec (generic for none) and
- * partition, with the same guarantees as {@link storeTelemetryRecords}.
- *
- * @example await storeJournalRecords(env.TELEMETRY, records, config.observability.embedded.storage);
- */
-export async function storeJournalRecords(
-  bucket: R2Bucket,
-  records: readonly JournalRecord[],
-  storage: Storage,
-): Promise<StoreResult> {
-  const result = emptyResult();
-  for (const [spec, group] of groupBySpec(records)) {
+  if (kind !== JOURNAL_KIND) {
+    await storePartitioned(bucket, rows, storage, result, {
+      what: kind,
+      columns: TELEMETRY_COLUMNS[kind],
+      key: (start, fileId) =>
+        telemetryObjectKey(kind, start, { partitionBy: storage.partition_by, ...storage, fileId }),
+    });
+    return result;
+  }
+  for (const [spec, group] of groupBySpec(rows)) {
     await storePartitioned(bucket, group, storage, result, {
       what: spec === null ? "generic messages" : `${spec} messages`,
       columns: MESSAGE_COLUMNS,
@@ -119,22 +111,18 @@ interface Layout {
 
 async function storePartitioned(
   bucket: R2Bucket,
-  records: readonly { ts: number; flux_id?: string | null }[],
+  rows: readonly StoredRow[],
   storage: Storage,
   result: StoreResult,
   layout: Layout,
 ): Promise<void> {
-  for (const [start, partition] of groupByPartition(records, storage.partition_by)) {
+  for (const [start, partition] of groupByPartition(rows, storage.partition_by)) {
     for (let from = 0; from < partition.length; from += MAX_ROWS_PER_FILE) {
       const group = partition.slice(from, from + MAX_ROWS_PER_FILE);
       const t0 = performance.now();
-      const bytes = await writeRecordsFile(layout.what, layout.columns, group, storage).catch(
-        (error: Error) => {
-          throw new TelemetryEncodeError(
-            `cannot write ${layout.what} as ${storage.format}: ${error.message}`,
-          );
-        },
-      );
+      const bytes = await writeRowsFile(layout.what, layout.columns, group, storage).catch((error: Error) => {
+        throw new TelemetryEncodeError(`cannot write ${layout.what} as ${storage.format}: ${error.message}`);
+      });
       const t1 = performance.now();
       // Named once encoded, just before the put, so that the ULID's time is close to when R2 has it.
       const named = Date.now();

@@ -1,0 +1,189 @@
+import { describe, expect, it } from "vitest";
+import { cbor } from "../../../../shared/fluxmsg/cbor.ts";
+import { seededRandom } from "../../../../shared/random/seeded-random.ts";
+import { BATCH_KINDS, type BatchKind } from "../../../../shared/telemetry/batch.ts";
+import { decodeBatchRows, decodeTelemetryBatch } from "../../ingest/decode-batch.ts";
+import { SAMPLE_JOURNAL_RECORDS, SAMPLE_RECORDS } from "../sample-records.ts";
+import { storedColumns } from "../write-records.ts";
+import { encodeRows } from "./encode-rows.ts";
+import { transcodeBatch } from "./transcode-cbor.ts";
+
+const text = new TextDecoder();
+const now = Date.UTC(2025, 11, 21, 15);
+const limits = { maxPayloadSize: 1 << 24, now, maxAgeMs: 100 * 365 * 86_400_000 };
+
+const SAMPLES: Record<BatchKind, readonly object[]> = { ...SAMPLE_RECORDS, messages: SAMPLE_JOURNAL_RECORDS };
+
+/** What the slow path makes of a message: the schemas' records encoded as rows, and the refusals. */
+function slowPath(data: Uint8Array, format: "parquet" | "json" = "parquet") {
+  const decoded = decodeTelemetryBatch(data, limits);
+  if (!decoded.ok) return decoded;
+  const rows = encodeRows(storedColumns(decoded.kind), decoded.records, format);
+  return comparable(decoded.kind, rows, decoded.rejected);
+}
+
+function comparable(
+  kind: BatchKind,
+  rows: { ts: number; flux_id: string | null; spec: string | null; line: Uint8Array }[],
+  rejected: { index: number; reason: string }[],
+) {
+  return {
+    ok: true,
+    kind,
+    // Order within a batch does not matter (the fast path puts the records it left to the schemas last).
+    rows: rows
+      .map((row) => ({ ...row, line: text.decode(row.line) }))
+      .sort((a, b) => (`${a.line}${a.spec}` < `${b.line}${b.spec}` ? -1 : 1)),
+    rejected: rejected.map(({ index, reason }) => ({ index, reason })),
+  };
+}
+
+function fastPath(data: Uint8Array) {
+  const decoded = decodeBatchRows(data, limits, "parquet");
+  if (!decoded.ok) return decoded;
+  return comparable(decoded.kind, decoded.rows, decoded.rejected);
+}
+
+/** Values that sit on the edges of what the schemas take, for any field. */
+const AWKWARD: unknown[] = [
+  null,
+  undefined,
+  "",
+  "x",
+  '"quoted", and\nnewline \u0000 \t ünïcödé 😀',
+  "\uFEFFbom first",
+  "A".repeat(300),
+  "0190A0B0-1C2D-7E3F-8A4B-000000000001",
+  "00000000-0000-0000-0000-000000000000",
+  "0190a0b0-1c2d-7e3f-8a4b-000000000009",
+  "0190a0b0-1c2d-9e3f-8a4b-000000000009",
+  "4bf92f3577b34da6a3ce929d0e0e4736",
+  "4BF92F3577B34DA6",
+  "00f067aa0ba902b7",
+  "rack-sfo-01",
+  "-lead",
+  "info",
+  "gauge",
+  "error",
+  "internal",
+  0,
+  -0,
+  1,
+  -1,
+  0.5,
+  Number.NaN,
+  Number.POSITIVE_INFINITY,
+  2 ** 40,
+  now,
+  now + 0.5,
+  Date.UTC(1990, 0, 1),
+  2 ** 53 + 2,
+  -(2 ** 60),
+  3.5e38,
+  true,
+  false,
+  new Uint8Array([0, 255, 7]),
+  [],
+  [1, "two", null, { three: 3 }],
+  {},
+  { "2": "integer-like key first", b: 1 },
+  { nested: { deeper: { list: [1.25, -3, '\\slash"quote'] } }, ok: false },
+  { __proto__: null, control: "\u0001\u001f\u007f", line: "\u2028" },
+  { label: "v", other: "w" },
+  { label: 5 },
+  new Map([[1, "number key"]]),
+];
+
+describe("ingest's fast path (CBOR straight to stored rows)", () => {
+  it("writes every sample record byte for byte as the schemas and the row encoder do", () => {
+    for (const kind of BATCH_KINDS) {
+      const data = cbor.encode({ v: 1, kind, records: SAMPLES[kind] });
+      const fast = transcodeBatch(data, { oldest: 0, newest: Number.MAX_SAFE_INTEGER });
+      expect(fast?.kind).toBe(kind);
+      // The samples hold the awkward values the writers keep exactly; most must not need the slow path.
+      expect(fast?.rows.length, kind).toBeGreaterThan(0);
+      expect(fastPath(data), kind).toEqual(slowPath(data));
+    }
+  });
+
+  it("takes a record only when the schemas would, with the same bytes: 4,000 mutated records", () => {
+    const random = seededRandom(20261201);
+    let fastTaken = 0;
+    for (let round = 0; round < 400; round++) {
+      const kind = BATCH_KINDS[round % BATCH_KINDS.length] as BatchKind;
+      const samples = SAMPLES[kind];
+      const records = Array.from({ length: 10 }, () => {
+        const record: Record<string, unknown> = {
+          ...(samples[Math.floor(random() * samples.length)] as object),
+        };
+        const keys = Object.keys(record);
+        for (let change = Math.floor(random() * 3); change > 0; change--) {
+          const key = random() < 0.1 ? "extra" : (keys[Math.floor(random() * keys.length)] as string);
+          if (random() < 0.15) delete record[key];
+          else record[key] = AWKWARD[Math.floor(random() * AWKWARD.length)];
+        }
+        return record;
+      });
+      const data = cbor.encode({ v: 1, kind, records });
+      const fast = transcodeBatch(data, {
+        oldest: limits.now - limits.maxAgeMs,
+        newest: limits.now + 86_400_000,
+      });
+      fastTaken += fast?.rows.length ?? 0;
+      expect(fastPath(data), `round ${round}: ${kind}`).toEqual(slowPath(data));
+    }
+    // The test means something only if both paths were taken often.
+    expect(fastTaken).toBeGreaterThan(400);
+    expect(fastTaken).toBeLessThan(3_600);
+  });
+
+  it("leaves what the decoder changes to the slow path: repeated keys, float32, indefinite lengths", () => {
+    const [log] = SAMPLE_RECORDS.logs;
+    const good = cbor.encode({ v: 1, kind: "logs", records: [log] });
+    // The record with one more pair, "level" again (cbor-x writes an object's map with a 16-bit length).
+    const withRepeat = concat(cbor.encode(log), cbor.encode("level"), cbor.encode("warn"));
+    withRepeat[2] = (withRepeat[2] as number) + 1;
+    const float32Ts = Uint8Array.from([0xfa, 0x3f, 0xc0, 0x00, 0x00]);
+    const variants = [
+      good,
+      batchOf(withRepeat),
+      batchOf(
+        concat(
+          Uint8Array.from([0xa2]),
+          cbor.encode("ts"),
+          float32Ts,
+          cbor.encode("level"),
+          cbor.encode("info"),
+        ),
+      ),
+      Uint8Array.from([0xbf, ...good.slice(1), 0xff]), // an indefinite-length map at the top
+    ];
+    for (const data of variants) expect(fastPath(data)).toEqual(slowPath(data));
+  });
+
+  it("leaves format json to the schemas and NDJSON", () => {
+    const data = cbor.encode({ v: 1, kind: "logs", records: SAMPLE_RECORDS.logs });
+    const decoded = decodeBatchRows(data, limits, "json");
+    if (!decoded.ok) throw new Error(decoded.reason);
+    expect(comparable(decoded.kind, decoded.rows, decoded.rejected)).toEqual(slowPath(data, "json"));
+  });
+});
+
+function concat(...parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.length;
+  }
+  return out;
+}
+
+/** A batch `{v: 1, kind: "logs", records: [record]}` around one record's own CBOR bytes. */
+function batchOf(record: Uint8Array): Uint8Array {
+  const head = cbor.encode({ v: 1, kind: "logs" });
+  const map = Uint8Array.from(head);
+  // cbor-x writes maps of objects with a 16-bit length: bump the pair count from 2 to 3.
+  map[2] = 3;
+  return concat(map, cbor.encode("records"), Uint8Array.from([0x81]), record);
+}
