@@ -35,7 +35,6 @@ import { mixerConfig } from "../config.ts";
 import { type ControlPlane, startControlPlane } from "../control/control-plane.ts";
 import type { MixerEnv } from "../env.ts";
 import { deadLetterSink } from "../ingest/dead-letter.ts";
-import type { IngestRecord } from "../ingest/decode-batch.ts";
 import { KnownRacks } from "../ingest/entity-claims.ts";
 import { IngestPump } from "../ingest/ingest-pump.ts";
 import { mixerId } from "../registry/mixer-identity.ts";

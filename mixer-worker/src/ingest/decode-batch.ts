@@ -3,6 +3,7 @@ import { cbor } from "../../../shared/fluxmsg/cbor.ts";
 import { JOURNAL_KIND, type JournalRecord, journalRecordSchema } from "../../../shared/journal/record.ts";
 import { type BatchKind, telemetryBatchSchema } from "../../../shared/telemetry/batch.ts";
 import { recordSchemaByKind, type TelemetryRecord } from "../../../shared/telemetry/records.ts";
+import { consoleLine } from "../self/console-line.ts";
 import { encodeRows, type RowFormat, type StoredRow, storedColumns, transcodeBatch } from "../store/index.ts";
 import { type EntityCheck, entityClaimProblem } from "./entity-claims.ts";
 
@@ -48,6 +49,23 @@ const MAX_FUTURE_MS = 86_400_000;
  * @example decodeTelemetryBatch(msg.data, { maxPayloadSize: 2_097_152, now: Date.now(), maxAgeMs: 30 * 86_400_000 })
  */
 export function decodeTelemetryBatch(data: Uint8Array, limits: DecodeLimits): DecodedBatch {
+  const decoded = decodeChecked(data, limits);
+  if (!decoded.ok) return decoded;
+  const { kind, accepted, rejected } = decoded;
+  return { ok: true, kind, records: accepted.map(({ record }) => record), rejected };
+}
+
+/** A record the schemas took, with its place in the batch (for the reason if it cannot be written). */
+interface AcceptedRecord {
+  index: number;
+  record: IngestRecord;
+}
+
+type CheckedBatch =
+  | { ok: true; kind: BatchKind; accepted: AcceptedRecord[]; rejected: RejectedRecord[] }
+  | { ok: false; reason: string };
+
+function decodeChecked(data: Uint8Array, limits: DecodeLimits): CheckedBatch {
   const { maxPayloadSize } = limits;
   if (data.byteLength > maxPayloadSize) {
     return {
@@ -73,12 +91,12 @@ export function decodeTelemetryBatch(data: Uint8Array, limits: DecodeLimits): De
   if (limits.kinds && !limits.kinds.includes(kind)) {
     return { ok: false, reason: `a ${kind} batch on a subject for ${limits.kinds.join(", ")}` };
   }
-  const records: IngestRecord[] = [];
+  const accepted: AcceptedRecord[] = [];
   const rejected: RejectedRecord[] = [];
   batch.data.records.forEach((record, index) => {
-    checkRecord(kind, record, index, limits, records, rejected);
+    checkRecord(kind, record, index, limits, accepted, rejected);
   });
-  return { ok: true, kind, records, rejected };
+  return { ok: true, kind, accepted, rejected };
 }
 
 export type DecodedRows =
@@ -96,13 +114,56 @@ export type DecodedRows =
  */
 export function decodeBatchRows(data: Uint8Array, limits: DecodeLimits, format: RowFormat): DecodedRows {
   if (format === "parquet" && data.byteLength <= limits.maxPayloadSize) {
-    const fast = fastRows(data, limits);
+    // The fast path is an optimisation: should it ever fail unexpectedly, the schemas still decide.
+    const fast = (() => {
+      try {
+        return fastRows(data, limits);
+      } catch (error) {
+        consoleLine(
+          "error",
+          `ingest: the fast decode failed, the schemas decided: ${(error as Error).message}`,
+        );
+        return undefined;
+      }
+    })();
     if (fast) return fast;
   }
-  const decoded = decodeTelemetryBatch(data, limits);
+  const decoded = decodeChecked(data, limits);
   if (!decoded.ok) return decoded;
-  const { kind, records, rejected } = decoded;
-  return { ok: true, kind, rows: encodeRows(storedColumns(kind), records, format), rejected };
+  const { kind, accepted, rejected } = decoded;
+  return { ok: true, kind, rows: encodeAccepted(kind, accepted, format, rejected), rejected };
+}
+
+/**
+ * Encodes the records the schemas took. One the storage format cannot hold (a CBOR bignum in attributes has
+ * no JSON form) is refused alone, with the reason, like any bad record; its neighbours are kept.
+ */
+function encodeAccepted(
+  kind: BatchKind,
+  accepted: AcceptedRecord[],
+  format: RowFormat,
+  rejected: RejectedRecord[],
+): StoredRow[] {
+  const columns = storedColumns(kind);
+  try {
+    return encodeRows(
+      columns,
+      accepted.map(({ record }) => record),
+      format,
+    );
+  } catch {
+    const rows: StoredRow[] = [];
+    for (const { index, record } of accepted) {
+      try {
+        rows.push(...encodeRows(columns, [record], format));
+      } catch (error) {
+        const reason = `records[${index}]: cannot write ${kind} as ${format}: ${(error as Error).message}`;
+        rejected.push({ index, record, reason });
+      }
+    }
+    rejected.sort((a, b) => a.index - b.index);
+    return rows;
+  }
 }
 
 function fastRows(data: Uint8Array, limits: DecodeLimits): DecodedRows | undefined {
@@ -118,7 +179,7 @@ function fastRows(data: Uint8Array, limits: DecodeLimits): DecodedRows | undefin
       : {}),
   });
   if (!fast || (limits.kinds && !limits.kinds.includes(fast.kind))) return undefined;
-  const records: IngestRecord[] = [];
+  const accepted: AcceptedRecord[] = [];
   const rejected: RejectedRecord[] = [];
   for (const other of fast.others) {
     let record: unknown;
@@ -127,11 +188,11 @@ function fastRows(data: Uint8Array, limits: DecodeLimits): DecodedRows | undefin
     } catch {
       return undefined; // the slow path says what is wrong with the message
     }
-    checkRecord(fast.kind, record, other.index, limits, records, rejected);
+    checkRecord(fast.kind, record, other.index, limits, accepted, rejected);
   }
   const rows =
-    records.length > 0
-      ? fast.rows.concat(encodeRows(storedColumns(fast.kind), records, "parquet"))
+    accepted.length > 0
+      ? fast.rows.concat(encodeAccepted(fast.kind, accepted, "parquet", rejected))
       : fast.rows;
   return { ok: true, kind: fast.kind, rows, rejected };
 }
@@ -142,7 +203,7 @@ function checkRecord(
   record: unknown,
   index: number,
   limits: DecodeLimits,
-  records: IngestRecord[],
+  accepted: AcceptedRecord[],
   rejected: RejectedRecord[],
 ): void {
   const schema: z.ZodType<IngestRecord> = SCHEMA_BY_KIND[kind];
@@ -151,7 +212,7 @@ function checkRecord(
   const claim = parsed.success && limits.entity ? entityClaimProblem(parsed.data, limits.entity) : undefined;
   if (outside) rejected.push({ index, record, reason: `records[${index}].ts: ${outside}` });
   else if (claim) rejected.push({ index, record, reason: `records[${index}]: ${claim}` });
-  else if (parsed.success) records.push(parsed.data);
+  else if (parsed.success) accepted.push({ index, record: parsed.data });
   else {
     const issue = parsed.error.issues[0];
     rejected.push({ index, record, reason: `records[${index}].${issue?.path.join(".")}: ${issue?.message}` });

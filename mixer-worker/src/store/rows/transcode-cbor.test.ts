@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { cbor } from "../../../../shared/fluxmsg/cbor.ts";
 import { seededRandom } from "../../../../shared/random/seeded-random.ts";
+import { concat } from "../../../../shared/spec/iso8583.ts";
 import { BATCH_KINDS, type BatchKind } from "../../../../shared/telemetry/batch.ts";
 import { decodeBatchRows, decodeTelemetryBatch } from "../../ingest/decode-batch.ts";
 import { SAMPLE_JOURNAL_RECORDS, SAMPLE_RECORDS } from "../sample-records.ts";
@@ -141,24 +142,39 @@ describe("ingest's fast path (CBOR straight to stored rows)", () => {
     const [log] = SAMPLE_RECORDS.logs;
     const good = cbor.encode({ v: 1, kind: "logs", records: [log] });
     // The record with one more pair, "level" again (cbor-x writes an object's map with a 16-bit length).
-    const withRepeat = concat(cbor.encode(log), cbor.encode("level"), cbor.encode("warn"));
+    const withRepeat = concat([cbor.encode(log), cbor.encode("level"), cbor.encode("warn")]);
     withRepeat[2] = (withRepeat[2] as number) + 1;
     const float32Ts = Uint8Array.from([0xfa, 0x3f, 0xc0, 0x00, 0x00]);
     const variants = [
       good,
       batchOf(withRepeat),
       batchOf(
-        concat(
+        concat([
           Uint8Array.from([0xa2]),
           cbor.encode("ts"),
           float32Ts,
           cbor.encode("level"),
           cbor.encode("info"),
-        ),
+        ]),
       ),
       Uint8Array.from([0xbf, ...good.slice(1), 0xff]), // an indefinite-length map at the top
     ];
     for (const data of variants) expect(fastPath(data)).toEqual(slowPath(data));
+  });
+
+  it("refuses alone a record the storage cannot hold, keeping its neighbours", () => {
+    const [log] = SAMPLE_RECORDS.logs;
+    const poison = { ...log, attributes: { big: 2n ** 70n } }; // a CBOR bignum: no JSON form
+    const decoded = decodeBatchRows(
+      cbor.encode({ v: 1, kind: "logs", records: [log, poison] }),
+      limits,
+      "parquet",
+    );
+    if (!decoded.ok) throw new Error(decoded.reason);
+    expect(decoded.rows).toHaveLength(1);
+    expect(decoded.rejected.map((r) => r.reason)).toEqual([
+      expect.stringMatching(/^records\[1\]: cannot write logs as parquet: .*BigInt/),
+    ]);
   });
 
   it("leaves format json to the schemas and NDJSON", () => {
@@ -169,21 +185,11 @@ describe("ingest's fast path (CBOR straight to stored rows)", () => {
   });
 });
 
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
-}
-
 /** A batch `{v: 1, kind: "logs", records: [record]}` around one record's own CBOR bytes. */
 function batchOf(record: Uint8Array): Uint8Array {
   const head = cbor.encode({ v: 1, kind: "logs" });
   const map = Uint8Array.from(head);
   // cbor-x writes maps of objects with a 16-bit length: bump the pair count from 2 to 3.
   map[2] = 3;
-  return concat(map, cbor.encode("records"), Uint8Array.from([0x81]), record);
+  return concat([map, cbor.encode("records"), Uint8Array.from([0x81]), record]);
 }

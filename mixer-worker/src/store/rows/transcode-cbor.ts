@@ -195,8 +195,8 @@ class Transcoder {
   #record(plan: KindPlan): StoredRow {
     if (this.#head() !== 5) throw SURPRISE;
     const fields = this.#fields;
-    fields.length = 0;
-    for (let i = 0; i < plan.keys.length; i++) fields.push(-1);
+    if (fields.length !== plan.keys.length) fields.length = plan.keys.length;
+    fields.fill(-1);
     let field = -1;
     for (let pairs = this.#arg; pairs > 0; pairs--) {
       const key = this.#text();
@@ -290,7 +290,10 @@ class Transcoder {
       }
       case "enum": {
         const start = this.#text();
-        if (!rule.values.some((value) => this.#keyIs(start, value))) throw SURPRISE;
+        let known = false;
+        for (let i = 0; !known && i < rule.values.length; i++)
+          known = this.#keyIs(start, rule.values[i] as string);
+        if (!known) throw SURPRISE;
         this.#textCell(start);
         return;
       }
