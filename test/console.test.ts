@@ -5,7 +5,14 @@ import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { screenshot, startBrowser } from "./helpers/browser.ts";
 import { type RunningBin, startBin } from "./helpers/run-bin.ts";
-import { eventually, fluxrigCli, rackEnv, startTestMixer, type TestMixer } from "./helpers/test-mixer.ts";
+import {
+  eventually,
+  fluxrigCli,
+  MIXER_START_MS,
+  rackEnv,
+  startTestMixer,
+  type TestMixer,
+} from "./helpers/test-mixer.ts";
 
 const RACK = "rack-edge-01"; // the rack examples/scenarios/visa-auth.yaml names
 
@@ -27,7 +34,7 @@ beforeAll(async () => {
   admin = await browser.newContext({ viewport: { width: 1280, height: 800 } });
   page = await admin.newPage();
   page.on("dialog", (dialog) => dialog.accept());
-}, 180_000);
+}, MIXER_START_MS);
 
 afterAll(async () => {
   await rack?.stop("SIGKILL");

@@ -7,7 +7,14 @@ import { createTelemetry } from "../rack-agent/src/telemetry/index.ts";
 import { NATIVE_MESSAGE_COLUMNS, nativeQuery } from "./helpers/native-duckdb.ts";
 import { type RunningBin, startBin } from "./helpers/run-bin.ts";
 import { storedParquetList } from "./helpers/stored-files.ts";
-import { busEnv, eventually, fluxrigCli, startTestMixer, type TestMixer } from "./helpers/test-mixer.ts";
+import {
+  busEnv,
+  eventually,
+  fluxrigCli,
+  MIXER_START_MS,
+  startTestMixer,
+  type TestMixer,
+} from "./helpers/test-mixer.ts";
 
 /**
  * The journal end to end: a real rack process runs generator → journal → log-sink, journal records travel
@@ -30,7 +37,7 @@ beforeAll(async () => {
       FLUXRIG_MIXER_SCENARIO_WAIT_TIMEOUT: "20s",
     },
   });
-}, 180_000);
+}, MIXER_START_MS);
 
 afterAll(async () => {
   await rack?.stop("SIGKILL");

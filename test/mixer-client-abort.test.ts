@@ -3,7 +3,7 @@ import { connect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { MessagesAnswer } from "../shared/journal/query-results.ts";
 import { type MessagesStoreMixer, startMixerWithMessages } from "./helpers/messages-store.ts";
-import { eventually, type TestMixer } from "./helpers/test-mixer.ts";
+import { eventually, MIXER_START_MS, type TestMixer } from "./helpers/test-mixer.ts";
 
 /**
  * A client that gives up on a request costs that request only: the local mixer keeps serving everyone else.
@@ -35,7 +35,7 @@ beforeAll(async () => {
   void mixer.failed.then((reason) => {
     exited = reason;
   });
-}, 300_000);
+}, MIXER_START_MS + 60_000);
 
 afterAll(async () => {
   await store?.dispose();

@@ -5,7 +5,7 @@ import { messagesSelection, pageSql } from "../mixer-worker/src/store/query/inde
 import type { MessagesAnswer } from "../shared/journal/query-results.ts";
 import { type MessagesStoreMixer, startMixerWithMessages } from "./helpers/messages-store.ts";
 import { sqlString } from "./helpers/native-duckdb.ts";
-import type { TestMixer } from "./helpers/test-mixer.ts";
+import { MIXER_START_MS, type TestMixer } from "./helpers/test-mixer.ts";
 
 /**
  * The mixer must fit a deployed isolate (128 MB): a 24 h scan of every message, run again and again and 32
@@ -71,7 +71,7 @@ beforeAll(async () => {
     },
   });
   ({ mixer, amount } = store);
-}, 300_000);
+}, MIXER_START_MS + 60_000);
 
 afterAll(async () => {
   await store?.dispose();

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { runBin, startBin } from "./helpers/run-bin.ts";
-import { busEnv, startTestMixer, type TestMixer } from "./helpers/test-mixer.ts";
+import { busEnv, MIXER_START_MS, startTestMixer, type TestMixer } from "./helpers/test-mixer.ts";
 
 let mixer: TestMixer;
 let dir: string;
@@ -11,7 +11,7 @@ let dir: string;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "fluxrig-adopt-"));
   mixer = await startTestMixer({ env: { FLUXRIG_ENROLLMENT_AUTO_ADOPT: "true" } });
-}, 180_000);
+}, MIXER_START_MS);
 
 afterAll(async () => {
   await mixer?.dispose();

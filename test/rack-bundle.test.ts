@@ -8,7 +8,14 @@ import type { Metafile } from "esbuild";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { buildRackBundle } from "../scripts/build-rack.ts";
 import { type RunningBin, runBin, startBin } from "./helpers/run-bin.ts";
-import { busEnv, eventually, fluxrigCli, startTestMixer, type TestMixer } from "./helpers/test-mixer.ts";
+import {
+  busEnv,
+  eventually,
+  fluxrigCli,
+  MIXER_START_MS,
+  startTestMixer,
+  type TestMixer,
+} from "./helpers/test-mixer.ts";
 
 /**
  * The rack as an operator installs it: one bundled file run by plain `node` from a directory without
@@ -39,7 +46,7 @@ beforeAll(async () => {
   mixer = await startTestMixer({
     env: { FLUXRIG_ENROLLMENT_AUTO_ADOPT: "true", FLUXRIG_INGEST_FLUSH_INTERVAL: "1s" },
   });
-}, 180_000);
+}, MIXER_START_MS + 30_000);
 
 afterAll(async () => {
   await rack?.stop("SIGKILL");

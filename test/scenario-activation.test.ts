@@ -5,7 +5,7 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import { freePort } from "./helpers/free-port.ts";
 import { startNatsServer } from "./helpers/nats-server.ts";
 import { type RunningBin, startBin } from "./helpers/run-bin.ts";
-import { fluxrigCli, rackEnv, startTestMixer, type TestMixer } from "./helpers/test-mixer.ts";
+import { fluxrigCli, MIXER_START_MS, rackEnv, startTestMixer, type TestMixer } from "./helpers/test-mixer.ts";
 
 let mixer: TestMixer;
 let dir: string;
@@ -21,7 +21,7 @@ beforeAll(async () => {
       FLUXRIG_MIXER_MAX_HOPS: "8",
     },
   });
-}, 180_000);
+}, MIXER_START_MS);
 
 afterAll(async () => {
   for (const bin of running) await bin.stop("SIGKILL");

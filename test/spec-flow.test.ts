@@ -9,7 +9,14 @@ import { nativeQuery } from "./helpers/native-duckdb.ts";
 import { startNatsServer } from "./helpers/nats-server.ts";
 import { type RunningBin, startBin } from "./helpers/run-bin.ts";
 import { storedParquetList } from "./helpers/stored-files.ts";
-import { eventually, fluxrigCli, rackEnv, startTestMixer, type TestMixer } from "./helpers/test-mixer.ts";
+import {
+  eventually,
+  fluxrigCli,
+  MIXER_START_MS,
+  rackEnv,
+  startTestMixer,
+  type TestMixer,
+} from "./helpers/test-mixer.ts";
 
 /** A card number in clear, as text: one of the generator's test BINs and ten more digits, standing alone. */
 const CLEAR_PAN = /(?<!\d)(?:411111|400000|424242|476173|401288)\d{10}(?!\d)/;
@@ -26,7 +33,7 @@ beforeAll(async () => {
   mixer = await startTestMixer({
     env: { FLUXRIG_ENROLLMENT_AUTO_ADOPT: "true", FLUXRIG_MIXER_SCENARIO_WAIT_TIMEOUT: "20s" },
   });
-}, 180_000);
+}, MIXER_START_MS);
 
 afterAll(async () => {
   for (const bin of running) await bin.stop("SIGKILL");

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import { FrameReader, frame } from "../rack-agent/src/gears/builtin/length-prefixed.ts";
 import { freePort } from "./helpers/free-port.ts";
 import { type RunningBin, startBin } from "./helpers/run-bin.ts";
-import { fluxrigCli, rackEnv, startTestMixer, type TestMixer } from "./helpers/test-mixer.ts";
+import { fluxrigCli, MIXER_START_MS, rackEnv, startTestMixer, type TestMixer } from "./helpers/test-mixer.ts";
 
 /**
  * The two-rack card authorization example end to end: frames into tcp-in on the edge rack, declines answered
@@ -165,7 +165,7 @@ beforeAll(async () => {
   expect(put.status, await put.text()).toBeLessThan(300);
   await core.waitFor(/secrets: ISSUER_API_KEY/, { since, timeoutMs: 30_000 });
   await activate("1.0.0");
-}, 300_000);
+}, MIXER_START_MS + 120_000);
 
 afterAll(async () => {
   await edge?.stop("SIGKILL");

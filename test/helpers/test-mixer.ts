@@ -117,13 +117,22 @@ export async function startTestMixer(
   };
 }
 
+/** How long a start waits for another file's start before going ahead beside it. */
+const START_LOCK_WAIT_MS = 120_000;
+/**
+ * What a hook or test that starts one mixer must allow for it: the wait for the start lock, the mixer's own
+ * 90 s wait for its first answer, and the nats-server and seeding around them. A hook of 180 s held a start that
+ * waited 150 s for the lock (CI of 2026-12-01 14:15, rack-bundle's beforeAll).
+ */
+export const MIXER_START_MS = START_LOCK_WAIT_MS + 90_000 + 30_000;
+
 /**
  * Runs `start` (a mixer's start, until it answers) while no other test mixer of this run starts: with two
  * e2e files at a time, two starts side by side (esbuild, workerd compiling the Worker and DuckDB's engine)
  * each took the other's core, and one missed its hook's 180 s (run of 03:51 UTC). The lock is a directory
  * holding its owner's pid; one whose owner is gone is taken over, and after `maxWaitMs` a start goes ahead.
  */
-async function oneStartAtATime<T>(start: () => Promise<T>, maxWaitMs = 150_000): Promise<T> {
+async function oneStartAtATime<T>(start: () => Promise<T>, maxWaitMs = START_LOCK_WAIT_MS): Promise<T> {
   const lock = mixerStartLock();
   if (!lock) return start();
   const owner = join(lock, "pid");
