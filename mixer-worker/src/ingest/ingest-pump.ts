@@ -11,13 +11,13 @@ import { decodeBatchRows } from "./decode-batch.ts";
 import type { EntityCheck } from "./entity-claims.ts";
 import { flushBatches } from "./flush-batches.ts";
 import { PendingBatches } from "./pending-batches.ts";
+import { PullSizer } from "./pull-sizer.ts";
 
 /**
- * Bounds on one flush, for the isolate's 128 MB: a flush holds at most one object's worth of records, and one
- * pull at most this many bytes of CBOR. Each pump has its own.
+ * A bound on one flush, for the isolate's 128 MB: a flush holds at most one object's worth of records (and one
+ * pull at most about MAX_PULL_BYTES of CBOR). Each pump has its own.
  */
 const MAX_RECORDS_PER_FLUSH = MAX_ROWS_PER_FILE;
-const MAX_FETCH_BYTES = 8 * 1024 * 1024;
 
 /** One durable consumer the bridge drains into R2, and what it stores. */
 export interface IngestPumpOptions {
@@ -65,8 +65,7 @@ type IngestSettings = Pick<MixerConfig, "ingest" | "mixer" | "observability">;
 export class IngestPump {
   readonly #o: IngestPumpOptions;
   #pending = new PendingBatches();
-  /** A moving average of message sizes, to keep one pull near MAX_FETCH_BYTES. */
-  #averageMessageBytes = 64 * 1024;
+  #pullSizer: PullSizer | undefined;
   #lastFlushAt = 0;
   #running: Promise<void> | undefined;
   #stats = {
@@ -138,10 +137,9 @@ export class IngestPump {
       const untilFlush = this.#lastFlushAt + flushInterval - Date.now();
       const room = bufferSize - this.#pending.messageCount;
       if (room > 0 && untilFlush > 0 && this.#pending.recordCount < MAX_RECORDS_PER_FLUSH) {
-        // JetStream takes a message count or a byte budget, not both: size the count from what messages weigh.
-        const byBytes = Math.max(1, Math.floor(MAX_FETCH_BYTES / this.#averageMessageBytes));
+        this.#pullSizer ??= new PullSizer(settings().mixer.max_payload_size);
         const messages = await consumer.fetch({
-          max_messages: Math.min(room, byBytes),
+          max_messages: this.#pullSizer.count(room),
           expires: Math.max(1_000, untilFlush),
         });
         for await (const message of messages) await this.#accept(message, settings(), deadLetter);
@@ -154,7 +152,7 @@ export class IngestPump {
 
   /** Takes one message: its good records are held for the next flush, what is refused is dead-lettered. */
   async #accept(message: JsMsg, settings: IngestSettings, deadLetter: DeadLetter): Promise<void> {
-    this.#averageMessageBytes = 0.8 * this.#averageMessageBytes + 0.2 * message.data.byteLength;
+    this.#pullSizer?.saw(message.data.byteLength);
     const entity = await this.#o.entities?.(message.subject);
     const t0 = performance.now();
     const decoded = decodeBatchRows(
