@@ -162,6 +162,27 @@ describe("ingest's fast path (CBOR straight to stored rows)", () => {
     for (const data of variants) expect(fastPath(data)).toEqual(slowPath(data));
   });
 
+  it("reads the records wherever the message puts them, and only a message that ends where its map does", () => {
+    const records = SAMPLE_RECORDS.logs;
+    const encode = (...pairs: [string, unknown][]) =>
+      concat([
+        Uint8Array.from([0xa0 + pairs.length]),
+        ...pairs.flatMap(([k, v]) => [cbor.encode(k), cbor.encode(v)]),
+      ]);
+    const variants = [
+      encode(["v", 1], ["kind", "logs"], ["records", records]), // as racks write it
+      encode(["records", records], ["v", 1], ["kind", "logs"]),
+      encode(["v", 1], ["records", records], ["kind", "logs"], ["extra", 1]),
+      encode(["v", 1], ["kind", "logs"], ["records", [records[0]]], ["records", records]), // the last one counts
+      encode(["kind", "logs"], ["records", records]), // no version
+      encode(["v", 2], ["kind", "logs"], ["records", records]),
+      concat([encode(["v", 1], ["kind", "logs"], ["records", records]), Uint8Array.from([0x00])]), // trailing byte
+    ];
+    const taken = variants.map((data) => fastPath(data));
+    for (const [i, data] of variants.entries()) expect(taken[i]).toEqual(slowPath(data));
+    expect(taken.map((t) => t.ok)).toEqual([true, true, true, true, false, false, false]);
+  });
+
   it("refuses alone a record the storage cannot hold, keeping its neighbours", () => {
     const [log] = SAMPLE_RECORDS.logs;
     const poison = { ...log, attributes: { big: 2n ** 70n } }; // a CBOR bignum: no JSON form

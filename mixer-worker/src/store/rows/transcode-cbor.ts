@@ -150,14 +150,24 @@ class Transcoder {
         const at = this.#text();
         kind = BATCH_KINDS.find((k) => this.#keyIs(at, k));
       } else if (this.#keyIs(key, "records")) {
+        // Last, as racks write it: transcoded where they stand, with no walk over them first to find the
+        // message's end (a third pass over every record's bytes).
+        if (pairs === 1 && version && kind !== undefined) return this.#recordsAt(kind, true);
         recordsAt = this.#at;
         this.#skip(0);
       } else this.#skip(0);
     }
     if (!version || kind === undefined || recordsAt < 0 || this.#at !== this.#b.length) throw SURPRISE;
     this.#at = recordsAt;
+    return this.#recordsAt(kind, false);
+  }
+
+  /** The records array here; `last`: it must end the message. */
+  #recordsAt(kind: BatchKind, last: boolean): TranscodedBatch {
     if (this.#head() !== 4 || this.#arg === 0) throw SURPRISE;
-    return this.#records(kind, this.#arg);
+    const batch = this.#records(kind, this.#arg);
+    if (last && this.#at !== this.#b.length) throw SURPRISE;
+    return batch;
   }
 
   #records(kind: BatchKind, count: number): TranscodedBatch {
