@@ -25,6 +25,8 @@ export interface TestMixer extends LocalMixer {
   connectBus(options?: Partial<ConnectionOptions>): Promise<NatsConnection>;
   /** Stops it and removes its store. */
   dispose(): Promise<void>;
+  /** wrangler dev's inspector (Chrome DevTools protocol), for a benchmark's CPU profile of the Worker. */
+  inspectorPort: number;
 }
 
 /**
@@ -75,6 +77,7 @@ export async function startTestMixer(
     ...(file ? { file: file.path } : {}),
   };
   if (!options.again) await seedRegistry(join(resolve(loaded.config.store.dir), "mixer"));
+  const inspectorPort = await freePort();
   const mixer = await oneStartAtATime(async () =>
     startLocalMixer({
       loaded,
@@ -88,7 +91,7 @@ export async function startTestMixer(
       },
       ...(options.extraVars ? { extraVars: options.extraVars } : {}),
       ...(options.readyTimeoutMs === undefined ? {} : { readyTimeoutMs: options.readyTimeoutMs }),
-      inspectorPort: await freePort(),
+      inspectorPort,
     }),
   ).catch((error: Error) => {
     throw new Error(`${error.message}\n--- mixer output ---\n${lines.slice(-40).join("\n")}`);
@@ -96,6 +99,7 @@ export async function startTestMixer(
   return {
     ...mixer,
     env,
+    inspectorPort,
     output: () => lines.join("\n"),
     ...(toml === undefined ? {} : { toml, configFile: file?.path }),
     connectBus: (options = {}) =>
