@@ -60,7 +60,7 @@ function cpuSpent(before: Map<number, number>, after: Map<number, number>): numb
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? NaN;
 
-/** Native DuckDB running the writer's own plan; returns the total and the JS part (CSV building). */
+/** Native DuckDB running the writer's own plan; returns the total and the JS part (the staging file). */
 async function nativeWrite(
   duck: DuckDBConnection,
   dir: string,
@@ -70,8 +70,8 @@ async function nativeWrite(
   const started = performance.now();
   const plan = planParquetWrite(TELEMETRY_COLUMNS.logs, records, "zstd");
   const js = performance.now() - started;
-  await writeFile(join(dir, "in.csv"), plan.csv);
-  await duck.run(plan.copySql(join(dir, "in.csv"), join(dir, "out.parquet")));
+  await writeFile(join(dir, "in.parquet"), plan.staged);
+  await duck.run(plan.copySql(join(dir, "in.parquet"), join(dir, "out.parquet")));
   plan.finish(await readFile(join(dir, "out.parquet")));
   return { total: performance.now() - started, js };
 }

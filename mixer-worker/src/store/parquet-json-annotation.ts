@@ -1,3 +1,5 @@
+import { Compact, Parquet } from "./parquet-thrift.ts";
+
 /**
  * Marks string columns of a finished Parquet file as JSON. DuckDB 0.9.1 (the last duckdb-wasm with Parquet
  * built in) writes a JSON column as a plain UTF8 string; newer DuckDB writes `converted_type JSON` plus the
@@ -6,28 +8,8 @@
  */
 
 const MAGIC = 0x31524150; // "PAR1", little-endian
-const BYTE_ARRAY = 6;
-const CONVERTED_UTF8 = 0;
-const CONVERTED_JSON = 19;
 const LOGICAL_TYPE_FIELD = 10;
 const LOGICAL_JSON_FIELD = 12;
-
-/** Thrift compact protocol type codes. */
-const Compact = {
-  Stop: 0,
-  True: 1,
-  False: 2,
-  Byte: 3,
-  I16: 4,
-  I32: 5,
-  I64: 6,
-  Double: 7,
-  Binary: 8,
-  List: 9,
-  Set: 10,
-  Map: 11,
-  Struct: 12,
-} as const;
 
 interface Edit {
   at: number;
@@ -83,13 +65,13 @@ function jsonEdits(reader: CompactReader, pending: Set<string>): Edit[] {
       if (!pending.has(element.name)) continue;
       pending.delete(element.name);
       if (
-        element.type !== BYTE_ARRAY ||
-        element.convertedType?.value !== CONVERTED_UTF8 ||
+        element.type !== Parquet.ByteArray ||
+        element.convertedType?.value !== Parquet.Utf8 ||
         element.hasLogicalType
       ) {
         throw new Error(`column ${element.name} is not a plain UTF8 string column; cannot mark it as JSON`);
       }
-      edits.push({ at: element.convertedType.at, remove: 1, insert: [zigzag(CONVERTED_JSON)] });
+      edits.push({ at: element.convertedType.at, remove: 1, insert: [zigzag(Parquet.Json)] });
       edits.push({ at: element.stopAt, remove: 0, insert: jsonLogicalTypeField(element.lastFieldId) });
     }
     break;

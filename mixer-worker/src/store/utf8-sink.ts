@@ -1,8 +1,6 @@
-const encoder = new TextEncoder();
+import { NULL_CELL } from "./rows/stored-row.ts";
 
-/** The base64 alphabet as byte values (RFC 4648, with padding). */
-const BASE64 = new TextEncoder().encode("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/");
-const PAD = 61; // "="
+const encoder = new TextEncoder();
 
 /**
  * Collects text as UTF-8 in one growing buffer. Encoding row by row is about twice as fast as joining
@@ -30,16 +28,20 @@ export class Utf8Sink {
     return written;
   }
 
-  /**
-   * Appends `bytes` as base64 text and returns how many bytes it took. Written straight into the buffer: going
-   * through a string (`btoa` over `String.fromCharCode`) cost the mixer about 2 s of CPU per 100k journal
-   * records of 120 bytes, more than the rest of the file.
-   */
-  writeBase64(bytes: Uint8Array): number {
-    const written = Math.ceil(bytes.length / 3) * 4;
-    this.reserve(written);
-    this.length = base64Into(this.buffer, this.length, bytes);
-    return written;
+  /** Appends one cell of a Parquet row (see NULL_CELL): `value` as UTF-8, its bytes, or NULL. */
+  cell(value: string | Uint8Array | null): void {
+    const at = this.length;
+    this.reserve(4);
+    this.length += 4;
+    let size = NULL_CELL;
+    if (typeof value === "string") size = this.write(value);
+    else if (value !== null) {
+      this.reserve(value.length);
+      this.buffer.set(value, this.length);
+      this.length += value.length;
+      size = value.length;
+    }
+    writeUint32(this.buffer, at, size);
   }
 
   private reserve(bytes: number): void {
@@ -58,26 +60,10 @@ export class Utf8Sink {
   }
 }
 
-/**
- * Writes `bytes` as base64 (with padding) into `out` from `at`, which has room for it, and returns where it
- * ended: straight into the buffer, not through a string.
- */
-export function base64Into(out: Uint8Array, at: number, bytes: Uint8Array): number {
-  const whole = bytes.length - (bytes.length % 3);
-  for (let i = 0; i < whole; i += 3) {
-    const n = ((bytes[i] as number) << 16) | ((bytes[i + 1] as number) << 8) | (bytes[i + 2] as number);
-    out[at++] = BASE64[n >>> 18] as number;
-    out[at++] = BASE64[(n >>> 12) & 63] as number;
-    out[at++] = BASE64[(n >>> 6) & 63] as number;
-    out[at++] = BASE64[n & 63] as number;
-  }
-  const left = bytes.length - whole;
-  if (left > 0) {
-    const n = ((bytes[whole] as number) << 16) | (left === 2 ? (bytes[whole + 1] as number) << 8 : 0);
-    out[at++] = BASE64[n >>> 18] as number;
-    out[at++] = BASE64[(n >>> 12) & 63] as number;
-    out[at++] = left === 2 ? (BASE64[(n >>> 6) & 63] as number) : PAD;
-    out[at++] = PAD;
-  }
-  return at;
+/** Writes `value` at `at` as 4 bytes little-endian, as Parquet has lengths (a cell's, or NULL_CELL). */
+export function writeUint32(out: Uint8Array, at: number, value: number): void {
+  out[at] = value & 0xff;
+  out[at + 1] = (value >>> 8) & 0xff;
+  out[at + 2] = (value >>> 16) & 0xff;
+  out[at + 3] = (value >>> 24) & 0xff;
 }

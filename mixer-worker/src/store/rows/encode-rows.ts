@@ -13,9 +13,8 @@ interface RowRecord {
 /**
  * Encodes records (already validated) as stored rows, the reference encoding: ingest's fast path
  * (transcode-cbor.ts) must produce exactly these bytes for the records it takes, and falls back to this for
- * the rest. One CSV line per record for Parquet: DuckDB 0.9.1 reads both an empty cell and `""` as NULL and
- * has no `force_not_null`, so every text cell carries one leading character that the writer's SELECT strips
- * (NULL stays an empty cell, "" becomes `"."`); BLOBs travel as base64. One NDJSON line for `json`, with the
+ * the rest. For Parquet, each record's cells (see NULL_CELL): text as is, JSON columns as JSON.stringify writes
+ * them, numbers and `ts` as String writes them, BLOBs as their bytes. One NDJSON line for `json`, with the
  * same columns in the same order (`ts` as an ISO 8601 UTC string, JSON columns as objects, BLOBs as base64).
  *
  * @example const rows = encodeRows(TELEMETRY_COLUMNS.logs, records, "parquet");
@@ -28,7 +27,7 @@ export function encodeRows(
   const sink = new Utf8Sink(records.length * 256);
   const ends: number[] = [];
   for (const record of records) {
-    if (format === "parquet") writeCsvLine(sink, columns, record as Record<string, unknown>);
+    if (format === "parquet") writeCells(sink, columns, record as Record<string, unknown>);
     else sink.write(ndjsonLine(columns, record as Record<string, unknown>));
     ends.push(sink.bytes().length);
   }
@@ -40,35 +39,19 @@ export function encodeRows(
   });
 }
 
-function writeCsvLine(
-  sink: Utf8Sink,
-  columns: readonly StoredColumn[],
-  values: Record<string, unknown>,
-): void {
-  let line = "";
-  let separator = "";
-  for (const column of columns) {
-    const value = values[column.name];
-    if (column.type === "BLOB" && value instanceof Uint8Array) {
-      // Unquoted (base64 has no CSV specials) behind the one leading character every text cell has.
-      sink.write(`${line}${separator}.`);
-      sink.writeBase64(value);
-      line = "";
-    } else line += separator + csvCell(column, value);
-    separator = ",";
+function writeCells(sink: Utf8Sink, columns: readonly StoredColumn[], values: Record<string, unknown>): void {
+  for (const column of columns) sink.cell(cellValue(column, values[column.name]));
+}
+
+function cellValue({ type }: StoredColumn, value: unknown): string | Uint8Array | null {
+  if (value === null || value === undefined) return null;
+  if (type === "JSON") return JSON.stringify(value);
+  if (type === "BLOB") {
+    if (value instanceof Uint8Array) return value;
+    throw new TypeError(`a BLOB cell holds bytes (Uint8Array), not ${typeof value}`);
   }
-  sink.write(`${line}\n`);
+  return typeof value === "string" ? value : String(value);
 }
-
-function csvCell({ type }: StoredColumn, value: unknown): string {
-  if (value === null || value === undefined) return "";
-  if (type === "JSON") return text(JSON.stringify(value));
-  if (type === "BLOB") throw new TypeError(`a BLOB cell holds bytes (Uint8Array), not ${typeof value}`);
-  if (typeof value === "string") return type === "UUID" ? value : text(value);
-  return String(value);
-}
-
-const text = (value: string) => `".${value.replaceAll('"', '""')}"`;
 
 function ndjsonLine(columns: readonly StoredColumn[], values: Record<string, unknown>): string {
   const row: Record<string, unknown> = {};

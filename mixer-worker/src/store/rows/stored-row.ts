@@ -1,7 +1,7 @@
 /**
- * One record as its stored object will hold it: the line of the staging file (a CSV line DuckDB reads for
- * Parquet, an NDJSON line for `format = "json"`), and what decides which object it goes to. Ingest encodes
- * each record once, when its message arrives, so a flush only joins lines: the JS objects are not kept.
+ * One record as its stored object will hold it: its encoded line (its cells for Parquet, see {@link NULL_CELL};
+ * an NDJSON line for `format = "json"`), and what decides which object it goes to. Ingest encodes each record
+ * once, when its message arrives, so a flush only lays lines out: the JS objects are not kept.
  */
 export interface StoredRow {
   /** Epoch milliseconds: the partition, and the object's time range. */
@@ -10,9 +10,16 @@ export interface StoredRow {
   flux_id: string | null;
   /** Journal records: the fluxSpec folder (`null`: `messages/generic/`); null for telemetry. */
   spec: string | null;
-  /** The encoded line, its newline included. */
+  /** The encoded line: for Parquet one cell per stored column in order, for NDJSON the line with its newline. */
   line: Uint8Array;
 }
+
+/**
+ * A Parquet row's cells: per stored column, its value's byte length (4 bytes, little-endian) then its bytes (UTF-8
+ * text, digits for numbers and `ts`, the bytes of a BLOB), or this length alone for NULL. Each cell is laid out as
+ * Parquet's PLAIN encoding of a string, so a flush copies cells into columns without reading them (staging-parquet.ts).
+ */
+export const NULL_CELL = 0xffffffff;
 
 /** How rows are encoded: the staging format of `observability.embedded.storage.format`. */
 export type RowFormat = "parquet" | "json";

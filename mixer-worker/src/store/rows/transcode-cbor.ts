@@ -3,9 +3,9 @@ import { BATCH_KINDS, type BatchKind, TELEMETRY_BATCH_VERSION } from "../../../.
 import { ENTITY_NAME_MAX } from "../../../../shared/telemetry/entity-name.ts";
 import { MAX_EPOCH_MS } from "../../../../shared/telemetry/records.ts";
 import { MESSAGE_COLUMNS, TELEMETRY_COLUMNS } from "../parquet-schema.ts";
-import { base64Into } from "../utf8-sink.ts";
+import { writeUint32 } from "../utf8-sink.ts";
 import { FIELD_RULES, type FieldRule } from "./field-rules.ts";
-import type { StoredRow } from "./stored-row.ts";
+import { NULL_CELL, type StoredRow } from "./stored-row.ts";
 
 /** What a record must also pass besides its fields' rules; a record that fails goes the slow way, to be told. */
 export interface TranscodeChecks {
@@ -27,12 +27,10 @@ export interface TranscodedBatch {
 /** Thrown inside the transcoder at anything it does not take; caught per record (or per message). */
 const SURPRISE = new Error("not a value the fast path takes");
 
-/** The byte values of `"`, `\`, `,`, `.`, newline and the JSON letters this writes. */
+/** The byte values of `"`, `\`, `,` and the JSON letters this writes. */
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 const COMMA = 0x2c;
-const DOT = 0x2e;
-const NEWLINE = 0x0a;
 const HEX = new TextEncoder().encode("0123456789abcdef");
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -98,7 +96,7 @@ const MAX_KEYS = 64;
 
 /**
  * Ingest's fast path: reads a telemetry or journal message's CBOR and writes each record's stored row
- * (the CSV line rows/encode-rows.ts would write for it) in one pass over the bytes, with no object per
+ * (the cells rows/encode-rows.ts would write for it) in one pass over the bytes, with no object per
  * record. It takes only plain shapes (definite lengths, text keys, float64 or integer numbers, valid UTF-8,
  * values the fields' rules accept: see field-rules.ts); any other record is handed back whole in `others`
  * for the schema to decide, and a message not shaped `{v, kind, records}` gives undefined (decode it all the
@@ -223,13 +221,13 @@ class Transcoder {
     this.#checkEntity(fields[plan.entityId] as number, fields[plan.entityName] as number);
     const fluxId = this.#stringAt(fields[plan.fluxId] as number);
     const spec = plan.spec < 0 ? null : this.#stringAt(fields[plan.spec] as number);
-    let separator = false;
     for (const column of plan.columns) {
-      if (separator) this.#byte(COMMA);
-      separator = true;
-      this.#cell(plan.rules[column] as FieldRule, fields[column] as number);
+      this.#reserve(4);
+      const at = this.#len;
+      this.#len += 4;
+      const written = this.#cell(plan.rules[column] as FieldRule, fields[column] as number);
+      writeUint32(this.#out, at, written ? this.#len - at - 4 : NULL_CELL);
     }
-    this.#byte(NEWLINE);
     // Fields stored in no column (a metric's flux_id, a journal record's spec) are checked all the same.
     const lineEnd = this.#len;
     for (const unstored of plan.unstored)
@@ -250,12 +248,12 @@ class Transcoder {
     return -1;
   }
 
-  /** Writes one CSV cell for a field by its rule, from its value at `at` (-1: absent). */
-  #cell(rule: FieldRule, at: number): void {
+  /** Writes one cell's value for a field by its rule, from its value at `at` (-1: absent); false: NULL. */
+  #cell(rule: FieldRule, at: number): boolean {
     const absent = at < 0 || this.#b[at] === 0xf6;
     if (rule.type === "epoch") {
       this.#ascii(String(this.#epochAt(at)));
-      return;
+      return true;
     }
     if (absent) {
       // What the schema makes of a field absent or null: null (an empty cell), `{}`, or a refusal.
@@ -263,15 +261,15 @@ class Transcoder {
         case "uuid":
         case "hex":
           if (!rule.optional) throw SURPRISE;
-          return;
+          return false;
         case "name":
         case "bytes":
-          return;
+          return false;
         case "object":
-          if (rule.absent === "null") return;
+          if (rule.absent === "null") return false;
           if (at >= 0) throw SURPRISE;
-          this.#ascii('".{}"');
-          return;
+          this.#ascii("{}");
+          return true;
         default:
           throw SURPRISE;
       }
@@ -282,21 +280,19 @@ class Transcoder {
         const start = this.#text();
         if (this.#arg !== 36 || !isUuid(this.#b, start)) throw SURPRISE;
         this.#copy(start, 36);
-        return;
+        return true;
       }
       case "entity_name":
-        this.#textCell(this.#classText(2, 1, ENTITY_NAME_MAX));
-        return;
-      case "hex": {
-        const start = this.#classText(1, rule.length, rule.length);
-        this.#textCell(start);
-        return;
-      }
+        this.#copy(this.#classText(2, 1, ENTITY_NAME_MAX), this.#arg);
+        return true;
+      case "hex":
+        this.#copy(this.#classText(1, rule.length, rule.length), this.#arg);
+        return true;
       case "name": {
         const start = this.#classText(4, 1, rule.max);
         if (this.#b[start] === 0x2d) throw SURPRISE; // NAME_PATTERN: not led by "-"
-        this.#textCell(start);
-        return;
+        this.#copy(start, this.#arg);
+        return true;
       }
       case "enum": {
         const start = this.#text();
@@ -304,49 +300,35 @@ class Transcoder {
         for (let i = 0; !known && i < rule.values.length; i++)
           known = this.#keyIs(start, rule.values[i] as string);
         if (!known) throw SURPRISE;
-        this.#textCell(start);
-        return;
+        this.#copy(start, this.#arg);
+        return true;
       }
       case "text": {
         const start = this.#text();
         if (this.#arg < rule.min || this.#arg > rule.max) throw SURPRISE;
-        this.#byte(QUOTE);
-        this.#byte(DOT);
         this.#utf8(start, this.#arg, false);
-        this.#byte(QUOTE);
-        return;
+        return true;
       }
       case "number": {
         const value = this.#number();
         if (value < rule.min || value > rule.max) throw SURPRISE;
         this.#ascii(String(value));
-        return;
+        return true;
       }
       case "object": {
         if ((this.#b[at] as number) >> 5 !== 5) throw SURPRISE;
-        this.#byte(QUOTE);
-        this.#byte(DOT);
         this.#json(0, rule.values === "text" ? 1 : 0);
-        this.#byte(QUOTE);
-        return;
+        return true;
       }
       case "bytes": {
         if (this.#head() !== 2) throw SURPRISE;
-        const bytes = this.#b.subarray(this.#at, this.#at + this.#arg);
-        this.#reserve(Math.ceil(bytes.length / 3) * 4 + 1);
-        this.#out[this.#len++] = DOT;
-        this.#len = base64Into(this.#out, this.#len, bytes);
-        return;
+        const start = this.#at;
+        this.#at += this.#arg;
+        if (this.#at > this.#b.length) throw SURPRISE;
+        this.#copy(start, this.#arg);
+        return true;
       }
     }
-  }
-
-  /** A quoted text cell of the text just read (already checked to need no escaping). */
-  #textCell(start: number): void {
-    this.#byte(QUOTE);
-    this.#byte(DOT);
-    this.#copy(start, this.#arg);
-    this.#byte(QUOTE);
   }
 
   /** Reads text of `min` to `max` bytes, each of character class `mask` (see CHAR_CLASS); returns its start. */
@@ -361,8 +343,8 @@ class Transcoder {
   }
 
   /**
-   * Writes a map, array or scalar as JSON text (as JSON.stringify writes what the decoder makes of it),
-   * with `"` doubled for the CSV cell around it. `textOnly` > 0: the map's values must be text.
+   * Writes a map, array or scalar as JSON text (as JSON.stringify writes what the decoder makes of it).
+   * `textOnly` > 0: the map's values must be text.
    */
   #json(depth: number, textOnly: number): void {
     const b = this.#b;
@@ -386,9 +368,9 @@ class Transcoder {
       const start = this.#at;
       this.#at += arg;
       if (this.#at > b.length) throw SURPRISE;
-      this.#ascii('""');
+      this.#byte(QUOTE);
       this.#utf8(start, arg, true);
-      this.#ascii('""');
+      this.#byte(QUOTE);
       return;
     }
     if (depth >= MAX_DEPTH) throw SURPRISE;
@@ -416,9 +398,9 @@ class Transcoder {
         if (keys[k + 1] === length && sameBytes(b, keys[k] as number, b, key, length)) throw SURPRISE;
       }
       keys.push(key, length);
-      this.#ascii('""');
+      this.#byte(QUOTE);
       this.#utf8(key, length, true);
-      this.#ascii('"":');
+      this.#ascii('":');
       if (textOnly > 0 && b[this.#at] !== undefined && (b[this.#at] as number) >> 5 !== 3) throw SURPRISE;
       this.#json(depth + 1, 0);
     }
@@ -427,7 +409,7 @@ class Transcoder {
 
   /**
    * Copies `length` bytes of UTF-8 text from `start`, checked to be valid (what the decoder would change is
-   * not taken), with `"` doubled for the CSV cell; `json`: also escaped as JSON.stringify escapes.
+   * not taken); `json`: escaped as JSON.stringify escapes.
    */
   #utf8(start: number, length: number, json: boolean): void {
     const b = this.#b;
@@ -441,9 +423,8 @@ class Transcoder {
       const c = b[i] as number;
       if (c < 0x80) {
         i++;
-        if (c === QUOTE) {
-          if (json) out[o++] = BACKSLASH;
-          out[o++] = QUOTE;
+        if (c === QUOTE && json) {
+          out[o++] = BACKSLASH;
           out[o++] = QUOTE;
         } else if (json && (c < 0x20 || c === BACKSLASH)) {
           out[o++] = BACKSLASH;
