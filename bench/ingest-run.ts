@@ -264,22 +264,18 @@ function sampleProgress(health: () => Promise<PumpHealth>) {
 }
 
 /**
- * The bridge's own rate while records waited for it: from the racks' start to the last flush of an unbroken run of
- * flushes (none more than 2 s after the one before), so that the end-to-end figure's tail, the last records
- * waiting up to `ingest.flush_interval` for a flush, is left out. Undefined with fewer than two flushes in the run.
+ * The bridge's own rate while records waited for it: from the racks' start to its last flush but one when that
+ * last one came more than 2 s after the one before (it waited up to `ingest.flush_interval` for a pull that the
+ * stream could no longer fill: the end-to-end figure's tail). Undefined with fewer than two flushes in the run.
  */
 export function busyStoreRate(samples: readonly ProgressSample[]): number | undefined {
   const changes = samples.filter((s, i) => i > 0 && s.stored > (samples[i - 1] as ProgressSample).stored);
-  const first = changes[0];
-  if (!first) return undefined;
-  let last = first;
-  for (const change of changes.slice(1)) {
-    if (change.at - last.at > 2_000) break;
-    last = change;
-  }
-  // The records of the first flush were gathered since the racks started: count from the first sample.
-  const start = samples[0] as ProgressSample;
-  return last === first ? undefined : (last.stored - start.stored) / ((last.at - start.at) / 1_000);
+  const [start] = samples;
+  let last = changes.at(-1);
+  const before = changes.at(-2);
+  if (!start || !last || !before) return undefined;
+  if (last.at - before.at > 2_000) last = before;
+  return (last.stored - start.stored) / ((last.at - start.at) / 1_000);
 }
 
 /**

@@ -155,7 +155,10 @@ it("a metric is drawn as a uPlot chart with every bucket of the window", async (
 
 it("a flux story shows one authorization's hops on a timeline", async () => {
   await page.goto(`${mixer.apiUrl}/logs?entity=${RACK}&level=warn`);
-  await page.locator("tbody tr.level-warn a[href^='/flux/']").first().click();
+  const story = await page.locator("tbody tr.level-warn a[href^='/flux/']").first().getAttribute("href");
+  // The log line and its authorization's journal records reach the store through two consumers, each flushing
+  // on its own: the newest line can be stored before its hops (CI of 2026-12-02 00:43 saw "0 hops on 0 racks").
+  await reloadUntil(page, `${mixer.apiUrl}${story}`, '[data-testid="hops"] tbody tr');
   expect(await page.locator('[data-testid="flux-summary"]').textContent()).toMatch(/\d+ hops on 1 racks/);
   expect(await page.locator('[data-testid="hops"] tbody tr').count()).toBeGreaterThan(0);
   expect(await page.locator('[data-testid="flux-timeline"] g.hop').count()).toBeGreaterThan(0);

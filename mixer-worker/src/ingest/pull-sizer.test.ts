@@ -4,8 +4,11 @@ import { MAX_PULL_BYTES, PullSizer } from "./pull-sizer.ts";
 const MiB = 1024 * 1024;
 
 describe("PullSizer", () => {
-  it("sizes the first pull from the largest message the bus accepts", () => {
-    expect(new PullSizer(2 * MiB).count(1024)).toBe(MAX_PULL_BYTES / (2 * MiB));
+  it("sizes the first pull from the largest message the bus accepts, the next ones from what came", () => {
+    const sizer = new PullSizer(2 * MiB);
+    expect(sizer.count(1024)).toBe(MAX_PULL_BYTES / (2 * MiB));
+    sizer.saw(8 * 1024);
+    expect(sizer.count(1024)).toBe(MAX_PULL_BYTES / (8 * 1024));
   });
 
   it("keeps a pull of big batches after small ones within the budget", () => {

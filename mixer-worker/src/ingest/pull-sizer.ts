@@ -18,14 +18,16 @@ const DECAY = 0.995;
  */
 export class PullSizer {
   #largest: number;
+  #seen = false;
 
   constructor(maxMessageBytes: number) {
     this.#largest = maxMessageBytes;
   }
 
-  /** Records one message's size. */
+  /** Records one message's size; the first one replaces the bus's largest (small batches get full pulls at once). */
   saw(bytes: number): void {
-    this.#largest = Math.max(bytes, this.#largest * DECAY);
+    this.#largest = this.#seen ? Math.max(bytes, this.#largest * DECAY) : bytes;
+    this.#seen = true;
   }
 
   /** How many messages the next pull may ask for, at most `room` and at least one. */
