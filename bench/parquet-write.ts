@@ -1,6 +1,6 @@
 /**
  * Cost of the mixer's Parquet writer: log rows to a zstd Parquet file in workerd (duckdb-wasm 1.28), against
- * the same plan (same CSV, same COPY) run by native DuckDB in this process, plus bytes per record.
+ * the same plan (same staging file, same COPY) run by native DuckDB in this process, plus bytes per record.
  *
  *   npx tsx bench/parquet-write.ts [rows…]      (default: 10000 100000)
  *

@@ -105,8 +105,8 @@ export type DecodedRows =
 
 /**
  * Decodes one message as {@link decodeTelemetryBatch} does, into the rows its records are stored as
- * (`format`: the storage's). For Parquet, the records are transcoded straight from the CBOR into their CSV
- * lines (store/rows/transcode-cbor.ts: about a fifth of the CPU of decoding objects, validating them with zod
+ * (`format`: the storage's). For Parquet, the records are transcoded straight from the CBOR into their
+ * cells (store/rows/transcode-cbor.ts: about a fifth of the CPU of decoding objects, validating them with zod
  * and encoding them again); a record that path does not take, and any message not plainly shaped, goes
  * through the schemas, with the same verdicts and the same bytes.
  *
