@@ -36,9 +36,17 @@ export function watchEngineMemory(instance: WebAssembly.Instance): void {
   );
 }
 
-/** The engine's linear memory in bytes now (0 before it starts). */
+/** The zstd compressor's linear memory (zstd.ts), which flushes grow as DuckDB's queries grow the engine's. */
+let compressorMemory: WebAssembly.Memory | undefined;
+
+/** Called with the zstd compressor's memory once it starts. */
+export function watchCompressorMemory(memory: WebAssembly.Memory): void {
+  compressorMemory = memory;
+}
+
+/** The linear memory of the isolate's wasm (DuckDB's engine and the zstd compressor) in bytes now. */
 export function engineBytes(): number {
-  return engineMemory?.buffer.byteLength ?? 0;
+  return (engineMemory?.buffer.byteLength ?? 0) + (compressorMemory?.buffer.byteLength ?? 0);
 }
 
 function sample(): void {

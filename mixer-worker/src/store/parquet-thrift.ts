@@ -1,12 +1,25 @@
 /** Values of Parquet's Thrift definitions (parquet.thrift) that the writers here use. */
 export const Parquet = {
   /** Type */
+  Int64: 2,
+  Float: 4,
+  Double: 5,
   ByteArray: 6,
+  FixedLenByteArray: 7,
   /** FieldRepetitionType */
+  Required: 0,
   Optional: 1,
   /** ConvertedType */
   Utf8: 0,
+  TimestampMicros: 10,
+  Int64Converted: 18,
   Json: 19,
+  /** LogicalType (a union: the field id says which) */
+  LogicalTimestamp: 8,
+  LogicalJson: 12,
+  LogicalUuid: 14,
+  /** TimeUnit (a union) */
+  Micros: 2,
   /** Encoding */
   Plain: 0,
   Rle: 3,
@@ -14,6 +27,7 @@ export const Parquet = {
   DataPage: 0,
   /** CompressionCodec */
   Uncompressed: 0,
+  Zstd: 6,
 } as const;
 
 /** Thrift compact protocol type codes: Parquet's footer and page headers are structs in this protocol. */
@@ -33,8 +47,9 @@ export const Compact = {
   Struct: 12,
 } as const;
 
-/** A struct field: its id, then its value. Values: a number (I32/I64), text, bytes, a struct or a list. */
+/** A struct field: its id, then its value. Values: a number (I32/I64), a boolean, text, bytes, a struct or a list. */
 export type ThriftField =
+  | [id: number, type: typeof Compact.True, value: boolean]
   | [id: number, type: typeof Compact.I32 | typeof Compact.I64, value: number]
   | [id: number, type: typeof Compact.Binary, value: string | Uint8Array]
   | [id: number, type: typeof Compact.Struct, value: readonly ThriftField[]]
@@ -61,7 +76,9 @@ export function compactStruct(fields: readonly ThriftField[]): Uint8Array {
 
 function writeStruct(out: number[], fields: readonly ThriftField[]): void {
   let lastId = 0;
-  for (const [id, type, value] of fields) {
+  for (const [id, declared, value] of fields) {
+    // A boolean field has no value bytes: its type code (True or False) is its value.
+    const type = declared === Compact.True && value === false ? Compact.False : declared;
     const delta = id - lastId;
     if (delta > 0 && delta <= 15) out.push((delta << 4) | type);
     else {
@@ -76,6 +93,7 @@ function writeStruct(out: number[], fields: readonly ThriftField[]): void {
 
 function writeValue(out: number[], type: number, value: ThriftField[2]): void {
   if (type === Compact.I32 || type === Compact.I64) varint(out, zigzag(value as number));
+  else if (type === Compact.True || type === Compact.False) return;
   else if (type === Compact.Binary) {
     const bytes = typeof value === "string" ? encoder.encode(value) : (value as Uint8Array);
     varint(out, bytes.length);
