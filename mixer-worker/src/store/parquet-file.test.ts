@@ -53,8 +53,8 @@ function withFile<T>(file: Uint8Array, read: (name: string) => T): T {
 const rows = () => encodeRows(COLUMNS, RECORDS, "parquet");
 
 describe.each(["zstd", "none"] as const)("parquetFile(…, %s)", (codec) => {
-  it("stores every cell as DuckDB reads it back, NULL apart from empty", () => {
-    const read = withFile(parquetFile(COLUMNS, rows(), codec), (name) =>
+  it("stores every cell as DuckDB reads it back, NULL apart from empty", async () => {
+    const read = withFile(await parquetFile(COLUMNS, rows(), codec), (name) =>
       db.query(`SELECT * FROM read_parquet('${name}')`),
     );
     expect(read).toHaveLength(RECORDS.length);
@@ -74,8 +74,8 @@ describe.each(["zstd", "none"] as const)("parquetFile(…, %s)", (codec) => {
     });
   });
 
-  it(`compresses every page with ${codec} and keeps each row group's time range in its statistics`, () => {
-    const chunks = withFile(parquetFile(COLUMNS, rows(), codec), (name) =>
+  it(`compresses every page with ${codec} and keeps each row group's time range in its statistics`, async () => {
+    const chunks = withFile(await parquetFile(COLUMNS, rows(), codec), (name) =>
       db.query<{
         row_group_id: bigint;
         path_in_schema: string;
@@ -100,7 +100,7 @@ describe.each(["zstd", "none"] as const)("parquetFile(…, %s)", (codec) => {
   });
 });
 
-it("writes the schema DuckDB writes for the same columns (objects of either writer read back the same)", () => {
+it("writes the schema DuckDB writes for the same columns (objects of either writer read back the same)", async () => {
   const schemaOf = (file: Uint8Array) =>
     withFile(file, (name) =>
       db.query(
@@ -108,29 +108,36 @@ it("writes the schema DuckDB writes for the same columns (objects of either writ
          FROM parquet_schema('${name}')`,
       ),
     );
-  const ours = parquetFile(COLUMNS, rows().slice(0, 100), "zstd");
+  const ours = await parquetFile(COLUMNS, rows().slice(0, 100), "zstd");
   const duckDbs = withFile(ours, (name) =>
     writeParquetFrom(db, COLUMNS, (path) => `COPY (SELECT * FROM '${name}') TO '${path}' (FORMAT parquet)`),
   );
   expect(schemaOf(ours)).toEqual(schemaOf(duckDbs));
 });
 
-it("refuses rows whose cells do not match the columns, naming the column and the cell", () => {
+it("refuses rows whose cells do not match the columns, naming the column", async () => {
   const [row] = rows();
   if (!row) throw new Error("no row");
-  expect(() => parquetFile(COLUMNS.slice(0, 2), [row], "zstd")).toThrow(/a row holds \d+ bytes of cells/);
+  await expect(parquetFile(COLUMNS.slice(0, 2), [row], "zstd")).rejects.toThrow(
+    /a row holds \d+ bytes of cells/,
+  );
   const cut = { ...row, line: row.line.subarray(0, row.line.length - 6) };
-  expect(() => parquetFile(COLUMNS, [cut], "zstd")).toThrow(/runs past its row|inside a cell's length/);
-  const [badId] = encodeRows(
-    COLUMNS,
-    [{ ...RECORDS[1], id: "0190a0b0-0000-7abc-8def-0123456789AG" }],
-    "parquet",
+  await expect(parquetFile(COLUMNS, [cut], "zstd")).rejects.toThrow(
+    /runs past its row|inside a cell's length/,
   );
-  expect(() => parquetFile(COLUMNS, [badId as NonNullable<typeof badId>], "none")).toThrow(
-    'column id: cell "0190a0b0-0000-7abc-8def-0123456789AG" is not a UUID',
+  // A row written for other columns: `ts`'s 8 bytes where a UUID takes 16.
+  const shifted = [{ name: "id", type: "UUID" }, ...COLUMNS.slice(1)] satisfies StoredColumn[];
+  await expect(parquetFile(shifted, [row], "none")).rejects.toThrow(
+    "column id: a cell of 8 bytes, where a UUID value takes 16",
   );
-  const [badTs] = encodeRows(COLUMNS, [{ ...RECORDS[1], ts: 1.5 }], "parquet");
-  expect(() => parquetFile(COLUMNS, [badTs as NonNullable<typeof badTs>], "none")).toThrow(
-    'column ts: cell "1.5" is not an integer',
+});
+
+it("refuses, naming the column, a value its type cannot hold", () => {
+  const record = RECORDS[1] as (typeof RECORDS)[number];
+  expect(() =>
+    encodeRows(COLUMNS, [{ ...record, id: "0190a0b0-0000-7abc-8def-0123456789AG" }], "parquet"),
+  ).toThrow('column id: "0190a0b0-0000-7abc-8def-0123456789AG" is not a UUID');
+  expect(() => encodeRows(COLUMNS, [{ ...record, ts: 1.5 }], "parquet")).toThrow(
+    "column ts: 1.5 is not epoch milliseconds",
   );
 });

@@ -1,8 +1,9 @@
-import type { ColumnType, StoredColumn } from "./parquet-schema.ts";
+import type { StoredColumn } from "./parquet-schema.ts";
 import { Compact, compactStruct, Parquet, type ThriftField, varint } from "./parquet-thrift.ts";
+import { plainWidth } from "./rows/plain-values.ts";
 import { NULL_CELL, type StoredRow } from "./rows/stored-row.ts";
 import { writeUint32 } from "./utf8-sink.ts";
-import { zstdCompress } from "./zstd.ts";
+import { zstdCompress, zstdReady } from "./zstd.ts";
 
 const MAGIC = [0x50, 0x41, 0x52, 0x31]; // "PAR1"
 
@@ -14,28 +15,6 @@ const ZSTD_LEVEL = 1;
 
 /** The codecs this writer compresses pages with (snappy goes through DuckDB, see parquet-writer.ts). */
 export type ParquetCodec = "zstd" | "none";
-
-/** How a column's cells become Parquet values: copied as PLAIN byte arrays, or parsed into fixed-width values. */
-const Value = { Bytes: 0, Timestamp: 1, Uuid: 2, Float: 3, Double: 4, BigInt: 5 } as const;
-type Value = (typeof Value)[keyof typeof Value];
-
-const WIDTH: Record<Value, number> = {
-  [Value.Bytes]: 0,
-  [Value.Timestamp]: 8,
-  [Value.Uuid]: 16,
-  [Value.Float]: 4,
-  [Value.Double]: 8,
-  [Value.BigInt]: 8,
-};
-
-function valueKind(type: ColumnType): Value {
-  if (type === "TIMESTAMP") return Value.Timestamp;
-  if (type === "UUID") return Value.Uuid;
-  if (type === "FLOAT") return Value.Float;
-  if (type === "DOUBLE") return Value.Double;
-  if (type === "BIGINT") return Value.BigInt;
-  return Value.Bytes;
-}
 
 /**
  * The schema element of a stored column, as DuckDB 0.9.1 writes it (so objects of either writer read back the
@@ -104,9 +83,9 @@ interface Chunk {
   nulls: number;
   /** Where its uncompressed page body starts in the scratch buffer. */
   bodyAt: number;
-  /** Epoch ms of its least and greatest value (TIMESTAMP columns: their statistics). */
-  min: number;
-  max: number;
+  /** The PLAIN bytes of its least and greatest value (TIMESTAMP columns: their statistics), if any. */
+  min?: Uint8Array;
+  max?: Uint8Array;
   /** Set once the page is compressed: its header, its (compressed) body, where the page starts in the file. */
   header: Uint8Array;
   body: Uint8Array;
@@ -124,20 +103,20 @@ interface Group {
 /**
  * Writes a stored object from rows' cells (see NULL_CELL): the reference's columns with DuckDB's physical and
  * logical types, row groups of 8,192 rows, one PLAIN data page per column chunk compressed with zstd, and
- * min/max statistics on TIMESTAMP columns. Text, JSON and BLOB cells are already PLAIN values and are copied
- * as they are; numbers, timestamps and UUIDs are parsed from their text into fixed-width values. In workerd
- * this replaced DuckDB's write (a staging file read back, cast and written again by the engine): no engine
- * memory at a flush, and see the README's bench:ingest entry for the CPU.
+ * min/max statistics on TIMESTAMP columns. Every cell is already a PLAIN value (rows/plain-values.ts), so this
+ * copies bytes and parses nothing. In workerd this replaced DuckDB's write (a staging file read back, cast and
+ * written again by the engine): no engine memory at a flush, and see the README's bench:ingest entry for the CPU.
  *
- * @example await bucket.put(key, parquetFile(TELEMETRY_COLUMNS.logs, rows, "zstd"));
+ * @example await bucket.put(key, await parquetFile(TELEMETRY_COLUMNS.logs, rows, "zstd"));
  */
-export function parquetFile(
+export async function parquetFile(
   columns: readonly StoredColumn[],
   rows: readonly StoredRow[],
   codec: ParquetCodec,
-): Uint8Array {
+): Promise<Uint8Array> {
+  if (codec === "zstd") await zstdReady();
   const count = rows.length;
-  const values = Int32Array.from(columns, (column) => valueKind(column.type));
+  const widths = Int32Array.from(columns, (column) => plainWidth(column.type));
   const groups: Group[] = [];
   for (let first = 0; first < count; first += ROW_GROUP_ROWS) {
     const groupRows = Math.min(ROW_GROUP_ROWS, count - first);
@@ -153,8 +132,6 @@ export function parquetFile(
         valueBytes: 0,
         nulls: 0,
         bodyAt: 0,
-        min: Number.POSITIVE_INFINITY,
-        max: Number.NEGATIVE_INFINITY,
         header: new Uint8Array(0),
         body: new Uint8Array(0),
         pageAt: 0,
@@ -169,7 +146,13 @@ export function parquetFile(
       at += 4;
       if (length === NULL_CELL) chunk.nulls++;
       else {
-        const width = WIDTH[values[column] as Value];
+        const width = widths[column] as number;
+        if (width > 0 && length !== width) {
+          const { name, type } = columns[column] as StoredColumn;
+          throw new Error(
+            `column ${name}: a cell of ${length} bytes, where a ${String(type)} value takes ${width}`,
+          );
+        }
         chunk.valueBytes += width || 4 + length;
         at += length;
       }
@@ -190,27 +173,32 @@ export function parquetFile(
       scratch.set(group.runHeader, chunk.bodyAt + 4);
     }
   }
-  layOut(scratch, columns, values, groups, rows);
+  layOut(scratch, columns, widths, groups, rows);
   return assemble(columns, groups, scratch, codec, count);
 }
 
 /**
- * Copies every cell into its page: the hot loop of a flush. Cursors live in typed arrays and short cells are
- * copied byte by byte (a subarray and set per cell cost more than the bytes).
+ * Copies every cell into its page: the hot loop of a flush. Byte arrays keep their 4-byte length (PLAIN), fixed-
+ * width values drop it. Cursors live in typed arrays and short cells are copied byte by byte (a subarray and
+ * set per cell cost more than the bytes).
  */
 function layOut(
   scratch: Uint8Array,
   columns: readonly StoredColumn[],
-  values: Int32Array,
+  widths: Int32Array,
   groups: readonly Group[],
   rows: readonly StoredRow[],
 ): void {
-  const view = new DataView(scratch.buffer, scratch.byteOffset, scratch.byteLength);
   const columnCount = columns.length;
-  const bitsAt = new Float64Array(groups.length * columnCount);
-  const valueAt = new Float64Array(groups.length * columnCount);
-  const min = new Float64Array(groups.length * columnCount).fill(Number.POSITIVE_INFINITY);
-  const max = new Float64Array(groups.length * columnCount).fill(Number.NEGATIVE_INFINITY);
+  const slots = groups.length * columnCount;
+  const bitsAt = new Float64Array(slots);
+  const valueAt = new Float64Array(slots);
+  // Where in its row the least and greatest TIMESTAMP of each chunk is (a row index and a cell offset).
+  const time = Int32Array.from(columns, (column) => (column.type === "TIMESTAMP" ? 1 : 0));
+  const minRow = new Int32Array(slots).fill(-1);
+  const minCell = new Int32Array(slots);
+  const maxRow = new Int32Array(slots).fill(-1);
+  const maxCell = new Int32Array(slots);
   groups.forEach((group, g) => {
     group.chunks.forEach((chunk, column) => {
       bitsAt[g * columnCount + column] = chunk.bodyAt + 4 + group.runHeader.length;
@@ -239,44 +227,59 @@ function layOut(
       const levels = (bitsAt[slot] as number) + byte;
       scratch[levels] = (scratch[levels] as number) | bit;
       let o = valueAt[slot] as number;
-      const value = values[column] as Value;
-      if (value === Value.Bytes) {
-        const end = cell + 4 + length;
-        if (length < 64) while (cell < end) scratch[o++] = line[cell++] as number;
-        else {
-          scratch.set(line.subarray(cell, end), o);
-          o += end - cell;
-          cell = end;
+      if (widths[column] !== 0) {
+        cell += 4;
+        if (time[column] === 1) {
+          if (
+            minRow[slot] === -1 ||
+            lessInt64(line, cell, (rows[minRow[slot] as number] as StoredRow).line, minCell[slot] as number)
+          ) {
+            minRow[slot] = row;
+            minCell[slot] = cell;
+          }
+          if (
+            maxRow[slot] === -1 ||
+            lessInt64((rows[maxRow[slot] as number] as StoredRow).line, maxCell[slot] as number, line, cell)
+          ) {
+            maxRow[slot] = row;
+            maxCell[slot] = cell;
+          }
         }
-      } else {
-        const start = cell + 4;
-        cell = start + length;
-        if (value === Value.Timestamp) {
-          const ms = integerText(line, start, cell, columns[column] as StoredColumn);
-          if (ms < (min[slot] as number)) min[slot] = ms;
-          if (ms > (max[slot] as number)) max[slot] = ms;
-          writeMicros(view, o, ms);
-        } else if (value === Value.Uuid)
-          uuidBytes(line, start, cell, scratch, o, columns[column] as StoredColumn);
-        else if (value === Value.BigInt) {
-          view.setBigInt64(o, BigInt(cellText(line, start, cell)), true);
-        } else {
-          const number = numberText(line, start, cell, columns[column] as StoredColumn);
-          if (value === Value.Float) view.setFloat32(o, number, true);
-          else view.setFloat64(o, number, true);
-        }
-        o += WIDTH[value];
+      }
+      const end = cell + (widths[column] === 0 ? 4 : 0) + length;
+      if (length < 64) while (cell < end) scratch[o++] = line[cell++] as number;
+      else {
+        scratch.set(line.subarray(cell, end), o);
+        o += end - cell;
+        cell = end;
       }
       valueAt[slot] = o;
     }
   }
   groups.forEach((group, g) => {
     group.chunks.forEach((chunk, column) => {
-      chunk.min = min[g * columnCount + column] as number;
-      chunk.max = max[g * columnCount + column] as number;
+      const slot = g * columnCount + column;
+      const low = minRow[slot] as number;
+      const high = maxRow[slot] as number;
+      if (low < 0 || high < 0) return;
+      chunk.min = (rows[low] as StoredRow).line.slice(minCell[slot], (minCell[slot] as number) + 8);
+      chunk.max = (rows[high] as StoredRow).line.slice(maxCell[slot], (maxCell[slot] as number) + 8);
     });
   });
 }
+
+/** Whether the little-endian INT64 at `a[aAt]` is less than the one at `b[bAt]` (signed, as Parquet orders them). */
+function lessInt64(a: Uint8Array, aAt: number, b: Uint8Array, bAt: number): boolean {
+  const aHigh = word(a, aAt + 4) | 0;
+  const bHigh = word(b, bAt + 4) | 0;
+  return aHigh < bHigh || (aHigh === bHigh && word(a, aAt) >>> 0 < word(b, bAt) >>> 0);
+}
+
+const word = (bytes: Uint8Array, at: number): number =>
+  (bytes[at] as number) |
+  ((bytes[at + 1] as number) << 8) |
+  ((bytes[at + 2] as number) << 16) |
+  ((bytes[at + 3] as number) << 24);
 
 /** Compresses each page, writes its header, and puts pages and footer together. */
 function assemble(
@@ -358,7 +361,7 @@ function fileMetaData(
             [6, Compact.I64, uncompressed],
             [7, Compact.I64, chunk.header.length + chunk.body.length],
             [9, Compact.I64, chunk.pageAt],
-            [12, Compact.Struct, statistics(column, chunk)],
+            [12, Compact.Struct, statistics(chunk)],
           ],
         ],
       ];
@@ -379,107 +382,15 @@ function fileMetaData(
 }
 
 /** A chunk's NULL count, and for TIMESTAMP columns its least and greatest value (DuckDB prunes row groups by them). */
-function statistics(column: StoredColumn, chunk: Chunk): ThriftField[] {
-  if (column.type !== "TIMESTAMP" || chunk.min > chunk.max) return [[3, Compact.I64, chunk.nulls]];
-  const max = microsBytes(chunk.max);
-  const min = microsBytes(chunk.min);
+function statistics(chunk: Chunk): ThriftField[] {
+  if (!chunk.min || !chunk.max) return [[3, Compact.I64, chunk.nulls]];
   return [
-    [1, Compact.Binary, max],
-    [2, Compact.Binary, min],
+    [1, Compact.Binary, chunk.max],
+    [2, Compact.Binary, chunk.min],
     [3, Compact.I64, chunk.nulls],
-    [5, Compact.Binary, max],
-    [6, Compact.Binary, min],
+    [5, Compact.Binary, chunk.max],
+    [6, Compact.Binary, chunk.min],
   ];
-}
-
-function microsBytes(ms: number): Uint8Array {
-  const bytes = new Uint8Array(8);
-  writeMicros(new DataView(bytes.buffer), 0, ms);
-  return bytes;
-}
-
-/**
- * Writes epoch ms as INT64 microseconds, little-endian. `ms * 1000` is not exact past 2^53 µs (the year 2255,
- * and ts may reach 9999), so the product is formed per 32-bit word.
- */
-function writeMicros(view: DataView, at: number, ms: number): void {
-  if (ms < 0) {
-    view.setBigInt64(at, BigInt(ms) * 1000n, true);
-    return;
-  }
-  const msLow = ms % 4_294_967_296;
-  const low = msLow * 1000;
-  const lowWord = low % 4_294_967_296;
-  view.setUint32(at, lowWord, true);
-  view.setUint32(at + 4, ((ms - msLow) / 4_294_967_296) * 1000 + (low - lowWord) / 4_294_967_296, true);
-}
-
-function cellText(line: Uint8Array, start: number, end: number): string {
-  let text = "";
-  for (let i = start; i < end; i++) text += String.fromCharCode(line[i] as number);
-  return text;
-}
-
-function badCell(column: StoredColumn, line: Uint8Array, start: number, end: number, what: string): Error {
-  return new Error(`column ${column.name}: cell "${cellText(line, start, end)}" is not ${what}`);
-}
-
-/** An integer's decimal text (the cells of `ts`: epoch ms), as a number. */
-function integerText(line: Uint8Array, start: number, end: number, column: StoredColumn): number {
-  const negative = line[start] === 0x2d;
-  let value = 0;
-  let i = negative ? start + 1 : start;
-  if (i === end || end - i > 15) throw badCell(column, line, start, end, "an integer of at most 15 digits");
-  for (; i < end; i++) {
-    const digit = (line[i] as number) - 0x30;
-    if (digit < 0 || digit > 9) throw badCell(column, line, start, end, "an integer");
-    value = value * 10 + digit;
-  }
-  return negative ? -value : value;
-}
-
-/** A number's text as JavaScript wrote it (`NaN` and `Infinity` included), as a number. */
-function numberText(line: Uint8Array, start: number, end: number, column: StoredColumn): number {
-  const text = cellText(line, start, end);
-  const number = Number(text);
-  if (text === "" || (Number.isNaN(number) && text !== "NaN"))
-    throw badCell(column, line, start, end, "a number");
-  return number;
-}
-
-const HEX = new Int8Array(256).fill(-1);
-for (let i = 0; i < 10; i++) HEX[0x30 + i] = i;
-for (let i = 0; i < 6; i++) {
-  HEX[0x61 + i] = 10 + i;
-  HEX[0x41 + i] = 10 + i;
-}
-
-/** A UUID's canonical text (8-4-4-4-12 hex digits) as its 16 bytes, written at `out[at]`. */
-function uuidBytes(
-  line: Uint8Array,
-  start: number,
-  end: number,
-  out: Uint8Array,
-  at: number,
-  column: StoredColumn,
-): void {
-  if (end - start !== 36) throw badCell(column, line, start, end, "a UUID");
-  let o = at;
-  for (let i = start; i < end; i += 2) {
-    if (i - start === 8 || i - start === 13 || i - start === 18 || i - start === 23) i++;
-    const high = HEX[line[i] as number] as number;
-    const low = HEX[line[i + 1] as number] as number;
-    if (high < 0 || low < 0) throw badCell(column, line, start, end, "a UUID");
-    out[o++] = (high << 4) | low;
-  }
-  if (
-    line[start + 8] !== 0x2d ||
-    line[start + 13] !== 0x2d ||
-    line[start + 18] !== 0x2d ||
-    line[start + 23] !== 0x2d
-  ) {
-    throw badCell(column, line, start, end, "a UUID");
-  }
 }
 
 function cellLength(line: Uint8Array, at: number): number {

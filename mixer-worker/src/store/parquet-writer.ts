@@ -83,7 +83,7 @@ export async function writeRowsFile(
     return joinLines(rows);
   }
   if (options.compression !== "snappy") return parquetFile(columns, rows, options.compression);
-  return runParquetWrite(await getDuckDb(), planRowsWrite(columns, rows, options.compression));
+  return rewriteWithCodec(await getDuckDb(), columns, await parquetFile(columns, rows, "none"), "snappy");
 }
 
 function joinLines(rows: readonly StoredRow[]): Uint8Array {
@@ -96,46 +96,6 @@ function joinLines(rows: readonly StoredRow[]): Uint8Array {
     at += line.length;
   }
   return bytes;
-}
-
-/** Everything a Parquet write through DuckDB needs except the engine, so a benchmark can run it natively. */
-export interface ParquetWritePlan {
-  /** The rows as an uncompressed Parquet file with the stored types (parquet-file.ts). */
-  staged: Uint8Array;
-  /** The `COPY` that reads the staging file at `stagedPath` and writes the stored file to `parquetPath`. */
-  copySql(stagedPath: string, parquetPath: string): string;
-  /** Turns the bytes DuckDB wrote into the stored file (JSON columns annotated). */
-  finish(parquet: Uint8Array): Uint8Array;
-}
-
-/**
- * Plans a Parquet write of records by DuckDB: rows reach it as an uncompressed Parquet file that JS lays out
- * from their cells with the stored types, which the COPY rewrites with the storage's codec. Ingest takes this
- * path for snappy only; the benchmark runs it natively as the baseline of the JS writer.
- *
- * @example
- * const plan = planParquetWrite(TELEMETRY_COLUMNS.logs, records, "zstd");
- * await native.run(plan.copySql("/tmp/in.parquet", "/tmp/out.parquet"));
- */
-export function planParquetWrite(
-  columns: readonly StoredColumn[],
-  records: readonly object[],
-  compression: TelemetryCompression,
-): ParquetWritePlan {
-  return planRowsWrite(columns, encodeRows(columns, records, "parquet"), compression);
-}
-
-function planRowsWrite(
-  columns: readonly StoredColumn[],
-  rows: readonly StoredRow[],
-  compression: TelemetryCompression,
-): ParquetWritePlan {
-  return {
-    staged: parquetFile(columns, rows, "none"),
-    copySql: (stagedPath, parquetPath) =>
-      parquetCopySql(`SELECT * FROM read_parquet('${stagedPath}')`, parquetPath, { compression }),
-    finish: (parquet) => finishParquet(columns, parquet),
-  };
 }
 
 /**
@@ -196,11 +156,19 @@ export function storedColumnSql(column: StoredColumn): string {
   return `CAST("${column.name}" AS ${duckDbType(column.type)}) AS "${column.name}"`;
 }
 
-function runParquetWrite(db: DuckDb, plan: ParquetWritePlan): Uint8Array {
+/** Has DuckDB rewrite an uncompressed file of ours with `compression`, the codecs the isolate cannot write. */
+function rewriteWithCodec(
+  db: DuckDb,
+  columns: readonly StoredColumn[],
+  file: Uint8Array,
+  compression: TelemetryCompression,
+): Uint8Array {
   const stagedName = `staged-${++scratchFiles}.parquet`;
-  db.registerBuffer(stagedName, plan.staged);
+  db.registerBuffer(stagedName, file);
   try {
-    return plan.finish(copyOut(db, (parquetPath) => plan.copySql(stagedName, parquetPath)));
+    return writeParquetFrom(db, columns, (parquetPath) =>
+      parquetCopySql(`SELECT * FROM read_parquet('${stagedName}')`, parquetPath, { compression }),
+    );
   } finally {
     db.dropFile(stagedName);
   }

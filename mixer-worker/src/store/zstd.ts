@@ -1,5 +1,3 @@
-// By path: the package's `exports` name only its JS entry points, and its glue is not what workerd can run.
-import zstdWasm from "../../../node_modules/@bokuweb/zstd-wasm/dist/esm/zstd.wasm";
 import { watchCompressorMemory } from "./isolate-memory.ts";
 
 /**
@@ -38,9 +36,20 @@ interface Compressor {
 
 let compressor: Compressor | undefined;
 
-function start(): Compressor {
+/**
+ * Loads the compressor (once per isolate) before {@link zstdCompress} is used. Imported on first use, so that
+ * code importing the store in Node (tests, benchmarks) never meets the `.wasm` import.
+ */
+export async function zstdReady(): Promise<void> {
+  if (compressor) return;
+  // By path: the package's `exports` name only its JS entry points, and its glue is not what workerd can run.
+  const wasm = await import("../../../node_modules/@bokuweb/zstd-wasm/dist/esm/zstd.wasm");
+  compressor ??= start(wasm.default);
+}
+
+function start(module: WebAssembly.Module): Compressor {
   let memory: WebAssembly.Memory | undefined;
-  const instance = new WebAssembly.Instance(zstdWasm, {
+  const instance = new WebAssembly.Instance(module, {
     a: {
       a: (code: number) => {
         throw new Error(`zstd exited with code ${code}`);
@@ -91,10 +100,10 @@ function reserve(zstd: ZstdExports, buffer: { at: number; size: number }, size: 
 /**
  * One zstd frame of `bytes` at `level` (1: the fastest; stored objects are rewritten at compaction).
  *
- * @example const frame = zstdCompress(page, 1);
+ * @example await zstdReady(); const frame = zstdCompress(page, 1);
  */
 export function zstdCompress(bytes: Uint8Array, level: number): Uint8Array {
-  compressor ??= start();
+  if (!compressor) throw new Error("zstdCompress before zstdReady()");
   const { zstd, cctx } = compressor;
   const bound = zstd.compressBound(bytes.length);
   const src = reserve(zstd, compressor.input, bytes.length);

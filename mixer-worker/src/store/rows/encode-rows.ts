@@ -1,6 +1,7 @@
 import { toBase64 } from "../../../../shared/passport/encoding.ts";
 import type { StoredColumn } from "../parquet-schema.ts";
 import { Utf8Sink } from "../utf8-sink.ts";
+import { plainValue, plainWidth } from "./plain-values.ts";
 import type { RowFormat, StoredRow } from "./stored-row.ts";
 
 /** What a record must have for its row; the rest is read by column name. */
@@ -14,7 +15,7 @@ interface RowRecord {
  * Encodes records (already validated) as stored rows, the reference encoding: ingest's fast path
  * (transcode-cbor.ts) must produce exactly these bytes for the records it takes, and falls back to this for
  * the rest. For Parquet, each record's cells (see NULL_CELL): text as is, JSON columns as JSON.stringify writes
- * them, numbers and `ts` as String writes them, BLOBs as their bytes. One NDJSON line for `json`, with the
+ * them, BLOBs as their bytes, `ts`, UUIDs and numbers as their PLAIN bytes (plain-values.ts). One NDJSON line for `json`, with the
  * same columns in the same order (`ts` as an ISO 8601 UTC string, JSON columns as objects, BLOBs as base64).
  *
  * @example const rows = encodeRows(TELEMETRY_COLUMNS.logs, records, "parquet");
@@ -43,9 +44,10 @@ function writeCells(sink: Utf8Sink, columns: readonly StoredColumn[], values: Re
   for (const column of columns) sink.cell(cellValue(column, values[column.name]));
 }
 
-function cellValue({ type }: StoredColumn, value: unknown): string | Uint8Array | null {
+function cellValue({ name, type }: StoredColumn, value: unknown): string | Uint8Array | null {
   if (value === null || value === undefined) return null;
   if (type === "JSON") return JSON.stringify(value);
+  if (plainWidth(type) > 0) return plainValue(name, type, value);
   if (type === "BLOB") {
     if (value instanceof Uint8Array) return value;
     throw new TypeError(`a BLOB cell holds bytes (Uint8Array), not ${typeof value}`);

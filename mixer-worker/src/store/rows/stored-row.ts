@@ -15,9 +15,10 @@ export interface StoredRow {
 }
 
 /**
- * A Parquet row's cells: per stored column, its value's byte length (4 bytes, little-endian) then its bytes (UTF-8
- * text, digits for numbers and `ts`, the bytes of a BLOB), or this length alone for NULL. Each cell is laid out as
- * Parquet's PLAIN encoding of a string, so a flush copies cells into columns without reading them (staging-parquet.ts).
+ * A Parquet row's cells: per stored column, its value's byte length (4 bytes, little-endian) then its bytes, or
+ * this length alone for NULL. The bytes are the value's Parquet PLAIN encoding: UTF-8 text, JSON text and BLOB
+ * bytes as they are (with the length, a PLAIN byte array), and for `ts`, UUIDs and numbers their fixed-width
+ * bytes (rows/plain-values.ts). So a flush copies cells into columns without reading them (parquet-file.ts).
  */
 export const NULL_CELL = 0xffffffff;
 

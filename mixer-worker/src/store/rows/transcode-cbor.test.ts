@@ -9,7 +9,8 @@ import { storedColumns } from "../write-records.ts";
 import { encodeRows } from "./encode-rows.ts";
 import { transcodeBatch } from "./transcode-cbor.ts";
 
-const text = new TextDecoder();
+/** A line's bytes as a string, one character a byte: cells hold binary values, so no UTF-8 decoding. */
+const bytesText = (line: Uint8Array) => Array.from(line, (byte) => String.fromCharCode(byte)).join("");
 const now = Date.UTC(2025, 11, 21, 15);
 const limits = { maxPayloadSize: 1 << 24, now, maxAgeMs: 100 * 365 * 86_400_000 };
 
@@ -33,7 +34,7 @@ function comparable(
     kind,
     // Order within a batch does not matter (the fast path puts the records it left to the schemas last).
     rows: rows
-      .map((row) => ({ ...row, line: text.decode(row.line) }))
+      .map((row) => ({ ...row, line: bytesText(row.line) }))
       .sort((a, b) => (`${a.line}${a.spec}` < `${b.line}${b.spec}` ? -1 : 1)),
     rejected: rejected.map(({ index, reason }) => ({ index, reason })),
   };

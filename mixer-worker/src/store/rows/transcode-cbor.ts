@@ -5,6 +5,7 @@ import { MAX_EPOCH_MS } from "../../../../shared/telemetry/records.ts";
 import { MESSAGE_COLUMNS, TELEMETRY_COLUMNS } from "../parquet-schema.ts";
 import { writeUint32 } from "../utf8-sink.ts";
 import { FIELD_RULES, type FieldRule } from "./field-rules.ts";
+import { writeMicros, writeUuid } from "./plain-values.ts";
 import { NULL_CELL, type StoredRow } from "./stored-row.ts";
 
 /** What a record must also pass besides its fields' rules; a record that fails goes the slow way, to be told. */
@@ -34,6 +35,9 @@ const COMMA = 0x2c;
 const HEX = new TextEncoder().encode("0123456789abcdef");
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
+/** Where a number is turned into its PLAIN bytes (FLOAT or DOUBLE, little-endian). */
+const NUMBER_BYTES = new Uint8Array(8);
+const NUMBER = new DataView(NUMBER_BYTES.buffer);
 
 /** Per byte: 1 for a lowercase hex digit, 2 for an entity name character, 4 for a NAME_PATTERN character. */
 const CHAR_CLASS = new Uint8Array(256);
@@ -55,8 +59,12 @@ interface KindPlan {
   keys: Uint8Array[];
   rules: FieldRule[];
   columns: number[];
+  /** Per field: 1 where its column is FLOAT (a number stored as 4 bytes, not 8). */
+  float32: Uint8Array;
   /** Fields checked but stored in no column. */
   unstored: number[];
+  /** Per field, the field that followed it in the last record read (-1 at first): racks keep one order. */
+  next: Int32Array;
   ts: number;
   fluxId: number;
   entityId: number;
@@ -81,6 +89,10 @@ const PLANS = new Map<BatchKind, KindPlan>(
         rules: fields.map((field) => field.rule),
         columns: stored,
         unstored: fields.map((_, i) => i).filter((i) => !stored.includes(i)),
+        next: new Int32Array(fields.length + 1).fill(-1),
+        float32: Uint8Array.from(fields, (field) =>
+          columns.some((column) => column.name === field.name && column.type === "FLOAT") ? 1 : 0,
+        ),
         ts: index("ts"),
         fluxId: index("flux_id"),
         entityId: index("entity_id"),
@@ -123,7 +135,7 @@ class Transcoder {
   #out: Uint8Array;
   #len = 0;
   /** Where each field's value starts in the record being read (-1: absent). */
-  #fields: number[] = [];
+  #fields = new Int32Array(0);
   /** The last entity (id and name bytes) allowed, so a batch from one rack is checked once. */
   #allowed: Uint8Array | undefined;
 
@@ -202,8 +214,8 @@ class Transcoder {
   /** Reads one record and writes its line; throws SURPRISE at anything not for the fast path. */
   #record(plan: KindPlan): StoredRow {
     if (this.#head() !== 5) throw SURPRISE;
+    if (this.#fields.length !== plan.keys.length) this.#fields = new Int32Array(plan.keys.length);
     const fields = this.#fields;
-    if (fields.length !== plan.keys.length) fields.length = plan.keys.length;
     fields.fill(-1);
     let field = -1;
     for (let pairs = this.#arg; pairs > 0; pairs--) {
@@ -225,34 +237,52 @@ class Transcoder {
       this.#reserve(4);
       const at = this.#len;
       this.#len += 4;
-      const written = this.#cell(plan.rules[column] as FieldRule, fields[column] as number);
+      const written = this.#cell(
+        plan.rules[column] as FieldRule,
+        fields[column] as number,
+        plan.float32[column] === 1,
+      );
       writeUint32(this.#out, at, written ? this.#len - at - 4 : NULL_CELL);
     }
     // Fields stored in no column (a metric's flux_id, a journal record's spec) are checked all the same.
     const lineEnd = this.#len;
     for (const unstored of plan.unstored)
-      this.#cell(plan.rules[unstored] as FieldRule, fields[unstored] as number);
+      this.#cell(plan.rules[unstored] as FieldRule, fields[unstored] as number, false);
     this.#len = lineEnd;
     this.#at = end;
     return { ts, flux_id: fluxId, spec, line: this.#out };
   }
 
-  /** The field a key names, trying first the one after `previous` (racks write fields in order); -1 for a key the schema drops. */
+  /**
+   * The field a key names (-1 for a key the schema drops), trying first the one that followed `previous` last
+   * time (a rack writes its fields in one order, not always the columns'), then each in turn.
+   */
   #field(plan: KindPlan, key: number, previous: number): number {
+    const slot = previous + 1; // previous is -1 before a record's first key
+    const guess = plan.next[slot] as number;
+    if (guess >= 0) {
+      const name = plan.keys[guess] as Uint8Array;
+      if (name.length === this.#arg && sameBytes(this.#b, key, name, 0, name.length)) return guess;
+    }
     const count = plan.keys.length;
-    for (let n = 1; n <= count; n++) {
-      const i = (previous + n) % count;
+    for (let i = 0; i < count; i++) {
       const name = plan.keys[i] as Uint8Array;
-      if (name.length === this.#arg && sameBytes(this.#b, key, name, 0, name.length)) return i;
+      if (name.length === this.#arg && sameBytes(this.#b, key, name, 0, name.length)) {
+        plan.next[slot] = i;
+        return i;
+      }
     }
     return -1;
   }
 
   /** Writes one cell's value for a field by its rule, from its value at `at` (-1: absent); false: NULL. */
-  #cell(rule: FieldRule, at: number): boolean {
+  #cell(rule: FieldRule, at: number, float32: boolean): boolean {
     const absent = at < 0 || this.#b[at] === 0xf6;
     if (rule.type === "epoch") {
-      this.#ascii(String(this.#epochAt(at)));
+      const ms = this.#epochAt(at);
+      this.#reserve(8);
+      writeMicros(this.#out, this.#len, ms);
+      this.#len += 8;
       return true;
     }
     if (absent) {
@@ -278,8 +308,16 @@ class Transcoder {
     switch (rule.type) {
       case "uuid": {
         const start = this.#text();
-        if (this.#arg !== 36 || !isUuid(this.#b, start)) throw SURPRISE;
-        this.#copy(start, 36);
+        if (this.#arg !== 36) throw SURPRISE;
+        this.#reserve(16);
+        const out = this.#out;
+        const at = this.#len;
+        if (!writeUuid(out, at, this.#b, start, true)) throw SURPRISE;
+        // The schema's UUID: version 1-8, variant 8-b.
+        const version = (out[at + 6] as number) >> 4;
+        const variant = (out[at + 8] as number) >> 4;
+        if (version < 1 || version > 8 || variant < 8 || variant > 0xb) throw SURPRISE;
+        this.#len += 16;
         return true;
       }
       case "entity_name":
@@ -312,7 +350,11 @@ class Transcoder {
       case "number": {
         const value = this.#number();
         if (value < rule.min || value > rule.max) throw SURPRISE;
-        this.#ascii(String(value));
+        this.#reserve(8);
+        if (float32) NUMBER.setFloat32(0, value, true);
+        else NUMBER.setFloat64(0, value, true);
+        const width = float32 ? 4 : 8;
+        for (let i = 0; i < width; i++) this.#out[this.#len++] = NUMBER_BYTES[i] as number;
         return true;
       }
       case "object": {
@@ -576,7 +618,12 @@ class Transcoder {
     const out = this.#out;
     const b = this.#b;
     let o = this.#len;
-    for (let i = start; i < start + length; i++) out[o++] = b[i] as number;
+    // A short copy byte by byte; a long one (a raw_msg) at once.
+    if (length < 64) for (let i = start; i < start + length; i++) out[o++] = b[i] as number;
+    else {
+      out.set(b.subarray(start, start + length), o);
+      o += length;
+    }
     this.#len = o;
   }
 
@@ -604,23 +651,6 @@ class Transcoder {
 function sameBytes(a: Uint8Array, at: number, c: Uint8Array, cAt: number, length: number): boolean {
   for (let i = 0; i < length; i++) if (a[at + i] !== c[cAt + i]) return false;
   return true;
-}
-
-/** Whether 36 bytes at `start` are a UUID in lowercase canonical form, version 1-8, variant 8-b. */
-function isUuid(b: Uint8Array, start: number): boolean {
-  for (let i = 0; i < 36; i++) {
-    const c = b[start + i] as number;
-    if (i === 8 || i === 13 || i === 18 || i === 23) {
-      if (c !== 0x2d) return false;
-    } else if (((CHAR_CLASS[c] as number) & 1) === 0) return false;
-  }
-  const version = b[start + 14] as number;
-  const variant = b[start + 19] as number;
-  return (
-    version >= 0x31 &&
-    version <= 0x38 &&
-    (variant === 0x38 || variant === 0x39 || variant === 0x61 || variant === 0x62)
-  );
 }
 
 /** The length of the valid UTF-8 sequence led by `b[i]` (≥ 0x80), or SURPRISE: no overlongs, surrogates or past U+10FFFF. */
