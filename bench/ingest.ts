@@ -4,6 +4,7 @@
  * duration at a target rate, then counted back from the Parquet files with native DuckDB.
  *
  *   npm run bench:ingest -- [--racks 4] [--rate 100000] [--seconds 10] [--auth none|jwt|both] [--bridges 1]
+ *                           [--cpu-profile FILE]   (the Worker's CPU profile over the run, and its top functions)
  *
  * Baseline, in the same run and against the same nats-server: raw JetStream publish of the same CBOR
  * batches (pre-encoded, window 256, msg ids) into a stream nobody consumes. With `--auth both` (the
@@ -24,6 +25,7 @@ import {
   runIngest,
   startBenchMixer,
 } from "./ingest-run.ts";
+import { profileWorker } from "./worker-profile.ts";
 
 const { values } = parseArgs({
   options: {
@@ -33,6 +35,7 @@ const { values } = parseArgs({
     auth: { type: "string", default: "both" },
     // ingest.bridges: how many bridges pull the ingest consumer.
     bridges: { type: "string", default: "1" },
+    "cpu-profile": { type: "string" },
   },
 });
 const RACKS = Number(values.racks);
@@ -48,7 +51,11 @@ async function measure(auth: BusAuth): Promise<IngestRun & { baselineRate: numbe
   const work = await mkdtemp(join(tmpdir(), "fluxrig-bench-ingest-"));
   const mixer = await startBenchMixer(auth, BRIDGES);
   try {
+    const profilePath = values["cpu-profile"];
+    const profile = profilePath ? await profileWorker(mixer.inspectorPort) : undefined;
     const run = await runIngest(mixer, { signal: "logs", racks: RACKS, rate: RATE, seconds: SECONDS, work });
+    if (profile && profilePath)
+      console.log((await profile.stop(`${profilePath}.${auth}.cpuprofile`)).join("\n"));
     const ndjson = await ndjsonBytes(run.paths, work);
     const baselineSeconds = await rawPublishBaseline(
       mixer,

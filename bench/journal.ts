@@ -4,19 +4,24 @@
  * in local R2, counted back with native DuckDB. Baseline in the same run, on the same mixer: the same number
  * of telemetry logs through the `mixer-ingest` consumer (the path the target figure was set on).
  *
- *   npm run bench:journal -- [--racks 4] [--rate 100000] [--seconds 10]
+ *   npm run bench:journal -- [--racks 4] [--rate 100000] [--seconds 10] [--cpu-profile FILE]
+ *
+ * `--cpu-profile FILE`: the Worker's CPU profile over the journal run (FILE.journal.cpuprofile) and its top
+ * functions.
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { describeRun, fmt, runIngest, startBenchMixer } from "./ingest-run.ts";
+import { profileWorker } from "./worker-profile.ts";
 
 const { values } = parseArgs({
   options: {
     racks: { type: "string", default: "4" },
     rate: { type: "string", default: "100000" },
     seconds: { type: "string", default: "10" },
+    "cpu-profile": { type: "string" },
   },
 });
 const settings = { racks: Number(values.racks), rate: Number(values.rate), seconds: Number(values.seconds) };
@@ -27,7 +32,10 @@ console.log(
 );
 const mixer = await startBenchMixer();
 try {
+  const profilePath = values["cpu-profile"];
+  const profile = profilePath ? await profileWorker(mixer.inspectorPort) : undefined;
   const journal = await runIngest(mixer, { signal: "journal", ...settings, work });
+  if (profile) console.log((await profile.stop(`${profilePath}.journal.cpuprofile`)).join("\n"));
   const logs = await runIngest(mixer, { signal: "logs", ...settings, work });
   console.log(
     [

@@ -159,58 +159,58 @@ export async function parquetFile(
     });
     if (at !== line.length) throw new Error(`a row holds ${line.length} bytes of cells, its columns ${at}`);
   });
-  let scratchBytes = 0;
-  for (const group of groups) {
+  // One row group at a time through one scratch buffer: workerd charges a buffer of a megabyte or more far
+  // more per byte than small ones (see transcode-cbor.ts), and a whole flush uncompressed is megabytes.
+  const time = Int32Array.from(columns, (column) => (column.type === "TIMESTAMP" ? 1 : 0));
+  const groupBytes = (group: Group) =>
+    group.chunks.reduce((sum, chunk) => sum + group.levelBytes + chunk.valueBytes, 0);
+  const scratch = new Uint8Array(Math.max(...groups.map(groupBytes)));
+  groups.forEach((group, g) => {
+    let at = 0;
     for (const chunk of group.chunks) {
-      chunk.bodyAt = scratchBytes;
-      scratchBytes += group.levelBytes + chunk.valueBytes;
+      chunk.bodyAt = at;
+      at += group.levelBytes + chunk.valueBytes;
     }
-  }
-  const scratch = new Uint8Array(scratchBytes);
-  for (const group of groups) {
+    scratch.fill(0, 0, at); // level bits are or-ed in
     for (const chunk of group.chunks) {
       writeUint32(scratch, chunk.bodyAt, group.levelBytes - 4);
       scratch.set(group.runHeader, chunk.bodyAt + 4);
     }
-  }
-  layOut(scratch, columns, widths, groups, rows);
-  return assemble(columns, groups, scratch, codec, count);
+    layOut(scratch, widths, time, group, rows, g * ROW_GROUP_ROWS);
+    for (const chunk of group.chunks) {
+      const plain = scratch.subarray(chunk.bodyAt, chunk.bodyAt + group.levelBytes + chunk.valueBytes);
+      chunk.body = codec === "zstd" ? zstdCompress(plain, ZSTD_LEVEL) : plain.slice();
+    }
+  });
+  return assemble(columns, groups, codec, count);
 }
 
 /**
- * Copies every cell into its page: the hot loop of a flush. Byte arrays keep their 4-byte length (PLAIN), fixed-
- * width values drop it. Cursors live in typed arrays and short cells are copied byte by byte (a subarray and
- * set per cell cost more than the bytes).
+ * Copies the cells of one row group's rows into its pages: the hot loop of a flush. Byte arrays keep their
+ * 4-byte length (PLAIN), fixed-width values drop it. Cursors live in typed arrays and short cells are copied
+ * byte by byte (a subarray and set per cell cost more than the bytes).
  */
 function layOut(
   scratch: Uint8Array,
-  columns: readonly StoredColumn[],
   widths: Int32Array,
-  groups: readonly Group[],
+  time: Int32Array,
+  group: Group,
   rows: readonly StoredRow[],
+  first: number,
 ): void {
-  const columnCount = columns.length;
-  const slots = groups.length * columnCount;
-  const bitsAt = new Float64Array(slots);
-  const valueAt = new Float64Array(slots);
-  // Where in its row the least and greatest TIMESTAMP of each chunk is (a row index and a cell offset).
-  const time = Int32Array.from(columns, (column) => (column.type === "TIMESTAMP" ? 1 : 0));
-  const minRow = new Int32Array(slots).fill(-1);
-  const minCell = new Int32Array(slots);
-  const maxRow = new Int32Array(slots).fill(-1);
-  const maxCell = new Int32Array(slots);
-  groups.forEach((group, g) => {
-    group.chunks.forEach((chunk, column) => {
-      bitsAt[g * columnCount + column] = chunk.bodyAt + 4 + group.runHeader.length;
-      valueAt[g * columnCount + column] = chunk.bodyAt + group.levelBytes;
-    });
-  });
-  const count = rows.length;
-  for (let row = 0; row < count; row++) {
+  const columnCount = widths.length;
+  const bitsAt = Float64Array.from(group.chunks, (chunk) => chunk.bodyAt + 4 + group.runHeader.length);
+  const valueAt = Float64Array.from(group.chunks, (chunk) => chunk.bodyAt + group.levelBytes);
+  // Where the least and greatest TIMESTAMP of each column is: its row and its offset in that row.
+  const minRow = new Int32Array(columnCount).fill(-1);
+  const minCell = new Int32Array(columnCount);
+  const maxRow = new Int32Array(columnCount).fill(-1);
+  const maxCell = new Int32Array(columnCount);
+  const end = first + group.rows;
+  for (let row = first; row < end; row++) {
     const line = (rows[row] as StoredRow).line;
-    const first = Math.floor(row / ROW_GROUP_ROWS) * columnCount;
     const bit = 1 << (row & 7);
-    const byte = (row % ROW_GROUP_ROWS) >> 3;
+    const byte = (row - first) >> 3;
     let cell = 0;
     for (let column = 0; column < columnCount; column++) {
       const length =
@@ -223,48 +223,44 @@ function layOut(
         cell += 4;
         continue;
       }
-      const slot = first + column;
-      const levels = (bitsAt[slot] as number) + byte;
+      const levels = (bitsAt[column] as number) + byte;
       scratch[levels] = (scratch[levels] as number) | bit;
-      let o = valueAt[slot] as number;
-      if (widths[column] !== 0) {
+      let o = valueAt[column] as number;
+      const fixed = widths[column] !== 0;
+      if (fixed) {
         cell += 4;
         if (time[column] === 1) {
-          if (
-            minRow[slot] === -1 ||
-            lessInt64(line, cell, (rows[minRow[slot] as number] as StoredRow).line, minCell[slot] as number)
-          ) {
-            minRow[slot] = row;
-            minCell[slot] = cell;
+          const low = minRow[column] as number;
+          if (low === -1 || lessInt64(line, cell, (rows[low] as StoredRow).line, minCell[column] as number)) {
+            minRow[column] = row;
+            minCell[column] = cell;
           }
+          const high = maxRow[column] as number;
           if (
-            maxRow[slot] === -1 ||
-            lessInt64((rows[maxRow[slot] as number] as StoredRow).line, maxCell[slot] as number, line, cell)
+            high === -1 ||
+            lessInt64((rows[high] as StoredRow).line, maxCell[column] as number, line, cell)
           ) {
-            maxRow[slot] = row;
-            maxCell[slot] = cell;
+            maxRow[column] = row;
+            maxCell[column] = cell;
           }
         }
       }
-      const end = cell + (widths[column] === 0 ? 4 : 0) + length;
-      if (length < 64) while (cell < end) scratch[o++] = line[cell++] as number;
+      const cellEnd = cell + (fixed ? 0 : 4) + length;
+      if (length < 64) while (cell < cellEnd) scratch[o++] = line[cell++] as number;
       else {
-        scratch.set(line.subarray(cell, end), o);
-        o += end - cell;
-        cell = end;
+        scratch.set(line.subarray(cell, cellEnd), o);
+        o += cellEnd - cell;
+        cell = cellEnd;
       }
-      valueAt[slot] = o;
+      valueAt[column] = o;
     }
   }
-  groups.forEach((group, g) => {
-    group.chunks.forEach((chunk, column) => {
-      const slot = g * columnCount + column;
-      const low = minRow[slot] as number;
-      const high = maxRow[slot] as number;
-      if (low < 0 || high < 0) return;
-      chunk.min = (rows[low] as StoredRow).line.slice(minCell[slot], (minCell[slot] as number) + 8);
-      chunk.max = (rows[high] as StoredRow).line.slice(maxCell[slot], (maxCell[slot] as number) + 8);
-    });
+  group.chunks.forEach((chunk, column) => {
+    const low = minRow[column] as number;
+    const high = maxRow[column] as number;
+    if (low < 0 || high < 0) return;
+    chunk.min = (rows[low] as StoredRow).line.slice(minCell[column], (minCell[column] as number) + 8);
+    chunk.max = (rows[high] as StoredRow).line.slice(maxCell[column], (maxCell[column] as number) + 8);
   });
 }
 
@@ -281,22 +277,19 @@ const word = (bytes: Uint8Array, at: number): number =>
   ((bytes[at + 2] as number) << 16) |
   ((bytes[at + 3] as number) << 24);
 
-/** Compresses each page, writes its header, and puts pages and footer together. */
+/** Writes each page's header and puts pages and footer together. */
 function assemble(
   columns: readonly StoredColumn[],
   groups: readonly Group[],
-  scratch: Uint8Array,
   codec: ParquetCodec,
   count: number,
 ): Uint8Array {
   let at = MAGIC.length;
   for (const group of groups) {
     for (const chunk of group.chunks) {
-      const plain = scratch.subarray(chunk.bodyAt, chunk.bodyAt + group.levelBytes + chunk.valueBytes);
-      chunk.body = codec === "zstd" ? zstdCompress(plain, ZSTD_LEVEL) : plain;
       chunk.header = compactStruct([
         [1, Compact.I32, Parquet.DataPage],
-        [2, Compact.I32, plain.length],
+        [2, Compact.I32, group.levelBytes + chunk.valueBytes],
         [3, Compact.I32, chunk.body.length],
         [
           5,

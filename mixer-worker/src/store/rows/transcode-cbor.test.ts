@@ -108,6 +108,18 @@ describe("ingest's fast path (CBOR straight to stored rows)", () => {
     }
   });
 
+  it("keeps every row whole across the blocks rows are written into: rows of 1 byte to 200 KiB", () => {
+    // Rows cross block ends (64 KiB) at every offset, and some are larger than a block.
+    const [log] = SAMPLE_RECORDS.logs;
+    const records = Array.from({ length: 600 }, (_, i) => ({
+      ...log,
+      message: i % 97 === 0 ? "é".repeat(100_000 + i) : "x".repeat((i * 7_919) % 3_000),
+    }));
+    const data = cbor.encode({ v: 1, kind: "logs", records });
+    expect(transcodeBatch(data, { oldest: 0, newest: Number.MAX_SAFE_INTEGER })?.rows).toHaveLength(600);
+    expect(fastPath(data)).toEqual(slowPath(data));
+  });
+
   it("takes a record only when the schemas would, with the same bytes: 4,000 mutated records", () => {
     const random = seededRandom(20261201);
     let fastTaken = 0;
