@@ -52,11 +52,17 @@ export function groupByPartition<R extends { ts: number }>(
   partitionBy: PartitionBy,
 ): Map<number, R[]> {
   const groups = new Map<number, R[]>();
+  // Records come in runs of one partition: the map is looked up only where a run ends.
+  let runStart = Number.NaN;
+  let run: R[] = [];
   for (const record of records) {
     const start = partitionStart(record.ts, partitionBy);
-    const group = groups.get(start);
-    if (group) group.push(record);
-    else groups.set(start, [record]);
+    if (start !== runStart) {
+      runStart = start;
+      run = groups.get(start) ?? [];
+      if (run.length === 0) groups.set(start, run);
+    }
+    run.push(record);
   }
   return groups;
 }

@@ -138,27 +138,7 @@ export async function parquetFile(
       })),
     });
   }
-  rows.forEach(({ line }, row) => {
-    const chunks = (groups[Math.floor(row / ROW_GROUP_ROWS)] as Group).chunks;
-    let at = 0;
-    chunks.forEach((chunk, column) => {
-      const length = cellLength(line, at);
-      at += 4;
-      if (length === NULL_CELL) chunk.nulls++;
-      else {
-        const width = widths[column] as number;
-        if (width > 0 && length !== width) {
-          const { name, type } = columns[column] as StoredColumn;
-          throw new Error(
-            `column ${name}: a cell of ${length} bytes, where a ${String(type)} value takes ${width}`,
-          );
-        }
-        chunk.valueBytes += width || 4 + length;
-        at += length;
-      }
-    });
-    if (at !== line.length) throw new Error(`a row holds ${line.length} bytes of cells, its columns ${at}`);
-  });
+  measure(columns, widths, groups, rows);
   // One row group at a time through one scratch buffer: workerd charges a buffer of a megabyte or more far
   // more per byte than small ones (see transcode-cbor.ts), and a whole flush uncompressed is megabytes.
   const time = Int32Array.from(columns, (column) => (column.type === "TIMESTAMP" ? 1 : 0));
@@ -183,6 +163,49 @@ export async function parquetFile(
     }
   });
   return assemble(columns, groups, codec, count);
+}
+
+/** Counts each chunk's value bytes and NULLs, checking every row's cells against the columns. */
+function measure(
+  columns: readonly StoredColumn[],
+  widths: Int32Array,
+  groups: readonly Group[],
+  rows: readonly StoredRow[],
+): void {
+  const columnCount = columns.length;
+  const valueBytes = new Float64Array(columnCount);
+  const nulls = new Int32Array(columnCount);
+  groups.forEach((group, g) => {
+    valueBytes.fill(0);
+    nulls.fill(0);
+    const end = g * ROW_GROUP_ROWS + group.rows;
+    for (let row = g * ROW_GROUP_ROWS; row < end; row++) {
+      const line = (rows[row] as StoredRow).line;
+      let at = 0;
+      for (let column = 0; column < columnCount; column++) {
+        const length = cellLength(line, at);
+        at += 4;
+        if (length === NULL_CELL) {
+          nulls[column] = (nulls[column] as number) + 1;
+          continue;
+        }
+        const width = widths[column] as number;
+        if (width > 0 && length !== width) {
+          const { name, type } = columns[column] as StoredColumn;
+          throw new Error(
+            `column ${name}: a cell of ${length} bytes, where a ${String(type)} value takes ${width}`,
+          );
+        }
+        valueBytes[column] = (valueBytes[column] as number) + (width || 4 + length);
+        at += length;
+      }
+      if (at !== line.length) throw new Error(`a row holds ${line.length} bytes of cells, its columns ${at}`);
+    }
+    group.chunks.forEach((chunk, column) => {
+      chunk.valueBytes = valueBytes[column] as number;
+      chunk.nulls = nulls[column] as number;
+    });
+  });
 }
 
 /**
