@@ -106,8 +106,12 @@ describe("racks: enrollment, adoption, heartbeats and administration against a r
     await eventually("the mixer to hear the gears stopped", async () =>
       (await rackNamed("rack-nyc-01"))?.last_heartbeat?.gears === "stopped" ? true : undefined,
     );
+    const approvedAt = rack.output.length;
     await racksCli(["approve", pending.id]);
-    await rack.waitFor(/gears started/, { since: suspendedAt });
+    await rack.waitFor(/gears started/, { since: approvedAt });
+    // The re-activation also swaps bus credentials; stopping before that line lands put it after "gears
+    // stopped" (CI of 15:42), so the stop waits for it.
+    await rack.waitFor(/bus credentials changed with the passport: reconnecting/, { since: approvedAt });
     expect(await rack.stop()).toBe(0);
     expect(rack.output).toMatch(/gears stopped: the agent is stopping\n.*stopped\n$/);
   });
