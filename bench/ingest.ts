@@ -54,9 +54,18 @@ async function measure(auth: BusAuth): Promise<IngestRun & { baselineRate: numbe
     const profilePath = values["cpu-profile"];
     const profile = profilePath ? await profileWorker(mixer.inspectorPort) : undefined;
     const run = await runIngest(mixer, { signal: "logs", racks: RACKS, rate: RATE, seconds: SECONDS, work });
-    if (profile && profilePath)
-      console.log((await profile.stop(`${profilePath}.${auth}.cpuprofile`)).join("\n"));
+    if (profile) console.log((await profile.stop(`${profilePath}.${auth}.cpuprofile`)).join("\n"));
     const ndjson = await ndjsonBytes(run.paths, work);
+    // The run's figures first: a long run's baseline (that many batches into a stream nobody reads) can time
+    // out, and took the run's figures with it (a 30 s run of 6M records).
+    console.log(
+      [
+        "",
+        `snake.auth = ${auth}`,
+        ...describeRun(run),
+        `NDJSON of the same rows               ${(ndjson / run.rows).toFixed(1)} B/record`,
+      ].join("\n"),
+    );
     const baselineSeconds = await rawPublishBaseline(
       mixer,
       run.batches,
@@ -65,10 +74,6 @@ async function measure(auth: BusAuth): Promise<IngestRun & { baselineRate: numbe
     const baselineRate = run.sent / baselineSeconds;
     console.log(
       [
-        "",
-        `snake.auth = ${auth}`,
-        ...describeRun(run),
-        `NDJSON of the same rows               ${(ndjson / run.rows).toFixed(1)} B/record`,
         `baseline: raw JetStream publish      ${fmt(baselineRate)} records/s (same batches, window 256)`,
         `ratio end-to-end / baseline          ${(run.e2eRate / baselineRate).toFixed(3)}`,
       ].join("\n"),
