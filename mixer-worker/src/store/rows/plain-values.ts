@@ -1,4 +1,5 @@
 import type { ColumnType } from "../parquet-schema.ts";
+import { writeUint32 } from "../utf8-sink.ts";
 
 /**
  * The bytes of Parquet PLAIN values for the fixed-width stored types, as row cells hold them (stored-row.ts):
@@ -24,14 +25,6 @@ export function plainWidth(type: ColumnType): number {
 
 const TWO_32 = 4_294_967_296;
 
-/** Writes a little-endian 32-bit word. */
-function writeWord(out: Uint8Array, at: number, word: number): void {
-  out[at] = word & 0xff;
-  out[at + 1] = (word >>> 8) & 0xff;
-  out[at + 2] = (word >>> 16) & 0xff;
-  out[at + 3] = (word >>> 24) & 0xff;
-}
-
 /**
  * Writes epoch ms (a whole number in [0, MAX_EPOCH_MS]) as INT64 microseconds, little-endian: DuckDB's
  * TIMESTAMP. `ms * 1000` is not exact past 2^53 µs (the year 2255), so the product is formed per 32-bit word.
@@ -40,8 +33,8 @@ export function writeMicros(out: Uint8Array, at: number, ms: number): void {
   const msLow = ms % TWO_32;
   const low = msLow * 1000;
   const lowWord = low % TWO_32;
-  writeWord(out, at, lowWord);
-  writeWord(out, at + 4, ((ms - msLow) / TWO_32) * 1000 + (low - lowWord) / TWO_32);
+  writeUint32(out, at, lowWord);
+  writeUint32(out, at + 4, ((ms - msLow) / TWO_32) * 1000 + (low - lowWord) / TWO_32);
 }
 
 /** Per byte, its hex digit's value (-1: not one); LOWER_HEX takes lowercase digits only. */
