@@ -4,7 +4,14 @@ import { JOURNAL_KIND, type JournalRecord, journalRecordSchema } from "../../../
 import { type BatchKind, telemetryBatchSchema } from "../../../shared/telemetry/batch.ts";
 import { recordSchemaByKind, type TelemetryRecord } from "../../../shared/telemetry/records.ts";
 import { consoleLine } from "../self/console-line.ts";
-import { encodeRows, type RowFormat, type StoredRow, storedColumns, transcodeBatch } from "../store/index.ts";
+import {
+  encodeRows,
+  type RowArena,
+  type RowFormat,
+  type StoredRow,
+  storedColumns,
+  transcodeBatch,
+} from "../store/index.ts";
 import { type EntityCheck, entityClaimProblem } from "./entity-claims.ts";
 
 /** A record ingest stores: a telemetry signal's, or a journal record (`messages`). */
@@ -108,16 +115,22 @@ export type DecodedRows =
  * (`format`: the storage's). For Parquet, the records are transcoded straight from the CBOR into their
  * cells (store/rows/transcode-cbor.ts: about a fifth of the CPU of decoding objects, validating them with zod
  * and encoding them again); a record that path does not take, and any message not plainly shaped, goes
- * through the schemas, with the same verdicts and the same bytes.
+ * through the schemas, with the same verdicts and the same bytes. Transcoded rows are views into `arena`
+ * (a new one when not given): the caller resets it once they are done with (store/rows/row-arena.ts).
  *
- * @example const decoded = decodeBatchRows(msg.data, limits, storage.format);
+ * @example const decoded = decodeBatchRows(msg.data, limits, storage.format, arena);
  */
-export function decodeBatchRows(data: Uint8Array, limits: DecodeLimits, format: RowFormat): DecodedRows {
+export function decodeBatchRows(
+  data: Uint8Array,
+  limits: DecodeLimits,
+  format: RowFormat,
+  arena?: RowArena,
+): DecodedRows {
   if (format === "parquet" && data.byteLength <= limits.maxPayloadSize) {
     // The fast path is an optimisation: should it ever fail unexpectedly, the schemas still decide.
     const fast = (() => {
       try {
-        return fastRows(data, limits);
+        return fastRows(data, limits, arena);
       } catch (error) {
         consoleLine(
           "error",
@@ -166,18 +179,22 @@ function encodeAccepted(
   }
 }
 
-function fastRows(data: Uint8Array, limits: DecodeLimits): DecodedRows | undefined {
+function fastRows(data: Uint8Array, limits: DecodeLimits, arena?: RowArena): DecodedRows | undefined {
   const { entity } = limits;
-  const fast = transcodeBatch(data, {
-    oldest: limits.now - limits.maxAgeMs,
-    newest: limits.now + MAX_FUTURE_MS,
-    ...(entity
-      ? {
-          entityAllowed: (entity_id: string, entity_name: string) =>
-            entityClaimProblem({ entity_id, entity_name }, entity) === undefined,
-        }
-      : {}),
-  });
+  const fast = transcodeBatch(
+    data,
+    {
+      oldest: limits.now - limits.maxAgeMs,
+      newest: limits.now + MAX_FUTURE_MS,
+      ...(entity
+        ? {
+            entityAllowed: (entity_id: string, entity_name: string) =>
+              entityClaimProblem({ entity_id, entity_name }, entity) === undefined,
+          }
+        : {}),
+    },
+    arena,
+  );
   if (!fast || (limits.kinds && !limits.kinds.includes(fast.kind))) return undefined;
   const accepted: AcceptedRecord[] = [];
   const rejected: RejectedRecord[] = [];

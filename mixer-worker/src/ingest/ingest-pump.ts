@@ -5,7 +5,7 @@ import { cbor } from "../../../shared/fluxmsg/cbor.ts";
 import type { BatchKind } from "../../../shared/telemetry/batch.ts";
 import { consoleLine } from "../self/console-line.ts";
 import type { StoredRow } from "../store/index.ts";
-import { MAX_ROWS_PER_FILE, type StoreResult } from "../store/index.ts";
+import { MAX_ROWS_PER_FILE, RowArena, type StoreResult } from "../store/index.ts";
 import type { DeadLetter } from "./dead-letter.ts";
 import { decodeBatchRows } from "./decode-batch.ts";
 import type { EntityCheck } from "./entity-claims.ts";
@@ -65,6 +65,8 @@ type IngestSettings = Pick<MixerConfig, "ingest" | "mixer" | "observability">;
 export class IngestPump {
   readonly #o: IngestPumpOptions;
   #pending = new PendingBatches();
+  /** Where the pending rows are written; written again once a flush is done with them. */
+  #arena = new RowArena();
   #pullSizer: PullSizer | undefined;
   #lastFlushAt = 0;
   #running: Promise<void> | undefined;
@@ -165,6 +167,7 @@ export class IngestPump {
         kinds: this.#o.kinds,
       },
       settings.observability.embedded.storage.format,
+      this.#arena,
     );
     this.#stats.timing.decodeMs += performance.now() - t0;
     try {
@@ -202,6 +205,8 @@ export class IngestPump {
     if (batches.length === 0) return;
     for (const batch of batches) batch.message.working();
     const stats = this.#stats;
+    // Every row held is in `batches`, and none is read once they are stored or given back: their blocks are
+    // written again from here on (the loop is serial: no message is accepted while this flush runs).
     await flushBatches(batches, {
       store: this.#o.store,
       deadLetter,
@@ -216,7 +221,7 @@ export class IngestPump {
         stats.recordsDeadLettered += records;
         stats.messagesDeadLettered++;
       },
-    });
+    }).finally(() => this.#arena.reset());
     const t0 = performance.now();
     await nc.flush();
     stats.timing.ackMs += performance.now() - t0;

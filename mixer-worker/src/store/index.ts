@@ -27,6 +27,7 @@ export {
   type StoredPage,
 } from "./query/index.ts";
 export { encodeRows } from "./rows/encode-rows.ts";
+export { RowArena } from "./rows/row-arena.ts";
 export type { RowFormat, StoredRow } from "./rows/stored-row.ts";
 export { transcodeBatch } from "./rows/transcode-cbor.ts";
 export { listStoredFiles, type StoredFilesPage } from "./stored-files.ts";

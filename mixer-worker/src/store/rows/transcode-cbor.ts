@@ -6,6 +6,7 @@ import { MESSAGE_COLUMNS, TELEMETRY_COLUMNS } from "../parquet-schema.ts";
 import { writeUint32 } from "../utf8-sink.ts";
 import { FIELD_RULES, type FieldRule } from "./field-rules.ts";
 import { writeMicros, writeUuid } from "./plain-values.ts";
+import { RowArena } from "./row-arena.ts";
 import { NULL_CELL, type StoredRow } from "./stored-row.ts";
 
 /** What a record must also pass besides its fields' rules; a record that fails goes the slow way, to be told. */
@@ -113,12 +114,17 @@ const MAX_KEYS = 64;
  * values the fields' rules accept: see field-rules.ts); any other record is handed back whole in `others`
  * for the schema to decide, and a message not shaped `{v, kind, records}` gives undefined (decode it all the
  * slow way). So it never accepts what the schemas refuse, and what it writes is byte for byte what the
- * slow path writes (transcode-cbor.test.ts).
+ * slow path writes (transcode-cbor.test.ts). Rows are views into `arena`'s blocks, shared by every message
+ * given the same arena (see row-arena.ts for when they are done with).
  *
- * @example const batch = transcodeBatch(msg.data, { oldest, newest }); // undefined: use the slow path
+ * @example const batch = transcodeBatch(msg.data, { oldest, newest }, arena); // undefined: use the slow path
  */
-export function transcodeBatch(data: Uint8Array, checks: TranscodeChecks): TranscodedBatch | undefined {
-  const transcoder = new Transcoder(data, checks);
+export function transcodeBatch(
+  data: Uint8Array,
+  checks: TranscodeChecks,
+  arena: RowArena = new RowArena(),
+): TranscodedBatch | undefined {
+  const transcoder = new Transcoder(data, checks, arena);
   try {
     return transcoder.batch();
   } catch (error) {
@@ -129,20 +135,11 @@ export function transcodeBatch(data: Uint8Array, checks: TranscodeChecks): Trans
   }
 }
 
-/**
- * Rows are written into blocks of 64 KiB shared by every message of the isolate, each row a view of its block.
- * workerd makes a buffer of 1 MiB or more about 30 times as dear per byte as one of 64 KiB (362 MB allocated
- * as 1 MB buffers took 1.1–1.3 s, as 64 KB buffers 35–48 ms), and a buffer per message (the size of its CBOR,
- * about 1 MB under load) cost ~9% of the bridge's CPU. A block lives until the last row viewing it is flushed.
- */
-const BLOCK_BYTES = 64 * 1024;
-let block: Uint8Array = new Uint8Array(BLOCK_BYTES);
-let blockUsed = 0;
-
 class Transcoder {
   readonly #b: Uint8Array;
   readonly #view: DataView;
   readonly #checks: TranscodeChecks;
+  readonly #arena: RowArena;
   #at = 0;
   #arg = 0;
   /** The block rows are written into, how much of it is used, and where the row being written starts. */
@@ -154,19 +151,19 @@ class Transcoder {
   /** The last entity (id and name bytes) allowed, so a batch from one rack is checked once. */
   #allowed: Uint8Array | undefined;
 
-  constructor(data: Uint8Array, checks: TranscodeChecks) {
+  constructor(data: Uint8Array, checks: TranscodeChecks, arena: RowArena) {
     this.#b = data;
     this.#view = new DataView(data.buffer, data.byteOffset, data.byteLength);
     this.#checks = checks;
-    this.#out = block;
-    this.#len = blockUsed;
-    this.#lineStart = blockUsed;
+    this.#arena = arena;
+    this.#out = arena.block;
+    this.#len = arena.used;
+    this.#lineStart = arena.used;
   }
 
   /** Hands the block back for the next message (what a refused record wrote is reused too). */
   release(): void {
-    block = this.#out;
-    blockUsed = this.#lineStart;
+    this.#arena.used = this.#lineStart;
   }
 
   batch(): TranscodedBatch {
@@ -656,11 +653,15 @@ class Transcoder {
     this.#out[this.#len++] = value;
   }
 
-  /** Makes room for `bytes` more of the row being written: past its block's end, the row moves to a new block. */
+  /**
+   * Makes room for `bytes` more of the row being written: past its block's end, the row moves to the arena's
+   * next block (a row bigger than a block to a buffer of its own, twice what it needs as it grows).
+   */
   #reserve(bytes: number): void {
     if (this.#len + bytes <= this.#out.length) return;
     const written = this.#len - this.#lineStart;
-    const moved = new Uint8Array(Math.max(BLOCK_BYTES, 2 * (written + bytes)));
+    const needed = written + bytes;
+    const moved = this.#arena.next(needed <= RowArena.BLOCK_BYTES ? needed : 2 * needed);
     moved.set(this.#out.subarray(this.#lineStart, this.#len));
     this.#out = moved;
     this.#lineStart = 0;
