@@ -2,7 +2,7 @@ import { readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { parse } from "smol-toml";
-import { fluxRangeMetadata } from "../../mixer-worker/src/store/object-flux-range.ts";
+import { fluxRangeFields } from "../../mixer-worker/src/store/object-flux-range.ts";
 import { timeRangeMetadata } from "../../mixer-worker/src/store/object-time-range.ts";
 
 /** A Parquet file on disk and the object key it is stored under, with the metadata ingest writes. */
@@ -53,7 +53,7 @@ export async function putIntoLocalR2(
         customMetadata: {
           records: String(file.rows),
           ...timeRangeMetadata([{ ts: file.tsMin }, { ts: file.tsMax }]),
-          ...(file.flux ? fluxRangeMetadata([{ flux_id: file.flux.min }, { flux_id: file.flux.max }]) : {}),
+          ...(file.flux ? fluxRangeFields(file.flux.min ?? undefined, file.flux.max ?? undefined) : {}),
         },
       });
     }

@@ -1,3 +1,5 @@
+import type { FluxRange } from "./rows/stored-row.ts";
+
 /**
  * The range of flux ids an object's records carry, kept in its R2 custom metadata by the writer, so a lookup
  * by flux id reads only the objects that may hold it, from the listing alone. Flux ids are UUID v7: their
@@ -6,19 +8,21 @@
  */
 
 /**
- * The custom metadata recording the lowest and highest flux id of `records` (canonical lower-case text),
- * or `flux_ids: "0"` when no record carries one (most telemetry: such an object holds no flux at all).
+ * The custom metadata recording the flux range covering every row's (canonical lower-case text), or
+ * `flux_ids: "0"` when no row carries one (most telemetry: such an object holds no flux at all).
  *
- * @example await bucket.put(key, bytes, { customMetadata: { ...fluxRangeMetadata(records) } });
+ * @example await bucket.put(key, bytes, { customMetadata: { ...fluxRangeMetadata(rows) } });
  */
-export function fluxRangeMetadata(records: readonly { flux_id?: string | null }[]): Record<string, string> {
+export function fluxRangeMetadata(rows: readonly { flux: FluxRange | null }[]): Record<string, string> {
   let min: string | undefined;
   let max: string | undefined;
-  for (const record of records) {
-    if (!record.flux_id) continue;
-    const id = record.flux_id.toLowerCase();
-    if (min === undefined || id < min) min = id;
-    if (max === undefined || id > max) max = id;
+  let last: FluxRange | null = null;
+  for (const { flux } of rows) {
+    // The rows of one message share their range: each is compared once.
+    if (flux === null || flux === last) continue;
+    last = flux;
+    if (min === undefined || flux.min < min) min = flux.min;
+    if (max === undefined || flux.max > max) max = flux.max;
   }
   return fluxRangeFields(min, max);
 }

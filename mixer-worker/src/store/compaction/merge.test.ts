@@ -116,7 +116,9 @@ describe("mergeSources", () => {
       );
       // The flux id range lookups by flux id prune by, as the ingest writer records it.
       expect(part.fluxRange).toEqual(
-        fluxRangeMetadata(rows.map((row) => ({ flux_id: row.flux_id as string | null }))),
+        fluxRangeMetadata(
+          rows.map(({ flux_id: id }) => ({ flux: typeof id === "string" ? { min: id, max: id } : null })),
+        ),
       );
       expect(rows.length).toBe(part.rows);
       expect(part.rows).toBeLessThanOrEqual(partRows);

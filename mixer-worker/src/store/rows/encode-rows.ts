@@ -34,9 +34,12 @@ export function encodeRows(
   }
   // Views of the final buffer, taken once it stopped growing.
   const bytes = sink.bytes();
+  const storesFlux = columns.some((column) => column.name === "flux_id");
   return records.map((record, i) => {
     const { ts, flux_id = null, spec = null } = record as RowRecord;
-    return { ts, flux_id, spec, line: bytes.subarray(i === 0 ? 0 : ends[i - 1], ends[i]) };
+    const id = storesFlux && flux_id ? flux_id.toLowerCase() : null;
+    const flux = id === null ? null : { min: id, max: id };
+    return { ts, flux, spec, line: bytes.subarray(i === 0 ? 0 : ends[i - 1], ends[i]) };
   });
 }
 

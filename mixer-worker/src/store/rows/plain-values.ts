@@ -71,6 +71,23 @@ export function writeUuid(
   return bad >= 0;
 }
 
+const HEX_DIGITS = "0123456789abcdef";
+
+/**
+ * The canonical lower-case text of the 16 UUID bytes at `bytes[at]` (as writeUuid reads it).
+ *
+ * @example uuidText(cell, 4) // "0190a0b0-1c2d-7e3f-8a4b-000000000001"
+ */
+export function uuidText(bytes: Uint8Array, at: number): string {
+  let text = "";
+  for (let i = 0; i < 16; i++) {
+    if (i === 4 || i === 6 || i === 8 || i === 10) text += "-";
+    const byte = bytes[at + i] as number;
+    text += (HEX_DIGITS[byte >> 4] as string) + (HEX_DIGITS[byte & 15] as string);
+  }
+  return text;
+}
+
 const encoder = new TextEncoder();
 const scratch = new ArrayBuffer(8);
 const scratchView = new DataView(scratch);

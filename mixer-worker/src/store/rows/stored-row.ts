@@ -6,12 +6,21 @@
 export interface StoredRow {
   /** Epoch milliseconds: the partition, and the object's time range. */
   ts: number;
-  /** The object's flux range (lookups by flux_id skip objects that cannot hold it). */
-  flux_id: string | null;
+  /**
+   * The flux ids of the records decoded with it (its message's; none for kinds that store no flux_id): the
+   * object's flux range covers them, so lookups by flux_id skip objects that cannot hold it.
+   */
+  flux: FluxRange | null;
   /** Journal records: the fluxSpec folder (`null`: `messages/generic/`); null for telemetry. */
   spec: string | null;
   /** The encoded line: for Parquet one cell per stored column in order, for NDJSON the line with its newline. */
   line: Uint8Array;
+}
+
+/** The lowest and highest of some flux ids, as canonical lower-case UUID text (their text sorts by time). */
+export interface FluxRange {
+  min: string;
+  max: string;
 }
 
 /**

@@ -4,10 +4,12 @@ import { seededRandom } from "../../../../shared/random/seeded-random.ts";
 import { concat } from "../../../../shared/spec/iso8583.ts";
 import { BATCH_KINDS, type BatchKind } from "../../../../shared/telemetry/batch.ts";
 import { decodeBatchRows, decodeTelemetryBatch } from "../../ingest/decode-batch.ts";
+import { fluxRangeMetadata } from "../object-flux-range.ts";
 import { SAMPLE_JOURNAL_RECORDS, SAMPLE_RECORDS } from "../sample-records.ts";
 import { storedColumns } from "../write-records.ts";
 import { encodeRows } from "./encode-rows.ts";
 import { RowArena } from "./row-arena.ts";
+import type { StoredRow } from "./stored-row.ts";
 import { transcodeBatch } from "./transcode-cbor.ts";
 
 /** A line's bytes as a string, one character a byte: cells hold binary values, so no UTF-8 decoding. */
@@ -25,18 +27,17 @@ function slowPath(data: Uint8Array, format: "parquet" | "json" = "parquet") {
   return comparable(decoded.kind, rows, decoded.rejected);
 }
 
-function comparable(
-  kind: BatchKind,
-  rows: { ts: number; flux_id: string | null; spec: string | null; line: Uint8Array }[],
-  rejected: { index: number; reason: string }[],
-) {
+function comparable(kind: BatchKind, rows: StoredRow[], rejected: { index: number; reason: string }[]) {
   return {
     ok: true,
     kind,
     // Order within a batch does not matter (the fast path puts the records it left to the schemas last).
     rows: rows
-      .map((row) => ({ ...row, line: bytesText(row.line) }))
+      .map(({ ts, spec, line }) => ({ ts, spec, line: bytesText(line) }))
       .sort((a, b) => (`${a.line}${a.spec}` < `${b.line}${b.spec}` ? -1 : 1)),
+    // The fast path gives a message's rows its flux range, the schemas' path each row its own: an object's
+    // range (what lookups prune by) is the same either way.
+    flux: fluxRangeMetadata(rows),
     rejected: rejected.map(({ index, reason }) => ({ index, reason })),
   };
 }
@@ -149,6 +150,24 @@ describe("ingest's fast path (CBOR straight to stored rows)", () => {
     // ~1.3 MB of rows a cycle: about 20 blocks, made in the first cycle and only reused after it.
     expect(allocatedAfter[0]).toBeGreaterThan(10);
     expect(new Set(allocatedAfter).size).toBe(1);
+  });
+
+  it("gives a message's rows the range of its flux ids, and metrics (no flux_id column) none", () => {
+    const [log] = SAMPLE_RECORDS.logs;
+    const ids = ["0190a0b0-1c2d-7e3f-8a4b-00000000000c", "0190a0b0-1c2d-7e3f-8a4b-00000000000a"];
+    const logs = [...ids, null, "0190a0b0-1c2d-7e3f-8a4b-00000000000b"].map((flux_id) => ({
+      ...log,
+      flux_id,
+    }));
+    const data = cbor.encode({ v: 1, kind: "logs", records: logs });
+    expect(transcodeBatch(data, { oldest: 0, newest: Number.MAX_SAFE_INTEGER })?.others).toEqual([]);
+    const range = { flux_min: ids[1], flux_max: ids[0] };
+    expect(fastPath(data)).toMatchObject({ flux: range });
+    expect(slowPath(data)).toMatchObject({ flux: range });
+    const [metric] = SAMPLE_RECORDS.metrics;
+    const metrics = cbor.encode({ v: 1, kind: "metrics", records: [{ ...metric, flux_id: ids[0] }] });
+    expect(fastPath(metrics)).toMatchObject({ flux: { flux_ids: "0" } });
+    expect(slowPath(metrics)).toMatchObject({ flux: { flux_ids: "0" } });
   });
 
   it("takes a record only when the schemas would, with the same bytes: 4,000 mutated records", () => {

@@ -5,9 +5,9 @@ import { MAX_EPOCH_MS } from "../../../../shared/telemetry/records.ts";
 import { MESSAGE_COLUMNS, TELEMETRY_COLUMNS } from "../parquet-schema.ts";
 import { writeUint32 } from "../utf8-sink.ts";
 import { FIELD_RULES, type FieldRule } from "./field-rules.ts";
-import { writeMicros, writeUuid } from "./plain-values.ts";
+import { uuidText, writeMicros, writeUuid } from "./plain-values.ts";
 import { RowArena } from "./row-arena.ts";
-import { NULL_CELL, type StoredRow } from "./stored-row.ts";
+import { type FluxRange, NULL_CELL, type StoredRow } from "./stored-row.ts";
 
 /** What a record must also pass besides its fields' rules; a record that fails goes the slow way, to be told. */
 export interface TranscodeChecks {
@@ -148,6 +148,10 @@ class Transcoder {
   #lineStart: number;
   /** Where each field's value starts in the record being read (-1: absent). */
   #fields = new Int32Array(0);
+  /** The lowest and highest flux id of the message's rows so far (16 bytes each), once one is seen. */
+  readonly #fluxMin = new Uint8Array(16);
+  readonly #fluxMax = new Uint8Array(16);
+  #fluxSeen = false;
   /** The last entity (id and name bytes) allowed, so a batch from one rack is checked once. */
   #allowed: Uint8Array | undefined;
 
@@ -222,7 +226,29 @@ class Transcoder {
         others.push({ index, cbor: this.#b.subarray(start, this.#at) });
       }
     }
+    const flux = this.#fluxRange();
+    if (flux) for (const row of rows) row.flux = flux;
     return { kind, rows, others };
+  }
+
+  /** Widens the message's flux range to the 16 bytes of a flux id just written at `at`. */
+  #seeFlux(at: number): void {
+    const out = this.#out;
+    if (!this.#fluxSeen) {
+      this.#fluxSeen = true;
+      this.#fluxMin.set(out.subarray(at, at + 16));
+      this.#fluxMax.set(out.subarray(at, at + 16));
+      return;
+    }
+    // UUID bytes compare as their lower-case text does.
+    if (compare16(out, at, this.#fluxMin) < 0) this.#fluxMin.set(out.subarray(at, at + 16));
+    else if (compare16(out, at, this.#fluxMax) > 0) this.#fluxMax.set(out.subarray(at, at + 16));
+  }
+
+  /** The message's flux range as text, made once for all its rows; null when none carried a flux id. */
+  #fluxRange(): FluxRange | null {
+    if (!this.#fluxSeen) return null;
+    return { min: uuidText(this.#fluxMin, 0), max: uuidText(this.#fluxMax, 0) };
   }
 
   /** Reads one record and writes its line; throws SURPRISE at anything not for the fast path. */
@@ -245,9 +271,9 @@ class Transcoder {
     const ts = this.#epochAt(fields[plan.ts] as number);
     if (ts < this.#checks.oldest || ts > this.#checks.newest) throw SURPRISE;
     this.#checkEntity(fields[plan.entityId] as number, fields[plan.entityName] as number);
-    const fluxId = this.#stringAt(fields[plan.fluxId] as number);
     const spec = plan.spec < 0 ? null : this.#stringAt(fields[plan.spec] as number);
     // Offsets within the row are kept from its start: writing a cell may move the row to a new block.
+    let fluxCell = -1;
     for (const column of plan.columns) {
       this.#reserve(4);
       const cell = this.#len - this.#lineStart;
@@ -259,6 +285,7 @@ class Transcoder {
       );
       const at = this.#lineStart + cell;
       writeUint32(this.#out, at, written ? this.#len - at - 4 : NULL_CELL);
+      if (written && column === plan.fluxId) fluxCell = cell;
     }
     // Fields stored in no column (a metric's flux_id, a journal record's spec) are checked all the same.
     const lineBytes = this.#len - this.#lineStart;
@@ -266,7 +293,9 @@ class Transcoder {
       this.#cell(plan.rules[unstored] as FieldRule, fields[unstored] as number, false);
     this.#len = this.#lineStart + lineBytes;
     this.#at = end;
-    return { ts, flux_id: fluxId, spec, line: this.#out };
+    // Taken: its flux id (if it has one) joins the message's range.
+    if (fluxCell >= 0) this.#seeFlux(this.#lineStart + fluxCell + 4);
+    return { ts, flux: null, spec, line: this.#out };
   }
 
   /**
@@ -667,6 +696,15 @@ class Transcoder {
     this.#lineStart = 0;
     this.#len = written;
   }
+}
+
+/** How the 16 bytes of `a` from `at` order against `b`'s: negative, 0 or positive. */
+function compare16(a: Uint8Array, at: number, b: Uint8Array): number {
+  for (let i = 0; i < 16; i++) {
+    const d = (a[at + i] as number) - (b[i] as number);
+    if (d !== 0) return d;
+  }
+  return 0;
 }
 
 /** Whether `length` bytes of `a` from `at` equal those of `c` from `cAt`. */
