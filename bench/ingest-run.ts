@@ -15,8 +15,21 @@ import { nativeQuery, sqlString } from "../test/helpers/native-duckdb.ts";
 import { downloadStored, listStored } from "../test/helpers/stored-files.ts";
 import { startTestMixer, type TestMixer } from "../test/helpers/test-mixer.ts";
 import { type BusAuth, rackCredentials } from "./bus-credentials.ts";
+import { replayRacks } from "./replay-batches.ts";
 
 export type IngestSignal = "logs" | "journal";
+/**
+ * Who emits: `racks`, rack telemetry clients encoding every record (the whole path, on the same 2 cores as the
+ * mixer); `replay`, their batches encoded once and published again with new record ids (the mixer alone,
+ * draining a backlog: see replay-batches.ts).
+ */
+export type IngestSource = "racks" | "replay";
+
+/** Reads `--source`: racks or replay. */
+export function ingestSource(value: string | undefined): IngestSource {
+  if (value === "racks" || value === "replay") return value;
+  throw new Error(`--source ${value}: expected racks or replay`);
+}
 
 export const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
 
@@ -152,6 +165,7 @@ async function runRack(
 
 export interface IngestRun {
   signal: IngestSignal;
+  source: IngestSource;
   sent: number;
   batches: number;
   wireBytes: number;
@@ -177,9 +191,16 @@ export interface IngestRun {
  */
 export async function runIngest(
   mixer: TestMixer,
-  options: { signal: IngestSignal; racks: number; rate: number; seconds: number; work: string },
+  options: {
+    signal: IngestSignal;
+    racks: number;
+    rate: number;
+    seconds: number;
+    work: string;
+    source?: IngestSource;
+  },
 ): Promise<IngestRun> {
-  const { signal, racks, rate, seconds, work } = options;
+  const { signal, racks, rate, seconds, work, source = "racks" } = options;
   const where = SIGNAL[signal];
   // A request to a Worker whose build broke can hang for minutes: every one has a deadline.
   const health = async () =>
@@ -191,14 +212,24 @@ export async function runIngest(
   const before = (await stage(mixer, `[${signal}] reading /health`, 60_000, health())).records_stored;
   const started = performance.now();
   const progress = sampleProgress(health);
-  const results = await stage(
-    mixer,
-    `[${signal}] ${racks} racks emitting ${fmt(rate * seconds)} records`,
-    seconds * 10_000 + STALL_MS,
-    Promise.all(
-      Array.from({ length: racks }, (_, i) => runRack(mixer, signal, i, rate / racks, seconds, work)),
-    ),
-  );
+  const results =
+    source === "replay"
+      ? [
+          await stage(
+            mixer,
+            `[${signal}] ${racks} racks replaying ${fmt(rate * seconds)} records (batches encoded once)`,
+            seconds * 10_000 + STALL_MS,
+            replayRacks(mixer, signal, racks, rate * seconds),
+          ),
+        ]
+      : await stage(
+          mixer,
+          `[${signal}] ${racks} racks emitting ${fmt(rate * seconds)} records`,
+          seconds * 10_000 + STALL_MS,
+          Promise.all(
+            Array.from({ length: racks }, (_, i) => runRack(mixer, signal, i, rate / racks, seconds, work)),
+          ),
+        );
   const emitted = performance.now();
   const sent = results.reduce((n, r) => n + r.sent, 0);
   await stage(
@@ -223,6 +254,7 @@ export async function runIngest(
   const e2eSeconds = (stored - started) / 1_000;
   return {
     signal,
+    source,
     sent,
     batches: results.reduce((n, r) => n + r.batches, 0),
     wireBytes: results.reduce((n, r) => n + r.bytes, 0),
@@ -314,7 +346,7 @@ export function describeRun(run: IngestRun): string[] {
   const per100k = (ms: number) => ((ms / n) * 1e5).toFixed(0);
   return [
     `[${run.signal}] records sent (acked by JetStream)    ${fmt(run.sent)} in ${fmt(run.batches)} batches (${fmt(run.wireBytes / run.batches)} B each)`,
-    `[${run.signal}] emit rate (racks → JetStream)        ${fmt(run.emitRate)} records/s`,
+    `[${run.signal}] ${`emit rate (${run.source} → JetStream)`.padEnd(37)}${fmt(run.emitRate)} records/s`,
     `[${run.signal}] end to end (emit start → all in R2)  ${fmt(run.e2eRate)} records/s over ${run.e2eSeconds.toFixed(1)} s`,
     `[${run.signal}] bridge rate while records waited     ${run.busyRate === undefined ? "n/a (too short)" : `${fmt(run.busyRate)} records/s`}`,
     `[${run.signal}] records lost                         ${fmt(run.sent - run.ids)} (distinct record_ids in Parquet: ${fmt(run.ids)}; rows ${fmt(run.rows)})`,

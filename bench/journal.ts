@@ -4,7 +4,11 @@
  * in local R2, counted back with native DuckDB. Baseline in the same run, on the same mixer: the same number
  * of telemetry logs through the `mixer-ingest` consumer (the path the target figure was set on).
  *
- *   npm run bench:journal -- [--racks 4] [--rate 100000] [--seconds 10] [--cpu-profile FILE]
+ *   npm run bench:journal -- [--racks 4] [--rate 100000] [--seconds 10] [--source racks|replay] [--bridges 1]
+ *                            [--cpu-profile FILE]
+ *
+ * `--source replay`: the racks' batches encoded once and published again with new record ids, as fast as
+ * JetStream takes them (rate × seconds records): the mixer alone, draining a backlog (replay-batches.ts).
  *
  * `--cpu-profile FILE`: the Worker's CPU profile over the journal run (FILE.journal.cpuprofile) and its top
  * functions.
@@ -13,7 +17,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { describeRun, fmt, runIngest, startBenchMixer } from "./ingest-run.ts";
+import { describeRun, fmt, ingestSource, runIngest, startBenchMixer } from "./ingest-run.ts";
 import { profileWorker } from "./worker-profile.ts";
 
 const { values } = parseArgs({
@@ -21,16 +25,24 @@ const { values } = parseArgs({
     racks: { type: "string", default: "4" },
     rate: { type: "string", default: "100000" },
     seconds: { type: "string", default: "10" },
+    source: { type: "string", default: "racks" },
+    // ingest.bridges: how many bridges pull the journal (and ingest) consumers.
+    bridges: { type: "string", default: "1" },
     "cpu-profile": { type: "string" },
   },
 });
-const settings = { racks: Number(values.racks), rate: Number(values.rate), seconds: Number(values.seconds) };
+const settings = {
+  racks: Number(values.racks),
+  rate: Number(values.rate),
+  seconds: Number(values.seconds),
+  source: ingestSource(values.source),
+};
 
 const work = await mkdtemp(join(tmpdir(), "fluxrig-bench-journal-"));
 console.log(
   `journal bench: ${settings.racks} racks, ${fmt(settings.rate)} records/s target for ${settings.seconds} s, then the same as logs`,
 );
-const mixer = await startBenchMixer();
+const mixer = await startBenchMixer("none", Number(values.bridges));
 try {
   const profilePath = values["cpu-profile"];
   const profile = profilePath ? await profileWorker(mixer.inspectorPort) : undefined;
