@@ -14,6 +14,7 @@ import { uuidv7 } from "../shared/random/uuidv7.ts";
 import { nativeQuery, sqlString } from "../test/helpers/native-duckdb.ts";
 import { downloadStored, listStored } from "../test/helpers/stored-files.ts";
 import { startTestMixer, type TestMixer } from "../test/helpers/test-mixer.ts";
+import { benchJournalEntry, benchLog } from "./bench-records.ts";
 import { type BusAuth, rackCredentials } from "./bus-credentials.ts";
 import { replayRacks } from "./replay-batches.ts";
 
@@ -96,31 +97,11 @@ const SIGNAL = {
   journal: { health: "journal", prefix: "messages/generic/" },
 } as const;
 
-const TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736";
-/** A small fluxMsg-sized payload, as a generic message's raw_msg (the CBOR of a masked order). */
-const RAW_MSG = new Uint8Array(120).fill(0x61);
-
 /** One synthetic record of the signal, through the client's real entry point. */
 function emitOne(telemetry: Telemetry, signal: IngestSignal, i: number): Promise<void> {
-  if (signal === "logs") {
-    return telemetry.log(i % 50 === 0 ? "error" : "info", `payment ${i} authorised by issuer`, {
-      gear_id: "router",
-      seq: i,
-    });
-  }
-  return telemetry.journal({
-    ts: Date.now(),
-    trace_id: TRACE_ID,
-    flux_id: uuidv7(),
-    src_gear_id: "parse",
-    dst_gear_id: "authorize",
-    msg_type: "card.auth",
-    direction: "internal",
-    status: i % 50 === 0 ? "error" : "ok",
-    raw_msg: RAW_MSG,
-    promoted: null,
-    spec: null,
-  });
+  if (signal === "journal") return telemetry.journal(benchJournalEntry(i));
+  const { level, message, attributes } = benchLog(i);
+  return telemetry.log(level, message, attributes);
 }
 
 /** One rack: its own connection and client, paced to `rate` records/s for `seconds`. */

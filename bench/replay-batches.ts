@@ -11,6 +11,7 @@ import { RecordBatch } from "../rack-agent/src/telemetry/record-batch.ts";
 import { encodeTransient } from "../rack-agent/src/telemetry/transient-cbor.ts";
 import { uuidv7 } from "../shared/random/uuidv7.ts";
 import type { TestMixer } from "../test/helpers/test-mixer.ts";
+import { benchJournalEntry, benchLog } from "./bench-records.ts";
 import { rackCredentials } from "./bus-credentials.ts";
 
 export type ReplaySignal = "logs" | "journal";
@@ -19,37 +20,14 @@ export type ReplaySignal = "logs" | "journal";
 const BATCH_LIMIT = 1_048_576 - 64;
 /** Batches each rack has in flight (unacked) at once. */
 const WINDOW = 8;
-const TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736";
-const RAW_MSG = new Uint8Array(120).fill(0x61);
-
 /** One record as the client builds it (same fields, same key order), the i-th of its rack. */
 function record(signal: ReplaySignal, entity: { id: string; name: string }, i: number): object {
-  const common = { record_id: uuidv7(), ts: Date.now(), entity_id: entity.id, entity_name: entity.name };
+  const own = { record_id: uuidv7() };
   if (signal === "logs") {
-    return {
-      ...common,
-      flux_id: null,
-      level: i % 50 === 0 ? "error" : "info",
-      message: `payment ${i} authorised by issuer`,
-      attributes: { gear_id: "router", seq: i },
-    };
+    const ts = Date.now();
+    return { ...own, ts, entity_id: entity.id, entity_name: entity.name, flux_id: null, ...benchLog(i) };
   }
-  return {
-    record_id: common.record_id,
-    entity_id: entity.id,
-    entity_name: entity.name,
-    ts: common.ts,
-    trace_id: TRACE_ID,
-    flux_id: uuidv7(),
-    src_gear_id: "parse",
-    dst_gear_id: "authorize",
-    msg_type: "card.auth",
-    direction: "internal",
-    status: i % 50 === 0 ? "error" : "ok",
-    raw_msg: RAW_MSG,
-    promoted: null,
-    spec: null,
-  };
+  return { ...own, entity_id: entity.id, entity_name: entity.name, ...benchJournalEntry(i) };
 }
 
 /** A full batch of one rack's records, and where each record id's last 12 hex digits sit in it. */
