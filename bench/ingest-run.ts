@@ -331,7 +331,7 @@ export function describeRun(run: IngestRun): string[] {
     `[${run.signal}] end to end (emit start → all in R2)  ${fmt(run.e2eRate)} records/s over ${run.e2eSeconds.toFixed(1)} s`,
     `[${run.signal}] bridge rate while records waited     ${run.busyRate === undefined ? "n/a (too short)" : `${fmt(run.busyRate)} records/s`}`,
     `[${run.signal}] records lost                         ${fmt(run.sent - run.ids)} (distinct record_ids in Parquet: ${fmt(run.ids)}; rows ${fmt(run.rows)})`,
-    `[${run.signal}] bytes per record                     Parquet ${run.parquetBytesPerRecord.toFixed(1)} B, on the wire ${(run.wireBytes / run.sent).toFixed(1)} B (deflated CBOR)`,
+    `[${run.signal}] bytes per record                     Parquet ${run.parquetBytesPerRecord.toFixed(1)} B, wire CBOR ${(run.wireBytes / run.sent).toFixed(1)} B`,
     `[${run.signal}] mixer flushes / objects              ${fmt(run.pump.flushes)} / ${fmt(run.pump.objects_written)}`,
     `[${run.signal}] mixer time per 100k records          decode ${per100k(t.decode)} ms, parquet ${per100k(t.encode)} ms, R2 put ${per100k(t.put)} ms, ack ${per100k(t.ack)} ms (total ${per100k(t.decode + t.encode + t.put + t.ack)} ms)`,
   ];
