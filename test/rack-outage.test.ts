@@ -4,7 +4,6 @@ import { join } from "node:path";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { decode } from "cbor-x";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { openBatch } from "../rack-agent/src/telemetry/batch-deflate.ts";
 import { spoolEntries } from "../rack-agent/src/telemetry/spool.ts";
 import { telemetryBatchSchema } from "../shared/telemetry/batch.ts";
 import { freePort } from "./helpers/free-port.ts";
@@ -69,7 +68,7 @@ async function spooledLogIds(): Promise<string[]> {
   const ids: string[] = [];
   for (const name of (await readdir(spool)).filter((n) => n.endsWith(".cbor"))) {
     const { data } = decode(await readFile(join(spool, name))) as { data: Uint8Array };
-    const batch = telemetryBatchSchema.parse(decode(openBatch(data)));
+    const batch = telemetryBatchSchema.parse(decode(data));
     if (batch.kind === "logs") ids.push(...batch.records.map((r) => (r as { record_id: string }).record_id));
   }
   return ids;

@@ -1,6 +1,5 @@
 import { type JetStreamManager, PubHeaders } from "@nats-io/jetstream";
 import { decode } from "cbor-x";
-import { openBatch } from "../../rack-agent/src/telemetry/batch-deflate.ts";
 import { TELEMETRY_STREAM } from "../../shared/fluxmsg/subjects.ts";
 import { type TelemetryBatch, telemetryBatchSchema } from "../../shared/telemetry/batch.ts";
 
@@ -33,7 +32,7 @@ export async function readTelemetryStream(jsm: JetStreamManager): Promise<Stored
       subject: message.subject,
       msgID: message.header.get(PubHeaders.MsgIdHdr) || undefined,
       bytes: message.data.length,
-      batch: telemetryBatchSchema.parse(decode(openBatch(message.data))),
+      batch: telemetryBatchSchema.parse(decode(message.data)),
     });
   }
   return out;

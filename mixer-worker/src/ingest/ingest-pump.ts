@@ -16,7 +16,6 @@ import type { DeadLetter } from "./dead-letter.ts";
 import { decodeBatchRows } from "./decode-batch.ts";
 import type { EntityCheck } from "./entity-claims.ts";
 import { flushBatches } from "./flush-batches.ts";
-import { BatchInflater } from "./inflate-batch.ts";
 import { PendingBatches } from "./pending-batches.ts";
 import { PullSizer } from "./pull-sizer.ts";
 
@@ -72,8 +71,6 @@ type IngestSettings = Pick<MixerConfig, "ingest" | "mixer" | "observability">;
 export class IngestPump {
   readonly #o: IngestPumpOptions;
   #pending = new PendingBatches();
-  /** Inflates deflated messages, one at a time (its bytes are decoded before the next message is opened). */
-  #inflater = new BatchInflater();
   /** Where the pending rows are written; written again once a flush is done with them. */
   #arena = new RowArena();
   #pullSizer: PullSizer | undefined;
@@ -173,25 +170,21 @@ export class IngestPump {
 
   /** Takes one message: its good records are held for the next flush, what is refused is dead-lettered. */
   async #accept(message: JsMsg, settings: IngestSettings, deadLetter: DeadLetter): Promise<void> {
+    this.#pullSizer?.saw(message.data.byteLength);
     const entity = await this.#o.entities?.(message.subject);
     const t0 = performance.now();
-    const opened = await this.#inflater.open(message.data, settings.mixer.max_payload_size);
-    // Pulls are sized by what messages hold once inflated: that is what their rows take in the isolate.
-    this.#pullSizer?.saw(opened.ok ? opened.data.byteLength : message.data.byteLength);
-    const decoded = !opened.ok
-      ? opened
-      : decodeBatchRows(
-          opened.data,
-          {
-            ...(entity ? { entity } : {}),
-            maxPayloadSize: settings.mixer.max_payload_size,
-            now: Date.now(),
-            maxAgeMs: settings.observability.embedded.rotation.max_age_days * 86_400_000,
-            kinds: this.#o.kinds,
-          },
-          settings.observability.embedded.storage.format,
-          this.#arena,
-        );
+    const decoded = decodeBatchRows(
+      message.data,
+      {
+        ...(entity ? { entity } : {}),
+        maxPayloadSize: settings.mixer.max_payload_size,
+        now: Date.now(),
+        maxAgeMs: settings.observability.embedded.rotation.max_age_days * 86_400_000,
+        kinds: this.#o.kinds,
+      },
+      settings.observability.embedded.storage.format,
+      this.#arena,
+    );
     this.#stats.timing.decodeMs += performance.now() - t0;
     try {
       if (!decoded.ok) {

@@ -1,6 +1,5 @@
 import { uuidv7 } from "../../../shared/random/uuidv7.ts";
 import type { BatchKind } from "../../../shared/telemetry/batch.ts";
-import { deflateBatch } from "./batch-deflate.ts";
 import { batchFrameSize, encodeBatch } from "./batch-frame.ts";
 
 /** A batch ready to publish (or spool): CBOR bytes, their subject and the message id JetStream dedupes on. */
@@ -77,13 +76,13 @@ export class RecordBatch {
     return new Promise((resolve, reject) => this.#waiters.push({ resolve, reject }));
   }
 
-  /** Encodes the batch (deflated: batch-deflate.ts) under a new message id and empties it. */
+  /** Encodes the batch under a new message id and empties it. */
   seal(subject: string): SealedBatch {
     const waiters = this.#waiters;
     const batch: SealedBatch = {
       msgID: uuidv7(),
       subject,
-      data: deflateBatch(encodeBatch(this.kind, this.#count, this.#buffer.subarray(0, this.#bytes))),
+      data: encodeBatch(this.kind, this.#count, this.#buffer.subarray(0, this.#bytes)),
       records: this.#count,
     };
     if (waiters.length > 0) {
