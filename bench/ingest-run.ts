@@ -16,6 +16,7 @@ import { downloadStored, listStored } from "../test/helpers/stored-files.ts";
 import { startTestMixer, type TestMixer } from "../test/helpers/test-mixer.ts";
 import { benchJournalEntry, benchLog } from "./bench-records.ts";
 import { type BusAuth, rackCredentials } from "./bus-credentials.ts";
+import { processCpuSeconds } from "./process-cpu.ts";
 import { replayRacks } from "./replay-batches.ts";
 
 export type IngestSignal = "logs" | "journal";
@@ -158,6 +159,8 @@ export interface IngestRun {
   rows: number;
   parquetBytesPerRecord: number;
   pump: PumpHealth;
+  /** CPU seconds the mixer's workerd processes and nats-server used from the emit's start until all was stored. */
+  cpu: { mixer: number; bus: number };
   /** Records stored per second while the bridge had a backlog; undefined when the run was too short to tell. */
   busyRate: number | undefined;
   /** The downloaded Parquet files. */
@@ -191,6 +194,10 @@ export async function runIngest(
       ).json()) as Record<string, PumpHealth>
     )[where.health] as PumpHealth;
   const before = (await stage(mixer, `[${signal}] reading /health`, 60_000, health())).records_stored;
+  const cpuBefore = {
+    mixer: await processCpuSeconds("workerd"),
+    bus: await processCpuSeconds("nats-server"),
+  };
   const started = performance.now();
   const progress = sampleProgress(health);
   const results =
@@ -220,6 +227,10 @@ export async function runIngest(
     untilStored(health, before + sent),
   );
   const stored = performance.now();
+  const cpu = {
+    mixer: (await processCpuSeconds("workerd")) - cpuBefore.mixer,
+    bus: (await processCpuSeconds("nats-server")) - cpuBefore.bus,
+  };
   const busyRate = busyStoreRate(await progress.stop());
   const pump = await health();
   const keys = (await listStored(mixer, where.prefix)).map((f) => f.key);
@@ -246,6 +257,7 @@ export async function runIngest(
     rows: Number(counted?.n ?? 0),
     parquetBytesPerRecord: pump.bytes_written / pump.records_stored,
     pump,
+    cpu,
     busyRate,
     paths,
   };
@@ -325,6 +337,7 @@ export function describeRun(run: IngestRun): string[] {
   const t = run.pump.timing_ms;
   const n = run.pump.records_stored;
   const per100k = (ms: number) => ((ms / n) * 1e5).toFixed(0);
+  const cpu100k = (seconds: number) => ((seconds * 1_000 * 1e5) / run.sent).toFixed(0);
   return [
     `[${run.signal}] records sent (acked by JetStream)    ${fmt(run.sent)} in ${fmt(run.batches)} batches (${fmt(run.wireBytes / run.batches)} B each)`,
     `[${run.signal}] ${`emit rate (${run.source} → JetStream)`.padEnd(37)}${fmt(run.emitRate)} records/s`,
@@ -333,6 +346,7 @@ export function describeRun(run: IngestRun): string[] {
     `[${run.signal}] records lost                         ${fmt(run.sent - run.ids)} (distinct record_ids in Parquet: ${fmt(run.ids)}; rows ${fmt(run.rows)})`,
     `[${run.signal}] bytes per record                     Parquet ${run.parquetBytesPerRecord.toFixed(1)} B, wire CBOR ${(run.wireBytes / run.sent).toFixed(1)} B`,
     `[${run.signal}] mixer flushes / objects              ${fmt(run.pump.flushes)} / ${fmt(run.pump.objects_written)}`,
+    `[${run.signal}] CPU per 100k records                 workerd (all threads) ${cpu100k(run.cpu.mixer)} ms, nats-server ${cpu100k(run.cpu.bus)} ms (a core of workerd: ${fmt(run.sent / Math.max(run.cpu.mixer, 0.01))} records/s)`,
     `[${run.signal}] mixer time per 100k records          decode ${per100k(t.decode)} ms, parquet ${per100k(t.encode)} ms, R2 put ${per100k(t.put)} ms, ack ${per100k(t.ack)} ms (total ${per100k(t.decode + t.encode + t.put + t.ack)} ms)`,
   ];
 }
