@@ -20,22 +20,19 @@ export type ReplaySignal = "logs" | "journal";
 const BATCH_LIMIT = 1_048_576 - 64;
 /** Batches each rack has in flight (unacked) at once. */
 const WINDOW = 8;
-/** One record as the client builds it (same fields, same key order), the i-th of its rack. */
-function record(signal: ReplaySignal, entity: { id: string; name: string }, i: number): object {
+/** One record as the client builds it (same fields, same key order; its entity is the batch's), the i-th. */
+function record(signal: ReplaySignal, i: number): object {
   const own = { record_id: uuidv7() };
-  if (signal === "logs") {
-    const ts = Date.now();
-    return { ...own, ts, entity_id: entity.id, entity_name: entity.name, flux_id: null, ...benchLog(i) };
-  }
-  return { ...own, entity_id: entity.id, entity_name: entity.name, ...benchJournalEntry(i) };
+  if (signal === "logs") return { ...own, ts: Date.now(), flux_id: null, ...benchLog(i) };
+  return { ...own, ...benchJournalEntry(i) };
 }
 
 /** A full batch of one rack's records, and where each record id's last 12 hex digits sit in it. */
 function template(signal: ReplaySignal, entity: { id: string; name: string }, subject: string) {
-  const batch = new RecordBatch(signal === "logs" ? "logs" : "messages");
+  const batch = new RecordBatch(signal === "logs" ? "logs" : "messages", entity);
   const ids: string[] = [];
   for (let i = 0; ; i++) {
-    const one = record(signal, entity, i) as { record_id: string };
+    const one = record(signal, i) as { record_id: string };
     const encoded = encodeTransient(one);
     if (!batch.fits(encoded.length, BATCH_LIMIT)) break;
     batch.add(encoded);

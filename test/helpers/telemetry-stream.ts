@@ -1,7 +1,10 @@
 import { type JetStreamManager, PubHeaders } from "@nats-io/jetstream";
 import { decode } from "cbor-x";
 import { TELEMETRY_STREAM } from "../../shared/fluxmsg/subjects.ts";
-import { type TelemetryBatch, telemetryBatchSchema } from "../../shared/telemetry/batch.ts";
+import { batchRecords, type TelemetryBatch, telemetryBatchSchema } from "../../shared/telemetry/batch.ts";
+
+/** The batch with its entity written into each record, as the mixer reads them. */
+const wholeRecords = (batch: TelemetryBatch): TelemetryBatch => ({ ...batch, records: batchRecords(batch) });
 
 /** One message of the telemetry stream, decoded as the mixer would. */
 export interface StoredBatch {
@@ -32,7 +35,7 @@ export async function readTelemetryStream(jsm: JetStreamManager): Promise<Stored
       subject: message.subject,
       msgID: message.header.get(PubHeaders.MsgIdHdr) || undefined,
       bytes: message.data.length,
-      batch: telemetryBatchSchema.parse(decode(message.data)),
+      batch: wholeRecords(telemetryBatchSchema.parse(decode(message.data))),
     });
   }
   return out;

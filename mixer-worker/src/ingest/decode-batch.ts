@@ -1,7 +1,12 @@
 import type { z } from "zod";
 import { cbor } from "../../../shared/fluxmsg/cbor.ts";
 import { JOURNAL_KIND, type JournalRecord, journalRecordSchema } from "../../../shared/journal/record.ts";
-import { type BatchKind, telemetryBatchSchema } from "../../../shared/telemetry/batch.ts";
+import {
+  type BatchKind,
+  batchRecords,
+  recordWithEntity,
+  telemetryBatchSchema,
+} from "../../../shared/telemetry/batch.ts";
 import { recordSchemaByKind, type TelemetryRecord } from "../../../shared/telemetry/records.ts";
 import { consoleLine } from "../self/console-line.ts";
 import {
@@ -100,7 +105,7 @@ function decodeChecked(data: Uint8Array, limits: DecodeLimits): CheckedBatch {
   }
   const accepted: AcceptedRecord[] = [];
   const rejected: RejectedRecord[] = [];
-  batch.data.records.forEach((record, index) => {
+  batchRecords(batch.data).forEach((record, index) => {
     checkRecord(kind, record, index, limits, accepted, rejected);
   });
   return { ok: true, kind, accepted, rejected };
@@ -201,7 +206,7 @@ function fastRows(data: Uint8Array, limits: DecodeLimits, arena?: RowArena): Dec
   for (const other of fast.others) {
     let record: unknown;
     try {
-      record = cbor.decode(other.cbor);
+      record = recordWithEntity(cbor.decode(other.cbor), fast.entity);
     } catch {
       return undefined; // the slow path says what is wrong with the message
     }

@@ -1,7 +1,7 @@
 import { decode } from "cbor-x";
 import { expect, it } from "vitest";
 import { cbor } from "../../../shared/fluxmsg/cbor.ts";
-import { telemetryBatchSchema } from "../../../shared/telemetry/batch.ts";
+import { batchRecords, telemetryBatchSchema } from "../../../shared/telemetry/batch.ts";
 import { TELEMETRY_KINDS } from "../../../shared/telemetry/records.ts";
 import { batchFrameSize, encodeBatch } from "./batch-frame.ts";
 
@@ -33,3 +33,18 @@ it.each([1, 23, 24, 255, 256, 65_535, 65_536])(
     }
   },
 );
+
+it("writes the rack's entity once, before the records, and sizes the frame with it", () => {
+  const entity = { id: "0190a0b0-1c2d-7e3f-8a4b-00000000e001", name: "rack-sfo-01" };
+  const record = cbor.encode({ ts: 1, level: "info" });
+  const data = encodeBatch("logs", 1, record, entity);
+  expect(data.length).toBe(batchFrameSize("logs", 1, entity) + record.length);
+  expect(batchFrameSize("logs", 1, entity)).toBeGreaterThan(batchFrameSize("logs", 1) + entity.id.length);
+  const batch = telemetryBatchSchema.parse(decode(data));
+  expect(batch.entity).toEqual(entity);
+  expect(batchRecords(batch)).toEqual([
+    { entity_id: entity.id, entity_name: entity.name, ts: 1, level: "info" },
+  ]);
+  // The entity's key comes before the records' (the mixer reads it first).
+  expect(Object.keys(decode(data) as object)).toEqual(["v", "kind", "entity", "records"]);
+});

@@ -1,7 +1,12 @@
-import { type BatchKind, TELEMETRY_BATCH_VERSION } from "../../../shared/telemetry/batch.ts";
+import {
+  type BatchEntity,
+  type BatchKind,
+  TELEMETRY_BATCH_VERSION,
+} from "../../../shared/telemetry/batch.ts";
 
 /**
- * The CBOR bytes around a batch's records: `{v: 1, kind, records: [` … `]}` (a definite-length map and array,
+ * The CBOR bytes around a batch's records: `{v: 1, kind, entity: {id, name}, records: [` … `]}` (the entity
+ * once for all its records, which carry none: shared/telemetry/batch.ts; a definite-length map and array,
  * RFC 8949). Records are encoded once as they arrive, copied back to back into the batch's buffer, and copied
  * behind this frame when the batch is sealed, so sizing a batch never re-encodes it.
  */
@@ -42,27 +47,46 @@ function text(value: string): number[] {
   return [...head(TEXT, bytes.length), ...bytes];
 }
 
-const prefixByKind = new Map<BatchKind, number[]>();
+/** Prefixes by kind, without an entity and per entity object (a client keeps one: no key is built per call). */
+const plainPrefixes = new Map<BatchKind, number[]>();
+const entityPrefixes = new WeakMap<BatchEntity, Map<BatchKind, number[]>>();
 
-function prefix(kind: BatchKind): number[] {
-  let bytes = prefixByKind.get(kind);
+/** `{v, kind, [entity,] records: ` as bytes: the entity goes before the records, where the mixer reads it first. */
+function prefix(kind: BatchKind, entity: BatchEntity | undefined): number[] {
+  let prefixes = plainPrefixes;
+  if (entity) {
+    const known = entityPrefixes.get(entity);
+    prefixes = known ?? new Map();
+    if (!known) entityPrefixes.set(entity, prefixes);
+  }
+  let bytes = prefixes.get(kind);
   if (!bytes) {
     bytes = [
-      ...head(MAP, 3),
+      ...head(MAP, entity ? 4 : 3),
       ...text("v"),
       ...head(UINT, TELEMETRY_BATCH_VERSION),
       ...text("kind"),
       ...text(kind),
+      ...(entity
+        ? [
+            ...text("entity"),
+            ...head(MAP, 2),
+            ...text("id"),
+            ...text(entity.id),
+            ...text("name"),
+            ...text(entity.name),
+          ]
+        : []),
       ...text("records"),
     ];
-    prefixByKind.set(kind, bytes);
+    prefixes.set(kind, bytes);
   }
   return bytes;
 }
 
 /** Bytes the frame adds to a batch of `count` records (called per record, so it allocates nothing). */
-export function batchFrameSize(kind: BatchKind, count: number): number {
-  return prefix(kind).length + headLength(count);
+export function batchFrameSize(kind: BatchKind, count: number, entity?: BatchEntity): number {
+  return prefix(kind, entity).length + headLength(count);
 }
 
 /**
@@ -73,8 +97,13 @@ export function batchFrameSize(kind: BatchKind, count: number): number {
  * const data = encodeBatch("logs", 2, concat(encode(recordA), encode(recordB)));
  * decode(data); // { v: 1, kind: "logs", records: [recordA, recordB] }
  */
-export function encodeBatch(kind: BatchKind, count: number, records: Uint8Array): Uint8Array {
-  const frame = [...prefix(kind), ...head(ARRAY, count)];
+export function encodeBatch(
+  kind: BatchKind,
+  count: number,
+  records: Uint8Array,
+  entity?: BatchEntity,
+): Uint8Array {
+  const frame = [...prefix(kind, entity), ...head(ARRAY, count)];
   const out = new Uint8Array(frame.length + records.length);
   out.set(frame);
   out.set(records, frame.length);

@@ -1,5 +1,5 @@
 import { uuidv7 } from "../../../shared/random/uuidv7.ts";
-import type { BatchKind } from "../../../shared/telemetry/batch.ts";
+import type { BatchEntity, BatchKind } from "../../../shared/telemetry/batch.ts";
 import { batchFrameSize, encodeBatch } from "./batch-frame.ts";
 
 /** A batch ready to publish (or spool): CBOR bytes, their subject and the message id JetStream dedupes on. */
@@ -42,7 +42,11 @@ export class RecordBatch {
   #count = 0;
   #waiters: Waiter[] = [];
 
-  constructor(readonly kind: BatchKind) {}
+  /** `entity`: the rack every record speaks for, written once in the batch (records then carry none). */
+  constructor(
+    readonly kind: BatchKind,
+    readonly entity?: BatchEntity,
+  ) {}
 
   get count(): number {
     return this.#count;
@@ -50,7 +54,7 @@ export class RecordBatch {
 
   /** Whether one more record of `size` bytes keeps the whole encoded batch within `limit` bytes. */
   fits(size: number, limit: number): boolean {
-    return batchFrameSize(this.kind, this.#count + 1) + this.#bytes + size <= limit;
+    return batchFrameSize(this.kind, this.#count + 1, this.entity) + this.#bytes + size <= limit;
   }
 
   /** Copies `record` into the batch. */
@@ -82,7 +86,7 @@ export class RecordBatch {
     const batch: SealedBatch = {
       msgID: uuidv7(),
       subject,
-      data: encodeBatch(this.kind, this.#count, this.#buffer.subarray(0, this.#bytes)),
+      data: encodeBatch(this.kind, this.#count, this.#buffer.subarray(0, this.#bytes), this.entity),
       records: this.#count,
     };
     if (waiters.length > 0) {

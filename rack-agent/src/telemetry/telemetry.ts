@@ -311,9 +311,8 @@ class RawOmitted {
 }
 
 class TelemetryClient implements Telemetry {
-  readonly #batches = Object.fromEntries(
-    [...TELEMETRY_KINDS, JOURNAL_KIND].map((kind) => [kind, new RecordBatch(kind)]),
-  ) as Record<BatchKind, RecordBatch>;
+  /** One batch per kind, each naming the rack once (its records carry no entity fields on the bus). */
+  readonly #batches: Record<BatchKind, RecordBatch>;
   readonly #subjects: Record<BatchKind, string>;
   readonly #options: TelemetryOptions;
   /** Undefined with `enabled: false`: telemetry calls do nothing, the journal still goes out. */
@@ -335,6 +334,9 @@ class TelemetryClient implements Telemetry {
     journal: Pipeline,
   ) {
     this.#options = options;
+    this.#batches = Object.fromEntries(
+      [...TELEMETRY_KINDS, JOURNAL_KIND].map((kind) => [kind, new RecordBatch(kind, options.entity)]),
+    ) as Record<BatchKind, RecordBatch>;
     this.#localMessages =
       options.localMessagesDir === undefined
         ? undefined
@@ -390,12 +392,15 @@ class TelemetryClient implements Telemetry {
         ? Promise.reject(new Error("journal: the telemetry client is closed"))
         : RESOLVED;
     }
-    const { id, name } = this.#options.entity;
-    const record = { record_id: uuidv7(), entity_id: id, entity_name: name, ...entry };
-    this.#localMessages?.add(record);
+    const record = { record_id: uuidv7(), ...entry };
+    if (this.#localMessages) {
+      const { id, name } = this.#options.entity;
+      this.#localMessages.add({ record_id: record.record_id, entity_id: id, entity_name: name, ...entry });
+    }
     let encoded = encodeTransient(record);
     const limit = this.#journal.publisher.payloadLimit(this.#options.maxPayloadSize);
-    if (entry.raw_msg !== null && batchFrameSize(JOURNAL_KIND, 1) + encoded.length > limit) {
+    const frame = batchFrameSize(JOURNAL_KIND, 1, this.#options.entity);
+    if (entry.raw_msg !== null && frame + encoded.length > limit) {
       // A message too big for the bus (a dead letter over max_payload_size) is still journaled, without its body.
       encoded = encodeTransient({ ...record, raw_msg: null });
       this.#rawOmitted.told(entry.flux_id, limit);
@@ -449,11 +454,22 @@ class TelemetryClient implements Telemetry {
     fields: OwnFields<K>,
   ): Promise<void> {
     if (this.#closed || !this.#telemetry) return RESOLVED;
-    const { id, name } = this.#options.entity;
-    // Common fields written out and the kind's spread last: spreading an object first makes cbor-x ~3x slower.
-    const record = { record_id: uuidv7(), ts, entity_id: id, entity_name: name, flux_id: fluxId, ...fields };
     const { publisher } = this.#telemetry;
-    if (publisher instanceof OtlpExporter) return publisher.add(kind, record as RecordOf<K>);
+    // Common fields written out and the kind's spread last: spreading an object first makes cbor-x ~3x slower.
+    if (publisher instanceof OtlpExporter) {
+      const { id, name } = this.#options.entity;
+      const record = {
+        record_id: uuidv7(),
+        ts,
+        entity_id: id,
+        entity_name: name,
+        flux_id: fluxId,
+        ...fields,
+      };
+      return publisher.add(kind, record as RecordOf<K>);
+    }
+    // On the bus the batch names the entity once (shared/telemetry/batch.ts).
+    const record = { record_id: uuidv7(), ts, flux_id: fluxId, ...fields };
     return this.#add(kind, encodeTransient(record), this.#telemetry as Pipeline);
   }
 
@@ -464,7 +480,7 @@ class TelemetryClient implements Telemetry {
    */
   #add(kind: BatchKind, encoded: Uint8Array, pipeline: Pipeline, durable = false): Promise<void> {
     const limit = pipeline.publisher.payloadLimit(this.#options.maxPayloadSize);
-    if (batchFrameSize(kind, 1) + encoded.length > limit) {
+    if (batchFrameSize(kind, 1, this.#options.entity) + encoded.length > limit) {
       const detail =
         `a ${kind} record of ${encoded.length} bytes cannot fit a message of ${limit} bytes ` +
         "(rack.max_payload_size, or the server's max_payload, less headers)";

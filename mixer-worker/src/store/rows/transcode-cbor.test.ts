@@ -170,6 +170,32 @@ describe("ingest's fast path (CBOR straight to stored rows)", () => {
     expect(slowPath(metrics)).toMatchObject({ flux: { flux_ids: "0" } });
   });
 
+  it("gives records without an entity the batch's, on both paths, and leaves a bad batch entity to the schema", () => {
+    const entity = { id: "0190a0b0-1c2d-7e3f-8a4b-00000000e001", name: "rack-from-batch" };
+    for (const kind of BATCH_KINDS) {
+      const records = SAMPLES[kind].map((record, i) => {
+        // Every third keeps its own entity: a batch's entity is only for records naming none.
+        if (i % 3 === 0) return record;
+        const { entity_id: _id, entity_name: _name, ...rest } = record as Record<string, unknown>;
+        return rest;
+      });
+      const data = cbor.encode({ v: 1, kind, entity, records });
+      const fast = transcodeBatch(data, { oldest: 0, newest: Number.MAX_SAFE_INTEGER });
+      expect(fast?.entity, kind).toEqual(entity);
+      expect(fast?.rows.length, kind).toBeGreaterThan(0);
+      const slow = slowPath(data);
+      expect(fastPath(data), kind).toEqual(slow);
+      // The rows carry the batch's name where the record named none.
+      expect(JSON.stringify(slow).includes("rack-from-batch"), kind).toBe(true);
+    }
+    const bad = cbor.encode({ v: 1, kind: "logs", entity: { id: "not-a-uuid", name: "r" }, records: [{}] });
+    expect(transcodeBatch(bad, { oldest: 0, newest: Number.MAX_SAFE_INTEGER })).toBeUndefined();
+    expect(fastPath(bad)).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/^not a telemetry batch: entity\.id/),
+    });
+  });
+
   it("takes a record only when the schemas would, with the same bytes: 4,000 mutated records", () => {
     const random = seededRandom(20261201);
     let fastTaken = 0;

@@ -1,5 +1,11 @@
 import { JOURNAL_KIND } from "../../../../shared/journal/record.ts";
-import { BATCH_KINDS, type BatchKind, TELEMETRY_BATCH_VERSION } from "../../../../shared/telemetry/batch.ts";
+import {
+  BATCH_KINDS,
+  type BatchEntity,
+  type BatchKind,
+  batchEntitySchema,
+  TELEMETRY_BATCH_VERSION,
+} from "../../../../shared/telemetry/batch.ts";
 import { ENTITY_NAME_MAX } from "../../../../shared/telemetry/entity-name.ts";
 import { MAX_EPOCH_MS } from "../../../../shared/telemetry/records.ts";
 import { MESSAGE_COLUMNS, TELEMETRY_COLUMNS } from "../parquet-schema.ts";
@@ -21,6 +27,8 @@ export interface TranscodeChecks {
 /** A batch transcoded: the rows of the records the fast path took, and the others as their own CBOR. */
 export interface TranscodedBatch {
   kind: BatchKind;
+  /** The batch's entity, which records without one take (the others too: see recordWithEntity). */
+  entity: BatchEntity | undefined;
   rows: StoredRow[];
   /** Records the fast path did not take (an unusual value, or one to refuse): for the schema to decide. */
   others: { index: number; cbor: Uint8Array }[];
@@ -152,6 +160,10 @@ class Transcoder {
   readonly #fluxMin = new Uint8Array(16);
   readonly #fluxMax = new Uint8Array(16);
   #fluxSeen = false;
+  /** Where the batch's entity id and name (text items) are, -1 without one; and the entity itself. */
+  #entityIdAt = -1;
+  #entityNameAt = -1;
+  #entity: BatchEntity | undefined;
   /** The last entity (id and name bytes) allowed, so a batch from one rack is checked once. */
   #allowed: Uint8Array | undefined;
 
@@ -182,6 +194,8 @@ class Transcoder {
       } else if (this.#keyIs(key, "kind")) {
         const at = this.#text();
         kind = BATCH_KINDS.find((k) => this.#keyIs(at, k));
+      } else if (this.#keyIs(key, "entity")) {
+        this.#batchEntity();
       } else if (this.#keyIs(key, "records")) {
         // Last, as racks write it: transcoded where they stand, with no walk over them first to find the
         // message's end (a third pass over every record's bytes).
@@ -228,7 +242,28 @@ class Transcoder {
     }
     const flux = this.#fluxRange();
     if (flux) for (const row of rows) row.flux = flux;
-    return { kind, rows, others };
+    return { kind, entity: this.#entity, rows, others };
+  }
+
+  /** Reads the batch's `entity: {id, name}`; one the schema would refuse leaves the message to it. */
+  #batchEntity(): void {
+    if (this.#head() !== 5 || this.#arg !== 2) throw SURPRISE;
+    for (let pairs = 2; pairs > 0; pairs--) {
+      const key = this.#text();
+      const at = this.#at;
+      if (this.#keyIs(key, "id") && this.#entityIdAt < 0) this.#entityIdAt = at;
+      else if (this.#keyIs(key, "name") && this.#entityNameAt < 0) this.#entityNameAt = at;
+      else throw SURPRISE;
+      this.#text();
+    }
+    const end = this.#at;
+    const entity = batchEntitySchema.safeParse({
+      id: this.#stringAt(this.#entityIdAt),
+      name: this.#stringAt(this.#entityNameAt),
+    });
+    if (!entity.success) throw SURPRISE;
+    this.#entity = entity.data;
+    this.#at = end;
   }
 
   /** Widens the message's flux range to the 16 bytes of a flux id just written at `at`. */
@@ -268,6 +303,11 @@ class Transcoder {
       this.#skip(0);
     }
     const end = this.#at;
+    if (this.#entityIdAt >= 0 && fields[plan.entityId] === -1 && fields[plan.entityName] === -1) {
+      // Neither entity field: the record takes the batch's (its text items, read as the record's would be).
+      fields[plan.entityId] = this.#entityIdAt;
+      fields[plan.entityName] = this.#entityNameAt;
+    }
     const ts = this.#epochAt(fields[plan.ts] as number);
     if (ts < this.#checks.oldest || ts > this.#checks.newest) throw SURPRISE;
     this.#checkEntity(fields[plan.entityId] as number, fields[plan.entityName] as number);
